@@ -1,0 +1,69 @@
+"""Scoring: ``(problem, steps)`` in, exactly one score per step out, for any PRM family.
+
+>>> from prmkit.scoring import load_prm
+>>> from prmkit.types import Solution
+>>> prm = load_prm("arith")
+>>> prm.score([Solution("?", ("2 + 2 = 4", "2 + 3 = 6"))])[0].scores
+(1.0, 0.0)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from prmkit._registry import Registry
+from prmkit.scoring._backend import Scorer, check_scores, validate_solution
+from prmkit.scoring.catalog import SPECS, get_spec, register_spec
+from prmkit.scoring.spec import PRMSpec
+from prmkit.types import ScoreResult, Solution
+
+__all__ = [
+    "BACKENDS",
+    "SPECS",
+    "PRMSpec",
+    "Scorer",
+    "check_scores",
+    "get_spec",
+    "load_prm",
+    "register_spec",
+    "score",
+    "validate_solution",
+]
+
+BACKENDS: Registry[Any] = Registry("backend")
+"""Engine factories ``(spec, **options) -> Scorer``, imported only when used."""
+BACKENDS.register("hf", "prmkit.scoring.hf:HFScorer")
+BACKENDS.register("verifier", "prmkit.scoring.arith:scorer_for_spec")
+
+
+def load_prm(prm: str | PRMSpec, backend: str | None = None, **options: Any) -> Scorer:
+    """Build a scorer for a catalogued PRM name (or a spec) on a backend.
+
+    ``backend`` defaults to ``"verifier"`` for model-free verifiers and
+    ``"hf"`` otherwise; ``options`` go to the backend (``model=`` a path or hub
+    id overriding the spec's weights, ``dtype=``, ``device=``, ``max_length=``,
+    ``batch_tokens=``). A name like ``"arith+qwen2.5-math-prm-7b"`` combines
+    scorers with a per-step minimum (see :mod:`prmkit.scoring.combine`).
+    """
+    if isinstance(prm, str) and ("+" in prm or "*" in prm) and prm not in SPECS:
+        from prmkit.scoring.combine import parse_combination
+
+        return parse_combination(prm, backend=backend, **options)
+    spec = get_spec(prm) if isinstance(prm, str) else prm
+    name = backend or ("verifier" if spec.readout == "verifier" else "hf")
+    factory = BACKENDS.get(name)
+    return factory(spec, **options)  # type: ignore[no-any-return]
+
+
+def score(prm: Scorer | str, solutions: Sequence[Solution], **options: Any) -> list[ScoreResult]:
+    """Score solutions with a scorer or a catalogued PRM name; one result per solution.
+
+    >>> score("arith", [Solution("?", ("3 * 4 = 12",))])[0].scores
+    (1.0,)
+    """
+    scorer = load_prm(prm, **options) if isinstance(prm, str) else prm
+    results = scorer.score(list(solutions))
+    if len(results) != len(solutions):
+        raise AssertionError(f"scorer returned {len(results)} results for {len(solutions)} solutions")
+    return [check_scores(s, r) for s, r in zip(solutions, results, strict=True)]

@@ -1,0 +1,176 @@
+"""The public PRM families with their exact conventions (``../methods/A-scoring.md``).
+
+Each entry is data. ``prmkit prms`` lists them.
+"""
+
+from __future__ import annotations
+
+from prmkit._registry import Registry
+from prmkit.scoring.spec import PRMSpec
+
+__all__ = ["SPECS", "get_spec", "register_spec"]
+
+SPECS: Registry[PRMSpec] = Registry("PRM")
+
+
+def register_spec(spec: PRMSpec, *, replace: bool = False) -> PRMSpec:
+    """Add a family to the catalog; its ``name`` becomes the registry key and CLI value."""
+    SPECS.register(spec.name, spec, replace=replace)
+    return spec
+
+
+def get_spec(name: str) -> PRMSpec:
+    """Look a family up by name; unknown names get "did you mean ...".
+
+    >>> get_spec("math-shepherd").step_marker
+    ' ки'
+    """
+    return SPECS.get(name)
+
+
+_QWEN_SYSTEM = "Please reason step by step, and put your final answer within \\boxed{}."
+
+for _name, _model, _desc in (
+    ("qwen2.5-math-prm-7b", "Qwen/Qwen2.5-Math-PRM-7B", "Qwen2.5-Math-PRM-7B; ProcessBench 73.5"),
+    ("qwen2.5-math-prm-72b", "Qwen/Qwen2.5-Math-PRM-72B", "Qwen2.5-Math-PRM-72B; ProcessBench 78.3"),
+    ("qwen2.5-math-7b-prm800k", "Qwen/Qwen2.5-Math-7B-PRM800K", "Qwen2.5-Math-7B trained on PRM800K; ProcessBench 56.5"),
+):
+    register_spec(
+        PRMSpec(
+            name=_name,
+            readout="token_classify",
+            format="chat",
+            model=_model,
+            description=_desc,
+            system_prompt=_QWEN_SYSTEM,
+            step_marker="<extra_0>",
+            positive_index=1,
+            reserved=("<extra_0>",),
+        )
+    )
+
+register_spec(
+    PRMSpec(
+        name="math-shepherd",
+        readout="tag_logits",
+        format="text",
+        model="peiyi9979/math-shepherd-mistral-7b-prm",
+        description="Math-Shepherd Mistral-7B: P('+') over {'+','-'} at each ' ки'; ProcessBench 31.5",
+        prompt_template="{problem} ",
+        step_marker=" ки",
+        good_token="+",
+        bad_token="-",
+        add_bos=True,
+        reserved=("ки",),
+    )
+)
+
+for _name, _model, _desc in (
+    ("rlhflow-8b-mistral", "RLHFlow/Llama3.1-8B-PRM-Mistral-Data", "RLHFlow Llama3.1-8B PRM (Mistral data); ProcessBench 28.4"),
+    ("rlhflow-8b-deepseek", "RLHFlow/Llama3.1-8B-PRM-Deepseek-Data", "RLHFlow Llama3.1-8B PRM (Deepseek data); ProcessBench 26.6"),
+):
+    register_spec(
+        PRMSpec(
+            name=_name,
+            readout="tag_logits",
+            format="multiturn_chat",
+            model=_model,
+            description=_desc + "; multi-turn '+/-' chat scored in one pass",
+            prompt_template="{problem}",
+            first_turn_template="{problem} {step}",
+            assistant_tag="+",
+            good_token="+",
+            bad_token="-",
+            strip_steps=True,
+        )
+    )
+
+for _name, _model, _desc in (
+    ("skywork-prm-1.5b", "Skywork/Skywork-o1-Open-PRM-Qwen-2.5-1.5B", "Skywork-o1-Open-PRM 1.5B; ProcessBench 36.4"),
+    ("skywork-prm-7b", "Skywork/Skywork-o1-Open-PRM-Qwen-2.5-7B", "Skywork-o1-Open-PRM 7B; ProcessBench 42.1"),
+):
+    register_spec(
+        PRMSpec(
+            name=_name,
+            readout="value_head",
+            format="segments",
+            model=_model,
+            description=_desc + "; sigmoid(value head) at each step's trailing newline",
+            prompt_template="{problem}\n",
+            step_marker="\n",
+            add_bos=True,
+            strip_steps=True,
+            reserved=("\n",),
+        )
+    )
+
+for _name, _model, _sep, _desc in (
+    ("trl-prm", None, "\n", "any TRL PRMTrainer token classifier (step_separator '\\n'); give --model"),
+    (
+        "h4-qwen2.5-math-1.5b-prm-0.2",
+        "HuggingFaceH4/Qwen2.5-Math-1.5B-Instruct-PRM-0.2",
+        "\n\n",
+        "TRL-trained Qwen2.5-Math-1.5B PRM (separator '\\n\\n'); weighted ProcessBench F1 40.4",
+    ),
+    (
+        "h4-qwen2.5-math-7b-prm-0.2",
+        "HuggingFaceH4/Qwen2.5-Math-7B-Instruct-PRM-0.2",
+        "\n\n",
+        "TRL-trained Qwen2.5-Math-7B PRM (separator '\\n\\n'); weighted ProcessBench F1 54.7",
+    ),
+):
+    register_spec(
+        PRMSpec(
+            name=_name,
+            readout="token_classify",
+            format="segments",
+            model=_model,
+            description=_desc,
+            prompt_template="{problem}",
+            step_marker=_sep,
+            add_bos=True,
+            positive_index=1,
+        )
+    )
+
+for _name, _model, _ref, _cum, _desc in (
+    (
+        "eurus-prm-stage1",
+        "PRIME-RL/EurusPRM-Stage1",
+        "Qwen/Qwen2.5-Math-7B-Instruct",
+        False,
+        "EurusPRM-Stage1 implicit PRM, beta 0.001, per-step reward; ProcessBench 31.2",
+    ),
+    (
+        "eurus-prm-stage2",
+        "PRIME-RL/EurusPRM-Stage2",
+        "Qwen/Qwen2.5-Math-7B-Instruct",
+        True,
+        "EurusPRM-Stage2 implicit PRM, beta 0.001, cumulative reward; ProcessBench 31.3",
+    ),
+    ("implicit-prm", None, None, True, "any implicit PRM: give --model and --reference-model"),
+):
+    register_spec(
+        PRMSpec(
+            name=_name,
+            readout="log_ratio",
+            format="chat",
+            model=_model,
+            reference_model=_ref,
+            description=_desc,
+            system_prompt=None,
+            step_marker="\n\n",
+            beta=0.001,
+            cumulative=_cum,
+            sigmoid=True,
+        )
+    )
+
+register_spec(
+    PRMSpec(
+        name="arith",
+        readout="verifier",
+        format="none",
+        description="tool-grounded verifier: every arithmetic claim checked exactly with rationals",
+    )
+)

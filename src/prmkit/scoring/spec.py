@@ -1,0 +1,135 @@
+"""A PRM spec: how one PRM family reads a solution, as data.
+
+Which PRM it is, is data (this module); which engine runs it is code (the
+backends). Adding a family means writing a :class:`PRMSpec`, not a class.
+
+Formats (how ``(problem, steps)`` becomes tokens):
+
+``chat``
+    The tokenizer's chat template over ``system`` (optional), ``user`` =
+    ``prompt_template`` and ``assistant`` = each step followed by
+    ``step_marker`` (Qwen2.5-Math-PRM: ``<extra_0>`` after every step). The
+    whole text is tokenised once; the readout is at every token equal to the
+    marker's single token id inside the response.
+``text``
+    ``prompt_template`` then each step followed by ``step_marker``, as one
+    string tokenised once (Math-Shepherd: ``" ки"`` after each step).
+``segments``
+    The prompt and each step are tokenised **separately** and the token ids of
+    ``step_marker`` are appended to each step (TRL's ``PRMTrainer``,
+    Skywork-o1-Open-PRM); the readout is at the last token of each
+    step + marker. This is the convention whose string-join variant costs
+    about four ProcessBench F1 points.
+``multiturn_chat``
+    A conversation with one user turn per step (the first is
+    ``first_turn_template``) and an assistant turn ``assistant_tag`` after
+    each (RLHFlow); the readout is at the position that predicts each
+    assistant tag. One forward pass scores every step.
+
+Readouts (what is read at those positions):
+
+``token_classify``
+    softmax over the head's labels, index ``positive_index``.
+``tag_logits``
+    softmax over the LM logits of ``good_token`` and ``bad_token`` only, index 0.
+``value_head``
+    sigmoid of a scalar head (``num_labels == 1``).
+``log_ratio``
+    implicit PRM: ``beta`` x the summed log-prob ratio of the model and a
+    reference over each step's tokens (``cumulative`` sums from the first
+    response token, as EurusPRM-Stage2 and ImplicitPRM's ProcessBench script
+    do; ``sigmoid`` maps the reward to (0, 1)).
+``verifier``
+    a model-free checker (``arith``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+from typing import Literal
+
+from prmkit.errors import ConfigError
+
+__all__ = ["Format", "PRMSpec", "Readout"]
+
+Readout = Literal["token_classify", "tag_logits", "value_head", "log_ratio", "verifier"]
+Format = Literal["chat", "text", "segments", "multiturn_chat", "none"]
+
+
+@dataclass(frozen=True)
+class PRMSpec:
+    """How a PRM family reads a solution. Frozen: one spec, one convention.
+
+    >>> s = PRMSpec(name="demo", readout="verifier", format="none")
+    >>> s.fingerprint() == PRMSpec(name="demo", readout="verifier", format="none").fingerprint()
+    True
+    """
+
+    name: str
+    """Registry key; the same string is the CLI value and the config value."""
+    readout: Readout
+    """What is read at the step positions (see the module docstring)."""
+    format: Format
+    """How the problem and steps become tokens (see the module docstring)."""
+    model: str | None = None
+    """Default weights: a hub id or a local path. ``None`` for model-free verifiers."""
+    description: str = ""
+    """One line for ``prmkit prms``: the family, its paper, its headline number."""
+    system_prompt: str | None = None
+    """``chat``: system message; ``None`` for none."""
+    prompt_template: str = "{problem}"
+    """The problem as the model sees it (``chat``: the user message; ``text``/``segments``: the prefix)."""
+    step_marker: str = ""
+    """Text appended after every step (``chat``/``text``: a single-token tag; ``segments``: separator)."""
+    strip_steps: bool = False
+    """Strip surrounding whitespace of each step before rendering."""
+    add_bos: bool = False
+    """``text``/``segments``: prepend the tokenizer's BOS token if it has one."""
+    first_turn_template: str = "{problem} {step}"
+    """``multiturn_chat``: the first user turn."""
+    assistant_tag: str = "+"
+    """``multiturn_chat``: the assistant turn after each step."""
+    positive_index: int = 1
+    """``token_classify``: which label is "step is correct"."""
+    good_token: str = "+"
+    """``tag_logits``: the token meaning "correct" (its last token id is used)."""
+    bad_token: str = "-"
+    """``tag_logits``: the token meaning "wrong"."""
+    beta: float = 0.001
+    """``log_ratio``: scale of the log-prob ratio (EurusPRM inference: 0.001)."""
+    reference_model: str | None = None
+    """``log_ratio``: the reference policy's weights."""
+    cumulative: bool = True
+    """``log_ratio``: step score = reward summed from the first response token (True) or over the step only."""
+    sigmoid: bool = True
+    """``log_ratio``: map rewards through a sigmoid to (0, 1)."""
+    threshold: float = 0.5
+    """Default decision threshold: a step scoring below it is predicted wrong."""
+    reserved: tuple[str, ...] = field(default=())
+    """Strings that must not occur inside a step (they would be read as markers)."""
+
+    def __post_init__(self) -> None:
+        problems = []
+        if not self.name:
+            problems.append("name is empty")
+        if self.readout in ("token_classify", "tag_logits", "value_head", "log_ratio") and self.format == "none":
+            problems.append(f"readout {self.readout!r} needs a format other than 'none'")
+        if self.format in ("chat", "text") and not self.step_marker:
+            problems.append(f"format {self.format!r} needs a step_marker")
+        if self.readout == "log_ratio" and self.beta <= 0:
+            problems.append(f"beta must be > 0, got {self.beta}")
+        if "{problem}" not in self.prompt_template and self.format != "multiturn_chat" and self.format != "none":
+            problems.append("prompt_template must contain '{problem}'")
+        if problems:
+            raise ConfigError(f"PRMSpec {self.name!r}: " + "; ".join(problems))
+
+    def to_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+    def fingerprint(self) -> str:
+        """A stable hash of every field that changes scores (``description`` excluded)."""
+        d = self.to_dict()
+        d.pop("description")
+        return hashlib.sha256(json.dumps(d, sort_keys=True).encode()).hexdigest()[:16]

@@ -1,0 +1,154 @@
+"""The nouns of prmkit. Open this file first.
+
+Glossary
+--------
+problem
+    The question a policy was asked, as plain text (``str``).
+step
+    One unit of reasoning in a solution, as plain text (``str``). How a
+    solution is cut into steps is the caller's choice (ProcessBench gives its
+    steps; Qwen-style policies are split on blank lines); prmkit never re-splits
+    steps it was given.
+solution
+    A problem and the ordered steps written for it (:class:`Solution`).
+step scores
+    One float per step (:class:`StepScores`), produced by a PRM. For
+    probability readouts a score is P(step is correct) in [0, 1]; implicit
+    log-ratio PRMs produce unbounded rewards. A scorer returns **exactly** one
+    score per step or fails.
+step labels
+    One label per step (:class:`StepLabels`): 1.0 = correct, 0.0 = wrong, and
+    floats in between for soft (Monte Carlo) labels. ProcessBench's ``label``
+    field is a different, equivalent encoding: the index of the earliest wrong
+    step, or -1 if no step is wrong (see :func:`first_error_to_labels`).
+score failure
+    A typed, per-solution failure (:class:`ScoreFailure`): the solution is too
+    long for the model, has an empty step, and so on. Long runs record the
+    failure and go on.
+
+Array names carry their shape letters: ``scores_P_N_S`` is problems x sampled
+solutions x steps (ragged).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+__all__ = [
+    "FailureReason",
+    "ScoreFailure",
+    "ScoreResult",
+    "Solution",
+    "StepLabels",
+    "StepScores",
+    "first_error_to_labels",
+    "labels_to_first_error",
+]
+
+
+@dataclass(frozen=True)
+class Solution:
+    """A problem and the steps written for it.
+
+    >>> Solution("1+1?", ("1+1=2", "The answer is 2.")).n_steps
+    2
+    """
+
+    problem: str
+    steps: tuple[str, ...]
+    id: str | None = None
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.steps, tuple):
+            object.__setattr__(self, "steps", tuple(self.steps))
+
+    @property
+    def n_steps(self) -> int:
+        return len(self.steps)
+
+
+@dataclass(frozen=True)
+class StepScores:
+    """One score per step of one solution.
+
+    ``tokens`` is the number of tokens the PRM read for this solution (0 for
+    model-free verifiers); it is how the verifier's compute is counted.
+
+    >>> StepScores((0.9, 0.2)).scores
+    (0.9, 0.2)
+    """
+
+    scores: tuple[float, ...]
+    tokens: int = 0
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.scores, tuple):
+            object.__setattr__(self, "scores", tuple(float(s) for s in self.scores))
+
+    def __len__(self) -> int:
+        return len(self.scores)
+
+
+FailureReason = Literal["context_length", "empty_solution", "empty_step", "reserved_text", "backend_error"]
+
+
+@dataclass(frozen=True)
+class ScoreFailure:
+    """Why one solution got no scores. Returned in place of :class:`StepScores`.
+
+    >>> ScoreFailure("context_length", "4100 tokens > max 4096").ok
+    False
+    """
+
+    reason: FailureReason
+    detail: str
+    id: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return False
+
+
+ScoreResult = StepScores | ScoreFailure
+
+
+@dataclass(frozen=True)
+class StepLabels:
+    """One label per step: 1.0 correct, 0.0 wrong, floats in between for soft labels.
+
+    >>> StepLabels((1.0, 0.375)).first_error(threshold=0.5)
+    1
+    """
+
+    labels: tuple[float, ...]
+    extra: dict[str, float] = field(default_factory=dict, compare=False)
+
+    def first_error(self, threshold: float = 0.5) -> int:
+        """Index of the first step whose label is below ``threshold``, else -1."""
+        return next((i for i, v in enumerate(self.labels) if v < threshold), -1)
+
+
+def first_error_to_labels(first_error: int, n_steps: int) -> tuple[float, ...]:
+    """ProcessBench ``label`` -> per-step labels; steps after the first error get 0.
+
+    >>> first_error_to_labels(1, 3)
+    (1.0, 0.0, 0.0)
+    >>> first_error_to_labels(-1, 2)
+    (1.0, 1.0)
+    """
+    if not -1 <= first_error < n_steps:
+        raise ValueError(f"first_error {first_error} outside [-1, {n_steps})")
+    if first_error == -1:
+        return (1.0,) * n_steps
+    return (1.0,) * first_error + (0.0,) * (n_steps - first_error)
+
+
+def labels_to_first_error(labels: Sequence[float], threshold: float = 0.5) -> int:
+    """Per-step labels -> index of the earliest wrong step, or -1.
+
+    >>> labels_to_first_error([1, 1, 0, 1])
+    2
+    """
+    return next((i for i, v in enumerate(labels) if v < threshold), -1)
