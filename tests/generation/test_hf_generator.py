@@ -54,7 +54,7 @@ def gen(hf_dir: Path) -> HFGenerator:
 
 
 def test_conversion_is_cached_and_complete(hf_dir: Path, home: Path) -> None:
-    assert hf_dir == home / "models" / "hf" / f"{NAME}-float32"
+    assert hf_dir == home / "models" / "hf" / f"{NAME}-b179c9523d0e-float32"
     names = {p.name for p in hf_dir.iterdir()}
     assert {"config.json", "model.safetensors", "tokenizer.json", "prmkit_converted.json"} <= names
     config = transformers.AutoConfig.from_pretrained(hf_dir)

@@ -44,7 +44,7 @@ def test_ambiguous_or_empty_directory_is_an_error(tmp_path: Path) -> None:
 def test_non_gguf_file_is_an_error(tmp_path: Path) -> None:
     f = tmp_path / "weights.bin"
     f.write_bytes(b"0")
-    with pytest.raises(ConfigError, match="is not a .gguf file"):
+    with pytest.raises(ConfigError, match=r"is not a \.gguf file"):
         resolve_model(f)
 
 

@@ -10,8 +10,8 @@ count). Backends are imported only when used.
 >>> GENERATORS.names()
 ['hf', 'llamacpp', 'openai', 'vllm']
 >>> gen = load_generator("llamacpp", model="smollm2-135m-instruct")  # doctest: +SKIP
->>> gen.generate([GenerationRequest("1, 2, 3, 4,", max_tokens=6, temperature=0)])[0][0].text  # doctest: +SKIP
-' 5, 6, 7'
+>>> gen.generate([GenerationRequest("1, 2, 3, 4, 5,", max_tokens=5, temperature=0)])[0][0].text  # doctest: +SKIP
+' 6, 7'
 """
 
 from __future__ import annotations
@@ -54,9 +54,9 @@ GENERATORS.register("vllm", "prmkit.generation.vllm:VLLMGenerator")
 def load_generator(backend: str = "llamacpp", **options: Any) -> Generator:
     """Build a generator; ``options`` go to the backend class (``model=``, ``base_url=``, ...).
 
-    >>> load_generator("nope")
+    >>> load_generator("llama.cpp")
     Traceback (most recent call last):
     ...
-    prmkit.errors.UnknownNameError: unknown generator 'nope' available: hf, llamacpp, openai, vllm
+    prmkit.errors.UnknownNameError: unknown generator 'llama.cpp'; did you mean 'llamacpp'? available: hf, llamacpp, openai, vllm
     """
     return GENERATORS.get(backend)(**options)

@@ -30,9 +30,10 @@ __all__ = ["HFGenerator"]
 class HFGenerator:
     """Generate with ``transformers`` from a catalog name, a GGUF, a model directory or a hub id.
 
+    >>> from prmkit.generation import GenerationRequest
     >>> gen = HFGenerator("smollm2-135m-instruct")  # doctest: +SKIP
-    >>> gen.generate([GenerationRequest("1, 2, 3,", max_tokens=4, temperature=0)])[0][0].text  # doctest: +SKIP
-    ' 4, 5'
+    >>> gen.generate([GenerationRequest("1, 2, 3, 4, 5,", max_tokens=5, temperature=0)])[0][0].text  # doctest: +SKIP
+    ' 6, 7'
     """
 
     def __init__(

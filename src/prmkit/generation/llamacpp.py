@@ -41,6 +41,7 @@ def _cores() -> int:
 class LlamaCppGenerator:
     """Generate with llama.cpp from a catalog name, a ``.gguf`` path or a directory holding one.
 
+    >>> from prmkit.generation import GenerationRequest
     >>> gen = LlamaCppGenerator("smollm2-135m-instruct", n_ctx=2048)  # doctest: +SKIP
     >>> req = GenerationRequest("1, 2, 3, 4,", max_tokens=6, temperature=0)
     >>> gen.generate([req])[0][0].finish_reason  # doctest: +SKIP

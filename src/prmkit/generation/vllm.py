@@ -46,7 +46,8 @@ class VLLMGenerator:
         self.identity = f"vllm:{src}"
         self._vllm = vllm
         self._llm = vllm.LLM(model=src, **engine_options)
-        self.max_model_len: int | None = getattr(self._llm.llm_engine.model_config, "max_model_len", None)
+        config = getattr(getattr(self._llm, "llm_engine", None), "model_config", None)
+        self.max_model_len: int | None = getattr(config, "max_model_len", None)
 
     def generate(self, requests: Sequence[GenerationRequest]) -> list[list[Sample]]:
         """``request.n`` samples per request, in order, from one batched vLLM call."""

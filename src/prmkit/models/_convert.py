@@ -21,8 +21,8 @@ _MARKER = "prmkit_converted.json"
 
 def _cache_key(files: ModelFiles, dtype: str) -> str:
     assert files.gguf is not None
-    if files.entry is not None:
-        return f"{files.entry.name}-{dtype}"
+    if files.entry is not None:  # the pinned hash: a new pin never reuses an old conversion
+        return f"{files.entry.name}-{files.entry.sha256[:12]}-{dtype}"
     st = files.gguf.stat()
     ident = f"{files.gguf.resolve()}|{st.st_size}|{st.st_mtime_ns}"
     return f"{files.gguf.stem}-{hashlib.sha256(ident.encode()).hexdigest()[:12]}-{dtype}"
@@ -38,7 +38,7 @@ def to_transformers_dir(
     dequantized (``from_pretrained(dir, gguf_file=...)``) and saved once as safetensors with
     its tokenizer under ``<cache>/hf/``; later calls return the cached directory.
 
-    A catalogued model is keyed by name; a local GGUF by its path, size and mtime.
+    A catalogued model is keyed by name and pinned sha256; a local GGUF by its path, size and mtime.
 
     >>> d = to_transformers_dir("smollm2-135m-instruct")  # doctest: +SKIP
     >>> sorted(p.name for p in d.iterdir())[:2]  # doctest: +SKIP
