@@ -24,6 +24,14 @@ CHAT = "<|im_start|>user\nWhat is 12 * 7? Think step by step.<|im_end|>\n<|im_st
 COUNT = "1, 2, 3, 4, 5,"
 
 
+@pytest.fixture(scope="module", autouse=True)
+def _home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Verification stamps go to a temporary PRMKIT_HOME, not the user's cache."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("PRMKIT_HOME", str(tmp_path_factory.mktemp("prmkit_home")))
+        yield
+
+
 def _gguf(name: str) -> Path:
     try:
         return fetch(name)
@@ -106,10 +114,7 @@ def test_load_generator_builds_it_from_a_catalog_name() -> None:
     g.close()  # type: ignore[attr-defined]
 
 
-def test_qwen_coder_generates_code_and_stops_at_end_of_turn(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("PRMKIT_HOME", str(tmp_path))
+def test_qwen_coder_generates_code_and_stops_at_end_of_turn() -> None:
     with LlamaCppGenerator(_gguf("qwen2.5-coder-0.5b-instruct"), n_ctx=512) as g:
         code, chat = g.generate(
             [

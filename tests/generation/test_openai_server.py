@@ -35,6 +35,14 @@ STORY = "<|im_start|>user\nTell me a story.<|im_end|>\n<|im_start|>assistant\n"
 PLAIN = {"top_k": 0, "min_p": 0.0, "repeat_penalty": 1.0}
 
 
+@pytest.fixture(scope="module", autouse=True)
+def _home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Verification stamps go to a temporary PRMKIT_HOME, not the user's cache."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("PRMKIT_HOME", str(tmp_path_factory.mktemp("prmkit_home")))
+        yield
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
