@@ -106,7 +106,7 @@ def db(tmp_path: Path) -> Path:
 
 def test_cached_scorer_is_a_scorer(db: Path) -> None:
     prm = CachedScorer(HashScorer(), db)
-    assert isinstance(prm, Scorer)
+    assert isinstance(CachedScorer(HashScorer(), db), Scorer)
     assert prm.identity == "hash-v1" and prm.causal is True
     assert prm.drift == 0.0  # other attributes are the inner scorer's
 
@@ -161,15 +161,15 @@ def test_solutions_sharing_a_prefix_share_entries(db: Path) -> None:
     inner = HashScorer()
     prm = CachedScorer(inner, db)
     out = prm.score([a, b])
-    assert out[0].scores[:2] == out[1].scores[:2]  # type: ignore[union-attr]
+    assert out[0].scores[:2] == out[1].scores[:2]
     assert ScoreCache(db).stats().entries == 4  # s0, s0s1, s0s1s2, s0s1t2
 
     # A prefix of a cached solution has every score cached but no token count of its own:
     # it is scored once to learn its tokens, then it is a hit.
     c = Solution("p", ("s0", "s1"))
-    assert prm.score([c]) == [StepScores(out[0].scores[:2], tokens=3)]  # type: ignore[union-attr]
+    assert prm.score([c]) == [StepScores(out[0].scores[:2], tokens=3)]
     assert prm.calls == 2
-    assert prm.score([c]) == [StepScores(out[0].scores[:2], tokens=3)]  # type: ignore[union-attr]
+    assert prm.score([c]) == [StepScores(out[0].scores[:2], tokens=3)]
     assert prm.calls == 2
     assert ScoreCache(db).stats().entries == 4 and ScoreCache(db).stats().solutions == 3
 
@@ -231,7 +231,7 @@ def test_duplicates_in_a_batch_are_scored_once_and_keep_their_ids(db: Path) -> N
     out = prm.score(sols)
     assert [s.id for s in inner.batches[0]] == ["x", "f1"]
     assert out[0] == out[1] and isinstance(out[0], StepScores)
-    assert [r.id for r in out[2:]] == ["f1", "f2"]  # type: ignore[union-attr]
+    assert [r.id for r in out[2:]] == ["f1", "f2"]
     assert (prm.solutions_scored, prm.misses) == (2, 4)
 
 
@@ -244,7 +244,7 @@ def test_nan_scores_are_returned_but_not_cached(db: Path) -> None:
 
     prm = CachedScorer(NaNScorer(), db)
     sol = Solution("p", ("a",))
-    assert math.isnan(prm.score([sol])[0].scores[0])  # type: ignore[union-attr]
+    assert math.isnan(prm.score([sol])[0].scores[0])
     prm.score([sol])
     assert prm.calls == 2 and ScoreCache(db).stats().entries == 0
 

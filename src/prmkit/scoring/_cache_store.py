@@ -283,5 +283,7 @@ class ScoreCache:
         with self._lock:
             pid = db.prm_id(self._conn, prm, create=False, now=0.0)
         if pid is None:
-            raise UnknownNameError(suggest(prm, self.identities(), f"PRM identity in {self.path}"))
+            raise UnknownNameError(
+                suggest(prm, self.identities(), "PRM identity") + f" (in {self.path})"
+            )
         return pid
