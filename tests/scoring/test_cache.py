@@ -275,6 +275,11 @@ def test_get_and_put_round_trip_and_export_rows(db: Path) -> None:
     assert {r["problem"] for r in rows} == {keys.problem.hex()}
     with pytest.raises(UnknownNameError, match="did you mean 'prm'"):
         list(cache.rows("prn"))
+    with pytest.raises(ValueError, match="1 scores for 2 steps"):
+        cache.put("prm", [(sol, StepScores((0.5,)))])
+    odd = Solution("q\ud800", ("x\udfff",))  # lone surrogates, as JSON can carry them
+    cache.put("prm", [(odd, StepScores((0.5,), tokens=1))])
+    assert cache.get("prm", [odd]) == [StepScores((0.5,), tokens=1)]
 
 
 def test_prune_by_age_keeps_entries_hit_recently(db: Path) -> None:

@@ -57,11 +57,11 @@ def solution_keys(sol: Solution, *, causal: bool = True) -> SolutionKeys:
     (True, False)
     """
     problem = hashlib.blake2b(
-        sol.problem.encode(), digest_size=16, person=b"prmkit-problem"
+        sol.problem.encode("utf-8", "surrogatepass"), digest_size=16, person=b"prmkit-problem"
     ).digest()
     chain, prefixes = b"", []
     for step in sol.steps:
-        text = step.encode()
+        text = step.encode("utf-8", "surrogatepass")  # lone surrogates from JSON stay keyable
         chain = hashlib.blake2b(
             chain + len(text).to_bytes(8, "big") + text, digest_size=16, person=b"prmkit-prefix"
         ).digest()
@@ -135,7 +135,15 @@ class ScoreCache:
     def put(
         self, identity: str, scored: Sequence[tuple[Solution, StepScores]], *, causal: bool = True
     ) -> int:
-        """Store scored solutions in one transaction; return how many were storable (no NaN)."""
+        """Store scored solutions in one transaction; return how many were storable (no NaN).
+
+        A result without exactly one score per step raises ``ValueError``.
+        """
+        for sol, res in scored:
+            if len(res.scores) != sol.n_steps:
+                raise ValueError(
+                    f"{len(res.scores)} scores for {sol.n_steps} steps (solution {sol.id!r})"
+                )
         new = [(solution_keys(sol, causal=causal), res) for sol, res in scored]
         return self._commit(identity, new, touched=[], hits=0, misses=0, calls=0)
 

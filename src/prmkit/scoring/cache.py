@@ -52,7 +52,8 @@ Concurrency
     Several processes may share one file on a local disk (WAL does not work
     over network filesystems). Readers never wait for a writer; writers take the
     lock at ``BEGIN`` and wait up to ``busy_timeout_s``. The PRM runs outside any
-    transaction. If a write still fails (locked, disk full) the scores are
+    transaction. A :class:`ScoreCache` may be shared by threads; open one per
+    process (a connection must not cross a ``fork``). If a write still fails (locked, disk full) the scores are
     returned, a :class:`CacheWriteWarning` is issued and ``write_errors`` counts it.
 """
 
