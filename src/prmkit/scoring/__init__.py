@@ -53,7 +53,8 @@ def load_prm(prm: str | PRMSpec, backend: str | None = None, **options: Any) -> 
     spec = get_spec(prm) if isinstance(prm, str) else prm
     name = backend or ("verifier" if spec.readout == "verifier" else "hf")
     factory = BACKENDS.get(name)
-    return factory(spec, **options)  # type: ignore[no-any-return]
+    scorer: Scorer = factory(spec, **options)
+    return scorer
 
 
 def score(prm: Scorer | str, solutions: Sequence[Solution], **options: Any) -> list[ScoreResult]:
