@@ -1,0 +1,5 @@
+"""``python -m prmkit``."""
+
+from prmkit.cli import main
+
+raise SystemExit(main())
