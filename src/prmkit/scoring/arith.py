@@ -8,11 +8,16 @@ percentages (``20% of 50 = 10``), money and units (``$12``, ``5kg``,
 a false claim scores 0.0, every other step 1.0.
 
 It is conservative: whatever it cannot read with certainty (equations with
-variables, ranges ``3-5``, ratios ``3:2``, dates, congruences, irrational
-roots) is skipped, not flagged. A claimed value written with fewer decimals
-than the exact result may be rounded or truncated (``10/3 = 3.33`` and
-``10/3 = 3`` pass, ``10/3 = 3.5`` does not); operands written with two or more
-decimals may themselves be rounded (``0.33 * 300 = 100`` passes).
+variables, ranges ``3-5``, ratios ``3:2``, dates, congruences, mixed numbers,
+function values) is skipped, not flagged. A claimed value written with fewer
+decimals than the exact result may be either neighbour at that precision
+(``10/3 = 3.33``, ``10/3 = 3`` and ``10/3 = 4 buses`` pass; ``10/3 = 3.5``
+does not); operands written with two or more decimals may themselves be
+rounded (``0.33 * 300 = 100`` passes); irrational roots are enclosed in
+rigorous intervals. Claims that are false under every reading are still not
+reported when the text suggests another meaning (a unit conversion
+``1 hour = 60 minutes``, a running calculation ``10 - 3 = 7 * 2 = 14``, a
+reading left to right); :func:`check_step` says which rule skipped a claim.
 
 >>> check_step("2/5 * 4000 = 800 gallons")[0].verdict
 'false'
