@@ -51,7 +51,10 @@ TRUE_CLAIMS = [
     ("One third of them: 1/3 of 18 = 6.", ["true"]),
     ("Her speed is 4 \\cdot 3 = 12 miles per hour.", ["true"]),
     ("x = 5 + 3 = 8", ["true"]),
-    ("It takes 140/60=<<140/60=2.3333333333333335>>2.33 hours.", ["true", "true"]),  # a float rendering
+    (
+        "It takes 140/60=<<140/60=2.3333333333333335>>2.33 hours.",
+        ["true", "true"],
+    ),  # a float rendering
     ("Then 3 + 4 = 7, and 7 * 2 = 14.", ["true", "true"]),
 ]
 FALSE_CLAIMS = [

@@ -106,7 +106,11 @@ def _match(a: Val, b: Val) -> bool:
     for x, y in ((a, b), (b, a)):
         if y.grid is not None and x.grid is None and _near(x, y.exact, y.grid):
             return True
-        if y.grid is not None and y.grid >= 10 and abs(x.exact - y.exact) <= _FLOAT_RTOL * max(Fraction(1), abs(x.exact)):
+        if (
+            y.grid is not None
+            and y.grid >= 10
+            and abs(x.exact - y.exact) <= _FLOAT_RTOL * max(Fraction(1), abs(x.exact))
+        ):
             return True  # a floating-point rendering: <<140/60=2.3333333333333335>>
     if a.grid is None and b.grid is None and not (a.precise and b.precise):
         return a.lo <= b.hi and b.lo <= a.hi
