@@ -1,1 +1,42 @@
-"""prmkit.evaluation"""
+"""Evaluating PRMs: ProcessBench (earliest-error identification).
+
+>>> from prmkit.evaluation import harmonic_f1
+>>> round(harmonic_f1(0.72, 0.964), 4)
+0.8243
+"""
+
+from prmkit.evaluation.processbench import (
+    AVERAGES_NOTE,
+    ProcessBenchCase,
+    ProcessBenchReport,
+    SplitMetrics,
+    SweepRow,
+    candidate_thresholds,
+    fit_threshold,
+    harmonic_f1,
+    load_processbench,
+    mean_f1,
+    metrics_at_thresholds,
+    predict_first_error,
+    run_processbench,
+    split_metrics,
+    weighted_f1,
+)
+
+__all__ = [
+    "AVERAGES_NOTE",
+    "ProcessBenchCase",
+    "ProcessBenchReport",
+    "SplitMetrics",
+    "SweepRow",
+    "candidate_thresholds",
+    "fit_threshold",
+    "harmonic_f1",
+    "load_processbench",
+    "mean_f1",
+    "metrics_at_thresholds",
+    "predict_first_error",
+    "run_processbench",
+    "split_metrics",
+    "weighted_f1",
+]
