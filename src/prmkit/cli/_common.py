@@ -7,8 +7,9 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
+from prmkit.cli._cache import add_cache_options, cached
 from prmkit.errors import PRMKitError
-from prmkit.scoring import Scorer, load_prm
+from prmkit.scoring import DEFAULT_PRM, Scorer, load_prm
 
 __all__ = ["add_prm_options", "build_scorer", "positive_int", "run_command"]
 
@@ -29,8 +30,9 @@ def add_prm_options(parser: argparse.ArgumentParser, *, batch_size: int = 8) -> 
     g = parser.add_argument_group("PRM")
     g.add_argument(
         "--prm",
-        required=True,
-        help="catalogued PRM name (see 'prmkit prms'), or a combination: 'a+b' = per-step min, 'a*b' = product",
+        default=DEFAULT_PRM,
+        help="catalogued PRM name (see 'prmkit prms'), or a combination: 'a+b' = per-step min, "
+        f"'a*b' = product (default: {DEFAULT_PRM!r}, prmkit's embedded default PRM)",
     )
     g.add_argument(
         "--model", help="weights to load instead of the catalog's: a local path or a hub id"
@@ -54,6 +56,7 @@ def add_prm_options(parser: argparse.ArgumentParser, *, batch_size: int = 8) -> 
         default=batch_size,
         help=f"solutions per scoring call (default {batch_size})",
     )
+    add_cache_options(parser)
 
 
 def build_scorer(args: argparse.Namespace) -> Scorer:
@@ -63,7 +66,7 @@ def build_scorer(args: argparse.Namespace) -> Scorer:
         value = getattr(args, key, None)
         if value is not None:
             options[key] = value
-    return load_prm(args.prm, backend=getattr(args, "backend", None), **options)
+    return cached(load_prm(args.prm, backend=getattr(args, "backend", None), **options), args)
 
 
 def run_command(func: Callable[[argparse.Namespace], int], args: argparse.Namespace) -> int:

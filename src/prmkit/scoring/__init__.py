@@ -14,12 +14,13 @@ from typing import Any
 
 from prmkit._registry import Registry
 from prmkit.scoring._backend import Scorer, check_scores, validate_solution
-from prmkit.scoring.catalog import SPECS, get_spec, register_spec
+from prmkit.scoring.catalog import DEFAULT_PRM, SPECS, get_spec, register_spec
 from prmkit.scoring.spec import PRMSpec
 from prmkit.types import ScoreResult, Solution
 
 __all__ = [
     "BACKENDS",
+    "DEFAULT_PRM",
     "SPECS",
     "PRMSpec",
     "Scorer",

@@ -8,9 +8,12 @@ from __future__ import annotations
 from prmkit._registry import Registry
 from prmkit.scoring.spec import PRMSpec
 
-__all__ = ["SPECS", "get_spec", "register_spec"]
+__all__ = ["DEFAULT_PRM", "SPECS", "get_spec", "register_spec"]
 
 SPECS: Registry[PRMSpec] = Registry("PRM")
+
+DEFAULT_PRM = "arith"
+"""The embedded default: the best PRM prmkit runs offline on a laptop CPU with nothing fetched."""
 
 
 def register_spec(spec: PRMSpec, *, replace: bool = False) -> PRMSpec:
