@@ -113,7 +113,7 @@ def letter_backend() -> Iterator[list[dict[str, Any]]]:
 
     BACKENDS.register("test-letters", factory)
     SPECS.register(
-        "test-letter-prm", PRMSpec(name="test-letter-prm", readout="value_head", format="segments")
+        "test-letter-prm", PRMSpec(name="test-letter-prm", readout="value_head", format="segments", step_marker="\n")
     )
     try:
         yield built
