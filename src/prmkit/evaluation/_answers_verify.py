@@ -1,126 +1,154 @@
-"""Symbolic equivalence with math-verify, under a wall-clock limit per comparison.
+"""Symbolic equivalence with math-verify, under a hard wall-clock limit per comparison.
 
-math-verify's own limits use ``signal.alarm`` with whole seconds and refuse to
-run off the main thread; prmkit switches them off and applies its own limit
-to the whole comparison (both parses and the check):
-
-* on the main thread, ``signal.setitimer`` interrupts the comparison after
-  ``timeout_s`` seconds (fractions allowed). An alarm the caller had set is
-  suspended for the duration of the comparison.
-* on any other thread the comparison runs in a daemon worker thread that is
-  abandoned after ``timeout_s`` (Python cannot stop it; it finishes in the
-  background).
+Comparisons run in a separate worker process (``python -m
+prmkit.evaluation._answers_worker``, started on first use and kept). The
+parent waits at most ``timeout_s`` seconds for each verdict; on a timeout it
+kills the worker (and starts a fresh one for the next comparison). A process
+is the only limit that always holds: sympy can spend minutes inside one C call
+(``99999999999^{99999999}``) that neither ``signal.alarm`` nor a thread can
+interrupt. It also works off the main thread and leaves the caller's signal
+handlers alone. Comparisons are serialised by a lock.
 
 A comparison that runs out of time is reported as ``"timeout"``, one that
-raises as ``"error"``; neither counts as equal.
+raises in math-verify as ``"error"``; neither counts as equal. Verdicts
+``"equal"``/``"different"`` are cached per ``(gold, target)``.
 """
 
 from __future__ import annotations
 
-import signal
+import atexit
+import json
+import os
+import select
+import subprocess
+import sys
 import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from functools import lru_cache
-from typing import Any, Literal, TypeVar
+import time
+from pathlib import Path
+from typing import Any, Literal
 
-from prmkit._extras import require
+from prmkit.errors import MissingExtraError
 
 __all__ = ["Verdict", "math_verify_equal"]
 
 Verdict = Literal["equal", "different", "timeout", "error"]
 """Outcome of one comparison."""
 
-T = TypeVar("T")
+_STARTUP_S = 120.0
+"""How long the worker may take to import math-verify (not counted in any comparison's limit)."""
 
 
-class _Deadline(BaseException):
-    """Raised by the timer. A BaseException so that ``except Exception`` inside sympy cannot swallow it."""
+class _Worker:
+    def __init__(self) -> None:
+        import prmkit
 
+        env = dict(os.environ)
+        root = str(Path(prmkit.__file__).resolve().parents[1])
+        env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "prmkit.evaluation._answers_worker"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            env=env,
+            bufsize=0,
+        )
+        self._buf = b""
+        hello = self._read_line(_STARTUP_S)
+        if hello is None or "ready" not in hello:
+            self.kill()
+            detail = (hello or {}).get("missing", "the worker did not start")
+            raise MissingExtraError(
+                f"math-verify is needed to compare answers ({detail}); install it with: pip install 'prmkit[math]'"
+            )
 
-@contextmanager
-def _deadline(seconds: float) -> Iterator[None]:
-    def _fire(signum: int, frame: Any) -> None:
-        raise _Deadline
+    def _read_line(self, timeout_s: float) -> dict[str, Any] | None:
+        assert self.proc.stdout is not None
+        fd = self.proc.stdout.fileno()
+        deadline = time.monotonic() + timeout_s
+        while b"\n" not in self._buf:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return None
+            ready, _, _ = select.select([fd], [], [], left)
+            if not ready:
+                return None
+            chunk = os.read(fd, 65536)
+            if not chunk:  # the worker died
+                return {"v": "error"}
+            self._buf += chunk
+        line, self._buf = self._buf.split(b"\n", 1)
+        return dict(json.loads(line))
 
-    old_handler = signal.signal(signal.SIGALRM, _fire)
-    old_delay, old_interval = signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, old_handler)
-        if old_delay > 0:  # give back the caller's pending alarm
-            signal.setitimer(signal.ITIMER_REAL, old_delay, old_interval)
-
-
-def _with_limit(fn: Callable[[], T], seconds: float) -> tuple[Literal["ok", "timeout", "error"], T | None]:
-    on_main = threading.current_thread() is threading.main_thread() and hasattr(signal, "setitimer")
-    if on_main:
+    def ask(self, gold: str, target: str, timeout_s: float) -> Verdict:
+        assert self.proc.stdin is not None
+        data = (json.dumps({"g": gold, "t": target}) + "\n").encode()
         try:
-            with _deadline(seconds):
-                return "ok", fn()
-        except _Deadline:
-            return "timeout", None
-        except Exception:
-            return "error", None
-    box: dict[str, Any] = {}
+            while data:
+                data = data[self.proc.stdin.write(data) or 0 :]
+        except BrokenPipeError:
+            return "error"
+        reply = self._read_line(timeout_s)
+        if reply is None:
+            return "timeout"
+        verdict = reply.get("v")
+        return verdict if verdict in ("equal", "different") else "error"
 
-    def _run() -> None:
-        try:
-            box["value"] = fn()
-        except Exception:
-            box["error"] = True
+    def alive(self) -> bool:
+        return self.proc.poll() is None
 
-    worker = threading.Thread(target=_run, daemon=True, name="prmkit-math-verify")
-    worker.start()
-    worker.join(seconds)
-    if worker.is_alive():
-        return "timeout", None
-    if "error" in box:
-        return "error", None
-    return "ok", box["value"]
+    def kill(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait()
+        for pipe in (self.proc.stdin, self.proc.stdout):
+            if pipe is not None:
+                pipe.close()
 
 
-@lru_cache(maxsize=1)
-def _math_verify() -> Any:
-    mv = require("math_verify", extra="math", package="math-verify")
-    # prmkit applies its own limit (above); silence the one-time "timeout disabled" notice.
-    for sub in ("grader", "parser"):
-        mod = getattr(mv, sub, None)
-        if mod is not None and hasattr(mod, "TIMEOUT_WARNING_SHOWN"):
-            mod.TIMEOUT_WARNING_SHOWN = True
-    return mv
+_lock = threading.Lock()
+_worker: _Worker | None = None
 
 
-@lru_cache(maxsize=65536)
-def _parse(text: str) -> Any:
-    mv = _math_verify()
-    wrapped = text if "$" in text or "\\boxed" in text else f"${text}$"
-    return mv.parse(wrapped, parsing_timeout=None)
+def _shutdown() -> None:
+    global _worker
+    if _worker is not None:
+        _worker.kill()
+        _worker = None
 
 
-@lru_cache(maxsize=65536)
-def _verify_cached(gold: str, target: str) -> bool:
-    mv = _math_verify()
-    g, t = _parse(gold), _parse(target)
-    if not g or not t:
-        return False
-    return bool(mv.verify(g, t, timeout_seconds=None))
+atexit.register(_shutdown)
+
+
+def _compare(gold: str, target: str, timeout_s: float) -> Verdict:
+    global _worker
+    with _lock:
+        if _worker is None or not _worker.alive():
+            _worker = _Worker()
+        verdict = _worker.ask(gold, target, timeout_s)
+        if verdict == "timeout" or not _worker.alive():
+            _shutdown()
+        return verdict
+
+
+_results: dict[tuple[str, str], Verdict] = {}
 
 
 def math_verify_equal(gold: str, target: str, *, timeout_s: float) -> Verdict:
     """Whether math-verify finds ``target`` equivalent to ``gold`` within ``timeout_s`` seconds.
-
-    Results (not timeouts or errors) are cached per ``(gold, target)``.
 
     >>> math_verify_equal(r"\\frac{3}{8}", "0.375", timeout_s=5.0)
     'equal'
     """
     if timeout_s <= 0:
         raise ValueError(f"timeout_s must be > 0, got {timeout_s}")
-    _math_verify()  # a missing extra raises here, not as an "error" verdict
-    status, value = _with_limit(lambda: _verify_cached(gold, target), timeout_s)
-    if status != "ok":
-        return status
-    return "equal" if value else "different"
+    key = (gold, target)
+    hit = _results.get(key)
+    if hit is not None:
+        return hit
+    verdict = _compare(gold, target, timeout_s)
+    if verdict in ("equal", "different"):
+        if len(_results) >= 65536:
+            _results.clear()
+        _results[key] = verdict
+    return verdict
