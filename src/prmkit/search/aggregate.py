@@ -103,12 +103,9 @@ class Aggregator:
     """Applied to each step score before the rule: ``sigmoid`` = 1 / (1 + exp(-s))."""
 
     def __post_init__(self) -> None:
-        problems = []
         if self.rule not in AGGREGATORS:
-            try:
-                AGGREGATORS.get(self.rule)
-            except KeyError as e:
-                problems.append(str(e))
+            AGGREGATORS.get(self.rule)  # raises UnknownNameError with close names
+        problems = []
         if self.window is not None and self.rule != "window_min":
             problems.append(f"only window_min takes a window, got rule {self.rule!r} with window {self.window}")
         if self.window is not None and self.window < 1:

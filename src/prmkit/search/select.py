@@ -127,9 +127,10 @@ class Selector:
         if not value:
             return cls(name)
         try:
-            return cls(name, float(value))
+            param = float(value)
         except ValueError:
             raise ConfigError(f"selector {text!r}: parameter must be a number, got {value!r}") from None
+        return cls(name, param)
 
 
 def run_selector(
