@@ -39,7 +39,9 @@ class _MathCot(BaseModel):
 def _error(e: ValidationError, path: str, line: int) -> DataFormatError:
     err = e.errors()[0]
     loc = ".".join(str(x) for x in err["loc"]) or None
-    return DataFormatError(err["msg"].removeprefix("Value error, "), path=path, line=line, field=loc)
+    return DataFormatError(
+        err["msg"].removeprefix("Value error, "), path=path, line=line, field=loc
+    )
 
 
 def read_math_cot(path: str) -> list[CandidateProblem]:
@@ -55,7 +57,9 @@ def read_math_cot(path: str) -> list[CandidateProblem]:
         cands = []
         for j, text in enumerate(rec.response):
             scores = tuple(rec.pred_score[j]) if rec.pred_score is not None else None
-            cands.append(Candidate(split_steps(text), as_answer(rec.pred[j]), bool(rec.score[j]), scores))
+            cands.append(
+                Candidate(split_steps(text), as_answer(rec.pred[j]), bool(rec.score[j]), scores)
+            )
         out.append(CandidateProblem(str(rec.idx), rec.question, tuple(cands), rec.gt))
     return out
 
@@ -84,7 +88,9 @@ def read_gsm8k_examples(path: str) -> list[CandidateProblem]:
             raise DataFormatError("missing solution", path=path, line=line, field=missing[0])
         body = {k: v for k, v in obj.items() if k not in GSM8K_EXAMPLE_MODELS}
         try:
-            rec = _Gsm8kExample.model_validate({**body, "solutions": {m: obj[m] for m in GSM8K_EXAMPLE_MODELS}})
+            rec = _Gsm8kExample.model_validate(
+                {**body, "solutions": {m: obj[m] for m in GSM8K_EXAMPLE_MODELS}}
+            )
         except ValidationError as e:
             raise _error(e, path, line) from None
         ref = extract_answer(rec.ground_truth, "gsm8k")

@@ -137,7 +137,9 @@ class _CandidateRecord(BaseModel):
             raise ValueError("give exactly one of 'steps' or 'text'")
         n = len(self.steps) if self.steps is not None else len(split_steps(self.text or ""))
         if self.step_scores is not None and len(self.step_scores) not in (n, 1):
-            raise ValueError(f"'step_scores' has {len(self.step_scores)} scores for {n} steps (expected {n} or 1)")
+            raise ValueError(
+                f"'step_scores' has {len(self.step_scores)} scores for {n} steps (expected {n} or 1)"
+            )
         return self
 
 
@@ -150,7 +152,9 @@ class _ProblemRecord(BaseModel):
     candidates: list[_CandidateRecord] = Field(min_length=1)
 
 
-def _validation_error(e: ValidationError, path: str, line: int, obj: dict[str, Any]) -> DataFormatError:
+def _validation_error(
+    e: ValidationError, path: str, line: int, obj: dict[str, Any]
+) -> DataFormatError:
     err = e.errors()[0]
     loc = ".".join(str(x) for x in err["loc"])
     value: Any = obj
@@ -162,7 +166,9 @@ def _validation_error(e: ValidationError, path: str, line: int, obj: dict[str, A
             break
     more = f" (and {len(e.errors()) - 1} more problems)" if len(e.errors()) > 1 else ""
     msg = err["msg"].removeprefix("Value error, ")
-    return DataFormatError(msg + more, path=path, line=line, field=loc or None, value=value if loc else None)
+    return DataFormatError(
+        msg + more, path=path, line=line, field=loc or None, value=value if loc else None
+    )
 
 
 def _read_prmkit(path: str, style: AnswerStyle) -> list[CandidateProblem]:
@@ -178,7 +184,9 @@ def _read_prmkit(path: str, style: AnswerStyle) -> list[CandidateProblem]:
             text = "\n\n".join(steps) if c.text is None else c.text
             answer = extract_answer(text, style) if c.answer is None else as_answer(c.answer)
             scores = tuple(float(s) for s in c.step_scores) if c.step_scores is not None else None
-            cands.append(Candidate(steps, answer, c.correct, scores, c.policy_tokens, c.verifier_tokens))
+            cands.append(
+                Candidate(steps, answer, c.correct, scores, c.policy_tokens, c.verifier_tokens)
+            )
         pid = str(rec.id) if rec.id is not None else str(line)
         out.append(CandidateProblem(pid, rec.problem, tuple(cands), rec.reference))
     return out
@@ -203,7 +211,10 @@ def _detect(path: str) -> CandidateFormat:
 
 
 def load_candidates(
-    path: str | os.PathLike[str], format: CandidateFormat = "auto", *, answer_style: AnswerStyle = "auto"
+    path: str | os.PathLike[str],
+    format: CandidateFormat = "auto",
+    *,
+    answer_style: AnswerStyle = "auto",
 ) -> CandidateSet:
     """Read a candidate set. ``answer_style`` is used where answers are extracted from text."""
     p = str(path)
@@ -228,7 +239,10 @@ def load_candidates(
 def _record(p: CandidateProblem) -> dict[str, Any]:
     cands = []
     for c in p.candidates:
-        rec: dict[str, Any] = {"steps": list(c.steps), "answer": c.answer.text if isinstance(c.answer, Answer) else ""}
+        rec: dict[str, Any] = {
+            "steps": list(c.steps),
+            "answer": c.answer.text if isinstance(c.answer, Answer) else "",
+        }
         for name in ("correct", "policy_tokens", "verifier_tokens"):
             if getattr(c, name) is not None:
                 rec[name] = getattr(c, name)
@@ -242,7 +256,9 @@ def _record(p: CandidateProblem) -> dict[str, Any]:
     return out
 
 
-def write_candidates(cset: CandidateSet | Sequence[CandidateProblem], path: str | os.PathLike[str]) -> None:
+def write_candidates(
+    cset: CandidateSet | Sequence[CandidateProblem], path: str | os.PathLike[str]
+) -> None:
     """Write problems in prmkit's candidate JSONL format (e.g. after scoring them once).
 
     Answers are written as extracted; a missing answer is written as ``""``.

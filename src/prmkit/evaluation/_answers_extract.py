@@ -18,15 +18,27 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["answer_line", "answer_phrase", "choice_letter", "gsm8k_marker", "last_boxed", "last_number"]
+__all__ = [
+    "answer_line",
+    "answer_phrase",
+    "choice_letter",
+    "gsm8k_marker",
+    "last_boxed",
+    "last_number",
+]
 
 _BOX = re.compile(r"\\(?:boxed|fbox)\b\s*")
 _MARKER = re.compile(r"^\s*####\s*(.+?)\s*$", re.MULTILINE)
 _PHRASE = re.compile(r"the\s+(?:final\s+)?answer\s+is\s*[:：]?\s*(.+)", re.IGNORECASE)
-_LINE = re.compile(r"^\s*(?:\*\*)?(?:A|Answer|Final\s+Answer)(?:\*\*)?\s*[:：]\s*(?:\*\*)?\s*(.+?)\s*$", re.IGNORECASE | re.MULTILINE)
+_LINE = re.compile(
+    r"^\s*(?:\*\*)?(?:A|Answer|Final\s+Answer)(?:\*\*)?\s*[:：]\s*(?:\*\*)?\s*(.+?)\s*$",
+    re.IGNORECASE | re.MULTILINE,
+)
 _NUMBER = re.compile(r"-?\d[\d,]*(?:\.\d+)?|-?\.\d+")
 _LETTER = re.compile(r"^\(?\s*([A-Ja-j])\s*\)?[.:)]?$")
-_LETTER_IN_TEXT = re.compile(r"(?i:option|choice|answer(?:\s+is)?)\s*[:：]?\s*(?:\(([A-Ja-j])\)|([A-J])(?![A-Za-z]))")
+_LETTER_IN_TEXT = re.compile(
+    r"(?i:option|choice|answer(?:\s+is)?)\s*[:：]?\s*(?:\(([A-Ja-j])\)|([A-J])(?![A-Za-z]))"
+)
 _PAREN_LETTER = re.compile(r"\(([A-J])\)")
 
 

@@ -1,9 +1,9 @@
 """Symbolic equivalence with math-verify, under a hard wall-clock limit per comparison.
 
-Comparisons run in a separate worker process (``python -m
-prmkit.evaluation._answers_worker``, started on first use and kept). The
-parent waits at most ``timeout_s`` seconds for each verdict; on a timeout it
-kills the worker (and starts a fresh one for the next comparison). A process
+Comparisons run in a separate worker process (the script ``_answers_worker.py``,
+started on first use and kept). The parent waits at most ``timeout_s`` seconds
+for each verdict; on a timeout it kills the worker (and starts a fresh one for
+the next comparison; start-up is not counted in any comparison's limit). A process
 is the only limit that always holds: sympy can spend minutes inside one C call
 (``99999999999^{99999999}``) that neither ``signal.alarm`` nor a thread can
 interrupt. It also works off the main thread and leaves the caller's signal
@@ -40,17 +40,14 @@ _STARTUP_S = 120.0
 
 class _Worker:
     def __init__(self) -> None:
-        import prmkit
-
-        env = dict(os.environ)
-        root = str(Path(prmkit.__file__).resolve().parents[1])
-        env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+        # Run the worker file as a script: no prmkit import (and no package __init__) in the child.
+        script = str(Path(__file__).with_name("_answers_worker.py"))
+        boot = f"import runpy; runpy.run_path({script!r}, run_name='__main__')"
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "prmkit.evaluation._answers_worker"],
+            [sys.executable, "-c", boot],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
-            env=env,
             bufsize=0,
         )
         self._buf = b""

@@ -14,7 +14,17 @@ def _tokens(v: float | None) -> str:
 
 
 def format_table(result: BonResult) -> str:
-    """Accuracy (%) with its interval and the compute per problem, one row per selector, aggregator and N."""
+    """Accuracy (%) with its interval and the compute per problem, one row per selector, aggregator and N.
+
+    >>> from prmkit.data.candidates import Candidate, CandidateProblem, CandidateSet
+    >>> from prmkit.evaluation.answers import Answer
+    >>> from prmkit.evaluation.bon import BonConfig, evaluate_bon
+    >>> cands = tuple(Candidate(("s",), Answer.of(a), a == "2") for a in ("1", "2", "2"))
+    >>> res = evaluate_bon(CandidateSet((CandidateProblem("p", "?", cands),)), ["majority"], config=BonConfig(ns=(3,)))
+    >>> print(format_table(res))
+    selector  aggregator  n  accuracy  95% CI          policy tok  verifier tok
+    majority  -           3    100.00  [100.0, 100.0]         n/a             0
+    """
     pct = f"{100 * result.config.confidence:g}% CI"
     head = ("selector", "aggregator", "n", "accuracy", pct, "policy tok", "verifier tok")
     body = [
@@ -56,7 +66,10 @@ def _render(head: Sequence[str], body: Sequence[Sequence[str]], right: set[int])
     widths = [max(len(row[i]) for row in [head, *body]) for i in range(len(head))]
 
     def line(row: Sequence[str]) -> str:
-        cells = [c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in enumerate(zip(row, widths, strict=True))]
+        cells = [
+            c.rjust(w) if i in right else c.ljust(w)
+            for i, (c, w) in enumerate(zip(row, widths, strict=True))
+        ]
         return "  ".join(cells).rstrip()
 
     return "\n".join([line(head), *(line(r) for r in body)])

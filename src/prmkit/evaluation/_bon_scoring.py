@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
-from prmkit.data.candidates import CandidateSet
 from prmkit.scoring._backend import Scorer, check_scores
 from prmkit.types import ScoreFailure, Solution, StepScores
+
+if TYPE_CHECKING:
+    from prmkit.data.candidates import CandidateSet
 
 __all__ = ["score_candidates"]
 
@@ -26,7 +29,7 @@ def score_candidates(
     ``score_failure``; it is then "unscored" for every selector. ``progress`` gets the number of
     candidates scored after each batch.
 
-    >>> from prmkit.data.candidates import Candidate, CandidateProblem
+    >>> from prmkit.data.candidates import Candidate, CandidateProblem, CandidateSet
     >>> from prmkit.evaluation.answers import Answer
     >>> class Len:  # a model-free scorer: 1.0 for short steps
     ...     identity = "len"
@@ -61,8 +64,14 @@ def score_candidates(
         for j, c in enumerate(p.candidates):
             res = results[(pi, j)]
             if isinstance(res, StepScores):
-                cands.append(replace(c, step_scores=res.scores, verifier_tokens=res.tokens, score_failure=None))
+                cands.append(
+                    replace(
+                        c, step_scores=res.scores, verifier_tokens=res.tokens, score_failure=None
+                    )
+                )
             else:
-                cands.append(replace(c, step_scores=None, verifier_tokens=0, score_failure=res.reason))
+                cands.append(
+                    replace(c, step_scores=None, verifier_tokens=0, score_failure=res.reason)
+                )
         problems.append(replace(p, candidates=tuple(cands)))
     return replace(cset, problems=tuple(problems))

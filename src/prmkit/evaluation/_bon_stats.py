@@ -27,7 +27,9 @@ def default_ns(n_max: int) -> tuple[int, ...]:
     return tuple(out)
 
 
-def subset_masks(n_total: int, n: int, n_subsets: int, rng: np.random.Generator) -> npt.NDArray[np.bool_]:
+def subset_masks(
+    n_total: int, n: int, n_subsets: int, rng: np.random.Generator
+) -> npt.NDArray[np.bool_]:
     """Subsets of size ``n`` out of ``n_total`` candidates, as a boolean matrix (subsets x candidates).
 
     When there are at most ``n_subsets`` distinct subsets, all of them are

@@ -99,11 +99,17 @@ class NoAnswer:
 
 def _finders(style: AnswerStyle) -> tuple[tuple[str, Callable[[str], str | None]], ...]:
     boxed: tuple[tuple[str, Callable[[str], str | None]], ...] = (("boxed", ex.last_boxed),)
-    gsm: tuple[tuple[str, Callable[[str], str | None]], ...] = (("####", ex.gsm8k_marker), ("answer is", ex.answer_phrase), ("Answer:", ex.answer_line))
+    gsm: tuple[tuple[str, Callable[[str], str | None]], ...] = (
+        ("####", ex.gsm8k_marker),
+        ("answer is", ex.answer_phrase),
+        ("Answer:", ex.answer_line),
+    )
     return {"boxed": boxed, "gsm8k": gsm, "auto": boxed + gsm}.get(style, ())
 
 
-def extract_answer(text: str, style: AnswerStyle = "auto", *, last_number_fallback: bool = False) -> Answer | NoAnswer:
+def extract_answer(
+    text: str, style: AnswerStyle = "auto", *, last_number_fallback: bool = False
+) -> Answer | NoAnswer:
     r"""The final answer of a solution text, or a :class:`NoAnswer` saying why there is none.
 
     With ``last_number_fallback=True`` a text without any marker gives its last number.
@@ -151,7 +157,9 @@ def as_answer(value: str | Answer | NoAnswer | None) -> Answer | NoAnswer:
     return Answer.of(str(value).strip())
 
 
-def compare_answers(gold: str | Answer, target: str | Answer, *, timeout_s: float = DEFAULT_TIMEOUT_S) -> Verdict:
+def compare_answers(
+    gold: str | Answer, target: str | Answer, *, timeout_s: float = DEFAULT_TIMEOUT_S
+) -> Verdict:
     """``"equal"``, ``"different"``, ``"timeout"`` or ``"error"`` (see the module docstring).
 
     ``gold`` is the reference (or a vote group's first answer); math-verify is not
@@ -171,7 +179,9 @@ def compare_answers(gold: str | Answer, target: str | Answer, *, timeout_s: floa
     return math_verify_equal(g.text, t.text, timeout_s=timeout_s)
 
 
-def answers_equivalent(a: str | Answer, b: str | Answer, *, timeout_s: float = DEFAULT_TIMEOUT_S) -> bool:
+def answers_equivalent(
+    a: str | Answer, b: str | Answer, *, timeout_s: float = DEFAULT_TIMEOUT_S
+) -> bool:
     """True only when :func:`compare_answers` says ``"equal"``.
 
     >>> answers_equivalent("50,625", "50625")
@@ -183,12 +193,22 @@ def answers_equivalent(a: str | Answer, b: str | Answer, *, timeout_s: float = D
 def _reference(reference: str | Answer) -> Answer | NoAnswer:
     if isinstance(reference, Answer):
         return reference
-    if "\\boxed" in reference or "####" in reference or "\nA:" in reference or reference.startswith("A:"):
+    if (
+        "\\boxed" in reference
+        or "####" in reference
+        or "\nA:" in reference
+        or reference.startswith("A:")
+    ):
         return extract_answer(reference)
     return as_answer(reference)
 
 
-def grade_answer(answer: str | Answer | NoAnswer | None, reference: str | Answer, *, timeout_s: float = DEFAULT_TIMEOUT_S) -> bool:
+def grade_answer(
+    answer: str | Answer | NoAnswer | None,
+    reference: str | Answer,
+    *,
+    timeout_s: float = DEFAULT_TIMEOUT_S,
+) -> bool:
     r"""Whether ``answer`` matches the reference answer. A missing answer is wrong.
 
     ``reference`` is a bare answer, or a reference solution holding ``\boxed{}``,
@@ -225,7 +245,14 @@ def group_answers(
             continue
         gid = by_key.get(ans.key)
         if gid is None:
-            gid = next((g for g, rep in enumerate(reps) if answers_equivalent(rep, ans, timeout_s=timeout_s)), None)
+            gid = next(
+                (
+                    g
+                    for g, rep in enumerate(reps)
+                    if answers_equivalent(rep, ans, timeout_s=timeout_s)
+                ),
+                None,
+            )
             if gid is None:
                 gid = len(reps)
                 reps.append(ans)

@@ -33,18 +33,20 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
 
-from prmkit.data.candidates import CandidateSet
 from prmkit.errors import ConfigError, DataFormatError
 from prmkit.evaluation._bon_stats import bootstrap_ci, bootstrap_index, default_ns, subset_masks
 from prmkit.evaluation.answers import DEFAULT_TIMEOUT_S, grade_answer, group_answers
 from prmkit.search import _select_core as core
 from prmkit.search.aggregate import Aggregator
 from prmkit.search.select import Selector, run_selector
+
+if TYPE_CHECKING:
+    from prmkit.data.candidates import CandidateSet
 
 __all__ = ["BonConfig", "BonResult", "BonRow", "Comparison", "evaluate_bon"]
 
@@ -136,14 +138,32 @@ class BonResult:
             d = self.per_problem[ka] - self.per_problem[kb]
             lo, hi = bootstrap_ci(d, self.boot, self.config.confidence)
             agg = ka[1] or kb[1]
-            out.append(Comparison(ka[0], kb[0], agg, n, float(d.mean()), lo, hi, int((d > 0).sum()), int((d < 0).sum())))
+            out.append(
+                Comparison(
+                    ka[0],
+                    kb[0],
+                    agg,
+                    n,
+                    float(d.mean()),
+                    lo,
+                    hi,
+                    int((d > 0).sum()),
+                    int((d < 0).sum()),
+                )
+            )
         return out
 
     def _key(self, selector: str, aggregator: str | None, n: int) -> tuple[str, str | None, int]:
         name = Selector.parse(selector).name
-        hits = [k for k in self.per_problem if k[0] == name and k[2] == n and (aggregator is None or k[1] in (aggregator, None))]
+        hits = [
+            k
+            for k in self.per_problem
+            if k[0] == name and k[2] == n and (aggregator is None or k[1] in (aggregator, None))
+        ]
         if not hits:
-            raise ConfigError(f"no result for selector {selector!r} (aggregator {aggregator!r}) at n={n}")
+            raise ConfigError(
+                f"no result for selector {selector!r} (aggregator {aggregator!r}) at n={n}"
+            )
         return hits[0]
 
     def to_json(self, comparisons: Sequence[Comparison] = ()) -> dict[str, Any]:
@@ -181,11 +201,16 @@ def _prepare(cset: CandidateSet, aggs: Sequence[Aggregator], timeout_s: float) -
                     field="correct",
                     value=p.id,
                 )
-        scores = {a.name: np.array([a(c.step_scores or ()) for c in p.candidates], dtype=np.float64) for a in aggs}
+        scores = {
+            a.name: np.array([a(c.step_scores or ()) for c in p.candidates], dtype=np.float64)
+            for a in aggs
+        }
         tok = lambda v: math.nan if v is None else float(v)  # noqa: E731
         out.append(
             _Problem(
-                np.asarray(group_answers(answers, timeout_s=timeout_s), dtype=np.int64).reshape(len(answers)),
+                np.asarray(group_answers(answers, timeout_s=timeout_s), dtype=np.int64).reshape(
+                    len(answers)
+                ),
                 np.asarray(correct, dtype=bool),
                 scores,
                 np.array([tok(c.policy_tokens) for c in p.candidates], dtype=np.float64),
@@ -223,7 +248,9 @@ def evaluate_bon(
         raise ConfigError("score-based selectors need at least one aggregator")
     n_min, _ = cset.n_range
     if n_min < 1:
-        raise DataFormatError("every problem needs at least one candidate", path=cset.source or None)
+        raise DataFormatError(
+            "every problem needs at least one candidate", path=cset.source or None
+        )
     ns = cfg.ns or default_ns(n_min)
     if max(ns) > n_min:
         raise ConfigError(f"n={max(ns)} exceeds the smallest candidate count per problem ({n_min})")
@@ -244,13 +271,15 @@ def evaluate_bon(
             n_used[n] = max(n_used[n], masks.shape[0])
             step = max(1, _CHUNK_CELLS // (size * n_groups))
             hits = {key: 0.0 for key in combos}
-            for lo in range(0, masks.shape[0], step):
-                chunk = masks[lo : lo + step]
+            for start in range(0, masks.shape[0], step):
+                chunk = masks[start : start + step]
                 stats = core.Stats.of(pr.groups, chunk)
                 for s, a in combos:
                     scores = pr.scores[a] if a is not None else np.full(size, np.nan)
                     chosen = run_selector(s, pr.groups, scores, pr.correct, chunk, stats)
-                    hits[(s, a)] += float(np.where(chosen >= 0, pr.correct[np.maximum(chosen, 0)], False).sum())
+                    hits[(s, a)] += float(
+                        np.where(chosen >= 0, pr.correct[np.maximum(chosen, 0)], False).sum()
+                    )
             for s, a in combos:
                 acc[(s.name, a, n)][pi] = hits[(s, a)] / masks.shape[0]
         if progress is not None:
@@ -263,6 +292,17 @@ def evaluate_bon(
             lo, hi = bootstrap_ci(v, boot, cfg.confidence)
             verifier = _compute([p.verifier for p in probs], n) if s.spec.uses_scores else 0.0
             rows.append(
-                BonRow(s.name, a, n, float(v.mean()), lo, hi, len(probs), n_used[n], _compute([p.policy for p in probs], n), verifier)
+                BonRow(
+                    s.name,
+                    a,
+                    n,
+                    float(v.mean()),
+                    lo,
+                    hi,
+                    len(probs),
+                    n_used[n],
+                    _compute([p.policy for p in probs], n),
+                    verifier,
+                )
             )
     return BonResult(tuple(rows), acc, cfg, boot, tuple(p.id for p in cset.problems))

@@ -59,16 +59,29 @@ def plot_accuracy_vs_n(
         for label, pts in series.items():
             pts = sorted(pts, key=lambda r: r.n)
             x = [r.n for r in pts]
-            style = "--" if pts[0].selector == "pass_at_n" else "-"  # the oracle is an upper bound, not a selector
-            line = ax.plot(x, [100 * r.accuracy for r in pts], style, marker="o", ms=3.5, lw=1.6, label=label)[0]
-            ax.fill_between(x, [100 * r.ci_low for r in pts], [100 * r.ci_high for r in pts], color=line.get_color(), alpha=0.15, lw=0)
+            style = (
+                "--" if pts[0].selector == "pass_at_n" else "-"
+            )  # the oracle is an upper bound, not a selector
+            line = ax.plot(
+                x, [100 * r.accuracy for r in pts], style, marker="o", ms=3.5, lw=1.6, label=label
+            )[0]
+            ax.fill_between(
+                x,
+                [100 * r.ci_low for r in pts],
+                [100 * r.ci_high for r in pts],
+                color=line.get_color(),
+                alpha=0.15,
+                lw=0,
+            )
         if len(ns) > 1:
             ax.set_xscale("log", base=2)
         ax.set_xticks(ns, [str(n) for n in ns])
         ax.set_xlabel("N (candidates per problem)")
         ax.set_ylabel("accuracy (%)")
         conf = rows[0]
-        ax.set_title(title or f"Best-of-N accuracy ({conf.n_problems} problems, bands: bootstrap CI)")
+        ax.set_title(
+            title or f"Best-of-N accuracy ({conf.n_problems} problems, bands: bootstrap CI)"
+        )
         ax.grid(True, alpha=0.3)
         fig.legend(fontsize=8, loc="outside right upper")
         out = []

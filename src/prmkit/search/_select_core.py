@@ -48,8 +48,19 @@ class Stats:
         onehot = groups_N[:, None] == np.arange(n_groups)[None, :]
         member = mask_RN[:, :, None] & onehot[None, :, :]
         counts = member.sum(axis=1, dtype=np.float64)
-        first = np.where(member, np.arange(n)[None, :, None], n).min(axis=1) if n_groups else np.zeros((mask_RN.shape[0], 0), np.int64)
-        return cls(onehot, member, counts, first.astype(np.int64), counts > 0, mask_RN.sum(axis=1, dtype=np.float64))
+        first = (
+            np.where(member, np.arange(n)[None, :, None], n).min(axis=1)
+            if n_groups
+            else np.zeros((mask_RN.shape[0], 0), np.int64)
+        )
+        return cls(
+            onehot,
+            member,
+            counts,
+            first.astype(np.int64),
+            counts > 0,
+            mask_RN.sum(axis=1, dtype=np.float64),
+        )
 
 
 def _first_seen_argmax(values_RG: FloatA, stats: Stats) -> IntA:
@@ -68,7 +79,11 @@ def _first_seen_argmax(values_RG: FloatA, stats: Stats) -> IntA:
 def _representative(group_R: IntA, stats: Stats) -> IntA:
     """First candidate of the chosen group in each subset."""
     safe = np.maximum(group_R, 0)
-    first = stats.first_RG[np.arange(group_R.shape[0]), safe] if stats.first_RG.shape[1] else np.zeros_like(group_R)
+    first = (
+        stats.first_RG[np.arange(group_R.shape[0]), safe]
+        if stats.first_RG.shape[1]
+        else np.zeros_like(group_R)
+    )
     return np.where(group_R >= 0, first, -1).astype(np.int64)
 
 
@@ -89,7 +104,9 @@ def majority(groups_N: IntA, mask_RN: BoolA, stats: Stats | None = None) -> IntA
     return _representative(_first_seen_argmax(st.counts_RG, st), st)
 
 
-def weighted(groups_N: IntA, scores_N: FloatA, mask_RN: BoolA, how: str, stats: Stats | None = None) -> IntA:
+def weighted(
+    groups_N: IntA, scores_N: FloatA, mask_RN: BoolA, how: str, stats: Stats | None = None
+) -> IntA:
     """PRM-weighted vote: per answer group the ``sum`` (or ``max``) of its solution scores."""
     st = stats or Stats.of(groups_N, mask_RN)
     s = scores_N[None, :, None]
@@ -106,15 +123,21 @@ def weighted(groups_N: IntA, scores_N: FloatA, mask_RN: BoolA, how: str, stats: 
     return _representative(_first_seen_argmax(vals, st), st)
 
 
-def hmrv(groups_N: IntA, scores_N: FloatA, mask_RN: BoolA, threshold: float, stats: Stats | None = None) -> IntA:
+def hmrv(
+    groups_N: IntA, scores_N: FloatA, mask_RN: BoolA, threshold: float, stats: Stats | None = None
+) -> IntA:
     """Majority when ``max_a count(a) / n >= threshold`` (n = subset size), else best-of-N."""
     st = stats or Stats.of(groups_N, mask_RN)
     top = st.counts_RG.max(axis=1, initial=0.0)
     confident = top / np.maximum(st.size_R, 1.0) >= threshold
-    return np.where(confident, majority(groups_N, mask_RN, st), best_of_n(groups_N, scores_N, mask_RN))
+    return np.where(
+        confident, majority(groups_N, mask_RN, st), best_of_n(groups_N, scores_N, mask_RN)
+    )
 
 
-def wrfv(groups_N: IntA, scores_N: FloatA, mask_RN: BoolA, weight: float, stats: Stats | None = None) -> IntA:
+def wrfv(
+    groups_N: IntA, scores_N: FloatA, mask_RN: BoolA, weight: float, stats: Stats | None = None
+) -> IntA:
     """argmax_a of ``weight * R(a) + (1 - weight) * count(a) / n``.
 
     R(a) is the mean solution score of a's scored candidates, min-max normalised

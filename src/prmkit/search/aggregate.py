@@ -107,11 +107,15 @@ class Aggregator:
             AGGREGATORS.get(self.rule)  # raises UnknownNameError with close names
         problems = []
         if self.window is not None and self.rule != "window_min":
-            problems.append(f"only window_min takes a window, got rule {self.rule!r} with window {self.window}")
+            problems.append(
+                f"only window_min takes a window, got rule {self.rule!r} with window {self.window}"
+            )
         if self.window is not None and self.window < 1:
             problems.append(f"window must be >= 1, got {self.window}")
         if self.transform not in get_args(Transform):
-            problems.append(f"transform must be one of {get_args(Transform)}, got {self.transform!r}")
+            problems.append(
+                f"transform must be one of {get_args(Transform)}, got {self.transform!r}"
+            )
         if problems:
             raise ConfigError("; ".join(problems))
 
@@ -131,13 +135,17 @@ class Aggregator:
             transform = "sigmoid" if parts[0] == "sigmoid" else "none"
             parts = parts[1:]
         if not parts or len(parts) > 2 or not parts[0]:
-            raise ConfigError(f"malformed aggregator {spec!r}; expected [sigmoid:]rule[:window], e.g. 'window_min:3'")
+            raise ConfigError(
+                f"malformed aggregator {spec!r}; expected [sigmoid:]rule[:window], e.g. 'window_min:3'"
+            )
         window = None
         if len(parts) == 2:
             try:
                 window = int(parts[1])
             except ValueError:
-                raise ConfigError(f"aggregator {spec!r}: window must be an integer, got {parts[1]!r}") from None
+                raise ConfigError(
+                    f"aggregator {spec!r}: window must be an integer, got {parts[1]!r}"
+                ) from None
         return cls(parts[0], window, transform)
 
     def __call__(self, scores: Sequence[float]) -> float:
@@ -158,7 +166,13 @@ def _sigmoid(x: float) -> float:
     return e / (1.0 + e)
 
 
-def aggregate(scores: Sequence[float], rule: str = "last", *, window: int | None = None, transform: Transform = "none") -> float:
+def aggregate(
+    scores: Sequence[float],
+    rule: str = "last",
+    *,
+    window: int | None = None,
+    transform: Transform = "none",
+) -> float:
     """Aggregate one solution's step scores with a rule (see :class:`Aggregator`).
 
     >>> aggregate([0.9, 0.4, 0.7], "min"), aggregate([0.9, 0.4, 0.7], "last")

@@ -48,13 +48,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from prmkit._registry import Registry
 from prmkit.errors import ConfigError
-from prmkit.evaluation.answers import DEFAULT_TIMEOUT_S, Answer, NoAnswer, as_answer, group_answers
 from prmkit.search import _select_core as core
+
+if TYPE_CHECKING:  # imported in select(): prmkit.evaluation imports this module
+    from prmkit.evaluation.answers import Answer, NoAnswer
 
 __all__ = ["SELECTORS", "Selection", "Selector", "SelectorDef", "run_selector", "select"]
 
@@ -79,13 +82,33 @@ class SelectorDef:
 
 SELECTORS: Registry[SelectorDef] = Registry("selector")
 """Selector name -> :class:`SelectorDef`."""
-SELECTORS.register("best_of_n", SelectorDef(lambda g, s, c, m, p, st: core.best_of_n(g, s, m), True))
-SELECTORS.register("majority", SelectorDef(lambda g, s, c, m, p, st: core.majority(g, m, st), False))
-SELECTORS.register("weighted_sum", SelectorDef(lambda g, s, c, m, p, st: core.weighted(g, s, m, "sum", st), True))
-SELECTORS.register("weighted_max", SelectorDef(lambda g, s, c, m, p, st: core.weighted(g, s, m, "max", st), True))
-SELECTORS.register("hmrv", SelectorDef(lambda g, s, c, m, p, st: core.hmrv(g, s, m, p, st), True, param="threshold", default=0.5))
-SELECTORS.register("wrfv", SelectorDef(lambda g, s, c, m, p, st: core.wrfv(g, s, m, p, st), True, param="weight", default=0.5))
-SELECTORS.register("pass_at_n", SelectorDef(lambda g, s, c, m, p, st: core.oracle(c, m), False, uses_correct=True))
+SELECTORS.register(
+    "best_of_n", SelectorDef(lambda g, s, c, m, p, st: core.best_of_n(g, s, m), True)
+)
+SELECTORS.register(
+    "majority", SelectorDef(lambda g, s, c, m, p, st: core.majority(g, m, st), False)
+)
+SELECTORS.register(
+    "weighted_sum", SelectorDef(lambda g, s, c, m, p, st: core.weighted(g, s, m, "sum", st), True)
+)
+SELECTORS.register(
+    "weighted_max", SelectorDef(lambda g, s, c, m, p, st: core.weighted(g, s, m, "max", st), True)
+)
+SELECTORS.register(
+    "hmrv",
+    SelectorDef(
+        lambda g, s, c, m, p, st: core.hmrv(g, s, m, p, st), True, param="threshold", default=0.5
+    ),
+)
+SELECTORS.register(
+    "wrfv",
+    SelectorDef(
+        lambda g, s, c, m, p, st: core.wrfv(g, s, m, p, st), True, param="weight", default=0.5
+    ),
+)
+SELECTORS.register(
+    "pass_at_n", SelectorDef(lambda g, s, c, m, p, st: core.oracle(c, m), False, uses_correct=True)
+)
 
 
 @dataclass(frozen=True)
@@ -108,7 +131,9 @@ class Selector:
         if d.param is not None:
             value = d.default if self.param is None else self.param
             if value is None or not d.lo <= value <= d.hi:
-                raise ConfigError(f"selector {self.kind!r}: {d.param} must be in [{d.lo}, {d.hi}], got {value}")
+                raise ConfigError(
+                    f"selector {self.kind!r}: {d.param} must be in [{d.lo}, {d.hi}], got {value}"
+                )
             object.__setattr__(self, "param", float(value))
 
     @property
@@ -129,7 +154,9 @@ class Selector:
         try:
             param = float(value)
         except ValueError:
-            raise ConfigError(f"selector {text!r}: parameter must be a number, got {value!r}") from None
+            raise ConfigError(
+                f"selector {text!r}: parameter must be a number, got {value!r}"
+            ) from None
         return cls(name, param)
 
 
@@ -164,17 +191,20 @@ def select(
     scores: Sequence[float] | None = None,
     correct: Sequence[bool] | None = None,
     *,
-    timeout_s: float = DEFAULT_TIMEOUT_S,
+    timeout_s: float | None = None,
 ) -> Selection:
     """Choose among one problem's candidates.
 
     ``answers``: extracted answers (``None`` = missing); ``scores``: aggregated
     solution scores (``nan`` = unscored), needed by score-based selectors;
-    ``correct``: needed by the ``pass_at_n`` oracle.
+    ``correct``: needed by the ``pass_at_n`` oracle; ``timeout_s``: per math-verify
+    comparison when grouping answers (default 5 s).
 
     >>> select("weighted_sum", ["3", "7", "7"], scores=[0.9, 0.5, 0.5]).answer.key
     '7'
     """
+    from prmkit.evaluation.answers import DEFAULT_TIMEOUT_S, NoAnswer, as_answer, group_answers
+
     sel = selector if isinstance(selector, Selector) else Selector.parse(selector)
     n = len(answers)
     if sel.spec.uses_scores and scores is None:
@@ -184,7 +214,9 @@ def select(
     if correct is not None and len(correct) != n:
         raise ConfigError(f"{len(correct)} correctness labels for {n} answers")
     parsed = [as_answer(a) for a in answers]
-    groups = np.asarray(group_answers(parsed, timeout_s=timeout_s), dtype=np.int64).reshape(n)
+    groups = np.asarray(
+        group_answers(parsed, timeout_s=timeout_s or DEFAULT_TIMEOUT_S), dtype=np.int64
+    ).reshape(n)
     s = np.full(n, np.nan) if scores is None else np.asarray(scores, dtype=np.float64)
     c = None if correct is None else np.asarray(correct, dtype=bool)
     idx = int(run_selector(sel, groups, s, c, np.ones((1, n), bool))[0])
