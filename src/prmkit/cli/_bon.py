@@ -213,9 +213,13 @@ def _run(args: argparse.Namespace) -> int:
         (outdir / "bon.json").write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
         wrote = [str(outdir / "bon.json")]
         if not args.no_plot:
+            from prmkit.errors import MissingExtraError
             from prmkit.evaluation.plot import plot_accuracy_vs_n
 
-            wrote += [str(p) for p in plot_accuracy_vs_n(result, outdir / "accuracy_vs_n")]
+            try:
+                wrote += [str(p) for p in plot_accuracy_vs_n(result, outdir / "accuracy_vs_n")]
+            except MissingExtraError as e:
+                print(f"warning: plot skipped: {e}", file=sys.stderr)
         print(f"wrote {', '.join(wrote)}", file=sys.stderr)
     return 0
 
