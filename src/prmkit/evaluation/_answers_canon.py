@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import re
 from fractions import Fraction
+from functools import lru_cache
 
 __all__ = ["canonical_key", "is_short_rational", "rational_of_key"]
 
@@ -98,6 +99,7 @@ def _format(q: Fraction) -> str:
     return str(q.numerator) if q.denominator == 1 else f"{q.numerator}/{q.denominator}"
 
 
+@lru_cache(maxsize=1 << 16)
 def canonical_key(text: str) -> str:
     """The canonical key of one answer string (see the module docstring)."""
     s = normalise(text)
@@ -110,6 +112,7 @@ def rational_of_key(key: str) -> Fraction | None:
     return _rational(key)
 
 
+@lru_cache(maxsize=1 << 16)
 def is_short_rational(text: str) -> bool:
     """True when ``text`` is an exact number written with at most 6 decimals.
 

@@ -237,6 +237,7 @@ def group_answers(
     """
     by_key: dict[str, int] = {}
     reps: list[Answer] = []
+    rep_exact: list[bool] = []
     out: list[int] = []
     for value in answers:
         ans = as_answer(value)
@@ -245,17 +246,20 @@ def group_answers(
             continue
         gid = by_key.get(ans.key)
         if gid is None:
+            exact = is_short_rational(ans.key)  # two exact numbers with different keys differ
             gid = next(
                 (
                     g
                     for g, rep in enumerate(reps)
-                    if answers_equivalent(rep, ans, timeout_s=timeout_s)
+                    if not (exact and rep_exact[g])
+                    and answers_equivalent(rep, ans, timeout_s=timeout_s)
                 ),
                 None,
             )
             if gid is None:
                 gid = len(reps)
                 reps.append(ans)
+                rep_exact.append(exact)
             by_key[ans.key] = gid
         out.append(gid)
     return tuple(out)

@@ -50,7 +50,7 @@ if TYPE_CHECKING:
 
 __all__ = ["BonConfig", "BonResult", "BonRow", "Comparison", "evaluate_bon"]
 
-_CHUNK_CELLS = 1 << 21  # subsets x candidates x groups per chunk, bounds memory
+_CHUNK_CELLS = 1 << 22  # subsets x max(candidates, groups) per chunk, bounds memory
 
 
 @dataclass(frozen=True)
@@ -269,7 +269,7 @@ def evaluate_bon(
         for n in ns:
             masks = subset_masks(size, n, cfg.n_subsets, np.random.default_rng([cfg.seed, pi, n]))
             n_used[n] = max(n_used[n], masks.shape[0])
-            step = max(1, _CHUNK_CELLS // (size * n_groups))
+            step = max(1, _CHUNK_CELLS // max(size, n_groups))
             hits = {key: 0.0 for key in combos}
             for start in range(0, masks.shape[0], step):
                 chunk = masks[start : start + step]
