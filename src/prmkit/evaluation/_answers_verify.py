@@ -7,7 +7,8 @@ the next comparison; start-up is not counted in any comparison's limit). A proce
 is the only limit that always holds: sympy can spend minutes inside one C call
 (``99999999999^{99999999}``) that neither ``signal.alarm`` nor a thread can
 interrupt. It also works off the main thread and leaves the caller's signal
-handlers alone. Comparisons are serialised by a lock.
+handlers alone. Comparisons are serialised by a lock. (POSIX only: the parent
+waits on the worker's pipe with ``select``.)
 
 A comparison that runs out of time is reported as ``"timeout"``, one that
 raises in math-verify as ``"error"``; neither counts as equal. Verdicts

@@ -251,7 +251,7 @@ def evaluate_bon(
         raise DataFormatError(
             "every problem needs at least one candidate", path=cset.source or None
         )
-    ns = cfg.ns or default_ns(n_min)
+    ns = tuple(sorted(set(cfg.ns))) if cfg.ns else default_ns(n_min)
     if max(ns) > n_min:
         raise ConfigError(f"n={max(ns)} exceeds the smallest candidate count per problem ({n_min})")
     probs = _prepare(cset, aggs, cfg.timeout_s)

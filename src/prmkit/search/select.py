@@ -21,7 +21,8 @@ a candidate without an answer (which is then wrong). **Unscored** candidates
 (score ``nan``) rank below every scored one and add no weight.
 
 **Ties**: the group (or candidate) seen first wins — the one whose first
-candidate has the lowest index. A vote returns its group's first candidate.
+candidate has the lowest index; values equal to 12 decimals tie. A vote
+returns its group's first candidate.
 
 **HMRV and WRFV** follow the structure stated for UnPRM (arXiv 2508.01773,
 abstract-level description); the paper's exact threshold, weight and PRM
