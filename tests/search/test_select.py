@@ -39,7 +39,7 @@ def test_score_ties_go_to_lowest_index() -> None:
 def test_hmrv_threshold_is_inclusive() -> None:
     answers, scores = ["7", "7", "3", "9"], [0.1, 0.1, 0.2, 0.9]
     assert select("hmrv:0.5", answers, scores).index == 0  # 2/4 >= 0.5 -> majority
-    assert select("hmrv:0.51", answers, scores).index == 3  # below -> best-of-N
+    assert select("hmrv:0.51", answers, scores).index == 3  # below -> reward vote: "9" 0.9 > "7" 0.2
 
 
 # ---- missing answers ------------------------------------------------------------
@@ -116,15 +116,25 @@ def test_wrfv_differs_from_majority_and_best_of_n() -> None:
     assert select(f"wrfv:{w_star + 1e-6}", WR_ANSWERS, WR_SCORES).answer.key == "A"  # type: ignore[union-attr]
 
 
-def test_hmrv_switches_between_majority_and_best_of_n() -> None:
-    # HMRV returns the majority answer or the best-of-N candidate by construction;
-    # what it adds is the switch, driven by the majority share and theta.
+def test_hmrv_switches_between_majority_and_reward_vote() -> None:
     high = (["B", "B", "B", "A"], [0.1, 0.1, 0.1, 0.9])  # B holds 3/4
     low = (["B", "B", "A", "C", "D"], [0.1, 0.1, 0.9, 0.2, 0.3])  # B holds 2/5
     assert select("hmrv", *high).answer.key == "B"  # type: ignore[union-attr]
-    assert select("hmrv", *low).answer.key == "A"  # type: ignore[union-attr]
-    assert select("hmrv:0.8", *high).answer.key == "A"  # type: ignore[union-attr]
+    assert select("hmrv", *low).answer.key == "A"  # type: ignore[union-attr]  # A 0.9 > C, D, B 0.2
+    assert select("hmrv:0.8", *high).answer.key == "A"  # type: ignore[union-attr]  # A 0.9 > B 0.3
     assert select("hmrv:0.4", *low).answer.key == "B"  # type: ignore[union-attr]
+
+
+def test_hmrv_differs_from_both_majority_and_best_of_n() -> None:
+    # B is the most frequent answer but holds only 2/6 < 0.5 of the votes, so HMRV
+    # takes the reward vote: C sums 0.5 + 0.5 = 1.0 > A 0.9 > B 0.2 > D 0.05.
+    # Best-of-N takes the single highest candidate (A, 0.9); majority takes B.
+    answers = ["B", "C", "A", "B", "C", "D"]
+    scores = [0.1, 0.5, 0.9, 0.1, 0.5, 0.05]
+    assert select("majority", answers, scores).answer.key == "B"  # type: ignore[union-attr]
+    assert select("best_of_n", answers, scores).answer.key == "A"  # type: ignore[union-attr]
+    assert select("hmrv", answers, scores).answer.key == "C"  # type: ignore[union-attr]
+    assert select("hmrv:0.3", answers, scores).answer.key == "B"  # type: ignore[union-attr]  # 2/6 >= 0.3
 
 
 # ---- errors ------------------------------------------------------------------------
@@ -200,10 +210,15 @@ def _reference(
         return vote({g: max(score(j) for j in m) for g, m in order.items()})
     if name == "hmrv":
         top = max((len(m) for m in order.values()), default=0)
-        return (
-            vote({g: float(len(m)) for g, m in order.items()})
-            if top / len(idx) >= (param or 0)
-            else best()
+        if top / len(idx) >= (param or 0):
+            return vote({g: float(len(m)) for g, m in order.items()})
+        if not order:
+            return best()
+        return vote(
+            {
+                g: sum(0.0 if math.isnan(scores[j]) else scores[j] for j in m)
+                for g, m in order.items()
+            }
         )
     assert name == "wrfv"
     means = {g: [scores[j] for j in m if not math.isnan(scores[j])] for g, m in order.items()}

@@ -148,13 +148,18 @@ def weighted(
 def hmrv(
     groups_N: IntA, scores_N: FloatA, mask_RN: BoolA, threshold: float, stats: Stats | None = None
 ) -> IntA:
-    """Majority when ``max_a count(a) / n >= threshold`` (n = subset size), else best-of-N."""
+    """Majority when ``max_a count(a) / n >= threshold`` (n = subset size), else the reward vote.
+
+    The reward vote is the PRM-weighted vote (largest sum of solution scores per
+    answer). When no candidate has an answer, neither vote can choose, and the
+    best-of-N candidate is returned.
+    """
     st = stats or Stats.of(groups_N, mask_RN)
     top = st.counts_RG.max(axis=1, initial=0.0)
     confident = top / np.maximum(st.size_R, 1.0) >= threshold
-    return np.where(
-        confident, majority(groups_N, mask_RN, st), best_of_n(groups_N, scores_N, mask_RN)
-    )
+    reward = weighted(groups_N, scores_N, mask_RN, "sum", st)
+    reward = np.where(reward >= 0, reward, best_of_n(groups_N, scores_N, mask_RN))
+    return np.where(confident, majority(groups_N, mask_RN, st), reward)
 
 
 def wrfv(

@@ -29,9 +29,13 @@ abstract-level description); the paper's exact threshold, weight and PRM
 fallback rule were not available, so θ and w are explicit parameters:
 
 * ``hmrv:θ`` — if the majority answer's share of the n candidates is at least
-  θ, return the majority answer, else the best-of-N candidate. Default
-  θ = 0.5: the majority answer then holds at least half the votes (no rival
-  answer can have more), the usual meaning of "high consensus".
+  θ, return the majority answer, else the *reward vote*: the answer with the
+  largest sum of solution scores (the PRM-weighted vote; the "Reward Vote" of
+  the name). With no answered candidate at all it returns the best-of-N
+  candidate. Default θ = 0.5: the majority answer then holds at least half the
+  votes (no rival answer can have more), the usual meaning of "high consensus".
+  Because the low-consensus branch pools evidence per answer, HMRV can choose
+  an answer that neither majority vote nor best-of-N chooses.
 * ``wrfv:w`` — score(a) = w · R(a) + (1 − w) · count(a)/n, with R(a) the mean
   score of a's candidates min-max normalised across answers. Default
   w = 0.5: both terms lie in [0, 1] and neither source of evidence is favoured.
@@ -42,7 +46,7 @@ fallback rule were not available, so θ and w are explicit parameters:
 >>> select("best_of_n", ["5", "4", "4"], scores=[0.2, 0.9, 0.9]).index
 1
 >>> select("hmrv:0.75", ["5", "4", "4", "5"], scores=[0.1, 0.2, 0.3, 0.9]).index
-3
+0
 """
 
 from __future__ import annotations
