@@ -81,8 +81,16 @@ def test_catalog_pins_are_consistent() -> None:
     )
 
 
-def test_models_home_follows_prmkit_home(home: Path) -> None:
+def test_models_home_follows_prmkit_home_then_the_cache_dir(
+    home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PRMKIT_CACHE_DIR", str(tmp_path / "cache"))
     assert models_home() == home
+    monkeypatch.delenv("PRMKIT_HOME")
+    assert models_home() == tmp_path / "cache" / "models"
+    monkeypatch.delenv("PRMKIT_CACHE_DIR")
+    monkeypatch.setenv("HOME", str(tmp_path / "user"))
+    assert models_home() == tmp_path / "user" / ".cache" / "prmkit" / "models"
 
 
 def test_unknown_name_suggests_close_ones() -> None:

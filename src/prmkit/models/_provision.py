@@ -1,6 +1,7 @@
 """Find a catalogued model's chunks in installed packages, assemble them and verify sha256.
 
-The cache lives in ``$PRMKIT_HOME/models`` (default ``~/.cache/prmkit/models``).
+The cache lives in ``$PRMKIT_HOME/models`` (else ``$PRMKIT_CACHE_DIR/models``, else
+``~/.cache/prmkit/models``).
 A model shipped in one file is used in place; a model shipped in chunks is
 concatenated, in order, into ``<cache>/<name>/<file_name>`` while every chunk
 and the whole are hashed in the same pass. A verified file gets a stamp (path,
@@ -46,13 +47,14 @@ class _Hasher(Protocol):
 
 
 def models_home() -> Path:
-    """The model cache: ``$PRMKIT_HOME/models`` or ``~/.cache/prmkit/models``.
+    """The model cache: ``$PRMKIT_HOME/models``, else ``$PRMKIT_CACHE_DIR/models`` (the
+    directory the score cache uses), else ``~/.cache/prmkit/models``.
 
     >>> models_home().name
     'models'
     """
-    home = os.environ.get("PRMKIT_HOME")
-    base = Path(home).expanduser() if home else Path.home() / ".cache" / "prmkit"
+    root = os.environ.get("PRMKIT_HOME") or os.environ.get("PRMKIT_CACHE_DIR")
+    base = Path(root).expanduser() if root else Path.home() / ".cache" / "prmkit"
     return base / "models"
 
 
