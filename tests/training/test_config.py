@@ -1,0 +1,32 @@
+"""TrainConfig validation and the fields derived from the loss."""
+
+from __future__ import annotations
+
+import pytest
+
+from prmkit.errors import ConfigError
+from prmkit.training.config import TrainConfig
+
+BASE = {"train_path": "t.jsonl", "model": "m", "output_dir": "o"}
+
+
+@pytest.mark.parametrize(
+    ("loss", "readout", "labels", "kind", "spec"),
+    [
+        ("bce", "token_classify", 2, "hard", "trl-prm"),
+        ("soft_bce", "token_classify", 2, "soft", "trl-prm"),
+        ("pqm", "value_head", 1, "hard", "trl-prm"),
+        ("implicit", "log_ratio", 2, "outcome", "implicit-prm"),
+    ],
+)
+def test_loss_sets_readout_head_and_labels(loss: str, readout: str, labels: int, kind: str, spec: str) -> None:
+    cfg = TrainConfig(**BASE, loss=loss)  # type: ignore[arg-type]
+    assert (cfg.readout, cfg.num_labels, cfg.label_kind, cfg.spec_name) == (readout, labels, kind, spec)
+
+
+def test_every_problem_at_once() -> None:
+    with pytest.raises(ConfigError) as e:
+        TrainConfig(**BASE, batch_size=0, learning_rate=-1.0, lora_dropout=1.5, max_steps=0, step_marker="", beta=0.0)
+    msg = str(e.value)
+    for part in ("batch_size must be >= 1", "learning_rate must be > 0", "lora_dropout", "max_steps", "step_marker", "beta"):
+        assert part in msg
