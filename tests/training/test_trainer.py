@@ -12,7 +12,7 @@ torch = pytest.importorskip("torch")
 pytest.importorskip("transformers")
 pytest.importorskip("peft")
 
-from conftest import arithmetic_records, write_jsonl  # noqa: E402
+from _train_fixtures import arithmetic_records, write_jsonl  # noqa: E402
 from safetensors.torch import load_file  # noqa: E402
 
 from prmkit.errors import ConfigError  # noqa: E402
@@ -20,6 +20,8 @@ from prmkit.scoring import load_prm  # noqa: E402
 from prmkit.training import TrainConfig, load_spec, losses, train  # noqa: E402
 from prmkit.training._checkpoint import latest_checkpoint  # noqa: E402
 from prmkit.types import Solution, StepScores  # noqa: E402
+
+pytestmark = pytest.mark.slow
 
 
 def _cfg(data: Path, model: Path, out: Path, **kw: Any) -> TrainConfig:
