@@ -58,6 +58,7 @@ register_spec(
         description="Math-Shepherd Mistral-7B: P('+') over {'+','-'} at each ' ки'; ProcessBench 31.5",
         prompt_template="{problem} ",
         step_marker=" ки",
+        step_joiner="\n",
         good_token="+",
         bad_token="-",
         add_bos=True,
@@ -98,9 +99,9 @@ for _name, _model, _desc in (
             description=_desc + "; sigmoid(value head) at each step's trailing newline",
             prompt_template="{problem}\n",
             step_marker="\n",
+            split_steps_on_marker=True,
             add_bos=True,
             strip_steps=True,
-            reserved=("\n",),
         )
     )
 
@@ -159,7 +160,7 @@ for _name, _model, _ref, _cum, _desc in (
             reference_model=_ref,
             description=_desc,
             system_prompt=None,
-            step_marker="\n\n",
+            step_joiner="\n\n",
             beta=0.001,
             cumulative=_cum,
             sigmoid=True,

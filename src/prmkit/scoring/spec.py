@@ -8,12 +8,16 @@ Formats (how ``(problem, steps)`` becomes tokens):
 ``chat``
     The tokenizer's chat template over ``system`` (optional), ``user`` =
     ``prompt_template`` and ``assistant`` = each step followed by
-    ``step_marker`` (Qwen2.5-Math-PRM: ``<extra_0>`` after every step). The
-    whole text is tokenised once; the readout is at every token equal to the
-    marker's single token id inside the response.
+    ``step_marker`` (Qwen2.5-Math-PRM: ``<extra_0>`` after every step,
+    including the last), with ``step_joiner`` between one step's marker and
+    the next step. The whole text is tokenised once; the readout is at the
+    marker's single token after each step. For ``log_ratio`` there is no
+    marker: the steps are joined by ``step_joiner`` and each step owns the
+    response tokens that start in its text or in the joiner after it.
 ``text``
-    ``prompt_template`` then each step followed by ``step_marker``, as one
-    string tokenised once (Math-Shepherd: ``" ки"`` after each step).
+    ``prompt_template`` then each step followed by ``step_marker`` (and
+    ``step_joiner`` before the next step), as one string tokenised once
+    (Math-Shepherd: ``"Step 1 ки\\nStep 2 ки"``).
 ``segments``
     The prompt and each step are tokenised **separately** and the token ids of
     ``step_marker`` are appended to each step (TRL's ``PRMTrainer``,
@@ -25,6 +29,11 @@ Formats (how ``(problem, steps)`` becomes tokens):
     ``first_turn_template``) and an assistant turn ``assistant_tag`` after
     each (RLHFlow); the readout is at the position that predicts each
     assistant tag. One forward pass scores every step.
+
+With ``split_steps_on_marker`` (``segments``), a step that contains the
+separator is cut into pieces, each tokenised and followed by the separator
+ids, and the step is read after its last piece: Skywork's own pipeline splits
+the whole response on every ``"\\n"``, so a multi-line step is several pieces.
 
 Readouts (what is read at those positions):
 
@@ -83,6 +92,10 @@ class PRMSpec:
     """The problem as the model sees it (``chat``: the user message; ``text``/``segments``: the prefix)."""
     step_marker: str = ""
     """Text appended after every step (``chat``/``text``: a single-token tag; ``segments``: separator)."""
+    step_joiner: str = ""
+    """``chat``/``text``: text between one step's marker and the next step (Math-Shepherd: ``"\\n"``)."""
+    split_steps_on_marker: bool = False
+    """``segments``: cut a step containing ``step_marker`` into separately tokenised pieces (Skywork)."""
     strip_steps: bool = False
     """Strip surrounding whitespace of each step before rendering."""
     add_bos: bool = False
@@ -116,8 +129,12 @@ class PRMSpec:
             problems.append("name is empty")
         if self.readout in ("token_classify", "tag_logits", "value_head", "log_ratio") and self.format == "none":
             problems.append(f"readout {self.readout!r} needs a format other than 'none'")
-        if self.format in ("chat", "text") and not self.step_marker:
+        if self.format in ("chat", "text") and not self.step_marker and self.readout != "log_ratio":
             problems.append(f"format {self.format!r} needs a step_marker")
+        if self.format == "segments" and not self.step_marker:
+            problems.append("format 'segments' needs a step_marker (the separator)")
+        if self.readout == "log_ratio" and self.format != "chat":
+            problems.append("readout 'log_ratio' supports format 'chat' only")
         if self.readout == "log_ratio" and self.beta <= 0:
             problems.append(f"beta must be > 0, got {self.beta}")
         if "{problem}" not in self.prompt_template and self.format != "multiturn_chat" and self.format != "none":

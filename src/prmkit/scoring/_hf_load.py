@@ -1,0 +1,159 @@
+"""Loading PRM weights for the ``hf`` backend, and cheap fingerprints of weights and tokenizers.
+
+>>> model = load_value_head_model("path/to/Skywork-o1-Open-PRM-Qwen-2.5-1.5B")   # doctest: +SKIP
+>>> model.score                                                                   # doctest: +SKIP
+Linear(in_features=1536, out_features=1, bias=True)
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+from prmkit._extras import require
+from prmkit.errors import ConfigError
+from prmkit.scoring.spec import PRMSpec
+
+__all__ = [
+    "load_model",
+    "load_tokenizer",
+    "load_value_head_model",
+    "tokenizer_fingerprint",
+    "weights_fingerprint",
+]
+
+_V_HEAD = "v_head.summary."
+
+
+def load_model(spec: PRMSpec, source: str, *, dtype: Any, trust_remote_code: bool = False) -> Any:
+    """Load weights for ``spec.readout`` from a local folder or hub id.
+
+    ``tag_logits``/``log_ratio``: a causal LM. ``token_classify``: a token
+    classifier. ``value_head``: a Skywork-style checkpoint (``v_head.summary``
+    on a causal LM) if the files hold one, else a 1-label token classifier.
+    """
+    transformers = require("transformers", extra="hf")
+    kw: dict[str, Any] = {"dtype": dtype, "trust_remote_code": trust_remote_code}
+    if spec.readout in ("tag_logits", "log_ratio"):
+        return transformers.AutoModelForCausalLM.from_pretrained(source, **kw)
+    if spec.readout == "value_head":
+        folder = _local_folder(source)
+        if _has_v_head(folder):
+            return load_value_head_model(folder, dtype=dtype)
+        return transformers.AutoModelForTokenClassification.from_pretrained(source, num_labels=1, **kw)
+    if spec.readout == "token_classify":
+        # Qwen2.5-Math-PRM ships its classifier as remote code registered under AutoModel only
+        auto_map = getattr(transformers.AutoConfig.from_pretrained(source, trust_remote_code=trust_remote_code), "auto_map", None) or {}
+        if trust_remote_code and "AutoModel" in auto_map and "AutoModelForTokenClassification" not in auto_map:
+            return transformers.AutoModel.from_pretrained(source, **kw)
+        return transformers.AutoModelForTokenClassification.from_pretrained(source, **kw)
+    raise ConfigError(f"PRM {spec.name!r}: readout {spec.readout!r} has no hf model")
+
+
+def load_tokenizer(source: str, *, trust_remote_code: bool = False) -> Any:
+    """The tokenizer stored with the weights (a fast one: rendering needs offsets)."""
+    transformers = require("transformers", extra="hf")
+    return transformers.AutoTokenizer.from_pretrained(source, trust_remote_code=trust_remote_code)
+
+
+def load_value_head_model(folder: str | Path, *, dtype: Any = None) -> Any:
+    """Build a 1-label token classifier from a Skywork-o1-Open-PRM folder.
+
+    The checkpoint is a causal LM plus ``v_head.summary.{weight,bias}``, a
+    linear layer on the last (normed) hidden state. The base weights load into
+    ``AutoModelForTokenClassification(num_labels=1)``'s body and the value head
+    becomes its ``score`` layer, so ``sigmoid(logits)`` is Skywork's reward.
+    ``lm_head`` is dropped; every other key must be used.
+    """
+    transformers = require("transformers", extra="hf")
+    folder = Path(folder)
+    config = transformers.AutoConfig.from_pretrained(str(folder))
+    config.num_labels = 1
+    model = transformers.AutoModelForTokenClassification.from_config(config)
+    state = _read_state_dict(folder)
+    prefix = model.base_model_prefix
+    mapped = {}
+    for key, value in state.items():
+        if key.startswith(_V_HEAD):
+            mapped["score." + key[len(_V_HEAD):]] = value
+        elif key.startswith(prefix + "."):
+            mapped[key] = value
+        elif not key.startswith("lm_head."):
+            raise ConfigError(f"{folder}: unexpected weight {key!r} in a value-head checkpoint")
+    missing, unexpected = model.load_state_dict(mapped, strict=False)
+    params = dict(model.named_parameters())
+    missing = [k for k in missing if k in params]  # buffers (rotary tables) are rebuilt
+    if unexpected or missing:
+        raise ConfigError(f"{folder}: value-head checkpoint missing {missing} / unexpected {unexpected}")
+    if dtype is not None:
+        model = model.to(dtype)
+    return model.eval()
+
+
+def weights_fingerprint(model: Any) -> str:
+    """sha256 over every tensor's name, shape and dtype plus 32 evenly spaced values.
+
+    Cheap for any size (no full pass over the weights) and different for any
+    two checkpoints that differ anywhere the samples land, which for trained
+    weights is everywhere.
+    """
+    torch = require("torch", extra="hf")
+    h = hashlib.sha256()
+    with torch.no_grad():
+        for name, t in sorted(model.state_dict().items()):
+            h.update(f"{name}:{tuple(t.shape)}:{t.dtype};".encode())
+            flat = t.detach().reshape(-1)
+            if flat.numel():
+                idx = torch.linspace(0, flat.numel() - 1, min(32, flat.numel())).long().to(flat.device)
+                h.update(flat[idx].float().cpu().numpy().tobytes())
+    return h.hexdigest()
+
+
+def tokenizer_fingerprint(tokenizer: Any) -> str:
+    """sha256 over the vocabulary size, added tokens, BOS and chat template."""
+    added = sorted((i, str(t)) for i, t in getattr(tokenizer, "added_tokens_decoder", {}).items())
+    blob = json.dumps([len(tokenizer), added, tokenizer.bos_token_id, tokenizer.chat_template], default=str)
+    return hashlib.sha256(blob.encode()).hexdigest()
+
+
+def _local_folder(source: str) -> Path:
+    if Path(source).is_dir():
+        return Path(source)
+    hub = require("huggingface_hub", extra="hf")
+    return Path(hub.snapshot_download(source, allow_patterns=["*.json", "*.safetensors", "*.bin", "*.txt", "*.model"]))
+
+
+def _has_v_head(folder: Path) -> bool:
+    index = folder / "model.safetensors.index.json"
+    if index.exists():
+        return any(k.startswith(_V_HEAD) for k in json.loads(index.read_text())["weight_map"])
+    files = sorted(folder.glob("*.safetensors"))
+    if files:
+        from safetensors import safe_open
+
+        for f in files:
+            with safe_open(str(f), framework="pt") as st:
+                if any(k.startswith(_V_HEAD) for k in st.keys()):  # noqa: SIM118
+                    return True
+        return False
+    return any(k.startswith(_V_HEAD) for k in _read_state_dict(folder))
+
+
+def _read_state_dict(folder: Path) -> dict[str, Any]:
+    torch = require("torch", extra="hf")
+    state: dict[str, Any] = {}
+    files = sorted(folder.glob("*.safetensors"))
+    if files:
+        from safetensors.torch import load_file
+
+        for f in files:
+            state.update(load_file(str(f)))
+    else:
+        for f in sorted(folder.glob("pytorch_model*.bin")):
+            state.update(torch.load(str(f), map_location="cpu", weights_only=True))
+    if not state:
+        raise ConfigError(f"{folder}: no *.safetensors or pytorch_model*.bin weights")
+    return state
+

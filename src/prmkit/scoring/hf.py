@@ -1,0 +1,211 @@
+"""The ``hf`` backend: any catalogued PRM family on ``transformers`` models, one forward pass per solution.
+
+Solutions are rendered (:mod:`prmkit.scoring._render`), sorted by length and
+packed into right-padded batches under a token budget. Only the outputs that
+are read get computed: the base model's last hidden states are gathered at
+the readout positions and multiplied by the two label rows of the LM head
+(``tag_logits``), the score head (``token_classify``/``value_head``), or,
+for ``log_ratio``, the LM head in chunks, keeping just the realised tokens'
+log-probabilities. A solution longer than ``max_length`` comes back as
+``ScoreFailure("context_length")``; nothing is ever truncated.
+
+>>> from prmkit.scoring import load_prm                                   # doctest: +SKIP
+>>> prm = load_prm("qwen2.5-math-prm-7b", dtype="bfloat16", device="cuda")  # doctest: +SKIP
+>>> prm.score([Solution("1+1?", ("1+1=2", "So 2."))])[0].scores           # doctest: +SKIP
+(0.99, 0.98)
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, Literal
+
+from prmkit._extras import require
+from prmkit.errors import ConfigError
+from prmkit.scoring._backend import validate_solution
+from prmkit.scoring._hf_head import Head
+from prmkit.scoring._hf_load import (
+    load_model,
+    load_tokenizer,
+    tokenizer_fingerprint,
+    weights_fingerprint,
+)
+from prmkit.scoring._render import Rendered, RenderError, render, reserved_strings, resolve_ids
+from prmkit.scoring.spec import PRMSpec
+from prmkit.types import ScoreFailure, ScoreResult, Solution, StepScores
+
+__all__ = ["DType", "HFScorer"]
+
+DType = Literal["float32", "bfloat16"]
+
+
+class HFScorer:
+    """Score solutions with a ``transformers`` model following ``spec``'s convention.
+
+    ``model``/``reference_model``: a loaded model or a local path / hub id
+    (default: the spec's weights). A loaded model is moved and cast **in
+    place**. ``tokenizer``: a fast tokenizer; loaded from ``model``'s path when
+    omitted. ``max_length`` defaults to the model's ``max_position_embeddings``.
+    ``batch_tokens`` caps padded tokens per forward pass (one longer solution
+    still runs alone).
+
+    >>> scorer = HFScorer(get_spec("math-shepherd"), model=m, tokenizer=t)   # doctest: +SKIP
+    >>> [len(r.scores) for r in scorer.score(solutions)]                    # doctest: +SKIP
+    [3, 5]
+    """
+
+    def __init__(
+        self,
+        spec: PRMSpec,
+        model: Any = None,
+        tokenizer: Any = None,
+        *,
+        reference_model: Any = None,
+        dtype: DType = "float32",
+        device: str = "cpu",
+        max_length: int | None = None,
+        batch_tokens: int = 16384,
+        trust_remote_code: bool = False,
+    ) -> None:
+        torch = require("torch", extra="hf")
+        if spec.readout not in ("token_classify", "tag_logits", "value_head", "log_ratio"):
+            raise ConfigError(f"PRM {spec.name!r}: readout {spec.readout!r} is not a model readout")
+        if dtype not in ("float32", "bfloat16"):
+            raise ConfigError(f"dtype must be 'float32' or 'bfloat16', got {dtype!r}")
+        if batch_tokens < 1:
+            raise ConfigError(f"batch_tokens must be >= 1, got {batch_tokens}")
+        self.spec, self.dtype, self.batch_tokens = spec, dtype, batch_tokens
+        torch_dtype = getattr(torch, dtype)
+        source = model if model is not None else spec.model
+        if source is None:
+            raise ConfigError(f"PRM {spec.name!r} has no default weights; pass model=")
+        if tokenizer is None:
+            if not isinstance(source, (str, Path)):
+                raise ConfigError("pass tokenizer= together with a loaded model")
+            tokenizer = load_tokenizer(str(source), trust_remote_code=trust_remote_code)
+        self.tokenizer = tokenizer
+        models = [self._materialise(source, torch_dtype, device, trust_remote_code)]
+        if spec.readout == "log_ratio":
+            ref = reference_model if reference_model is not None else spec.reference_model
+            if ref is None:
+                raise ConfigError(f"PRM {spec.name!r} (log_ratio) needs reference_model=")
+            models.append(self._materialise(ref, torch_dtype, device, trust_remote_code))
+        self.models = models
+        self._ids = resolve_ids(tokenizer, spec)
+        self._reserved = reserved_strings(spec)
+        self._heads = [Head.build(spec, m, self._ids, self._probe_ids()) for m in models]
+        if len({h.vocab for h in self._heads}) != 1:
+            raise ConfigError("model and reference_model have different vocabularies")
+        if max_length is None:
+            cfg = models[0].config.get_text_config()
+            max_length = getattr(cfg, "max_position_embeddings", None)
+        self.max_length = max_length
+        self._pad = next(i for i in (tokenizer.pad_token_id, tokenizer.eos_token_id, 0) if i is not None)
+        self._device = models[0].device
+        self._identity: str | None = None
+
+    @property
+    def identity(self) -> str:
+        """Spec fingerprint + a hash of the weights, tokenizer and dtype."""
+        if self._identity is None:
+            h = hashlib.sha256(self.dtype.encode())
+            for m in self.models:
+                h.update(weights_fingerprint(m).encode())
+            h.update(tokenizer_fingerprint(self.tokenizer).encode())
+            self._identity = f"hf:{self.spec.name}:{self.spec.fingerprint()}:{h.hexdigest()[:16]}"
+        return self._identity
+
+    def score(self, solutions: Sequence[Solution]) -> list[ScoreResult]:
+        """One result per solution, in order; failures are per solution."""
+        torch = require("torch", extra="hf")
+        results: list[ScoreResult | None] = [None] * len(solutions)
+        todo: list[tuple[int, Rendered]] = []
+        for i, sol in enumerate(solutions):
+            failure = validate_solution(sol, self._reserved)
+            if failure is None:
+                try:
+                    r = render(self.tokenizer, self.spec, sol, self._ids)
+                except RenderError as e:
+                    failure = ScoreFailure("backend_error", f"rendering: {e}", sol.id)
+                else:
+                    if self.max_length is not None and len(r.input_ids) > self.max_length:
+                        n, m = len(r.input_ids), self.max_length
+                        failure = ScoreFailure("context_length", f"{n} tokens > max_length {m}", sol.id)
+                    else:
+                        todo.append((i, r))
+            results[i] = failure
+        with torch.inference_mode():
+            for batch in self._batches(todo):
+                for (i, r), scores in zip(batch, self._score_batch([r for _, r in batch]), strict=True):
+                    results[i] = StepScores(tuple(scores), tokens=len(r.input_ids) * len(self.models))
+        return [r for r in results if r is not None]
+
+    def _batches(self, todo: list[tuple[int, Rendered]]) -> list[list[tuple[int, Rendered]]]:
+        """Longest first; a batch grows while (rows x longest row) stays within ``batch_tokens``."""
+        batches: list[list[tuple[int, Rendered]]] = []
+        for item in sorted(todo, key=lambda t: -len(t[1].input_ids)):
+            if batches and (len(batches[-1]) + 1) * len(batches[-1][0][1].input_ids) <= self.batch_tokens:
+                batches[-1].append(item)
+            else:
+                batches.append([item])
+        return batches
+
+    def _score_batch(self, rendered: list[Rendered]) -> list[list[float]]:
+        torch = require("torch", extra="hf")
+        width = max(len(r.input_ids) for r in rendered)
+        ids = torch.full((len(rendered), width), self._pad, dtype=torch.long)
+        mask = torch.zeros((len(rendered), width), dtype=torch.long)
+        for b, r in enumerate(rendered):  # right padding: position ids stay 0..n-1
+            ids[b, : len(r.input_ids)] = torch.tensor(r.input_ids)
+            mask[b, : len(r.input_ids)] = 1
+        ids, mask = ids.to(self._device), mask.to(self._device)
+        if self.spec.readout == "log_ratio":
+            return self._log_ratio(rendered, ids, mask)
+        rows = [b for b, r in enumerate(rendered) for _ in r.positions]
+        cols = [p for r in rendered for p in r.positions]
+        out = self._heads[0].read(ids, mask, rows, cols)  # (N, C) float32
+        if self.spec.readout == "value_head":
+            probs = torch.sigmoid(out[:, 0])
+        elif self.spec.readout == "tag_logits":
+            probs = torch.softmax(out[:, :2], dim=-1)[:, 0]
+        else:
+            probs = torch.softmax(out, dim=-1)[:, self.spec.positive_index]
+        flat = probs.tolist()
+        split, at = [], 0
+        for r in rendered:
+            split.append(flat[at : at + len(r.positions)])
+            at += len(r.positions)
+        return split
+
+    def _log_ratio(self, rendered: list[Rendered], ids: Any, mask: Any) -> list[list[float]]:
+        """beta x sum of log pi(y_i) - log pi_ref(y_i) per step (or cumulative), response tokens only."""
+        rows = [b for b, r in enumerate(rendered) for i in range(r.spans[0][0], r.spans[-1][1])]
+        cols = [i - 1 for r in rendered for i in range(r.spans[0][0], r.spans[-1][1])]
+        targets = ids[rows, [c + 1 for c in cols]]
+        policy, ref = (h.token_logprobs(ids, mask, rows, cols, targets) for h in self._heads)
+        ratio = (policy - ref).double().tolist()
+        out, at = [], 0
+        for r in rendered:
+            base, scores, total = r.spans[0][0], [], 0.0
+            for s, e in r.spans:
+                step = math.fsum(ratio[at + s - base : at + e - base])
+                total += step
+                reward = self.spec.beta * (total if self.spec.cumulative else step)
+                scores.append(1.0 / (1.0 + math.exp(-reward)) if self.spec.sigmoid else reward)
+            out.append(scores)
+            at += r.spans[-1][1] - base
+        return out
+
+    def _materialise(self, source: Any, torch_dtype: Any, device: str, trust_remote_code: bool) -> Any:
+        if isinstance(source, (str, Path)):
+            model = load_model(self.spec, str(source), dtype=torch_dtype, trust_remote_code=trust_remote_code)
+        else:
+            model = source
+        return model.to(device=device, dtype=torch_dtype).eval()
+
+    def _probe_ids(self) -> list[int]:
+        """A short real token sequence to check the fast head path against the full forward."""
+        return list(self.tokenizer.encode("Step 1: 12 + 30 = 42, so x = 42.", add_special_tokens=False))[:16]
