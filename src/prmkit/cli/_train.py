@@ -14,7 +14,7 @@ from prmkit.training.config import TrainConfig
 from prmkit.training.convert import SOURCES
 
 
-def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
         "train",
         help="train a PRM (BCE on hard or soft step labels, PQM ranking, or an implicit PRM)",
