@@ -104,3 +104,17 @@ def test_implicit_needs_outcome_labels(tiny_qwen2: Path, tmp_path: Path) -> None
     cfg = TrainConfig(train_path=str(data), model=str(tiny_qwen2), output_dir=str(tmp_path / "o"), loss="implicit", progress=False)
     with pytest.raises(ValueError, match=r"t.jsonl:1: field 'outcome'"):
         train(cfg)
+
+
+def test_implicit_without_a_saved_reference_points_at_the_base(tiny_llama: Path, tmp_path: Path) -> None:
+    recs = arithmetic_records(2, seed=3)
+    data = write_jsonl(tmp_path / "t.jsonl", recs)
+    out = tmp_path / "o"
+    cfg = TrainConfig(train_path=str(data), model=str(tiny_llama), output_dir=str(out), loss="implicit",
+                      save_reference=False, max_steps=1, progress=False, threads=1)
+    train(cfg)
+    assert not (out / "reference").exists()
+    spec = load_spec(out)
+    assert spec.reference_model == str(tiny_llama.resolve()) and spec.model == str(out.resolve())
+    got = load_prm(spec).score([Solution(r["prompt"], tuple(r["completions"])) for r in recs])  # type: ignore[arg-type]
+    assert [len(g.scores) for g in got if isinstance(g, StepScores)] == [3, 3]

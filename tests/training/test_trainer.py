@@ -159,3 +159,26 @@ def test_exported_classifier_scores_like_the_training_forward(tiny_qwen2: Path, 
 
     fe = [next((i for i, v in enumerate(r["labels"]) if not v), -1) for r in recs]
     assert result.validation["f1"] == pytest.approx(first_error_f1(got, fe, 0.5)["f1"])
+
+
+def test_save_adapter_writes_a_peft_adapter_that_reproduces_the_export(tiny_qwen2: Path, tmp_path: Path) -> None:
+    peft = pytest.importorskip("peft")
+    transformers = pytest.importorskip("transformers")
+    from prmkit.training._model import load_tokenizer
+    from prmkit.training.export import training_spec
+
+    recs = arithmetic_records(4)
+    data = write_jsonl(tmp_path / "t.jsonl", recs)
+    cfg = _cfg(data, tiny_qwen2, tmp_path / "o", max_steps=2, save_adapter=True)
+    train(cfg)
+    assert (tmp_path / "o" / "adapter" / "adapter_config.json").exists()
+    assert not (tmp_path / "p" / "adapter").exists()
+    base = transformers.AutoModelForTokenClassification.from_pretrained(str(tiny_qwen2), num_labels=2)
+    model = peft.PeftModel.from_pretrained(base, str(tmp_path / "o" / "adapter")).eval()
+    sols = [Solution(r["prompt"], tuple(r["completions"])) for r in recs]  # type: ignore[arg-type]
+    want = _marker_probs(model, load_tokenizer(cfg), training_spec(cfg), sols)
+    got = load_prm(load_spec(tmp_path / "o")).score(sols)
+    for g, w in zip(got, want, strict=True):
+        assert isinstance(g, StepScores) and g.scores == pytest.approx(w, abs=1e-5)
+    train(_cfg(data, tiny_qwen2, tmp_path / "p", max_steps=1))
+    assert not (tmp_path / "p" / "adapter").exists()

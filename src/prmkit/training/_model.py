@@ -43,7 +43,21 @@ def load_backbone(cfg: TrainConfig, *, causal: bool) -> nn.Module:
         model = transformers.AutoModelForTokenClassification.from_pretrained(
             cfg.model, num_labels=cfg.num_labels, **kwargs
         )
+    if cfg.gguf_file:
+        _forget_gguf(model, cfg.gguf_file)
     return model
+
+
+def _forget_gguf(model: Any, gguf_file: str) -> None:
+    """A GGUF file loaded dequantized is plain float weights; drop the quantizer so it trains and saves."""
+    packed = [type(m).__name__ for m in model.modules() if "gguf" in type(m).__name__.lower()]
+    if packed or any(not p.is_floating_point() for p in model.parameters()):
+        raise ConfigError(f"{gguf_file}: loaded with packed GGUF weights ({packed[:1]}); training needs them dequantized")
+    model.hf_quantizer = None
+    model.is_quantized = False
+    model.quantization_method = None
+    if hasattr(model.config, "quantization_config"):
+        del model.config.quantization_config
 
 
 def head_module_names(model: nn.Module) -> list[str]:

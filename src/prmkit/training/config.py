@@ -61,7 +61,7 @@ class TrainConfig:
     weight_decay: float = 0.0
     """AdamW weight decay."""
     warmup_steps: int = 0
-    """Optimizer steps of linear warm-up from 0; then linear decay to 0 at the last step."""
+    """Optimizer steps of linear warm-up (step k of w uses k/w of the peak); then linear decay, reaching 0 after the last step."""
     batch_size: int = 4
     """Solutions per forward pass."""
     grad_accum: int = 1
@@ -94,8 +94,8 @@ class TrainConfig:
     """Validate on the first this many examples only."""
     log_every: int = 10
     """Append training metrics to ``metrics.jsonl`` every this many optimizer steps."""
-    merge_lora: bool = True
-    """``lora``: merge the adapters into the exported weights (False: save the adapter beside the base path)."""
+    save_adapter: bool = False
+    """``lora``: also save the adapter (LoRA weights and the head, peft format) in ``output_dir/adapter``."""
     save_reference: bool = True
     """``implicit``: copy the reference model into ``output_dir/reference`` (False: record its path only)."""
     progress: bool = True

@@ -101,23 +101,22 @@ def load_spec(out_dir: str | os.PathLike[str]) -> PRMSpec:
     return PRMSpec(**d)
 
 
-def _unwrap(model: Any, *, merge: bool) -> Any:
-    """A peft model -> the plain transformers model (adapters merged when ``merge``)."""
-    if hasattr(model, "merge_and_unload") and merge:
-        return model.merge_and_unload()
-    return model
+def merged(model: Any) -> Any:
+    """A peft model -> the plain transformers model with the adapters merged in; others unchanged."""
+    merge = getattr(model, "merge_and_unload", None)
+    return merge() if merge is not None else model
 
 
 def export_classifier(model: Any, tokenizer: Any, cfg: TrainConfig, spec: PRMSpec) -> Path:
-    """Write the trained token classifier (LoRA merged, or adapter + head) and its spec to ``cfg.output_dir``."""
+    """Write the trained token classifier (LoRA merged in) and its spec to ``cfg.output_dir``;
+    with ``save_adapter``, the peft adapter (LoRA + head) also goes to ``output_dir/adapter``."""
     out = Path(cfg.output_dir)
     out.mkdir(parents=True, exist_ok=True)
-    if cfg.trainable == "lora" and not cfg.merge_lora:
-        model.save_pretrained(str(out))  # adapter_config.json + adapter (LoRA and the head)
-    else:
-        plain = _unwrap(model, merge=True)
-        plain.config.pad_token_id = tokenizer.pad_token_id
-        plain.save_pretrained(str(out))
+    if cfg.trainable == "lora" and cfg.save_adapter:
+        model.save_pretrained(str(out / "adapter"))
+    plain = merged(model)
+    plain.config.pad_token_id = tokenizer.pad_token_id
+    plain.save_pretrained(str(out))
     tokenizer.save_pretrained(str(out))
     write_spec(dataclasses.replace(spec, model=str(out.resolve())), out)
     return out

@@ -25,7 +25,7 @@ from prmkit.errors import ConfigError
 from prmkit.scoring.spec import PRMSpec
 from prmkit.training import losses
 from prmkit.training.config import TrainConfig
-from prmkit.training.export import write_spec
+from prmkit.training.export import merged, write_spec
 
 if TYPE_CHECKING:
     from torch import Tensor, nn
@@ -118,8 +118,7 @@ def export_implicit(model: nn.Module, reference: Reference, tokenizer: Any, cfg:
         if cfg.gguf_file:
             raise ConfigError("save_reference: false needs a model the scorer can load by path (not a GGUF file)")
         ref_path = str(Path(cfg.model).resolve()) if Path(cfg.model).exists() else cfg.model
-    merge: Any = getattr(model, "merge_and_unload", None)
-    policy: Any = merge() if merge is not None else model
+    policy = merged(model)
     policy.config.pad_token_id = tokenizer.pad_token_id
     policy.save_pretrained(str(out))
     tokenizer.save_pretrained(str(out))

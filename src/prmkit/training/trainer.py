@@ -187,11 +187,12 @@ def train(cfg: TrainConfig, *, on_step: StepCallback | None = None) -> TrainResu
                 n_examples += n
             if cfg.max_grad_norm > 0:
                 torch.nn.utils.clip_grad_norm_(params, cfg.max_grad_norm)
+            lr = optimizer.param_groups[0]["lr"]
             optimizer.step()
             scheduler.step()
             optimizer.zero_grad(set_to_none=True)
             loss_sum, loss_n = loss_sum + step_loss, loss_n + 1
-            record: dict[str, Any] = {"step": step, "loss": step_loss, "lr": scheduler.get_last_lr()[0]}
+            record: dict[str, Any] = {"step": step, "loss": step_loss, "lr": lr}
             bar.update(1)
             bar.set_postfix(loss=f"{step_loss:.4f}")
             if step % cfg.log_every == 0 or step == total:
