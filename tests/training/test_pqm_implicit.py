@@ -66,13 +66,16 @@ def test_implicit_prm_trains_on_outcomes_and_scores_by_log_ratio(tiny_llama: Pat
     for r in recs:
         r.pop("labels")  # outcome labels only
     data = write_jsonl(tmp_path / "t.jsonl", recs)
+    val = write_jsonl(tmp_path / "v.jsonl", arithmetic_records(3, seed=5))  # stepwise labels, for ProcessBench F1
     beta = 0.5
     cfg = TrainConfig(
         train_path=str(data), model=str(tiny_llama), output_dir=str(tmp_path / "o"), loss="implicit", beta=beta,
-        learning_rate=2e-2, lora_r=4, batch_size=4, max_steps=8, progress=False, threads=1,
+        learning_rate=2e-2, lora_r=4, batch_size=4, max_steps=8, progress=False, threads=1, val_path=str(val),
     )
-    seen = _losses(cfg)
+    seen: list[float] = []
+    result = train(cfg, on_step=lambda _s, r: seen.append(r["loss"]))
     assert sum(seen[-2:]) < sum(seen[:2])  # two epochs: the second fits the outcomes better
+    assert result.validation["n"] == 3 and result.validation["failures"] == 0  # scored by log_ratio during training
     out = tmp_path / "o"
     spec = load_spec(out)
     assert (spec.readout, spec.format, spec.beta, spec.cumulative) == ("log_ratio", "chat", beta, True)
