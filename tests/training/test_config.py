@@ -30,3 +30,18 @@ def test_every_problem_at_once() -> None:
     msg = str(e.value)
     for part in ("batch_size must be >= 1", "learning_rate must be > 0", "lora_dropout", "max_steps", "step_marker", "beta"):
         assert part in msg
+
+
+def test_the_documented_yaml_config_is_valid() -> None:
+    import re
+    from pathlib import Path
+
+    import yaml
+
+    from prmkit.cli._config_args import config_from_mapping
+
+    doc = (Path(__file__).parents[2] / "docs" / "training.md").read_text()
+    block = re.search(r"```yaml\n(.*?)```", doc, re.S)
+    assert block is not None
+    cfg = config_from_mapping(TrainConfig, yaml.safe_load(block.group(1)))
+    assert (cfg.loss, cfg.step_marker, cfg.learning_rate, cfg.bf16, cfg.val_max) == ("bce", "\n\n", 1e-4, True, 200)
