@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import tempfile
 import time
 from pathlib import Path
@@ -81,6 +82,7 @@ def main() -> None:
         "cpu_seconds_per_example": round(cpu_per_example, 2),
         "examples_per_s_if_2_cores_were_free": round(args.threads / cpu_per_example, 4),
         "load_average_before_after": [load_before, load_after],
+        "peak_rss_gib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20, 2),
         "wall_seconds": round(time.perf_counter() - t_start, 1), "skipped": result.skipped,
     }))
 

@@ -26,9 +26,11 @@ def test_loss_sets_readout_head_and_labels(loss: str, readout: str, labels: int,
 
 def test_every_problem_at_once() -> None:
     with pytest.raises(ConfigError) as e:
-        TrainConfig(**BASE, batch_size=0, learning_rate=-1.0, lora_dropout=1.5, max_steps=0, step_marker="", beta=0.0)
+        TrainConfig(**BASE, batch_size=0, learning_rate=-1.0, lora_dropout=1.5, max_steps=0, step_marker="", beta=0.0,
+                    loss="soft_bce", label_threshold=0.5)
     msg = str(e.value)
-    for part in ("batch_size must be >= 1", "learning_rate must be > 0", "lora_dropout", "max_steps", "step_marker", "beta"):
+    for part in ("batch_size must be >= 1", "learning_rate must be > 0", "lora_dropout", "max_steps", "step_marker", "beta",
+                 "label_threshold applies to hard-label losses"):
         assert part in msg
 
 

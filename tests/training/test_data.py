@@ -117,3 +117,20 @@ def test_converter_errors_name_the_field(tmp_path: Path) -> None:
     p.write_text(json.dumps({"input": "x", "steps": ["a"], "mistake_index": 4}) + "\n")
     with pytest.raises(DataFormatError, match=r"b.jsonl:1: field 'mistake_index'.*\(got 4\)"):
         convert("big-bench-mistake", p)
+
+
+def test_labelling_job_records_and_label_thresholds(tmp_path: Path) -> None:
+    rec = {  # what a prmkit.labeling job writes: TRL fields plus accounting
+        "id": "q1", "prompt": "q", "completions": ["a", "b", "c"], "labels": [0.75, 0.0, 0.125], "first_error": 1,
+        "method": "mc", "rollouts": 24, "rollout_tokens": 900, "prompt_tokens": 300, "mc": [0.75, 0.0, None],
+        "extra": {"k": 8},
+    }
+    p = _write(tmp_path, rec)
+    assert read_stepwise(p, "soft")[0].labels == (0.75, 0.0, 0.125)
+    with pytest.raises(DataFormatError, match="hard-label"):
+        read_stepwise(p, "hard")
+    assert read_stepwise(p, "hard", threshold=0.0)[0].labels == (1.0, 0.0, 1.0)  # Lessons: any success
+    assert read_stepwise(p, "hard", threshold=0.5)[0].labels == (1.0, 0.0, 0.0)
+    assert read_stepwise(_write(tmp_path, {**rec, "outcome": False}), "outcome")[0].outcome is False
+    with pytest.raises(DataFormatError, match="field 'mc"):
+        read_stepwise(_write(tmp_path, {**rec, "mc": "x"}), "soft")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -18,6 +19,45 @@ from prmkit.training import TrainConfig, load_spec, train  # noqa: E402
 from prmkit.types import Solution, StepScores  # noqa: E402
 
 pytestmark = pytest.mark.slow
+
+
+def _naive_log_ratio(policy: Any, ref: Any, ids: Any, mask: Any) -> Any:
+    """A3/E3 by the book: full logits of both models, fp32 log-softmax, summed over response tokens."""
+    total = torch.zeros(ids.shape[0])
+    for sign, m in ((1.0, policy), (-1.0, ref)):
+        logp = torch.log_softmax(m(input_ids=ids).logits[:, :-1].float(), dim=-1)
+        picked = logp.gather(-1, ids[:, 1:, None])[..., 0]
+        total = total + sign * (picked * mask[:, 1:]).sum(dim=1)
+    return total
+
+
+def test_gathered_response_logprobs_equal_the_full_forward(tiny_llama: Path) -> None:
+    transformers = pytest.importorskip("transformers")
+    from prmkit.training._model import build_model
+    from prmkit.training.implicit import per_row_sum, response_logprobs
+
+    torch.manual_seed(0)
+    cfg = TrainConfig(train_path="t", model=str(tiny_llama), output_dir="o", loss="implicit", lora_r=4)
+    model = build_model(cfg)
+    with torch.no_grad():  # make the adapters non-zero so the policy differs from the base
+        for n, p in model.named_parameters():
+            if "lora_B" in n:
+                p.normal_(0, 0.5)
+    ids = torch.randint(0, 49152, (2, 12))
+    mask = torch.zeros_like(ids, dtype=torch.bool)
+    mask[0, 3:12] = True
+    mask[1, 5:9] = True
+    fast = per_row_sum(response_logprobs(model, ids, torch.ones_like(ids), mask), mask)
+    base = transformers.AutoModelForCausalLM.from_pretrained(str(tiny_llama))
+    ref = per_row_sum(response_logprobs(base, ids, torch.ones_like(ids), mask), mask)
+    want = _naive_log_ratio(model, base, ids, mask)
+    assert (fast - ref).tolist() == pytest.approx(want.tolist(), abs=1e-4)
+    # gradients through the checkpointed chunks equal those of the full forward
+    params = [p for p in model.parameters() if p.requires_grad]
+    g_fast = torch.autograd.grad(fast.sum(), params)
+    g_full = torch.autograd.grad(_naive_log_ratio(model, base, ids, mask).sum(), params, allow_unused=True)
+    for a, b in zip(g_fast, g_full, strict=True):
+        assert b is not None and torch.allclose(a, b, atol=1e-5)
 
 
 def _losses(cfg: TrainConfig) -> list[float]:
@@ -60,7 +100,6 @@ def test_pqm_trains_a_value_head_that_the_hf_backend_reads(tiny_llama: Path, tmp
 def test_implicit_prm_trains_on_outcomes_and_scores_by_log_ratio(tiny_llama: Path, tmp_path: Path) -> None:
     transformers = pytest.importorskip("transformers")
     from prmkit.scoring._render import render
-    from prmkit.training.implicit import response_log_ratio
 
     recs = arithmetic_records(8, seed=2)
     for r in recs:
@@ -95,7 +134,7 @@ def test_implicit_prm_trains_on_outcomes_and_scores_by_log_ratio(tiny_llama: Pat
         mask = torch.zeros_like(ids, dtype=torch.bool)
         mask[0, r.spans[0][0] : r.spans[-1][1]] = True
         with torch.no_grad():
-            ratio = response_log_ratio(policy(input_ids=ids).logits, ref(input_ids=ids).logits, ids, mask)
+            ratio = _naive_log_ratio(policy, ref, ids, mask)
         # the last cumulative step score is sigma(r) of the whole response: the quantity the loss trained
         assert g.scores[-1] == pytest.approx(1 / (1 + math.exp(-beta * ratio.item())), abs=1e-5)
     # the model moved away from the reference: the log-ratio is not 0 everywhere

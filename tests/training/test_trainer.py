@@ -104,9 +104,12 @@ def test_soft_labels_reach_the_loss_as_floats(tiny_qwen2: Path, tmp_path: Path, 
     assert [t.dtype for t in seen] == [torch.float32] * 3
     assert [t.tolist() for t in seen] == [[0.0, 0.0], [0.25, 0.25], [1.0, 1.0]]
     assert len({round(v, 6) for v in first_loss.values()}) == 3
-    # a hard-label loss refuses the same file instead of rounding it
+    # a hard-label loss refuses the same file instead of rounding it, unless told how to threshold it
     with pytest.raises(ValueError, match="hard-label losses"):
         train(_cfg(tmp_path / "s0.25.jsonl", tiny_qwen2, tmp_path / "h", loss="bce", max_steps=1))
+    seen.clear()
+    train(_cfg(tmp_path / "s0.25.jsonl", tiny_qwen2, tmp_path / "h", loss="bce", max_steps=1, label_threshold=0.0))
+    assert [t.tolist() for t in seen] == [[1.0, 1.0]]
 
 
 def _marker_probs(model: Any, tok: Any, spec: Any, sols: list[Solution]) -> list[list[float]]:

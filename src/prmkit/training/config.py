@@ -38,6 +38,8 @@ class TrainConfig:
     """A GGUF file inside ``model`` to load (dequantized) instead of safetensors."""
     tokenizer: str | None = None
     """Tokenizer directory or hub id (default: ``model``)."""
+    label_threshold: float | None = None
+    """``bce``/``pqm``: read soft labels in [0, 1] as hard, 1 iff label > this (Lessons: 0, any rollout reached the answer)."""
     max_length: int = 1024
     """Examples longer than this many tokens are skipped (never truncated: that drops step markers)."""
     zeta: float = 4.0
@@ -125,6 +127,10 @@ class TrainConfig:
             problems.append(f"lora_dropout must be in [0, 1), got {self.lora_dropout}")
         if self.beta <= 0:
             problems.append(f"beta must be > 0, got {self.beta}")
+        if self.label_threshold is not None and not 0 <= self.label_threshold < 1:
+            problems.append(f"label_threshold must be in [0, 1), got {self.label_threshold}")
+        if self.label_threshold is not None and self.label_kind != "hard":
+            problems.append(f"label_threshold applies to hard-label losses (bce, pqm), not {self.loss!r}")
         if self.zeta < 0:
             problems.append(f"zeta must be >= 0, got {self.zeta}")
         if self.trainable == "top_layers" and self.top_layers < 1:

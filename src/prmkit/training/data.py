@@ -83,16 +83,26 @@ class _Record(BaseModel):
     labels: list[Any] | None = None
     outcome: StrictBool | None = None
     id: StrictStr | int | None = None
+    # accounting written by ``prmkit.labeling`` jobs; read past, never trained on
+    first_error: int | None = None
+    method: str | None = None
+    rollouts: int | None = None
+    rollout_tokens: int | None = None
+    prompt_tokens: int | None = None
+    mc: list[float | None] | None = None
+    extra: dict[str, Any] | None = None
 
 
-def _label(value: Any, kind: LabelKind, where: dict[str, Any]) -> float:
+def _label(value: Any, kind: LabelKind, where: dict[str, Any], threshold: float | None = None) -> float:
     if isinstance(value, bool):
         return 1.0 if value else 0.0
     if not isinstance(value, int | float) or (isinstance(value, float) and math.isnan(value)):
         raise DataFormatError("a label must be true/false or a number", value=value, **where)
-    if kind == "soft":
+    if kind != "hard" or threshold is not None:
         if not 0.0 <= value <= 1.0:
             raise DataFormatError("a soft label must be in [0, 1]", value=value, **where)
+        if threshold is not None and kind == "hard":
+            return 1.0 if value > threshold else 0.0
     elif value not in (0, 1):
         raise DataFormatError(
             "hard-label losses need labels true/false/0/1 (use loss 'soft_bce' for soft labels)", value=value, **where
@@ -112,9 +122,18 @@ def records_with_position(path: str) -> list[tuple[dict[str, int], dict[str, Any
 
 
 def parse_record(
-    obj: dict[str, Any], kind: LabelKind, *, path: str | None = None, line: int | None = None, record: int | None = None
+    obj: dict[str, Any],
+    kind: LabelKind,
+    *,
+    threshold: float | None = None,
+    path: str | None = None,
+    line: int | None = None,
+    record: int | None = None,
 ) -> StepwiseExample:
-    """Check one decoded JSON object and turn it into a :class:`StepwiseExample`."""
+    """Check one decoded JSON object and turn it into a :class:`StepwiseExample`.
+
+    With ``threshold``, hard-label kinds accept numbers in [0, 1] and read ``value > threshold`` as 1.
+    """
     at: dict[str, Any] = {"path": path, "line": line, "record": record}
     try:
         rec = _Record.model_validate(obj)
@@ -130,10 +149,7 @@ def parse_record(
             raise DataFormatError(
                 f"{len(rec.labels)} labels for {len(rec.completions)} completions", **at, field="labels"
             )
-        labels = tuple(
-            _label(v, "soft" if kind == "soft" else "hard", {**at, "field": f"labels[{i}]"})
-            for i, v in enumerate(rec.labels)
-        )
+        labels = tuple(_label(v, kind, {**at, "field": f"labels[{i}]"}, threshold) for i, v in enumerate(rec.labels))
     elif kind in ("hard", "soft"):
         raise DataFormatError("step labels are required for this loss", **at, field="labels")
     if kind == "outcome" and rec.outcome is None:
@@ -145,8 +161,12 @@ def parse_record(
     )
 
 
-def read_stepwise(path: str | os.PathLike[str], kind: LabelKind) -> list[StepwiseExample]:
+def read_stepwise(
+    path: str | os.PathLike[str], kind: LabelKind, *, threshold: float | None = None
+) -> list[StepwiseExample]:
     """Read stepwise JSONL (or a JSON array of the same objects), checking labels for ``kind``.
+
+    ``threshold`` turns soft labels into hard ones for the hard kind (see :func:`parse_record`).
 
     >>> import tempfile, os
     >>> p = os.path.join(tempfile.mkdtemp(), "t.jsonl")
@@ -159,7 +179,7 @@ def read_stepwise(path: str | os.PathLike[str], kind: LabelKind) -> list[Stepwis
     prmkit.errors.DataFormatError: ...t.jsonl:1: field 'labels[0]': hard-label losses need ... (got 0.25)
     """
     p = str(path)
-    return [parse_record(obj, kind, path=p, **where) for where, obj in records_with_position(p)]
+    return [parse_record(obj, kind, threshold=threshold, path=p, **where) for where, obj in records_with_position(p)]
 
 
 def write_stepwise(examples: Iterable[StepwiseExample], path: str | os.PathLike[str]) -> int:

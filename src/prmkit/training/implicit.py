@@ -30,7 +30,7 @@ from prmkit.training.export import merged, write_spec
 if TYPE_CHECKING:
     from torch import Tensor, nn
 
-__all__ = ["Reference", "export_implicit", "implicit_loss", "response_log_ratio"]
+__all__ = ["Reference", "export_implicit", "implicit_loss", "per_row_sum", "response_logprobs"]
 
 
 class Reference:
@@ -58,11 +58,11 @@ class Reference:
         else:
             yield self._copy
 
-    def logits(self, input_ids: Tensor, attention_mask: Tensor) -> Tensor:
+    def response_logprobs(self, input_ids: Tensor, attention_mask: Tensor, response_mask: Tensor) -> Tensor:
+        """The reference's :func:`response_logprobs`, without gradients."""
         torch = require("torch", extra="hf")
         with torch.no_grad(), self._view() as m:
-            out: Tensor = m(input_ids=input_ids, attention_mask=attention_mask, use_cache=False).logits
-        return out
+            return response_logprobs(m, input_ids, attention_mask, response_mask)
 
     def standalone(self) -> Any:
         """A separate reference model for the scorer (the frozen copy; for LoRA, the base without adapters)."""
@@ -73,21 +73,51 @@ class Reference:
         return self._copy
 
 
-def response_log_ratio(policy_logits: Tensor, ref_logits: Tensor, input_ids: Tensor, response_mask: Tensor) -> Tensor:
-    """Σ over response tokens of ``log π(y_t) − log π_ref(y_t)`` per row, fp32: shape ``[B]``.
+_LOGIT_ELEMENTS = 1 << 25
+"""Rows x vocab of fp32 logits alive at once (128 MiB); chunks are recomputed in backward."""
 
-    ``response_mask[b, t]`` marks token t as a response token; it is predicted at position t − 1.
+
+def response_logprobs(model: Any, input_ids: Tensor, attention_mask: Tensor, response_mask: Tensor) -> Tensor:
+    """``log p(y_t | y_<t)`` of every response token, flattened row by row, in fp32: shape ``[N]``.
+
+    ``response_mask[b, t]`` marks token t as a response token (predicted at position t − 1).
+    Only the positions that predict response tokens go through the LM head, in
+    chunks whose logits are recomputed during backward, so memory does not grow
+    with the vocabulary times the sequence length.
     """
     torch = require("torch", extra="hf")
+    checkpoint = require("torch.utils.checkpoint", extra="hf").checkpoint
+    from prmkit.scoring._hf_head import _logit_postprocess
+
+    inner = model.get_base_model() if hasattr(model, "get_base_model") else model
+    backbone = getattr(inner, inner.base_model_prefix)
+    head = inner.get_output_embeddings()
+    post = _logit_postprocess(inner.config.get_text_config())
+    hidden = backbone(input_ids=input_ids, attention_mask=attention_mask, use_cache=False).last_hidden_state
     mask = response_mask[:, 1:]
+    h = hidden[:, :-1][mask]
     targets = input_ids[:, 1:][mask]
-    rows = []
-    for logits in (policy_logits, ref_logits):
-        picked = logits[:, :-1][mask].float()  # [N, V], response positions only
-        rows.append(picked.gather(-1, targets[:, None])[:, 0] - torch.logsumexp(picked, dim=-1))
-    per_token = rows[0] - rows[1]
-    b_index = torch.arange(input_ids.shape[0], device=input_ids.device)[:, None].expand_as(mask)[mask]
-    out: Tensor = torch.zeros(input_ids.shape[0], device=per_token.device).index_add(0, b_index, per_token)
+
+    def chunk(h_c: Tensor, t_c: Tensor) -> Tensor:
+        logits = post(head(h_c).float())
+        out: Tensor = logits.gather(1, t_c[:, None])[:, 0] - torch.logsumexp(logits, dim=-1)
+        return out
+
+    step = max(1, _LOGIT_ELEMENTS // int(head.weight.shape[0]))
+    parts = []
+    for at in range(0, h.shape[0], step):
+        args = (h[at : at + step], targets[at : at + step])
+        grad = torch.is_grad_enabled() and h.requires_grad
+        parts.append(checkpoint(chunk, *args, use_reentrant=False, preserve_rng_state=False) if grad else chunk(*args))
+    return torch.cat(parts) if parts else h.new_zeros(0, dtype=torch.float32)
+
+
+def per_row_sum(values_N: Tensor, response_mask: Tensor) -> Tensor:
+    """Sum the flattened per-token values of :func:`response_logprobs` back per row: shape ``[B]``."""
+    torch = require("torch", extra="hf")
+    mask = response_mask[:, 1:]
+    rows = torch.arange(mask.shape[0], device=mask.device)[:, None].expand_as(mask)[mask]
+    out: Tensor = torch.zeros(mask.shape[0], device=values_N.device, dtype=values_N.dtype).index_add(0, rows, values_N)
     return out
 
 
@@ -95,11 +125,10 @@ def implicit_loss(model: nn.Module, reference: Reference, batch: dict[str, Tenso
     """The E3 cross-entropy for one batch (policy forward with gradients, reference without)."""
     if "outcome_B" not in batch:
         raise ConfigError("loss 'implicit' needs an outcome label on every example")
-    ids, att = batch["input_ids_B_T"], batch["attention_mask_B_T"]
-    policy = model(input_ids=ids, attention_mask=att, use_cache=False).logits
-    ref = reference.logits(ids, att)
-    ratio = response_log_ratio(policy, ref, ids, batch["response_mask_B_T"])
-    return losses.implicit_ce(ratio, batch["outcome_B"], beta=cfg.beta)
+    ids, att, resp = batch["input_ids_B_T"], batch["attention_mask_B_T"], batch["response_mask_B_T"]
+    policy = response_logprobs(model, ids, att, resp)
+    ref = reference.response_logprobs(ids, att, resp)
+    return losses.implicit_ce(per_row_sum(policy - ref, resp), batch["outcome_B"], beta=cfg.beta)
 
 
 def export_implicit(model: nn.Module, reference: Reference, tokenizer: Any, cfg: TrainConfig, spec: PRMSpec) -> Path:

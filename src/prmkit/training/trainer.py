@@ -135,7 +135,7 @@ def train(cfg: TrainConfig, *, on_step: StepCallback | None = None) -> TrainResu
     out = Path(cfg.output_dir)
     spec = training_spec(cfg)
     tokenizer = load_tokenizer(cfg)
-    examples = read_stepwise(cfg.train_path, cfg.label_kind)
+    examples = read_stepwise(cfg.train_path, cfg.label_kind, threshold=cfg.label_threshold)
     data, skipped = encode_examples(examples, tokenizer, spec, max_length=cfg.max_length)
     if not data:
         raise DataFormatError(f"no usable training example (skipped: {dict(skipped)})", path=cfg.train_path)
