@@ -40,7 +40,12 @@ def build_parser() -> argparse.ArgumentParser:
     top = parser.add_subparsers(dest="command", metavar="COMMAND")
     ev = top.add_parser("eval", help="evaluate a PRM on a benchmark (processbench, bon)")
     ev_sub = ev.add_subparsers(dest="benchmark", metavar="BENCHMARK")
-    ev.set_defaults(func=lambda _a: (ev.print_help(), 2)[1])
+
+    def _eval_help(_args: argparse.Namespace) -> int:
+        ev.print_help()
+        return 2
+
+    ev.set_defaults(func=_eval_help)
     for module, where in _TOPICS:
         try:
             mod = importlib.import_module(module)

@@ -7,7 +7,7 @@ import argparse
 from prmkit.scoring import SPECS, get_spec
 
 
-def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = subparsers.add_parser("prms", help="list the PRM families prmkit knows, with their conventions")
     p.add_argument("--names", action="store_true", help="print only the names, one a line")
     p.add_argument("--show", metavar="NAME", help="print one family's full spec")

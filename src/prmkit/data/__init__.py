@@ -1,5 +1,23 @@
 """Reading and writing the files prmkit works with."""
 
 from prmkit.data._io import JsonlAppender, read_json_records, read_jsonl
+from prmkit.data.candidates import (
+    Candidate,
+    CandidateProblem,
+    CandidateSet,
+    load_candidates,
+    split_steps,
+    write_candidates,
+)
 
-__all__ = ["JsonlAppender", "read_json_records", "read_jsonl"]
+__all__ = [
+    "Candidate",
+    "CandidateProblem",
+    "CandidateSet",
+    "JsonlAppender",
+    "load_candidates",
+    "read_json_records",
+    "read_jsonl",
+    "split_steps",
+    "write_candidates",
+]

@@ -20,7 +20,7 @@ def read_jsonl(path: str | os.PathLike[str]) -> Iterator[tuple[int, dict[str, An
     """
     p = str(path)
     try:
-        fh = open(p, encoding="utf-8")
+        fh = open(p, encoding="utf-8")  # noqa: SIM115 - closed by the with below
     except FileNotFoundError:
         raise DataFormatError("file not found", path=p) from None
     with fh:
@@ -77,7 +77,7 @@ class JsonlAppender:
         self.path = str(path)
         Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         _repair_tail(self.path)
-        self._fh: TextIO = open(self.path, "a", encoding="utf-8")
+        self._fh: TextIO = open(self.path, "a", encoding="utf-8")  # noqa: SIM115 - closed in close()
         self._fsync = fsync
 
     def write(self, obj: Mapping[str, Any]) -> None:
@@ -104,6 +104,7 @@ def _repair_tail(path: str) -> None:
         fh.seek(-1, os.SEEK_END)
         if fh.read(1) == b"\n":
             return
-        data = fh.seek(0) or fh.read()
+        fh.seek(0)
+        data = fh.read()
         cut = data.rfind(b"\n") + 1
         fh.truncate(cut)

@@ -1,1 +1,71 @@
-"""prmkit.evaluation"""
+"""Evaluating PRMs: ProcessBench (earliest-error identification) and Best-of-N selection.
+
+>>> from prmkit.evaluation import harmonic_f1
+>>> round(harmonic_f1(0.72, 0.964), 4)
+0.8243
+"""
+
+from prmkit.evaluation._bon_report import format_comparisons, format_table
+from prmkit.evaluation._bon_scoring import score_candidates
+from prmkit.evaluation.answers import (
+    Answer,
+    NoAnswer,
+    answers_equivalent,
+    canonical_key,
+    compare_answers,
+    extract_answer,
+    grade_answer,
+    group_answers,
+)
+from prmkit.evaluation.bon import BonConfig, BonResult, BonRow, Comparison, evaluate_bon
+from prmkit.evaluation.processbench import (
+    AVERAGES_NOTE,
+    ProcessBenchCase,
+    ProcessBenchReport,
+    SplitMetrics,
+    SweepRow,
+    candidate_thresholds,
+    fit_threshold,
+    harmonic_f1,
+    load_processbench,
+    mean_f1,
+    metrics_at_thresholds,
+    predict_first_error,
+    run_processbench,
+    split_metrics,
+    weighted_f1,
+)
+
+__all__ = [
+    "AVERAGES_NOTE",
+    "Answer",
+    "BonConfig",
+    "BonResult",
+    "BonRow",
+    "Comparison",
+    "NoAnswer",
+    "ProcessBenchCase",
+    "ProcessBenchReport",
+    "SplitMetrics",
+    "SweepRow",
+    "answers_equivalent",
+    "candidate_thresholds",
+    "canonical_key",
+    "compare_answers",
+    "evaluate_bon",
+    "extract_answer",
+    "fit_threshold",
+    "format_comparisons",
+    "format_table",
+    "grade_answer",
+    "group_answers",
+    "harmonic_f1",
+    "load_processbench",
+    "mean_f1",
+    "metrics_at_thresholds",
+    "predict_first_error",
+    "run_processbench",
+    "score_candidates",
+    "split_metrics",
+    "weighted_f1",
+]

@@ -14,12 +14,13 @@ from typing import Any
 
 from prmkit._registry import Registry
 from prmkit.scoring._backend import Scorer, check_scores, validate_solution
-from prmkit.scoring.catalog import SPECS, get_spec, register_spec
+from prmkit.scoring.catalog import DEFAULT_PRM, SPECS, get_spec, register_spec
 from prmkit.scoring.spec import PRMSpec
 from prmkit.types import ScoreResult, Solution
 
 __all__ = [
     "BACKENDS",
+    "DEFAULT_PRM",
     "SPECS",
     "PRMSpec",
     "Scorer",
@@ -53,7 +54,8 @@ def load_prm(prm: str | PRMSpec, backend: str | None = None, **options: Any) -> 
     spec = get_spec(prm) if isinstance(prm, str) else prm
     name = backend or ("verifier" if spec.readout == "verifier" else "hf")
     factory = BACKENDS.get(name)
-    return factory(spec, **options)  # type: ignore[no-any-return]
+    scorer: Scorer = factory(spec, **options)
+    return scorer
 
 
 def score(prm: Scorer | str, solutions: Sequence[Solution], **options: Any) -> list[ScoreResult]:

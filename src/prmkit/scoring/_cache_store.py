@@ -1,0 +1,297 @@
+"""The score store behind :mod:`prmkit.scoring.cache`: keys, lookups, one-transaction writes, admin."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import math
+import os
+import sqlite3
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from prmkit._registry import suggest
+from prmkit.errors import DataFormatError, UnknownNameError
+from prmkit.scoring import _cache_db as db
+from prmkit.scoring._cache_db import CacheStats
+from prmkit.types import Solution, StepScores
+
+__all__ = ["Found", "ScoreCache", "SolutionKeys", "default_cache_path", "solution_keys"]
+
+_CHUNK = 500  # prefix keys per SELECT, well under SQLite's bound-parameter limit
+
+
+def default_cache_path() -> Path:
+    """``$PRMKIT_CACHE_DIR/scores.sqlite``, else ``~/.cache/prmkit/scores.sqlite``.
+
+    >>> default_cache_path().name
+    'scores.sqlite'
+    """
+    root = os.environ.get("PRMKIT_CACHE_DIR")
+    base = Path(root).expanduser() if root else Path.home() / ".cache" / "prmkit"
+    return base / "scores.sqlite"
+
+
+@dataclasses.dataclass(frozen=True)
+class SolutionKeys:
+    """The cache keys of one solution: the problem digest and one digest per step."""
+
+    problem: bytes
+    prefixes: tuple[bytes, ...]
+
+    @property
+    def solution(self) -> tuple[bytes, bytes]:
+        """Identifies the whole solution (used to score duplicates in a batch once)."""
+        return (self.problem, self.prefixes[-1] if self.prefixes else b"")
+
+
+def solution_keys(sol: Solution, *, causal: bool = True) -> SolutionKeys:
+    """Digests under which ``sol``'s step scores are stored (as hex in ``prmkit cache export``).
+
+    >>> a = solution_keys(Solution("q", ("s1", "s2")))
+    >>> b = solution_keys(Solution("q", ("s1", "other")))
+    >>> a.prefixes[0] == b.prefixes[0], a.prefixes[1] == b.prefixes[1]
+    (True, False)
+    """
+    problem = hashlib.blake2b(
+        sol.problem.encode("utf-8", "surrogatepass"), digest_size=16, person=b"prmkit-problem"
+    ).digest()
+    chain, prefixes = b"", []
+    for step in sol.steps:
+        text = step.encode("utf-8", "surrogatepass")  # lone surrogates from JSON stay keyable
+        chain = hashlib.blake2b(
+            chain + len(text).to_bytes(8, "big") + text, digest_size=16, person=b"prmkit-prefix"
+        ).digest()
+        prefixes.append(chain)
+    if not causal:
+        whole = chain
+        prefixes = [
+            hashlib.blake2b(
+                whole + k.to_bytes(8, "big"), digest_size=16, person=b"prmkit-whole"
+            ).digest()
+            for k in range(len(sol.steps))
+        ]
+    return SolutionKeys(problem, tuple(prefixes))
+
+
+@dataclasses.dataclass
+class Found:
+    """What the cache holds for one solution: a score or ``None`` per step, the token count."""
+
+    scores: list[float | None]
+    tokens: int | None
+
+    @property
+    def complete(self) -> bool:
+        return (
+            bool(self.scores)
+            and self.tokens is not None
+            and all(s is not None for s in self.scores)
+        )
+
+    def result(self) -> StepScores:
+        return StepScores(tuple(s for s in self.scores if s is not None), self.tokens or 0)
+
+
+class ScoreCache:
+    """Step scores in one SQLite file (WAL), shared by every run and process that opens it.
+
+    ``create=False`` refuses a path with no cache instead of creating one.
+
+    >>> import os, tempfile
+    >>> with ScoreCache(os.path.join(tempfile.mkdtemp(), "s.sqlite")) as cache:
+    ...     cache.put("prm-a", [(Solution("q", ("x",)), StepScores((0.5,), tokens=3))])
+    ...     cache.get("prm-a", [Solution("q", ("x",)), Solution("q", ("y",))])
+    1
+    [StepScores(scores=(0.5,), tokens=3), None]
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str] | None = None,
+        *,
+        synchronous: db.Synchronous = "NORMAL",
+        busy_timeout_s: float = 60.0,
+        create: bool = True,
+    ) -> None:
+        self.path = Path(path) if path is not None else default_cache_path()
+        if not create and not self.path.is_file():
+            raise DataFormatError("no score cache here", path=str(self.path))
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._busy_timeout_s = busy_timeout_s
+        self._conn = db.connect(self.path, synchronous=synchronous, busy_timeout_s=busy_timeout_s)
+        self._lock = threading.RLock()
+
+    def get(
+        self, identity: str, solutions: Sequence[Solution], *, causal: bool = True
+    ) -> list[StepScores | None]:
+        """Cached scores for each solution, or ``None`` where any part is missing. Read-only."""
+        found = self._find(identity, [solution_keys(s, causal=causal) for s in solutions])
+        return [f.result() if f.complete else None for f in found]
+
+    def put(
+        self, identity: str, scored: Sequence[tuple[Solution, StepScores]], *, causal: bool = True
+    ) -> int:
+        """Store scored solutions in one transaction; return how many were storable (no NaN).
+
+        A result without exactly one score per step raises ``ValueError``.
+        """
+        for sol, res in scored:
+            if len(res.scores) != sol.n_steps:
+                raise ValueError(
+                    f"{len(res.scores)} scores for {sol.n_steps} steps (solution {sol.id!r})"
+                )
+        new = [(solution_keys(sol, causal=causal), res) for sol, res in scored]
+        return self._commit(identity, new, touched=[], hits=0, misses=0, calls=0)
+
+    def _find(self, identity: str, keys: Sequence[SolutionKeys]) -> list[Found]:
+        out = [Found([None] * len(k.prefixes), None) for k in keys]
+        with self._lock:
+            pid = db.prm_id(self._conn, identity, create=False, now=0.0)
+            if pid is None:
+                return out
+            for k, f in zip(keys, out, strict=True):
+                where = {p: i for i, p in enumerate(k.prefixes)}
+                for start in range(0, len(k.prefixes), _CHUNK):
+                    chunk = k.prefixes[start : start + _CHUNK]
+                    sql = db.LOOKUP.format(marks=",".join("?" * len(chunk)))
+                    for prefix, score, tokens in self._conn.execute(sql, (pid, k.problem, *chunk)):
+                        i = where[prefix]
+                        f.scores[i] = float(score)
+                        if i == len(k.prefixes) - 1:
+                            f.tokens = tokens
+        return out
+
+    def _commit(
+        self,
+        identity: str,
+        new: Sequence[tuple[SolutionKeys, StepScores]],
+        *,
+        touched: Sequence[tuple[bytes, bytes]],
+        hits: int,
+        misses: int,
+        calls: int,
+    ) -> int:
+        """One transaction: new rows, last-hit times, counters. Returns solutions stored."""
+        now = db.now()
+        storable = [
+            (k, r)
+            for k, r in new
+            if k.prefixes
+            and len(r.scores) == len(k.prefixes)
+            and not any(math.isnan(s) for s in r.scores)
+        ]
+        with self._lock, db.transaction(self._conn) as conn:
+            pid = db.prm_id(conn, identity, create=True, now=now)
+            conn.executemany(
+                db.UPSERT,
+                [
+                    (pid, k.problem, p, i, s, r.tokens if i == len(k.prefixes) - 1 else None, now)
+                    for k, r in storable
+                    for i, (p, s) in enumerate(zip(k.prefixes, r.scores, strict=True))
+                ],
+            )
+            conn.executemany(db.TOUCH, [(now, pid, prob, pref) for prob, pref in touched])
+            conn.execute(db.COUNT, (hits, misses, calls, pid))
+        return len(storable)
+
+    def identities(self) -> list[str]:
+        """Every scorer identity with a row in this cache, sorted."""
+        with self._lock:
+            return [r[0] for r in self._conn.execute("SELECT identity FROM prms ORDER BY identity")]
+
+    def stats(self) -> CacheStats:
+        """Entries, solutions and hit counts per PRM, and the size on disk.
+
+        >>> import os, tempfile
+        >>> ScoreCache(os.path.join(tempfile.mkdtemp(), "s.sqlite")).stats().entries
+        0
+        """
+        with self._lock:
+            return db.stats(self._conn, self.path)
+
+    def rows(self, prm: str | None = None) -> Iterator[dict[str, Any]]:
+        """Every entry as a dict (digests as hex), optionally of one identity only.
+
+        Reads one consistent snapshot on a connection of its own, so writers
+        (this object included) are not held up while the rows are consumed.
+        """
+        pid = self._known(prm)
+        conn = sqlite3.connect(str(self.path), timeout=self._busy_timeout_s, isolation_level=None)
+        try:
+            conn.execute("BEGIN")  # one snapshot for the whole read
+            for batch in db.rows(conn, pid):
+                yield from batch
+        finally:
+            conn.close()
+
+    def export(
+        self,
+        out: str | os.PathLike[str],
+        *,
+        prm: str | None = None,
+        progress: Callable[[int], object] | None = None,
+    ) -> int:
+        """Write entries as JSON Lines (atomically: a temp file renamed); return the row count.
+
+        ``progress(n)`` is called every ``n`` rows (``tqdm.update`` fits).
+        """
+        target = Path(out)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_name(target.name + ".tmp")
+        n = 0
+        with open(tmp, "w", encoding="utf-8") as fh:
+            for row in self.rows(prm):
+                fh.write(json.dumps(row) + "\n")
+                n += 1
+                if progress is not None and n % 1000 == 0:
+                    progress(1000)
+            fh.flush()
+            os.fsync(fh.fileno())
+        if progress is not None and n % 1000:
+            progress(n % 1000)
+        os.replace(tmp, target)
+        return n
+
+    def prune(self, *, prm: str | None = None, older_than_s: float | None = None) -> int:
+        """Delete entries of one identity and/or not used for ``older_than_s`` seconds.
+
+        With neither, every entry goes. Forgetting a whole identity also drops
+        its hit counters. Returns the number of entries deleted.
+        """
+        if older_than_s is not None and older_than_s < 0:
+            raise ValueError(f"older_than_s must be >= 0, got {older_than_s}")
+        pid = self._known(prm)
+        before = db.now() - older_than_s if older_than_s is not None else None
+        with self._lock:
+            return db.prune(self._conn, pid, before)
+
+    def vacuum(self) -> None:
+        """Give the space of deleted entries back to the filesystem and empty the WAL."""
+        with self._lock:
+            self._conn.execute("VACUUM")
+            self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+    def __enter__(self) -> ScoreCache:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _known(self, prm: str | None) -> int | None:
+        if prm is None:
+            return None
+        with self._lock:
+            pid = db.prm_id(self._conn, prm, create=False, now=0.0)
+        if pid is None:
+            raise UnknownNameError(
+                suggest(prm, self.identities(), "PRM identity") + f" (in {self.path})"
+            )
+        return pid

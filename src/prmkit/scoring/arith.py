@@ -1,0 +1,113 @@
+"""``arith``: a model-free, tool-grounded verifier of the arithmetic in each step.
+
+Every arithmetic claim in a step -- ``a op b = c`` chains in prose, LaTeX
+(``\\frac``, ``\\times``, ``\\cdot``, ``\\sqrt``, ``\\binom``, ``^``),
+percentages (``20% of 50 = 10``), money and units (``$12``, ``5kg``,
+``3 apples``), thousands separators and GSM8K calculator annotations
+(``<<48/2=24>>``) -- is recomputed exactly with rational numbers. A step with
+a false claim scores 0.0, every other step 1.0.
+
+It is conservative: whatever it cannot read with certainty (equations with
+variables, ranges ``3-5``, ratios ``3:2``, dates, congruences, mixed numbers,
+function values) is skipped, not flagged. A claimed value written with fewer
+decimals than the exact result may be either neighbour at that precision
+(``10/3 = 3.33``, ``10/3 = 3`` and ``10/3 = 4 buses`` pass; ``10/3 = 3.5``
+does not); operands written with two or more decimals may themselves be
+rounded (``0.33 * 300 = 100`` passes); irrational roots are enclosed in
+rigorous intervals. Claims that are false under every reading are still not
+reported when the text suggests another meaning (a unit conversion
+``1 hour = 60 minutes``, a running calculation ``10 - 3 = 7 * 2 = 14``, a
+reading left to right); :func:`check_step` says which rule skipped a claim.
+
+>>> check_step("2/5 * 4000 = 800 gallons")[0].verdict
+'false'
+>>> prm = ArithVerifier()
+>>> prm.score([Solution("?", ("10/3 = 3.33", "20% of 50 = 12"))])[0].scores
+(1.0, 0.0)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from prmkit.errors import ConfigError
+from prmkit.scoring._arith_claims import ClaimCheck, Verdict, check_text
+from prmkit.scoring._backend import validate_solution
+from prmkit.scoring.spec import PRMSpec
+from prmkit.types import ScoreResult, Solution, StepScores
+
+__all__ = [
+    "ArithVerifier",
+    "ClaimCheck",
+    "Verdict",
+    "check_step",
+    "scorer_for_spec",
+    "step_is_correct",
+]
+
+VERSION = "1"
+"""Bumped whenever a change to the parser can change a verdict (it is part of the identity)."""
+
+
+def check_step(text: str) -> list[ClaimCheck]:
+    """Every arithmetic claim found in one step, with its verdict (``true``/``false``/``skip``).
+
+    >>> [(c.left, c.right, c.verdict) for c in check_step("So 3 + 4 = 7 = 8 - 2.")]
+    [('3 + 4', '7', 'true'), ('7', '8 - 2', 'false')]
+    """
+    return check_text(text)
+
+
+def step_is_correct(text: str) -> bool:
+    """False iff the step makes an arithmetic claim that is false.
+
+    >>> step_is_correct("She pays 12 * $3 = $36."), step_is_correct("12 * 3 = 38")
+    (True, False)
+    """
+    return all(c.verdict != "false" for c in check_text(text))
+
+
+class ArithVerifier:
+    """The ``arith`` scorer: 1.0 for a step without a false arithmetic claim, else 0.0.
+
+    >>> ArithVerifier().score([Solution("?", ("6 * 7 = 42",))])[0].tokens
+    0
+    """
+
+    def __init__(self, spec: PRMSpec | None = None) -> None:
+        self.spec = spec or PRMSpec(name="arith", readout="verifier", format="none")
+
+    @property
+    def identity(self) -> str:
+        return f"verifier:{self.spec.name}:arith-v{VERSION}:{self.spec.fingerprint()}"
+
+    def score(self, solutions: Sequence[Solution]) -> list[ScoreResult]:
+        out: list[ScoreResult] = []
+        for sol in solutions:
+            failure = validate_solution(sol, self.spec.reserved)
+            if failure is not None:
+                out.append(failure)
+                continue
+            out.append(
+                StepScores(tuple(1.0 if step_is_correct(s) else 0.0 for s in sol.steps), tokens=0)
+            )
+        return out
+
+
+def scorer_for_spec(spec: PRMSpec, **options: Any) -> ArithVerifier:
+    """The ``verifier`` backend: build the model-free scorer for a verifier spec.
+
+    >>> from prmkit.scoring.catalog import get_spec
+    >>> scorer_for_spec(get_spec("arith")).identity.startswith("verifier:arith:")
+    True
+    """
+    problems = []
+    if spec.readout != "verifier":
+        problems.append(f"spec {spec.name!r} has readout {spec.readout!r}, not 'verifier'")
+    if options:
+        shown = ", ".join(f"{k}={v!r}" for k, v in sorted(options.items()))
+        problems.append(f"the arith verifier runs no model and takes no options (got {shown})")
+    if problems:
+        raise ConfigError("; ".join(problems))
+    return ArithVerifier(spec)

@@ -1,0 +1,115 @@
+"""Combine scorers step by step: ``min`` (``"a+b"``) or ``product`` (``"a*b"``).
+
+A combination is itself a :class:`~prmkit.scoring.Scorer`: every member scores
+the same batch, and each step gets the minimum (or the product) of its
+members' scores. If any member fails on a solution, the combination fails on
+that solution with the first member's failure. The typical use pairs the
+model-free ``arith`` verifier with a neural PRM, so that a step whose
+arithmetic is false scores 0 whatever the model thinks.
+
+>>> from prmkit.scoring.arith import ArithVerifier
+>>> from prmkit.types import Solution
+>>> both = Combined([ArithVerifier(), ArithVerifier()], rule="product")
+>>> both.score([Solution("?", ("1 + 1 = 2", "2 + 2 = 5"))])[0].scores
+(1.0, 0.0)
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any, Literal
+
+from prmkit.errors import ConfigError
+from prmkit.scoring._backend import Scorer, check_scores
+from prmkit.types import ScoreFailure, ScoreResult, Solution, StepScores
+
+__all__ = ["Combined", "Rule", "parse_combination", "split_combination"]
+
+Rule = Literal["min", "product"]
+_SYMBOL: dict[str, Rule] = {"+": "min", "*": "product"}
+
+
+class Combined:
+    """Per-step ``min`` or ``product`` of several scorers' step scores.
+
+    ``tokens`` of a combined result is the sum of the members' tokens.
+    """
+
+    def __init__(self, scorers: Sequence[Scorer], rule: Rule = "min") -> None:
+        if len(scorers) < 2:
+            raise ConfigError(f"a combination needs at least two scorers, got {len(scorers)}")
+        if rule not in ("min", "product"):
+            raise ConfigError(f"rule must be 'min' or 'product', got {rule!r}")
+        self.scorers = list(scorers)
+        self.rule: Rule = rule
+
+    @property
+    def identity(self) -> str:
+        """``min(a,b)`` over the members' identities: same members and rule, same scores."""
+        return f"{self.rule}({','.join(s.identity for s in self.scorers)})"
+
+    def score(self, solutions: Sequence[Solution]) -> list[ScoreResult]:
+        sols = list(solutions)
+        per_member = []
+        for scorer in self.scorers:
+            results = scorer.score(sols)
+            if len(results) != len(sols):
+                raise AssertionError(
+                    f"scorer {scorer.identity} returned {len(results)} results for {len(sols)} solutions"
+                )
+            per_member.append([check_scores(s, r) for s, r in zip(sols, results, strict=True)])
+        return [self._combine(list(results)) for results in zip(*per_member, strict=True)]
+
+    def _combine(self, results: list[ScoreResult]) -> ScoreResult:
+        for r in results:
+            if isinstance(r, ScoreFailure):
+                return r
+        scored = [r for r in results if isinstance(r, StepScores)]
+        merge = min if self.rule == "min" else math.prod
+        steps = zip(*(r.scores for r in scored), strict=True)
+        return StepScores(
+            tuple(float(merge(col)) for col in steps), tokens=sum(r.tokens for r in scored)
+        )
+
+
+def split_combination(name: str) -> tuple[Rule, list[str]]:
+    """``"arith+qwen2.5-math-prm-7b"`` -> ``("min", ["arith", "qwen2.5-math-prm-7b"])``.
+
+    >>> split_combination("arith*math-shepherd")
+    ('product', ['arith', 'math-shepherd'])
+    """
+    used = {sym for sym in _SYMBOL if sym in name}
+    if len(used) != 1:
+        raise ConfigError(
+            f"{name!r}: a combination joins PRM names with '+' (per-step min) or '*' (product), not both"
+            if used
+            else f"{name!r} is not a combination (no '+' or '*')"
+        )
+    sym = used.pop()
+    parts = [p.strip() for p in name.split(sym)]
+    if any(not p for p in parts):
+        raise ConfigError(f"{name!r}: empty PRM name in the combination")
+    return _SYMBOL[sym], parts
+
+
+def parse_combination(name: str, backend: str | None = None, **options: Any) -> Combined:
+    """Build the combination a name like ``"arith+qwen2.5-math-prm-7b"`` describes.
+
+    Every name is looked up before any scorer is built, so a typo fails fast
+    (with "did you mean"). ``backend`` and ``options`` go to the members that
+    run a model; model-free verifiers take none.
+
+    >>> parse_combination("arith*arith").identity.startswith("product(verifier:arith:")
+    True
+    """
+    from prmkit.scoring import load_prm
+    from prmkit.scoring.catalog import get_spec
+
+    rule, names = split_combination(name)
+    specs = [get_spec(n) for n in names]
+    members = [
+        load_prm(spec) if spec.readout == "verifier" else load_prm(spec, backend=backend, **options)
+        for spec in specs
+    ]
+    return Combined(members, rule=rule)

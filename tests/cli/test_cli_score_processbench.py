@@ -1,0 +1,258 @@
+"""``prmkit score`` and ``prmkit eval processbench``, run in-process and as ``python -m prmkit``."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from prmkit.cli import main
+
+
+def write_jsonl(path: Path, recs: list[dict[str, Any]]) -> Path:
+    path.write_text("".join(json.dumps(r) + "\n" for r in recs))
+    return path
+
+
+def read_jsonl(path: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+INPUTS = [
+    {"id": "a", "problem": "?", "steps": ["2 + 2 = 4", "4 * 3 = 13"], "source": "toy"},
+    {"problem": "?", "steps": ["1 + 1 = 2"]},
+    {"id": 7, "problem": "?", "steps": ["", "1 = 1"]},
+]
+
+
+def test_score_writes_inputs_plus_scores_and_resumes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    src, out = write_jsonl(tmp_path / "in.jsonl", INPUTS), tmp_path / "out.jsonl"
+    assert (
+        main(
+            [
+                "score",
+                "--prm",
+                "arith",
+                "--input",
+                str(src),
+                "--output",
+                str(out),
+                "--batch-size",
+                "2",
+            ]
+        )
+        == 0
+    )
+    rows = read_jsonl(out)
+    assert rows[0] == {**INPUTS[0], "step_scores": [1.0, 0.0], "tokens": 0}
+    assert rows[1]["id"] == "line-2" and rows[1]["step_scores"] == [1.0]
+    assert rows[2]["id"] == "7" and rows[2]["failure"]["reason"] == "empty_step"
+    assert "scored 3 (1 failed), skipped 0" in capsys.readouterr().err
+
+    write_jsonl(src, [*INPUTS, {"id": "b", "problem": "?", "steps": ["5 - 2 = 3"]}])
+    assert main(["score", "--prm", "arith", "--input", str(src), "--output", str(out)]) == 0
+    assert [r["id"] for r in read_jsonl(out)] == ["a", "line-2", "7", "b"]
+    assert "scored 1 (0 failed), skipped 3" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("bad", "where"),
+    [
+        ({"problem": "?", "steps": "2 + 2 = 4"}, "in.jsonl:2: field 'steps'"),
+        ({"problem": "?", "steps": ["ok", 5]}, "in.jsonl:2: field 'steps[1]'"),
+        ({"steps": ["ok"]}, "in.jsonl:2: field 'problem': field required"),
+        ({"id": "x", "problem": "?", "steps": ["ok"]}, "in.jsonl:2: field 'id': duplicate id"),
+    ],
+)
+def test_score_rejects_bad_input_naming_file_line_and_field(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], bad: dict[str, Any], where: str
+) -> None:
+    src = write_jsonl(tmp_path / "in.jsonl", [{"id": "x", "problem": "?", "steps": ["1 = 1"]}, bad])
+    code = main(
+        ["score", "--prm", "arith", "--input", str(src), "--output", str(tmp_path / "o.jsonl")]
+    )
+    err = capsys.readouterr().err
+    assert (
+        code == 2 and where in err and err.startswith("prmkit: error: ") and "Traceback" not in err
+    )
+    assert not (tmp_path / "o.jsonl").exists()  # nothing is scored before the whole input is valid
+
+
+def test_unknown_prm_is_one_clean_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    src = write_jsonl(tmp_path / "in.jsonl", INPUTS)
+    assert (
+        main(["score", "--prm", "arithh", "--input", str(src), "--output", str(tmp_path / "o")])
+        == 2
+    )
+    err = capsys.readouterr().err
+    assert err.startswith("prmkit: error: unknown PRM 'arithh'; did you mean 'arith'?")
+    assert len(err.strip().splitlines()) == 1
+
+
+def pb_split(path: Path, n: int) -> Path:
+    recs = []
+    for i in range(n):
+        wrong = i % 3 == 0
+        recs.append(
+            {
+                "id": f"s-{i}",
+                "generator": "g",
+                "problem": "?",
+                "steps": [f"{i} + 1 = {i + 1}", f"{i} * 2 = {2 * i + wrong}"],
+                "final_answer_correct": not wrong,
+                "label": 1 if wrong else -1,
+            }
+        )
+    path.write_text(json.dumps(recs))
+    return path
+
+
+def test_eval_processbench_prints_the_table(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    a, b = pb_split(tmp_path / "gsm8k.json", 9), pb_split(tmp_path / "extra.json", 4)
+    code = main(
+        [
+            "eval",
+            "processbench",
+            "--prm",
+            "arith",
+            "--data",
+            str(a),
+            "--split",
+            f"other={b}",
+            "--out",
+            str(tmp_path / "out"),
+        ]
+    )
+    out = capsys.readouterr().out.splitlines()
+    assert code == 0
+    assert out[1] == "threshold: 0.5 (fixed)"
+    assert out[2].split() == ["split", "n", "failed", "error_acc", "correct_acc", "F1"]
+    assert out[3].split() == ["gsm8k", "9", "0", "100.0", "100.0", "100.0"]
+    assert out[4].split() == ["other", "4", "0", "100.0", "100.0", "100.0"]
+    assert out[5] == "mean F1 (paper: unweighted mean over splits): 100.0"
+    assert out[6] == "weighted F1 (by split size, not the paper's): 100.0"
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text())
+    assert set(summary["splits"]) == {"gsm8k", "other"}
+
+
+def test_eval_processbench_fit_and_sweep(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    a = pb_split(tmp_path / "gsm8k.json", 6)
+    assert (
+        main(
+            [
+                "eval",
+                "processbench",
+                "--prm",
+                "arith",
+                "--data",
+                str(a),
+                "--out",
+                str(tmp_path / "f"),
+                "--fit-on",
+                "gsm8k",
+            ]
+        )
+        == 0
+    )
+    assert "threshold: 0.5 (fitted on gsm8k)" in capsys.readouterr().out
+    assert (
+        main(
+            [
+                "eval",
+                "processbench",
+                "--prm",
+                "arith",
+                "--data",
+                str(a),
+                "--out",
+                str(tmp_path / "s"),
+                "--sweep",
+                "--grid",
+                "0",
+                "0.5",
+            ]
+        )
+        == 0
+    )
+    lines = capsys.readouterr().out.splitlines()
+    i = lines.index("F1 (%) by threshold")
+    assert [row.split() for row in lines[i + 1 :]] == [
+        ["threshold", "gsm8k", "mean", "weighted"],
+        ["0", "0.0", "0.0", "0.0"],
+        ["0.5", "100.0", "100.0", "100.0"],
+    ]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--prm", "arith", "--out", "o"], "no data"),
+        (["--prm", "arith", "--out", "o", "--split", "nameonly"], "NAME=PATH"),
+        (
+            ["--prm", "arith", "--out", "o", "--data", "missing.json"],
+            "missing.json: file not found",
+        ),
+        (["--prm", "arith", "--out", "o", "--data", "x.json", "--grid", "0.1"], "--grid needs"),
+    ],
+)
+def test_eval_processbench_usage_errors(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    args: list[str],
+    message: str,
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert main(["eval", "processbench", *args]) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_python_dash_m_prmkit(tmp_path: Path) -> None:
+    a = pb_split(tmp_path / "gsm8k.json", 5)
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(
+            [str(Path(__file__).resolve().parents[2] / "src"), os.environ.get("PYTHONPATH", "")]
+        ),
+    }
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "prmkit",
+            "eval",
+            "processbench",
+            "--prm",
+            "arith",
+            "--data",
+            str(a),
+            "--out",
+            str(tmp_path / "o"),
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "gsm8k      5       0      100.0        100.0  100.0" in proc.stdout
+    assert "5/5" in proc.stderr  # the progress bar goes to stderr
+    bad = subprocess.run(
+        [sys.executable, "-m", "prmkit", "score", "--prm", "nope", "--input", "x", "--output", "y"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert bad.returncode == 2 and "prmkit: error:" in bad.stderr
