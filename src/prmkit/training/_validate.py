@@ -11,35 +11,24 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from prmkit.evaluation.processbench import predict_first_error, split_metrics
 from prmkit.scoring.spec import PRMSpec
-from prmkit.types import ScoreResult, Solution, StepScores, labels_to_first_error
+from prmkit.types import ScoreResult, Solution, StepScores
 
 __all__ = ["first_error_f1", "validate"]
 
 
 def first_error_f1(results: Sequence[ScoreResult], first_errors: Sequence[int], threshold: float) -> dict[str, float]:
-    """ProcessBench F1 of step scores: the predicted error is the first step scoring below ``threshold``.
-
-    A failed solution counts as a wrong prediction.
+    """ProcessBench F1 of step scores (:mod:`prmkit.evaluation.processbench`): the predicted error
+    is the first step scoring below ``threshold``; a failed solution counts as a wrong prediction.
 
     >>> from prmkit.types import StepScores
     >>> first_error_f1([StepScores((0.9, 0.1)), StepScores((0.8,))], [1, -1], 0.5)["f1"]
     1.0
     """
-    hit_err = n_err = hit_ok = n_ok = failures = 0
-    for res, label in zip(results, first_errors, strict=True):
-        pred = labels_to_first_error(res.scores, threshold) if isinstance(res, StepScores) else None
-        failures += pred is None
-        if label == -1:
-            n_ok += 1
-            hit_ok += pred == -1
-        else:
-            n_err += 1
-            hit_err += pred == label
-    acc_err = hit_err / n_err if n_err else 0.0
-    acc_ok = hit_ok / n_ok if n_ok else 0.0
-    f1 = 2 * acc_err * acc_ok / (acc_err + acc_ok) if acc_err + acc_ok else 0.0
-    return {"f1": f1, "acc_error": acc_err, "acc_correct": acc_ok, "n": float(len(results)), "failures": float(failures)}
+    preds = [predict_first_error(r.scores, threshold) if isinstance(r, StepScores) else None for r in results]
+    m = split_metrics(list(first_errors), preds)
+    return {"f1": m.f1, "acc_error": m.error_acc, "acc_correct": m.correct_acc, "n": float(m.n), "failures": float(m.n_failed)}
 
 
 def validate(
