@@ -1,0 +1,67 @@
+"""``prmkit train``: train a PRM from a YAML config and flags; ``prmkit train-data``: make stepwise data.
+
+    prmkit train --config cfg.yaml --max-steps 100 --learning-rate 2e-5
+    prmkit train-data mr-ben shared/data/mr_ben/math.json --out mrben.jsonl
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from prmkit.cli._config_args import add_dataclass_arguments, config_from_args
+from prmkit.training.config import TrainConfig
+from prmkit.training.convert import SOURCES
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser(
+        "train",
+        help="train a PRM (BCE on hard or soft step labels, PQM ranking, or an implicit PRM)",
+        description="Train a PRM. Fields come from --config FILE.yaml; flags override them. "
+        "The output folder loads in the hf scoring backend (prmkit_spec.json holds its format).",
+    )
+    add_dataclass_arguments(p, TrainConfig)
+    p.set_defaults(func=_run_train)
+
+    d = subparsers.add_parser(
+        "train-data",
+        help="convert human-labelled step data (ProcessBench, Mr-Ben, BIG-Bench-Mistake) to stepwise JSONL",
+    )
+    d.add_argument("source", choices=SOURCES, help="the format of the input files")
+    d.add_argument("inputs", nargs="+", help="input files of that format")
+    d.add_argument("--out", required=True, help="stepwise JSONL to write (prompt, completions, labels, outcome, id)")
+    d.add_argument(
+        "--after-error",
+        choices=("truncate", "zero"),
+        default="truncate",
+        help="steps after the first error: drop them (default) or label them wrong",
+    )
+    d.set_defaults(func=_run_data)
+
+
+def _run_train(args: argparse.Namespace) -> int:
+    from prmkit.training.trainer import train
+
+    cfg = config_from_args(TrainConfig, args)
+    result = train(cfg)
+    skipped = ", ".join(f"{k} {v}" for k, v in sorted(result.skipped.items())) or "none"
+    print(
+        f"trained {result.steps} steps ({result.steps_this_run} in this run, "
+        f"{result.examples_per_second:.2f} examples/s); skipped examples: {skipped}",
+        file=sys.stderr,
+    )
+    if result.validation:
+        print(f"validation F1 {result.validation['f1']:.4f}", file=sys.stderr)
+    print(result.output_dir)
+    return 0
+
+
+def _run_data(args: argparse.Namespace) -> int:
+    from prmkit.training.convert import convert
+    from prmkit.training.data import write_stepwise
+
+    examples = [ex for path in args.inputs for ex in convert(args.source, path, after_error=args.after_error)]
+    n = write_stepwise(examples, args.out)
+    print(f"wrote {n} examples to {args.out}", file=sys.stderr)
+    return 0

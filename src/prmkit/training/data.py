@@ -1,0 +1,248 @@
+"""Stepwise training records: TRL's ``prompt`` / ``completions`` / ``labels``, checked at the file boundary.
+
+One JSON object per line::
+
+    {"prompt": "1+1?", "completions": ["1+1=2", "So 2."], "labels": [true, true], "outcome": true}
+
+``labels`` holds one label per completion step: ``true``/``false``/``0``/``1``
+for hard-label losses, numbers in [0, 1] for ``soft_bce``. ``outcome`` (is the
+final answer right) is what the implicit PRM trains on. ``id`` is optional.
+Errors name the file, the line, the field and the value.
+
+>>> ex = StepwiseExample("1+1?", ("1+1=2",), labels=(1.0,))
+>>> ex.first_error
+-1
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, StrictBool, StrictStr, ValidationError
+
+from prmkit.data._io import read_json_records
+from prmkit.errors import DataFormatError
+from prmkit.types import Solution, first_error_to_labels, labels_to_first_error
+
+__all__ = [
+    "LabelKind",
+    "StepwiseExample",
+    "first_error_example",
+    "parse_record",
+    "read_first_error_records",
+    "read_stepwise",
+    "records_with_position",
+    "write_stepwise",
+]
+
+LabelKind = Literal["hard", "soft", "outcome"]
+
+
+@dataclass(frozen=True)
+class StepwiseExample:
+    """One training solution: the prompt, its steps and their labels (floats) and/or the outcome."""
+
+    prompt: str
+    completions: tuple[str, ...]
+    labels: tuple[float, ...] | None = None
+    outcome: bool | None = None
+    id: str | None = None
+
+    @property
+    def solution(self) -> Solution:
+        return Solution(self.prompt, self.completions, self.id)
+
+    @property
+    def first_error(self) -> int:
+        """Index of the earliest step labelled below 0.5, or -1 (ProcessBench's ``label``)."""
+        if self.labels is None:
+            raise ValueError("example has no step labels")
+        return labels_to_first_error(self.labels)
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"prompt": self.prompt, "completions": list(self.completions)}
+        if self.labels is not None:
+            out["labels"] = list(self.labels)
+        if self.outcome is not None:
+            out["outcome"] = self.outcome
+        if self.id is not None:
+            out["id"] = self.id
+        return out
+
+
+class _Record(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    prompt: StrictStr
+    completions: list[StrictStr]
+    labels: list[Any] | None = None
+    outcome: StrictBool | None = None
+    id: StrictStr | int | None = None
+    # accounting written by ``prmkit.labeling`` jobs; read past, never trained on
+    first_error: int | None = None
+    method: str | None = None
+    rollouts: int | None = None
+    rollout_tokens: int | None = None
+    prompt_tokens: int | None = None
+    mc: list[float | None] | None = None
+    extra: dict[str, Any] | None = None
+
+
+def _label(value: Any, kind: LabelKind, where: dict[str, Any], threshold: float | None = None) -> float:
+    if isinstance(value, bool):
+        return 1.0 if value else 0.0
+    if not isinstance(value, int | float) or (isinstance(value, float) and math.isnan(value)):
+        raise DataFormatError("a label must be true/false or a number", value=value, **where)
+    if kind != "hard" or threshold is not None:
+        if not 0.0 <= value <= 1.0:
+            raise DataFormatError("a soft label must be in [0, 1]", value=value, **where)
+        if threshold is not None and kind == "hard":
+            return 1.0 if value > threshold else 0.0
+    elif value not in (0, 1):
+        raise DataFormatError(
+            "hard-label losses need labels true/false/0/1 (use loss 'soft_bce' for soft labels)", value=value, **where
+        )
+    return float(value)
+
+
+def records_with_position(path: str) -> list[tuple[dict[str, int], dict[str, Any]]]:
+    """``({"line": n} or {"record": i}, object)`` for a JSONL file or a JSON array."""
+    try:
+        with open(path, encoding="utf-8") as fh:
+            head = fh.read(64).lstrip()[:1]
+    except FileNotFoundError:
+        raise DataFormatError("file not found", path=path) from None
+    key = "record" if head == "[" else "line"
+    return [({key: pos}, obj) for pos, obj in read_json_records(path)]
+
+
+def parse_record(
+    obj: dict[str, Any],
+    kind: LabelKind,
+    *,
+    threshold: float | None = None,
+    path: str | None = None,
+    line: int | None = None,
+    record: int | None = None,
+) -> StepwiseExample:
+    """Check one decoded JSON object and turn it into a :class:`StepwiseExample`.
+
+    With ``threshold``, hard-label kinds accept numbers in [0, 1] and read ``value > threshold`` as 1.
+    """
+    at: dict[str, Any] = {"path": path, "line": line, "record": record}
+    try:
+        rec = _Record.model_validate(obj)
+    except ValidationError as e:
+        err = e.errors()[0]
+        loc = err["loc"]
+        field = str(loc[0]) + "".join(f"[{x}]" for x in loc[1:]) if loc else None
+        value = err.get("input") if err["type"] != "missing" else None
+        raise DataFormatError(err["msg"].lower(), **at, field=field, value=value) from None
+    labels = None
+    if rec.labels is not None:
+        if len(rec.labels) != len(rec.completions):
+            raise DataFormatError(
+                f"{len(rec.labels)} labels for {len(rec.completions)} completions", **at, field="labels"
+            )
+        labels = tuple(_label(v, kind, {**at, "field": f"labels[{i}]"}, threshold) for i, v in enumerate(rec.labels))
+    elif kind in ("hard", "soft"):
+        raise DataFormatError("step labels are required for this loss", **at, field="labels")
+    if kind == "outcome" and rec.outcome is None:
+        raise DataFormatError(
+            "the implicit PRM trains on outcome labels; add 'outcome': true/false", **at, field="outcome"
+        )
+    return StepwiseExample(
+        rec.prompt, tuple(rec.completions), labels, rec.outcome, None if rec.id is None else str(rec.id)
+    )
+
+
+def read_stepwise(
+    path: str | os.PathLike[str], kind: LabelKind, *, threshold: float | None = None
+) -> list[StepwiseExample]:
+    """Read stepwise JSONL (or a JSON array of the same objects), checking labels for ``kind``.
+
+    ``threshold`` turns soft labels into hard ones for the hard kind (see :func:`parse_record`).
+
+    >>> import tempfile, os
+    >>> p = os.path.join(tempfile.mkdtemp(), "t.jsonl")
+    >>> _ = open(p, "w").write('{"prompt": "q", "completions": ["a"], "labels": [0.25]}\\n')
+    >>> read_stepwise(p, "soft")[0].labels
+    (0.25,)
+    >>> read_stepwise(p, "hard")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    prmkit.errors.DataFormatError: ...t.jsonl:1: field 'labels[0]': hard-label losses need ... (got 0.25)
+    """
+    p = str(path)
+    return [parse_record(obj, kind, threshold=threshold, path=p, **where) for where, obj in records_with_position(p)]
+
+
+def write_stepwise(examples: Iterable[StepwiseExample], path: str | os.PathLike[str]) -> int:
+    """Write examples as stepwise JSONL (atomically: a temp file renamed into place); returns the count."""
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(target.name + ".tmp")
+    n = 0
+    with open(tmp, "w", encoding="utf-8") as fh:
+        for ex in examples:
+            fh.write(json.dumps(ex.to_json(), ensure_ascii=False) + "\n")
+            n += 1
+    os.replace(tmp, target)
+    return n
+
+
+def read_first_error_records(path: str | os.PathLike[str]) -> list[tuple[Solution, int]]:
+    """Validation data as ``(solution, first_error)``: ProcessBench records or stepwise JSONL.
+
+    ProcessBench records carry ``problem``, ``steps`` and ``label`` (the earliest
+    wrong step, -1 if none); stepwise records derive it from ``labels``.
+    """
+    p = str(path)
+    out: list[tuple[Solution, int]] = []
+    for where, obj in records_with_position(p):
+        if "steps" in obj:
+            problem, steps, label = obj.get("problem"), obj.get("steps"), obj.get("label")
+            if not isinstance(problem, str):
+                raise DataFormatError("expected a string", path=p, field="problem", value=problem, **where)
+            if not isinstance(steps, list) or not all(isinstance(s, str) for s in steps):
+                raise DataFormatError("expected a list of strings", path=p, field="steps", value=steps, **where)
+            if isinstance(label, bool) or not isinstance(label, int) or not -1 <= label < len(steps):
+                raise DataFormatError(
+                    f"expected the index of the earliest wrong step in [-1, {len(steps)})",
+                    path=p, field="label", value=label, **where,
+                )
+            sid = obj.get("id")
+            out.append((Solution(problem, tuple(steps), None if sid is None else str(sid)), label))
+        else:
+            ex = parse_record(obj, "soft", path=p, **where)
+            out.append((ex.solution, ex.first_error))
+    return out
+
+
+def first_error_example(
+    problem: str,
+    steps: Sequence[str],
+    first_error: int,
+    *,
+    outcome: bool | None = None,
+    after_error: Literal["truncate", "zero"] = "truncate",
+    id: str | None = None,
+) -> StepwiseExample:
+    """A stepwise example from an earliest-error label.
+
+    Steps after the first error have unknown correctness: ``truncate`` drops them
+    (PRM800K/Lessons practice); ``zero`` labels them wrong.
+
+    >>> first_error_example("q", ["a", "b", "c"], 1).labels
+    (1.0, 0.0)
+    >>> first_error_example("q", ["a", "b", "c"], 1, after_error="zero").labels
+    (1.0, 0.0, 0.0)
+    """
+    labels = first_error_to_labels(first_error, len(steps))
+    kept = len(steps) if first_error == -1 or after_error == "zero" else first_error + 1
+    return StepwiseExample(problem, tuple(steps[:kept]), labels[:kept], outcome, id)

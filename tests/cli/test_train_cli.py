@@ -1,0 +1,72 @@
+"""``prmkit train`` and ``prmkit train-data`` through argparse, as the CLI runs them."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parents[1] / "training"))
+
+from _train_fixtures import tiny_qwen2
+
+from prmkit.cli._train import add_parser
+
+__all__ = ["tiny_qwen2"]  # a session fixture, shared with tests/training
+
+SHARED = Path(os.environ.get("PRMKIT_SHARED_DATA") or Path(__file__).parents[2] / ".." / "shared" / "data")
+
+
+def _main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="prmkit")
+    add_parser(parser.add_subparsers(dest="command"))
+    args = parser.parse_args(argv)
+    return int(args.func(args))
+
+
+def test_train_help_lists_every_config_field(capsys: pytest.CaptureFixture[str]) -> None:
+    from dataclasses import fields
+
+    from prmkit.training.config import TrainConfig
+
+    with pytest.raises(SystemExit):
+        _main(["train", "--help"])
+    text = capsys.readouterr().out
+    for f in fields(TrainConfig):
+        assert "--" + f.name.replace("_", "-") in text
+    assert "comparative Q-value ranking" in text
+
+
+@pytest.mark.slow
+def test_train_from_yaml_with_a_flag_override(tiny_qwen2: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    pytest.importorskip("peft")
+    from _train_fixtures import arithmetic_records, write_jsonl
+
+    data = write_jsonl(tmp_path / "t.jsonl", arithmetic_records(4))
+    out = tmp_path / "o"
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text(
+        f"train_path: {data}\nmodel: {tiny_qwen2}\noutput_dir: {out}\nloss: bce\nmax_steps: 5\n"
+        "learning_rate: 1e-4\nbatch_size: 2\nthreads: 1\nlog_every: 1\n"
+    )
+    assert _main(["train", "--config", str(cfg), "--max-steps", "2", "--no-progress"]) == 0
+    assert capsys.readouterr().out.strip() == str(out)
+    steps = [json.loads(x)["step"] for x in (out / "metrics.jsonl").read_text().splitlines()]
+    assert steps == [1, 2]  # the flag beat the file's max_steps: 5
+    spec = json.loads((out / "prmkit_spec.json").read_text())
+    assert spec["readout"] == "token_classify" and spec["model"] == "."
+
+
+@pytest.mark.skipif(not (SHARED / "big_bench_mistake").exists(), reason="shared/data/big_bench_mistake not present")
+def test_train_data_converts_files(tmp_path: Path) -> None:
+    out = tmp_path / "bbm.jsonl"
+    files = [str(SHARED / "big_bench_mistake" / f) for f in ("multistep_arithmetic.jsonl", "logical_deduction.jsonl")]
+    assert _main(["train-data", "big-bench-mistake", *files, "--out", str(out)]) == 0
+    lines = out.read_text().splitlines()
+    assert len(lines) == 600
+    first = json.loads(lines[0])
+    assert first["labels"] == [1.0, 1.0, 1.0, 0.0] and first["outcome"] is False

@@ -1,0 +1,136 @@
+"""Stepwise records at the file boundary, and the converters from human-labelled sets."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from prmkit.errors import DataFormatError
+from prmkit.training.convert import convert
+from prmkit.training.data import (
+    StepwiseExample,
+    read_first_error_records,
+    read_stepwise,
+    write_stepwise,
+)
+
+SHARED = Path(os.environ.get("PRMKIT_SHARED_DATA") or Path(__file__).parents[2] / ".." / "shared" / "data")
+
+
+def _write(tmp_path: Path, *objs: object) -> Path:
+    p = tmp_path / "d.jsonl"
+    p.write_text("".join(json.dumps(o) + "\n" for o in objs))
+    return p
+
+
+def test_hard_soft_and_outcome_labels(tmp_path: Path) -> None:
+    p = _write(
+        tmp_path,
+        {"prompt": "q", "completions": ["a", "b"], "labels": [True, 0], "outcome": False, "id": 7},
+        {"prompt": "q", "completions": ["a"], "labels": [1.0]},
+    )
+    hard = read_stepwise(p, "hard")
+    assert hard[0] == StepwiseExample("q", ("a", "b"), (1.0, 0.0), False, "7")
+    assert all(isinstance(v, float) for v in hard[0].labels or ())
+    assert read_stepwise(p, "soft")[1].labels == (1.0,)
+    with pytest.raises(DataFormatError, match=r"d.jsonl:2: field 'outcome'"):
+        read_stepwise(p, "outcome")
+
+
+@pytest.mark.parametrize(
+    ("record", "kind", "match"),
+    [
+        ({"prompt": "q", "completions": ["a"], "labels": [0.25]}, "hard", r":1: field 'labels\[0\]': hard-label .*\(got 0.25\)"),
+        ({"prompt": "q", "completions": ["a"], "labels": [1.5]}, "soft", r"field 'labels\[0\]': a soft label must be in \[0, 1\] \(got 1.5\)"),
+        ({"prompt": "q", "completions": ["a"], "labels": ["yes"]}, "soft", r"field 'labels\[0\]'.*\(got 'yes'\)"),
+        ({"prompt": "q", "completions": ["a", "b"], "labels": [1]}, "hard", r"field 'labels': 1 labels for 2 completions"),
+        ({"prompt": 3, "completions": ["a"], "labels": [1]}, "hard", r"field 'prompt'.*\(got 3\)"),
+        ({"prompt": "q", "completions": ["a", 5], "labels": [1, 1]}, "hard", r"field 'completions\[1\]'.*\(got 5\)"),
+        ({"prompt": "q", "completions": ["a"], "labels": [1], "extra": 1}, "hard", r"field 'extra'"),
+        ({"prompt": "q", "completions": ["a"]}, "soft", r"field 'labels': step labels are required"),
+    ],
+)
+def test_bad_records_name_file_line_field_value(tmp_path: Path, record: dict, kind: str, match: str) -> None:
+    p = _write(tmp_path, record)
+    with pytest.raises(DataFormatError, match=match) as e:
+        read_stepwise(p, kind)  # type: ignore[arg-type]
+    assert e.value.path == str(p) and e.value.line == 1
+
+
+def test_write_then_read_round_trips_soft_labels(tmp_path: Path) -> None:
+    exs = [StepwiseExample("q", ("a", "b"), (0.375, 1.0), True, "x")]
+    assert write_stepwise(exs, tmp_path / "o.jsonl") == 1
+    assert read_stepwise(tmp_path / "o.jsonl", "soft") == exs
+
+
+def test_first_error_records_from_processbench_and_stepwise(tmp_path: Path) -> None:
+    pb = tmp_path / "pb.json"
+    pb.write_text(json.dumps([{"id": "a", "problem": "q", "steps": ["x", "y"], "label": 1}]))
+    (sol, fe), = read_first_error_records(pb)
+    assert sol.steps == ("x", "y") and fe == 1 and sol.id == "a"
+    sw = _write(tmp_path, {"prompt": "q", "completions": ["x", "y"], "labels": [1, 0.2]})
+    assert read_first_error_records(sw)[0][1] == 1
+    pb.write_text(json.dumps([{"problem": "q", "steps": ["x"], "label": 1}]))
+    with pytest.raises(DataFormatError, match=r"record 0\).*field 'label'.*\(got 1\)"):
+        read_first_error_records(pb)
+
+
+def test_processbench_conversion_truncates_after_the_first_error(tmp_path: Path) -> None:
+    p = tmp_path / "pb.json"
+    p.write_text(json.dumps([
+        {"id": "g-0", "problem": "q", "steps": ["a", "b", "c"], "label": 1, "final_answer_correct": True},
+        {"id": "g-1", "problem": "q", "steps": ["a", "b"], "label": -1, "final_answer_correct": True},
+    ]))
+    a, b = convert("processbench", p)
+    assert (a.completions, a.labels, a.outcome, a.id) == (("a", "b"), (1.0, 0.0), True, "g-0")
+    assert b.labels == (1.0, 1.0)
+    z = convert("processbench", p, after_error="zero")[0]
+    assert z.labels == (1.0, 0.0, 0.0)
+
+
+@pytest.mark.skipif(not (SHARED / "mr_ben" / "math.json").exists(), reason="shared/data/mr_ben not present")
+def test_mr_ben_conversion() -> None:
+    exs = convert("mr-ben", SHARED / "mr_ben" / "math.json")
+    assert len(exs) == 918
+    assert sum(e.outcome for e in exs) == 149
+    assert sum(e.first_error == -1 for e in exs) == 149
+    first = exs[0]  # Claude2 on the xy = 8 question, first error at step 1
+    assert first.prompt.startswith("The shortest distance from the curve xy = 8 to the origin is\nA: 4")
+    assert first.labels == (0.0,) and first.completions[0].startswith("The curve xy = 8 represents")
+    assert not any(c.startswith("Step ") for e in exs for c in e.completions)
+
+
+@pytest.mark.skipif(not (SHARED / "big_bench_mistake").exists(), reason="shared/data/big_bench_mistake not present")
+def test_big_bench_mistake_conversion() -> None:
+    exs = convert("big-bench-mistake", SHARED / "big_bench_mistake" / "multistep_arithmetic.jsonl")
+    assert len(exs) == 300
+    assert sum(e.first_error != -1 for e in exs) == 238
+    e0 = exs[0]  # mistake_index 3 of 5 steps, answer 1244 vs target -2116
+    assert e0.labels == (1.0, 1.0, 1.0, 0.0) and e0.outcome is False and e0.id == "multistep_arithmetic-1"
+
+
+def test_converter_errors_name_the_field(tmp_path: Path) -> None:
+    p = tmp_path / "b.jsonl"
+    p.write_text(json.dumps({"input": "x", "steps": ["a"], "mistake_index": 4}) + "\n")
+    with pytest.raises(DataFormatError, match=r"b.jsonl:1: field 'mistake_index'.*\(got 4\)"):
+        convert("big-bench-mistake", p)
+
+
+def test_labelling_job_records_and_label_thresholds(tmp_path: Path) -> None:
+    rec = {  # what a prmkit.labeling job writes: TRL fields plus accounting
+        "id": "q1", "prompt": "q", "completions": ["a", "b", "c"], "labels": [0.75, 0.0, 0.125], "first_error": 1,
+        "method": "mc", "rollouts": 24, "rollout_tokens": 900, "prompt_tokens": 300, "mc": [0.75, 0.0, None],
+        "extra": {"k": 8},
+    }
+    p = _write(tmp_path, rec)
+    assert read_stepwise(p, "soft")[0].labels == (0.75, 0.0, 0.125)
+    with pytest.raises(DataFormatError, match="hard-label"):
+        read_stepwise(p, "hard")
+    assert read_stepwise(p, "hard", threshold=0.0)[0].labels == (1.0, 0.0, 1.0)  # Lessons: any success
+    assert read_stepwise(p, "hard", threshold=0.5)[0].labels == (1.0, 0.0, 0.0)
+    assert read_stepwise(_write(tmp_path, {**rec, "outcome": False}), "outcome")[0].outcome is False
+    with pytest.raises(DataFormatError, match="field 'mc"):
+        read_stepwise(_write(tmp_path, {**rec, "mc": "x"}), "soft")
