@@ -5,17 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
-_REPO = Path(__file__).resolve().parents[1]
-
-
-def shared_data_dir() -> Path | None:
-    """``shared/data`` beside the checkout (``../shared``), or beside its parent (worktrees)."""
-    for base in (_REPO.parent, _REPO.parent.parent):
-        d = base / "shared" / "data"
-        if d.is_dir():
-            return d
-    return None
+from _shared_data import shared_data_dir
 
 
 @pytest.fixture(scope="session")

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from pathlib import Path
 
 import pytest
+from _shared_data import shared_data_dir
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "training"))
 
@@ -18,7 +18,7 @@ from prmkit.cli._train import add_parser
 
 __all__ = ["tiny_qwen2"]  # a session fixture, shared with tests/training
 
-SHARED = Path(os.environ.get("PRMKIT_SHARED_DATA") or Path(__file__).parents[2] / ".." / "shared" / "data")
+SHARED = shared_data_dir() or Path("../shared/data")
 
 
 def _main(argv: list[str]) -> int:

@@ -7,17 +7,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from _shared_data import shared_data_dir
 
 from prmkit.errors import DataFormatError
 from prmkit.evaluation import ProcessBenchCase, load_processbench
 
 
 def shared_data() -> Path | None:
-    repo = Path(__file__).resolve().parents[2]
-    for base in (repo.parent, repo.parent.parent):
-        if (base / "shared" / "data").is_dir():
-            return base / "shared" / "data"
-    return None
+    return shared_data_dir()
 
 
 def record(i: int = 0, **changes: Any) -> dict[str, Any]:

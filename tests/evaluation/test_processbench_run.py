@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from _shared_data import shared_data_dir
 
 from prmkit.errors import ConfigError, DataFormatError
 from prmkit.evaluation import ProcessBenchCase, fit_threshold, run_processbench
@@ -20,11 +21,7 @@ from prmkit.types import ScoreFailure, ScoreResult, Solution
 
 
 def shared_data() -> Path | None:
-    repo = Path(__file__).resolve().parents[2]
-    for base in (repo.parent, repo.parent.parent):
-        if (base / "shared" / "data").is_dir():
-            return base / "shared" / "data"
-    return None
+    return shared_data_dir()
 
 
 def toy_cases(seed: int, n: int, prefix: str) -> list[dict[str, Any]]:

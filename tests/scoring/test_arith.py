@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+from _shared_data import shared_data_dir
 
 from prmkit.errors import ConfigError
 from prmkit.scoring import load_prm, score
@@ -15,11 +16,7 @@ from prmkit.types import ScoreFailure, Solution, StepScores
 
 
 def shared_data() -> Path | None:
-    repo = Path(__file__).resolve().parents[2]
-    for base in (repo.parent, repo.parent.parent):
-        if (base / "shared" / "data").is_dir():
-            return base / "shared" / "data"
-    return None
+    return shared_data_dir()
 
 
 # (step text, verdicts of the claims found, in order). "true"/"false": checked; "skip": found, not decidable.

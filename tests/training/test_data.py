@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pytest
+from _shared_data import shared_data_dir
 
 from prmkit.errors import DataFormatError
 from prmkit.training.convert import convert
@@ -17,7 +17,7 @@ from prmkit.training.data import (
     write_stepwise,
 )
 
-SHARED = Path(os.environ.get("PRMKIT_SHARED_DATA") or Path(__file__).parents[2] / ".." / "shared" / "data")
+SHARED = shared_data_dir() or Path("../shared/data")
 
 
 def _write(tmp_path: Path, *objs: object) -> Path:
