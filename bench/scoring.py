@@ -61,7 +61,7 @@ def load_model(dtype: torch.dtype) -> tuple[torch.nn.Module, object]:
     gguf = Path(next(iter(spec.submodule_search_locations))) / "SmolLM2-135M-Instruct.Q4_1.gguf"
     torch.manual_seed(0)
     model = AutoModelForTokenClassification.from_pretrained(
-        str(gguf.parent), gguf_file=gguf.name, num_labels=2, torch_dtype=dtype
+        str(gguf.parent), gguf_file=gguf.name, num_labels=2, dtype=dtype
     )
     return model.eval(), smollm2_tokenizer()
 

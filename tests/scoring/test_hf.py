@@ -226,3 +226,14 @@ def test_full_forward_fallback_gives_the_same_scores(shepherd: tuple[Any, Any], 
         slow = score(prm, solutions)
         for a, b in zip(fast, slow, strict=True):
             assert b.scores == pytest.approx(a.scores, abs=1e-5)
+
+
+@pytest.mark.slow
+def test_compile_keeps_the_scores(qwen_prm: tuple[Any, Any], solutions: Any) -> None:
+    model, tok = qwen_prm
+    eager = score(load_prm("qwen2.5-math-prm-7b", model=model, tokenizer=tok), solutions)
+    scorer = load_prm("qwen2.5-math-prm-7b", model=copy.deepcopy(model), tokenizer=tok, compile=True)
+    assert type(scorer._heads[0].base).__name__ == "OptimizedModule"  # type: ignore[attr-defined]
+    compiled = score(scorer, solutions)
+    diffs = [abs(x - y) for a, b in zip(eager, compiled, strict=True) for x, y in zip(a.scores, b.scores, strict=True)]
+    assert max(diffs) < 1e-5
