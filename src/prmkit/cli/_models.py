@@ -63,7 +63,10 @@ def _bar(name: str, total: int) -> Iterator[Callable[[int], None]]:
     from tqdm import tqdm
 
     with tqdm(total=total, desc=name, unit="B", unit_scale=True, file=sys.stderr, leave=False) as bar:
-        yield bar.update
+        def advance(n: int) -> None:
+            bar.update(n)
+
+        yield advance
 
 
 def _mib(n: int) -> str:

@@ -20,7 +20,7 @@ def score_candidates(
     scorer: Scorer,
     *,
     batch_size: int = 32,
-    progress: Callable[[int], None] | None = None,
+    progress: Callable[[int], object] | None = None,
 ) -> CandidateSet:
     """A copy of ``cset`` whose candidates carry the scorer's step scores and token counts.
 

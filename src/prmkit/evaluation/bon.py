@@ -233,7 +233,7 @@ def evaluate_bon(
     aggregators: Sequence[str | Aggregator] = ("last",),
     config: BonConfig | None = None,
     *,
-    progress: Callable[[int], None] | None = None,
+    progress: Callable[[int], object] | None = None,
 ) -> BonResult:
     """Accuracy vs N for each selector (x each aggregator, for score-based selectors).
 
