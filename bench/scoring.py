@@ -9,7 +9,9 @@ a fresh head: this measures speed, not quality), it times
   (the approach of the public ProcessBench TRL evaluation script);
 * ``unbatched``: one forward pass per solution, batch of one;
 
-and a large square matmul in the same dtype for the machine's achievable FLOP/s.
+and a large square matmul in the same dtype for the machine's achievable FLOP/s
+(the best of runs between chunks). The three methods take turns on chunks of
+the same solutions, so a change in the machine's load hits them alike.
 Throughput is counted in solution tokens (the tokens of one pass over each
 solution), so every method is credited with the same work. Achieved FLOP/s is
 2 x parameters x tokens / s, reported with the non-embedding parameter count
@@ -96,7 +98,9 @@ def main() -> None:
     ap.add_argument("--limit", type=int, default=400, help="solutions to time (seeded subset; default all 400)")
     ap.add_argument("--dtype", choices=["float32", "bfloat16"], default="float32", help="model and matmul dtype")
     ap.add_argument("--batch-tokens", type=int, default=8192, help="hf backend token budget per forward pass")
+    ap.add_argument("--chunk", type=int, default=40, help="solutions per turn; the methods alternate per chunk")
     ap.add_argument("--threads", type=int, default=torch.get_num_threads(), help="torch intra-op threads")
+    ap.add_argument("--compile", action="store_true", help="torch.compile the hf backend's model (compiled during warm-up)")
     ap.add_argument("--json", type=Path, help="also write the figures here")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
@@ -108,23 +112,29 @@ def main() -> None:
     model, tok = load_model(dtype)
     n_params = sum(p.numel() for p in model.parameters())
     n_embed = model.get_input_embeddings().weight.numel()
-    scorer = HFScorer(get_spec("trl-prm"), model=model, tokenizer=tok, dtype=args.dtype, batch_tokens=args.batch_tokens)
+    scorer = HFScorer(get_spec("trl-prm"), model=model, tokenizer=tok, dtype=args.dtype, batch_tokens=args.batch_tokens,
+                      compile=args.compile)
 
-    peak = matmul_flops(dtype)
-    scorer.score(sols[:4])  # warm-up
-    t = time.perf_counter()
-    batched = scorer.score(sols)
-    t_hf = time.perf_counter() - t
+    # The three methods take turns on the same chunks, and the matmul peak is re-measured between
+    # chunks, so a change in the machine's load affects every figure alike.
+    scorer.score(sols[: args.chunk])  # warm-up (and compilation with --compile)
+    secs = {"hf": 0.0, "unbatched": 0.0, "per-prefix": 0.0}
+    batched, single, prefix, peak = [], [], [], 0.0
+    for at in range(0, len(sols), args.chunk):
+        chunk = sols[at : at + args.chunk]
+        peak = max(peak, matmul_flops(dtype, seconds=1.0))
+        t = time.perf_counter()
+        batched += scorer.score(chunk)
+        secs["hf"] += time.perf_counter() - t
+        t = time.perf_counter()
+        single += [scorer.score([s])[0] for s in chunk]
+        secs["unbatched"] += time.perf_counter() - t
+        t = time.perf_counter()
+        prefix += per_prefix(model, tok, chunk)
+        secs["per-prefix"] += time.perf_counter() - t
+    peak = max(peak, matmul_flops(dtype, seconds=1.0))
     tokens = sum(r.tokens for r in batched)
-
-    t = time.perf_counter()
-    single = [scorer.score([s])[0] for s in sols]
-    t_unb = time.perf_counter() - t
-
-    t = time.perf_counter()
-    prefix = per_prefix(model, tok, sols)
-    t_pp = time.perf_counter() - t
-    peak = max(peak, matmul_flops(dtype))  # the best of two, bracketing the runs
+    t_hf, t_unb, t_pp = secs["hf"], secs["unbatched"], secs["per-prefix"]
 
     diff = max(
         abs(a - b)
