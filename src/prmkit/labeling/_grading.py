@@ -1,0 +1,33 @@
+"""Grading a rollout: does the final answer of a step-structured text match the gold answer?
+
+The answer is read with :func:`prmkit.labeling.prompts.parse_solution` (text a
+policy writes after its answer paragraph is ignored) and compared with
+:func:`prmkit.evaluation.answers.grade_answer`, the grading Best-of-N uses.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from prmkit.labeling.prompts import parse_solution
+
+__all__ = ["Grader", "grade_text"]
+
+Grader = Callable[[str, str], bool]
+"""``grader(solution_text, reference) -> correct``; must be a picklable module-level function for Ray."""
+
+
+def grade_text(text: str, reference: str) -> bool:
+    """True when the answer stated in ``text`` is equivalent to ``reference``; no answer is wrong.
+
+    >>> grade_text("9 * 2 = 18.\\n\\nThe answer is: 18", "18"), grade_text("I give up.", "18")
+    (True, False)
+    >>> grade_text("The answer is: \\\\boxed{\\\\frac{1}{2}}", "0.5")
+    True
+    """
+    from prmkit.evaluation.answers import grade_answer
+
+    answer = parse_solution(text).answer
+    if answer is None:
+        return False
+    return grade_answer(answer, reference)
