@@ -41,15 +41,16 @@ def parse_number(text: str) -> float:
 def fmt_like(value: float, like: str) -> str:
     """Write ``value`` the way ``like`` is written (``$``, commas, ``%``), at most 2 decimals.
 
-    >>> fmt_like(1234.0, "$1,000"), fmt_like(0.125, "0.2"), fmt_like(7.0, "20%")
-    ('$1,234', '0.12', '7%')
+    >>> fmt_like(1234.0, "$1,000"), fmt_like(0.125, "0.2"), fmt_like(7.0, "20%"), fmt_like(0.6, "$3")
+    ('$1,234', '0.12', '7%', '$0.60')
     """
     rounded = round(value, 2)
     if abs(rounded - round(rounded)) < 1e-9:
         body = f"{round(rounded):,}" if "," in like else str(round(rounded))
     else:
         body = f"{rounded:,.2f}" if "," in like else f"{rounded:.2f}"
-        body = body.rstrip("0").rstrip(".")
+        if not like.startswith("$"):  # money keeps its cents: $0.60
+            body = body.rstrip("0").rstrip(".")
     return ("$" if like.startswith("$") else "") + body + ("%" if like.endswith("%") else "")
 
 

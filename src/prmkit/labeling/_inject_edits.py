@@ -34,7 +34,7 @@ class Edit:
     detail: str
 
 
-EditFn = Callable[[tuple[str, ...], int, frozenset[float], random.Random], "Edit | None"]
+EditFn = Callable[[tuple[str, ...], int, "ProblemNumbers", random.Random], "Edit | None"]
 
 _WORDS = {
     "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
@@ -43,17 +43,30 @@ _WORDS = {
 }
 
 
-def problem_numbers(problem: str) -> frozenset[float]:
+@dataclass(frozen=True)
+class ProblemNumbers:
+    """The quantities a problem states."""
+
+    all: frozenset[float]
+    """In digits or as a common number word ("three", "twice")."""
+    written: frozenset[float]
+    """In digits only (the candidates a solver could misread one quantity as)."""
+
+    def __contains__(self, value: object) -> bool:
+        return value in self.all
+
+
+def problem_numbers(problem: str) -> ProblemNumbers:
     """Every quantity the problem states, in digits or as a common number word.
 
-    >>> sorted(problem_numbers("She eats three eggs and sells 1,200 for $2.50."))
+    >>> sorted(problem_numbers("She eats three eggs and sells 1,200 for $2.50.").all)
     [2.5, 3.0, 1200.0]
     """
     from prmkit.labeling._inject_arith import numbers_in
 
-    vals = {parse_number(t) for _, _, t in numbers_in(problem)}
-    vals |= {float(v) for w, v in _WORDS.items() if re.search(rf"\b{w}\b", problem, re.IGNORECASE)}
-    return frozenset(vals)
+    written = frozenset(parse_number(t) for _, _, t in numbers_in(problem))
+    words = {float(v) for w, v in _WORDS.items() if re.search(rf"\b{w}\b", problem, re.IGNORECASE)}
+    return ProblemNumbers(written | words, written)
 
 
 def _nice(v: float | None, like: float) -> bool:
@@ -74,7 +87,7 @@ def _correct_eqs(step: str) -> list[Equation]:
 
 
 # -- arithmetic slip: a computed result is written wrong; nothing else changes ---------------------
-def arithmetic_slip(steps: tuple[str, ...], i: int, _nums: frozenset[float], rng: random.Random) -> Edit | None:
+def arithmetic_slip(steps: tuple[str, ...], i: int, _nums: ProblemNumbers, rng: random.Random) -> Edit | None:
     eqs = _correct_eqs(steps[i])
     if not eqs:
         return None
@@ -94,7 +107,7 @@ def arithmetic_slip(steps: tuple[str, ...], i: int, _nums: frozenset[float], rng
 
 
 # -- misread quantity: a number from the problem is read as another, the step computes on --------------
-def misread_quantity(steps: tuple[str, ...], i: int, nums: frozenset[float], rng: random.Random) -> Edit | None:
+def misread_quantity(steps: tuple[str, ...], i: int, nums: ProblemNumbers, rng: random.Random) -> Edit | None:
     choices = []
     for eq in _correct_eqs(steps[i]):
         for j, t in enumerate(eq.tokens):
@@ -103,23 +116,36 @@ def misread_quantity(steps: tuple[str, ...], i: int, nums: frozenset[float], rng
     rng.shuffle(choices)
     for eq, j in choices:
         old = parse_number(eq.tokens[j].text)
-        others = sorted(v for v in nums if v != old and v > 0 and (v == int(v)) == (old == int(old)))
-        near = [v for v in (old + 1, old - 1, old * 2, old / 2) if v > 0 and v == int(v) and v not in nums]
-        for new in rng.sample(others, len(others)) + rng.sample(near, len(near)):
+        for new in _misreadings(old, nums, rng):
             toks = list(eq.tokens)
             toks[j] = Token("num", fmt_like(new, eq.tokens[j].text))
             value = evaluate(toks)
-            if _nice(value, eq.result) and value is not None and abs(value - eq.result) > 1e-9:
+            whole = value is not None and (value == int(value) or eq.result != int(eq.result))
+            if whole and _nice(value, eq.result) and value is not None and abs(value - eq.result) > 1e-9:
                 detail = f"operand {eq.tokens[j].text} -> {toks[j].text}"
                 return Edit(_with(steps, i, _replace(steps[i], eq, tuple(toks), value)), i, detail)
     return None
+
+
+def _misreadings(old: float, nums: ProblemNumbers, rng: random.Random) -> list[float]:
+    """What ``old`` may be misread as: another quantity of the problem of similar size, else a near digit slip."""
+    integer = old == int(old)
+    similar = sorted(
+        v for v in nums.written if v != old and v > 0 and (v == int(v)) == integer and 0.1 <= v / old <= 10
+    )
+    digits = str(int(old)) if integer else ""
+    slips = {old + 1, old - 1, old + 10, old - 10} if integer else {round(old + 0.1, 2), round(old - 0.1, 2)}
+    if len(digits) >= 2 and digits[-1] != digits[-2]:
+        slips.add(float(digits[:-2] + digits[-1] + digits[-2]))
+    near = sorted(v for v in slips if v > 0 and v not in nums)
+    return rng.sample(similar, len(similar)) + rng.sample(near, len(near))
 
 
 # -- wrong operation: + <-> -, * <-> /, result recomputed ------------------------------------------------
 _SWAP = {"+": "-", "-": "+", "*": "/", "x": "/", "×": "÷", "/": "*", "÷": "×"}
 
 
-def wrong_operation(steps: tuple[str, ...], i: int, _nums: frozenset[float], rng: random.Random) -> Edit | None:
+def wrong_operation(steps: tuple[str, ...], i: int, _nums: ProblemNumbers, rng: random.Random) -> Edit | None:
     choices = [(eq, j) for eq in _correct_eqs(steps[i]) for j, t in enumerate(eq.tokens) if t.kind == "op"]
     rng.shuffle(choices)
     for eq, j in choices:
@@ -133,7 +159,7 @@ def wrong_operation(steps: tuple[str, ...], i: int, _nums: frozenset[float], rng
 
 
 # -- dropped condition: a term the problem states is left out of a sum/product -----------------------------
-def dropped_condition(steps: tuple[str, ...], i: int, nums: frozenset[float], rng: random.Random) -> Edit | None:
+def dropped_condition(steps: tuple[str, ...], i: int, nums: ProblemNumbers, rng: random.Random) -> Edit | None:
     choices = []
     for eq in _correct_eqs(steps[i]):
         if len(eq.operands) < 3 or any(t.kind == "paren" for t in eq.tokens):
@@ -166,10 +192,10 @@ def dropped_condition(steps: tuple[str, ...], i: int, nums: frozenset[float], rn
 
 
 # -- unjustified leap: an intermediate step is deleted, the next one uses its result unexplained -----------
-def unjustified_leap(steps: tuple[str, ...], i: int, nums: frozenset[float], _rng: random.Random) -> Edit | None:
+def unjustified_leap(steps: tuple[str, ...], i: int, nums: ProblemNumbers, _rng: random.Random) -> Edit | None:
     if i + 2 >= len(steps):  # the step after must be a reasoning step, not the answer
         return None
-    results = {e.result for e in _correct_eqs(steps[i])} - nums
+    results = {e.result for e in _correct_eqs(steps[i])} - nums.all
     earlier = {parse_number(t.text) for s in steps[:i] for e in find_equations(s) for t in e.tokens if t.kind == "num"}
     earlier |= {e.result for s in steps[:i] for e in find_equations(s)}
     used = {v for e in find_equations(steps[i + 1]) for v in e.operands}
@@ -217,7 +243,7 @@ def _scales(eq: Equation, j: int) -> bool:
     return bool(ops) and all(o in "*x×/÷" for o in ops)
 
 
-def wrong_unit(steps: tuple[str, ...], i: int, _nums: frozenset[float], rng: random.Random) -> Edit | None:
+def wrong_unit(steps: tuple[str, ...], i: int, _nums: ProblemNumbers, rng: random.Random) -> Edit | None:
     step = steps[i]
     choices: list[Edit] = []
     for eq in _correct_eqs(step):

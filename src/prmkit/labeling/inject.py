@@ -7,7 +7,8 @@ operators or unit words a step writes; the rest of the text is kept as is):
     A computed result is written wrong (``48/2 = 24`` -> ``48/2 = 25``); nothing is propagated.
 ``misread_quantity``
     A number taken from the problem is replaced, by another of the problem's
-    numbers where possible, and the step's result recomputed.
+    numbers of similar size where there is one, else by a near digit slip
+    (46 or 84 for 48), and the step's result recomputed.
 ``wrong_operation``
     ``+`` <-> ``-`` or times <-> divide in a computation, result recomputed.
 ``dropped_condition``
