@@ -32,6 +32,6 @@ def scripted_tasks(n: int, seed: int = 0, *, monotone: bool = True) -> tuple[lis
                 probs.append(rng.choice([0.3, 0.5, 0.7, 0.9]))
         table[problem] = (ref, probs)
         answer = ref if correct else str(int(ref) + 1)
-        steps = tuple(f"Step {i} of problem {j}." for i in range(n_steps - 1)) + (f"The answer is: {answer}",)
+        steps = (*(f"Step {i} of problem {j}." for i in range(n_steps - 1)), f"The answer is: {answer}")
         tasks.append(LabelTask(Solution(problem, steps, id=f"p{j}"), ref))
     return tasks, table

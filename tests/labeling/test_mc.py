@@ -53,5 +53,5 @@ def test_threshold_and_truncation_change_labels(tmp_path) -> None:
 
 
 def test_config_errors_list_every_problem() -> None:
-    with pytest.raises(ConfigError, match="k must be >= 1.*threshold"):
+    with pytest.raises(ConfigError, match=r"k must be >= 1.*threshold"):
         MonteCarlo(k=0, threshold=1.5)
