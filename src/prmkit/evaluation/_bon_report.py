@@ -1,0 +1,62 @@
+"""Plain-text tables of Best-of-N results (the CLI prints them)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from prmkit.evaluation.bon import BonResult, Comparison
+
+__all__ = ["format_comparisons", "format_table"]
+
+
+def _tokens(v: float | None) -> str:
+    return "n/a" if v is None else f"{v:,.0f}"
+
+
+def format_table(result: BonResult) -> str:
+    """Accuracy (%) with its interval and the compute per problem, one row per selector, aggregator and N."""
+    pct = f"{100 * result.config.confidence:g}% CI"
+    head = ("selector", "aggregator", "n", "accuracy", pct, "policy tok", "verifier tok")
+    body = [
+        (
+            r.selector,
+            r.aggregator or "-",
+            str(r.n),
+            f"{100 * r.accuracy:.2f}",
+            f"[{100 * r.ci_low:5.1f}, {100 * r.ci_high:5.1f}]",
+            _tokens(r.policy_tokens),
+            _tokens(r.verifier_tokens),
+        )
+        for r in result.rows
+    ]
+    return _render(head, body, right={2, 3, 5, 6})
+
+
+def format_comparisons(comparisons: Sequence[Comparison], confidence: float) -> str:
+    """Paired differences ``a - b`` in percentage points, with intervals and per-problem win counts."""
+    pct = f"{100 * confidence:g}% CI"
+    head = ("a", "b", "aggregator", "n", "a - b (pp)", pct, "a better", "b better")
+    body = [
+        (
+            c.a,
+            c.b,
+            c.aggregator or "-",
+            str(c.n),
+            f"{100 * c.difference:+.2f}",
+            f"[{100 * c.ci_low:+.1f}, {100 * c.ci_high:+.1f}]",
+            str(c.a_better),
+            str(c.b_better),
+        )
+        for c in comparisons
+    ]
+    return _render(head, body, right={3, 4, 6, 7})
+
+
+def _render(head: Sequence[str], body: Sequence[Sequence[str]], right: set[int]) -> str:
+    widths = [max(len(row[i]) for row in [head, *body]) for i in range(len(head))]
+
+    def line(row: Sequence[str]) -> str:
+        cells = [c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in enumerate(zip(row, widths, strict=True))]
+        return "  ".join(cells).rstrip()
+
+    return "\n".join([line(head), *(line(r) for r in body)])
