@@ -25,7 +25,7 @@ def unit_interval(seed: int) -> float:
 def parse_prompt(prompt: str) -> tuple[str, tuple[str, ...]]:
     """(problem, prefix steps) of a ChatML rollout prompt."""
     head, prefix = prompt.rsplit(ASSISTANT, 1)
-    problem = head.rsplit("Problem: ", 1)[1].split("<|im_end|>", 1)[0]
+    problem = head.rsplit("Problem: ", 1)[1].split("\n\n", 1)[0]
     return problem, split_steps(prefix)
 
 

@@ -63,3 +63,18 @@ def test_wave_controls_early_stopping(tmp_path) -> None:
 def test_config_errors() -> None:
     with pytest.raises(ConfigError, match="wave"):
         BinarySearch(k=4, wave=5)
+
+
+def test_replay_on_the_mc_store_equals_a_live_run_with_the_same_seed(tmp_path) -> None:
+    from prmkit.errors import DataFormatError
+    from prmkit.labeling import ReplayRunner
+
+    tasks, table = scripted_tasks(15, seed=6, monotone=False)
+    run_job(tasks, MonteCarlo(k=8), LocalRunner(ScriptedPolicy(table)), tmp_path / "mc", seed=2, grader=exact_grader)
+    live = run_job(tasks, BinarySearch(k=8, wave=2), LocalRunner(ScriptedPolicy(table)), tmp_path / "live", seed=2,
+                   grader=exact_grader)
+    replay = run_job(tasks, BinarySearch(k=8, wave=2), ReplayRunner(tmp_path / "mc"), tmp_path / "replay", seed=2,
+                     grader=exact_grader)
+    assert replay.labelled == live.labelled and replay.generated == live.generated
+    with pytest.raises(DataFormatError, match="not stored with seed"):
+        run_job(tasks, BinarySearch(k=8), ReplayRunner(tmp_path / "mc"), tmp_path / "other", seed=3, grader=exact_grader)

@@ -29,8 +29,8 @@ def test_rollout_prompt_continues_the_prefix_inside_the_assistant_turn() -> None
     prompt = rollout_prompt("Tom has 3 apples. How many?", ("Tom has 3 apples.",))
     assert prompt.count("<|im_start|>") == 5  # system, example user/assistant, user, assistant
     assert prompt.endswith("<|im_start|>assistant\nTom has 3 apples.\n\n")
-    assert "Problem: Tom has 3 apples. How many?<|im_end|>" in prompt
-    assert rollout_prompt("q", (), chat_format="plain").endswith("Problem: q\n\nSolution:\n")
+    assert "Problem: Tom has 3 apples. How many?\n\nOne step per paragraph; end with: The answer is: <number><|im_end|>" in prompt
+    assert rollout_prompt("q", (), chat_format="plain").endswith("Problem: q\n\nOne step per paragraph; end with: The answer is: <number>\n\nSolution:\n")
     assert "The answer is: \\boxed{" in step_prompt("q", "math").messages[0]["content"]
 
 

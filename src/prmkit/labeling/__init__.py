@@ -20,8 +20,8 @@ that serialize to TRL's stepwise-supervision records.
 [1.0]
 """
 
-from prmkit.labeling._grading import Grader, grade_text
-from prmkit.labeling._runners import LocalRunner, Sampling, rollout_seed
+from prmkit.labeling._grading import Grader, grade_text, grade_text_lenient
+from prmkit.labeling._runners import LocalRunner, ReplayRunner, Sampling, rollout_seed
 from prmkit.labeling._types import LabelledSolution, LabelOutcome, LabelTask, Probe, Rollout
 from prmkit.labeling.binary_search import BinarySearch
 from prmkit.labeling.job import JobResult, Labeller, RayRunner, run_job
@@ -51,12 +51,14 @@ __all__ = [
     "ParsedSolution",
     "Probe",
     "RayRunner",
+    "ReplayRunner",
     "Rollout",
     "Sampling",
     "StepPrompt",
     "continuation_prefix",
     "extract_final_answer",
     "grade_text",
+    "grade_text_lenient",
     "gsm8k_reference",
     "join_steps",
     "parse_solution",

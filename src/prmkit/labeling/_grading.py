@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 from prmkit.labeling.prompts import parse_solution
 
-__all__ = ["Grader", "grade_text"]
+__all__ = ["Grader", "grade_text", "grade_text_lenient"]
 
 Grader = Callable[[str, str], bool]
 """``grader(solution_text, reference) -> correct``; must be a picklable module-level function for Ray."""
@@ -31,3 +31,20 @@ def grade_text(text: str, reference: str) -> bool:
     if answer is None:
         return False
     return grade_answer(answer, reference)
+
+
+def grade_text_lenient(text: str, reference: str) -> bool:
+    """Like :func:`grade_text`, but a text that states no answer is graded on its last number.
+
+    (The method cards count a completion without an answer as wrong; this
+    variant is for weak policies that often drop the answer line.)
+
+    >>> grade_text_lenient("So she earned 0.2 x 50 = $10.", "10"), grade_text("So she earned 0.2 x 50 = $10.", "10")
+    (True, False)
+    """
+    from prmkit.evaluation.answers import extract_answer, grade_answer
+
+    answer = parse_solution(text).answer
+    if answer is not None:
+        return grade_answer(answer, reference)
+    return grade_answer(extract_answer(text, "auto", last_number_fallback=True), reference)

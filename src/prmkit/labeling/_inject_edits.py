@@ -261,10 +261,10 @@ def wrong_unit(steps: tuple[str, ...], i: int, _nums: ProblemNumbers, rng: rando
         m = _UNIT_AFTER.match(step[eq.end :])
         if m:
             word = m.group(1)
-            new = _UNITS[word.lower()]
-            new = new.capitalize() if word[0].isupper() else new
+            unit = _UNITS[word.lower()]
+            unit = unit.capitalize() if word[0].isupper() else unit
             lo, hi = eq.end + m.start(1), eq.end + m.end(1)
-            choices.append(Edit(_with(steps, i, step[:lo] + new + step[hi:]), i, f"unit {word} -> {new}"))
+            choices.append(Edit(_with(steps, i, step[:lo] + unit + step[hi:]), i, f"unit {word} -> {unit}"))
     return rng.choice(choices) if choices else None
 
 

@@ -9,10 +9,12 @@ before asking for more.
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
+from prmkit.errors import DataFormatError
 from prmkit.labeling._grading import Grader
 from prmkit.labeling._types import Rollout, prefix_key
 from prmkit.labeling.prompts import ChatFormat, Dataset, continuation_prefix, rollout_prompt
@@ -20,7 +22,7 @@ from prmkit.labeling.prompts import ChatFormat, Dataset, continuation_prefix, ro
 if TYPE_CHECKING:
     from prmkit.generation import Generator
 
-__all__ = ["LocalRunner", "Runner", "Sampling", "Unit", "rollout_seed", "run_units"]
+__all__ = ["LocalRunner", "ReplayRunner", "Runner", "Sampling", "Unit", "rollout_seed", "run_units"]
 
 
 @dataclass(frozen=True)
@@ -176,7 +178,7 @@ class LocalRunner:
 
     def __init__(self, generator: Generator | None = None, *, factory: Callable[[], Generator] | None = None,
                  batch_size: int = 32) -> None:
-        if (generator is None) == (factory is None) and generator is not None:
+        if generator is not None and factory is not None:
             raise ValueError("give a generator or a factory, not both")
         self._generator = generator
         self._factory = factory
@@ -191,4 +193,37 @@ class LocalRunner:
         return self._generator
 
     def run(self, units: Sequence[Unit], grader: Grader, sampling: Sampling) -> Iterator[tuple[Unit, list[Rollout]]]:
+        """Generate ``units`` in batches; the generator is built (from the factory) on first use."""
+        if not units:
+            return iter(())
         return run_units(self.generator, units, grader, sampling, batch_size=self.batch_size)
+
+
+class ReplayRunner:
+    """Answers rollouts from another job's store instead of a policy: no generation at all.
+
+    A labeller run with the same job seed as the stored job asks for the same
+    (task, prefix, index, seed) rollouts, so it sees exactly the rollouts the
+    stored job drew (common random numbers: binary search replayed on a
+    per-step Monte Carlo job). A rollout the store lacks, or one stored with
+    another seed, raises :class:`~prmkit.errors.DataFormatError`.
+    """
+
+    def __init__(self, directory: str | os.PathLike[str]) -> None:
+        from prmkit.labeling._store import RolloutStore
+
+        self.directory = str(directory)
+        self.store = RolloutStore(directory, fingerprint=None)
+
+    def run(self, units: Sequence[Unit], grader: Grader, sampling: Sampling) -> Iterator[tuple[Unit, list[Rollout]]]:
+        for unit in units:
+            out = []
+            for idx, seed in zip(unit.indices, unit.seeds, strict=True):
+                r = self.store.lookup(unit.task_id, unit.key, idx)
+                if r is None or self.store.seed(unit.task_id, unit.key, idx) != seed:
+                    raise DataFormatError(
+                        f"rollout {idx} of task {unit.task_id!r} prefix {unit.key} is not stored with seed {seed}",
+                        path=self.directory,
+                    )
+                out.append(r)
+            yield unit, out

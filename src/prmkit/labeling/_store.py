@@ -20,12 +20,12 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 from prmkit.data import JsonlAppender, read_jsonl
-from prmkit.errors import ConfigError
+from prmkit.errors import ConfigError, DataFormatError
 from prmkit.labeling._types import LabelledSolution, Probe, Rollout
 
 __all__ = ["RolloutStore"]
@@ -43,15 +43,29 @@ class RolloutStore:
     [True, False]
     """
 
-    def __init__(self, directory: str | os.PathLike[str], *, fingerprint: Mapping[str, Any]) -> None:
+    def __init__(self, directory: str | os.PathLike[str], *, fingerprint: Mapping[str, Any] | None) -> None:
+        """Open (creating if needed) the job in ``directory``; ``fingerprint=None`` opens it read-only."""
         self.directory = Path(directory)
+        self._rollouts: dict[tuple[str, str], dict[int, Rollout]] = {}
+        self._seeds: dict[tuple[str, str, int], int] = {}
+        self._labels: dict[str, list[LabelledSolution]] = {}
+        self._rollout_out: JsonlAppender | None = None
+        self._label_out: JsonlAppender | None = None
+        if fingerprint is None:
+            if not (self.directory / "rollouts.jsonl").exists():
+                raise DataFormatError("no rollouts.jsonl: not a labelling job directory", path=str(self.directory))
+            self._load(repair=False)
+            return
         self.directory.mkdir(parents=True, exist_ok=True)
         self._check_fingerprint(dict(fingerprint))
-        self._rollouts: dict[tuple[str, str], dict[int, Rollout]] = {}
-        self._labels: dict[str, list[LabelledSolution]] = {}
-        self._load()
+        self._load(repair=True)
         self._rollout_out = JsonlAppender(self.directory / "rollouts.jsonl")
         self._label_out = JsonlAppender(self.directory / "labels.jsonl")
+
+    @property
+    def fingerprint(self) -> dict[str, Any]:
+        """The job's configuration as recorded in ``job.json``."""
+        return dict(json.loads((self.directory / "job.json").read_text(encoding="utf-8")))
 
     # -- fingerprint ---------------------------------------------------------------------------
     def _check_fingerprint(self, fingerprint: dict[str, Any]) -> None:
@@ -70,21 +84,23 @@ class RolloutStore:
         tmp.write_text(json.dumps(canon, indent=1, sort_keys=True), encoding="utf-8")
         os.replace(tmp, path)
 
-    def _load(self) -> None:
-        for name in ("rollouts.jsonl", "labels.jsonl"):
-            _drop_partial_tail(self.directory / name)
+    def _load(self, *, repair: bool) -> None:
+        if repair:
+            for name in ("rollouts.jsonl", "labels.jsonl"):
+                _drop_partial_tail(self.directory / name)
         rpath = self.directory / "rollouts.jsonl"
         if rpath.exists():
-            for _, rec in read_jsonl(rpath):
+            for _, rec in _complete_lines(rpath, repair):
                 slot = self._rollouts.setdefault((rec["task"], rec["prefix"]), {})
                 for r in rec["rollouts"]:
+                    self._seeds[(rec["task"], rec["prefix"], int(r["i"]))] = int(r["seed"])
                     slot[int(r["i"])] = Rollout(
                         int(r["i"]), bool(r["correct"]), int(r["n_tokens"]), r["text"], r["finish"],
                         int(r.get("prompt_tokens", 0)),
                     )
         lpath = self.directory / "labels.jsonl"
         if lpath.exists():
-            for _, rec in read_jsonl(lpath):
+            for _, rec in _complete_lines(lpath, repair):
                 self._labels[rec["task"]] = [LabelledSolution.from_record(x) for x in rec["labelled"]]
 
     # -- rollouts ------------------------------------------------------------------------------
@@ -98,8 +114,18 @@ class RolloutStore:
         have = self._rollouts[(task_id, probe.key)]
         return [have[i] for i in probe.indices]
 
+    def seed(self, task_id: str, prefix: str, index: int) -> int | None:
+        """The seed a stored rollout was sampled with (None if it is not stored)."""
+        return self._seeds.get((task_id, prefix, index))
+
+    def lookup(self, task_id: str, prefix: str, index: int) -> Rollout | None:
+        """One stored rollout, or None."""
+        return self._rollouts.get((task_id, prefix), {}).get(index)
+
     def add(self, task_id: str, prefix: str, rollouts: Iterable[tuple[Rollout, int]]) -> None:
         """Record a finished batch of ``(rollout, seed)`` for one prefix; fsynced before returning."""
+        if self._rollout_out is None:
+            raise PermissionError(f"{self.directory}: store opened read-only")
         items = list(rollouts)
         slot = self._rollouts.setdefault((task_id, prefix), {})
         fresh = [(r, s) for r, s in items if r.index not in slot]
@@ -123,8 +149,9 @@ class RolloutStore:
                 ],
             }
         )
-        for r, _ in fresh:
+        for r, seed in fresh:
             slot[r.index] = r
+            self._seeds[(task_id, prefix, r.index)] = seed
 
     @property
     def n_rollouts(self) -> int:
@@ -138,6 +165,8 @@ class RolloutStore:
 
     def add_labels(self, task_id: str, labelled: list[LabelledSolution]) -> None:
         """Record a finished task."""
+        if self._label_out is None:
+            raise PermissionError(f"{self.directory}: store opened read-only")
         self._label_out.write({"task": task_id, "labelled": [x.to_record() for x in labelled]})
         self._labels[task_id] = labelled
 
@@ -146,8 +175,20 @@ class RolloutStore:
         return [x for xs in self._labels.values() for x in xs]
 
     def close(self) -> None:
-        self._rollout_out.close()
-        self._label_out.close()
+        for out in (self._rollout_out, self._label_out):
+            if out is not None:
+                out.close()
+
+
+def _complete_lines(path: Path, repaired: bool) -> Iterator[tuple[int, dict[str, Any]]]:
+    """Records of a JSONL file; read-only access skips a half-written last line instead of repairing it."""
+    if repaired:
+        yield from read_jsonl(path)
+        return
+    with path.open(encoding="utf-8") as fh:
+        for lineno, line in enumerate(fh, start=1):
+            if line.endswith("\n") and line.strip():
+                yield lineno, json.loads(line)
 
 
 def _drop_partial_tail(path: Path) -> None:

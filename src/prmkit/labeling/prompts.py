@@ -57,6 +57,11 @@ _FORMAT = {
     "math": "The last paragraph must be exactly: The answer is: \\boxed{<answer>}",
 }
 
+_REMINDER = {
+    "gsm8k": "One step per paragraph; end with: The answer is: <number>",
+    "math": "One step per paragraph; end with: The answer is: \\boxed{<answer>}",
+}
+
 # One worked example per dataset, written for prmkit (not taken from any benchmark split).
 _EXAMPLE = {
     "gsm8k": (
@@ -110,12 +115,12 @@ def step_prompt(problem: str, dataset: Dataset = "gsm8k", *, example: bool = Tru
     if example:
         q, steps = _EXAMPLE[dataset]
         msgs += [
-            {"role": "user", "content": f"Problem: {q}"},
+            {"role": "user", "content": f"Problem: {q}\n\n{_REMINDER[dataset]}"},
             {"role": "assistant", "content": join_steps(steps)},
         ]
-        text += f"Problem: {q}\n\nSolution:\n{join_steps(steps)}\n\n"
-    msgs.append({"role": "user", "content": f"Problem: {problem}"})
-    text += f"Problem: {problem}\n\nSolution:\n"
+        text += f"Problem: {q}\n\n{_REMINDER[dataset]}\n\nSolution:\n{join_steps(steps)}\n\n"
+    msgs.append({"role": "user", "content": f"Problem: {problem}\n\n{_REMINDER[dataset]}"})
+    text += f"Problem: {problem}\n\n{_REMINDER[dataset]}\n\nSolution:\n"
     return StepPrompt(tuple(msgs), text)
 
 
