@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import json
-import os
-from pathlib import Path
 
 import pytest
-
-SHARED = Path(os.environ.get("PRMKIT_SHARED_DATA") or Path(__file__).resolve().parents[2] / ".." / "shared" / "data")
+from _shared import SHARED
 
 
 @pytest.fixture(scope="session")

@@ -5,17 +5,40 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from _shared import SHARED
 
 from prmkit.labeling._inject_arith import NUMBER, find_equations
 from prmkit.labeling.inject import ERROR_TYPES, gsm8k_solution, inject_error, inject_errors
 from prmkit.types import Solution, first_error_to_labels
 
-GOLDEN = Path(__file__).with_name("golden_injections.json")
+HERE = Path(__file__).resolve().parent
 N_PROBLEMS = 200
+MODELS = ("6b_finetuning", "6b_verification", "175b_finetuning", "175b_verification")
+
+
+def _model_solutions() -> list[Solution]:
+    """Correct solutions written by models (GSM8K's example model solutions, test problems)."""
+    path = SHARED / "gsm8k" / "example_model_solutions.jsonl"
+    if not path.exists():
+        pytest.skip(f"{path} not found (set PRMKIT_SHARED_DATA)")
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()[:N_PROBLEMS]]
+    return [
+        gsm8k_solution(r["question"], r[m]["solution"], id=f"gsm8k-test-{i}-{m}")
+        for i, r in enumerate(rows)
+        for m in MODELS
+        if r[m]["is_correct"]
+    ]
+
+
+@pytest.fixture(scope="module", params=["reference", "model"])
+def source(request):
+    return request.param
 
 
 @pytest.fixture(scope="module")
-def solutions(gsm8k_train):
+def solutions(source, gsm8k_train):
+    if source == "model":
+        return _model_solutions()
     return [gsm8k_solution(r["question"], r["answer"], id=f"gsm8k-train-{i}") for i, r in enumerate(gsm8k_train[:N_PROBLEMS])]
 
 
@@ -76,7 +99,9 @@ def test_edits_do_what_their_type_says(injections) -> None:
             assert deleted not in inj.solution.steps
 
 
-def test_injection_is_deterministic_and_seeded(solutions) -> None:
+def test_injection_is_deterministic_and_seeded(solutions, source) -> None:
+    if source == "model":
+        pytest.skip("checked once, on the reference solutions")
     a = inject_errors(solutions[:40], seed=0)
     assert a == inject_errors(solutions[:40], seed=0)
     b = inject_errors(solutions[:40], seed=1)
@@ -105,8 +130,9 @@ def _golden_sample(injections):
     return out
 
 
-def test_golden_sample_per_type(injections) -> None:
+def test_golden_sample_per_type(source, injections) -> None:
+    golden = HERE / f"golden_injections_{source}.json"
     got = _golden_sample(injections)
     if os.environ.get("PRMKIT_REGEN_GOLDEN"):
-        GOLDEN.write_text(json.dumps(got, indent=1, ensure_ascii=False) + "\n")
-    assert got == json.loads(GOLDEN.read_text())
+        golden.write_text(json.dumps(got, indent=1, ensure_ascii=False) + "\n")
+    assert got == json.loads(golden.read_text())

@@ -39,18 +39,26 @@ def parse_number(text: str) -> float:
 
 
 def fmt_like(value: float, like: str) -> str:
-    """Write ``value`` the way ``like`` is written (``$``, commas, ``%``), at most 2 decimals.
+    """Write ``value`` the way ``like`` is written (``$``, commas, decimals, ``%``), at most 2 decimals.
 
     >>> fmt_like(1234.0, "$1,000"), fmt_like(0.125, "0.2"), fmt_like(7.0, "20%"), fmt_like(0.6, "$3")
     ('$1,234', '0.12', '7%', '$0.60')
+    >>> fmt_like(31.0, "$30.00"), fmt_like(0.4, ".5")
+    ('$31.00', '.4')
     """
+    core = like.replace("$", "").replace("%", "")
+    decimals = len(core.split(".", 1)[1]) if "." in core else 0
     rounded = round(value, 2)
-    if abs(rounded - round(rounded)) < 1e-9:
+    if decimals and abs(round(rounded, decimals) - rounded) < 1e-9:
+        body = f"{rounded:,.{decimals}f}" if "," in like else f"{rounded:.{decimals}f}"
+    elif abs(rounded - round(rounded)) < 1e-9:
         body = f"{round(rounded):,}" if "," in like else str(round(rounded))
     else:
         body = f"{rounded:,.2f}" if "," in like else f"{rounded:.2f}"
         if not like.startswith("$"):  # money keeps its cents: $0.60
             body = body.rstrip("0").rstrip(".")
+    if core.startswith(".") and body.startswith("0."):
+        body = body[1:]
     return ("$" if like.startswith("$") else "") + body + ("%" if like.endswith("%") else "")
 
 

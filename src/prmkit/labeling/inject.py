@@ -129,18 +129,29 @@ def inject_errors(
 
 
 _CALC = re.compile(r"<<[^>]*>>")
+_A_LINE = re.compile(r"^\s*A:\s*")
 
 
 def gsm8k_solution(question: str, answer_field: str, id: str | None = None) -> Solution:
-    """A GSM8K reference solution as a step-structured :class:`Solution`.
+    """A GSM8K-style solution (one step a line) as a step-structured :class:`Solution`.
 
     Calculator annotations ``<<48/2=24>>`` are removed, each line is a step and
-    the ``#### 72`` line becomes ``The answer is: 72``.
+    the final ``#### 72`` line (reference solutions) or ``A: 72`` line (the
+    model solutions in GSM8K's ``example_model_solutions.jsonl``) becomes
+    ``The answer is: 72``.
 
     >>> gsm8k_solution("q", "Natalia sold 48/2 = <<48/2=24>>24 clips.\\n#### 24").steps
     ('Natalia sold 48/2 = 24 clips.', 'The answer is: 24')
+    >>> gsm8k_solution("q", "She makes 9 * 2 = $<<9*2=18>>18\\nA: 18").steps
+    ('She makes 9 * 2 = $18', 'The answer is: 18')
     """
-    body, _, final = answer_field.rpartition("####")
+    if "####" in answer_field:
+        body, _, final = answer_field.rpartition("####")
+    else:
+        lines = answer_field.rstrip().splitlines()
+        if not lines or not _A_LINE.match(lines[-1]):
+            raise ValueError("solution has neither a '####' line nor a final 'A:' line")
+        body, final = "\n".join(lines[:-1]), _A_LINE.sub("", lines[-1])
     steps = [_CALC.sub("", line).strip() for line in body.splitlines()]
     steps = [s for s in steps if s]
     steps.append(f"The answer is: {final.strip().replace(',', '')}")
