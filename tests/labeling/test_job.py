@@ -151,3 +151,26 @@ def test_ray_runner_gives_the_labels_of_a_single_process(tmp_path) -> None:
     assert distributed.labelled == local.labelled
     assert mc_ray.labelled == mc_local.labelled
     assert distributed.generated == local.generated
+
+
+def test_a_prompt_too_long_fails_its_task_only(tmp_path) -> None:
+    from _scripted import parse_prompt
+
+    from prmkit.errors import ContextLengthError
+
+    class ShortContext(ScriptedPolicy):
+        def generate(self, requests):
+            for i, r in enumerate(requests):
+                if len(parse_prompt(r.prompt)[1]) >= 6:
+                    raise ContextLengthError(f"request {i}: the prompt has too many tokens")
+            return super().generate(requests)
+
+    tasks, table = scripted_tasks(10, seed=1)
+    long_ids = {t.id for t in tasks if t.solution.n_steps > 6}
+    assert 0 < len(long_ids) < len(tasks)
+    res = run_job(tasks, MonteCarlo(k=4), LocalRunner(ShortContext(table), batch_size=64), tmp_path, grader=exact_grader)
+    assert {f[0] for f in res.failures} == long_ids and all(f[1] == "context_length" for f in res.failures)
+    assert {x.id for x in res.labelled} == {t.id for t in tasks} - long_ids
+    policy = ScriptedPolicy(table)
+    again = run_job(tasks, MonteCarlo(k=4), LocalRunner(policy), tmp_path, grader=exact_grader)
+    assert policy.calls == 0 and again.failures == res.failures and again.labelled == res.labelled

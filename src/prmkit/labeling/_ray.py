@@ -12,8 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from prmkit._extras import require
 from prmkit.labeling._grading import Grader
-from prmkit.labeling._runners import Sampling, Unit, run_units
-from prmkit.labeling._types import Rollout
+from prmkit.labeling._runners import Sampling, Unit, UnitResult, run_units
 
 if TYPE_CHECKING:
     from prmkit.generation import Generator
@@ -28,7 +27,7 @@ class _Worker:
         self.generator = factory()
         self.batch_size = batch_size
 
-    def run(self, units: list[Unit], grader: Grader, sampling: Sampling) -> list[list[Rollout]]:
+    def run(self, units: list[Unit], grader: Grader, sampling: Sampling) -> list[UnitResult]:
         return [r for _, r in run_units(self.generator, units, grader, sampling, batch_size=self.batch_size)]
 
 
@@ -72,7 +71,7 @@ class RayRunner:
             self._actors = [cls.remote(self.factory, self.batch_size) for _ in range(self.num_actors)]
         return ray
 
-    def run(self, units: Sequence[Unit], grader: Grader, sampling: Sampling) -> Iterator[tuple[Unit, list[Rollout]]]:
+    def run(self, units: Sequence[Unit], grader: Grader, sampling: Sampling) -> Iterator[tuple[Unit, UnitResult]]:
         """Split ``units`` into chunks, spread them over the actors, yield chunks as they finish."""
         if not units:
             return

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
-from prmkit.errors import DataFormatError
+from prmkit.errors import ContextLengthError, DataFormatError
 from prmkit.labeling._grading import Grader
 from prmkit.labeling._types import Rollout, prefix_key
 from prmkit.labeling.prompts import ChatFormat, Dataset, continuation_prefix, rollout_prompt
@@ -22,7 +22,7 @@ from prmkit.labeling.prompts import ChatFormat, Dataset, continuation_prefix, ro
 if TYPE_CHECKING:
     from prmkit.generation import Generator
 
-__all__ = ["LocalRunner", "ReplayRunner", "Runner", "Sampling", "Unit", "rollout_seed", "run_units"]
+__all__ = ["LocalRunner", "ReplayRunner", "Runner", "Sampling", "Unit", "UnitFailure", "rollout_seed", "run_units"]
 
 
 @dataclass(frozen=True)
@@ -66,6 +66,17 @@ class Unit:
 
 
 _SEED_SPAN = 2**31 - 2**20  # room for base + index below 2**31
+
+
+@dataclass(frozen=True)
+class UnitFailure:
+    """Why a unit got no rollouts (its prompt does not fit the policy's context window)."""
+
+    reason: str
+    detail: str
+
+
+UnitResult = list[Rollout] | UnitFailure
 
 
 def rollout_seed(job_seed: int, task_id: str, prefix: str, index: int) -> int:
@@ -116,10 +127,11 @@ def _requests(unit: Unit, sampling: Sampling) -> list[Any]:
 
 def run_units(
     generator: Generator, units: Sequence[Unit], grader: Grader, sampling: Sampling, *, batch_size: int = 32
-) -> Iterator[tuple[Unit, list[Rollout]]]:
+) -> Iterator[tuple[Unit, UnitResult]]:
     """Generate and grade ``units``, batching requests; yield each unit as its batch finishes.
 
     A batch holds whole units and at least one; it closes once it has ``batch_size`` requests.
+    A unit whose prompt is too long for the policy comes back as a :class:`UnitFailure`.
     """
     batch: list[Unit] = []
     size = 0
@@ -135,10 +147,18 @@ def run_units(
 
 def _run_batch(
     generator: Generator, units: list[Unit], grader: Grader, sampling: Sampling
-) -> Iterator[tuple[Unit, list[Rollout]]]:
+) -> Iterator[tuple[Unit, UnitResult]]:
     per_unit = [_requests(u, sampling) for u in units]
     requests = [r for rs in per_unit for r in rs]
-    results = generator.generate(requests)
+    try:
+        results = generator.generate(requests)
+    except ContextLengthError as e:
+        if len(units) == 1:
+            yield units[0], UnitFailure("context_length", str(e))
+            return
+        for unit in units:  # find the unit that does not fit; the others still run
+            yield from _run_batch(generator, [unit], grader, sampling)
+        return
     if len(results) != len(requests):
         raise AssertionError(f"generator returned {len(results)} results for {len(requests)} requests")
     pos = 0
@@ -164,8 +184,8 @@ def _run_batch(
 class Runner(Protocol):
     """Where rollouts run: :class:`LocalRunner` (this process) or :class:`prmkit.labeling.job.RayRunner`."""
 
-    def run(self, units: Sequence[Unit], grader: Grader, sampling: Sampling) -> Iterator[tuple[Unit, list[Rollout]]]:
-        """Yield every unit with its graded rollouts, each as soon as it is finished."""
+    def run(self, units: Sequence[Unit], grader: Grader, sampling: Sampling) -> Iterator[tuple[Unit, UnitResult]]:
+        """Yield every unit with its graded rollouts (or why it has none), each as soon as it is finished."""
         ...
 
 
@@ -192,7 +212,7 @@ class LocalRunner:
             self._generator = self._factory()
         return self._generator
 
-    def run(self, units: Sequence[Unit], grader: Grader, sampling: Sampling) -> Iterator[tuple[Unit, list[Rollout]]]:
+    def run(self, units: Sequence[Unit], grader: Grader, sampling: Sampling) -> Iterator[tuple[Unit, UnitResult]]:
         """Generate ``units`` in batches; the generator is built (from the factory) on first use."""
         if not units:
             return iter(())
@@ -215,7 +235,7 @@ class ReplayRunner:
         self.directory = str(directory)
         self.store = RolloutStore(directory, fingerprint=None)
 
-    def run(self, units: Sequence[Unit], grader: Grader, sampling: Sampling) -> Iterator[tuple[Unit, list[Rollout]]]:
+    def run(self, units: Sequence[Unit], grader: Grader, sampling: Sampling) -> Iterator[tuple[Unit, UnitResult]]:
         for unit in units:
             out = []
             for idx, seed in zip(unit.indices, unit.seeds, strict=True):

@@ -49,6 +49,7 @@ class RolloutStore:
         self._rollouts: dict[tuple[str, str], dict[int, Rollout]] = {}
         self._seeds: dict[tuple[str, str, int], int] = {}
         self._labels: dict[str, list[LabelledSolution]] = {}
+        self._failures: dict[str, dict[str, str]] = {}
         self._rollout_out: JsonlAppender | None = None
         self._label_out: JsonlAppender | None = None
         if fingerprint is None:
@@ -102,6 +103,8 @@ class RolloutStore:
         if lpath.exists():
             for _, rec in _complete_lines(lpath, repair):
                 self._labels[rec["task"]] = [LabelledSolution.from_record(x) for x in rec["labelled"]]
+                if "failed" in rec:
+                    self._failures[rec["task"]] = rec["failed"]
 
     # -- rollouts ------------------------------------------------------------------------------
     def missing(self, task_id: str, probe: Probe) -> list[int]:
@@ -169,6 +172,19 @@ class RolloutStore:
             raise PermissionError(f"{self.directory}: store opened read-only")
         self._label_out.write({"task": task_id, "labelled": [x.to_record() for x in labelled]})
         self._labels[task_id] = labelled
+
+    def add_failure(self, task_id: str, reason: str, detail: str) -> None:
+        """Record a task that cannot be labelled (it counts as finished: a rerun does not retry it)."""
+        if self._label_out is None:
+            raise PermissionError(f"{self.directory}: store opened read-only")
+        failed = {"reason": reason, "detail": detail}
+        self._label_out.write({"task": task_id, "labelled": [], "failed": failed})
+        self._labels[task_id] = []
+        self._failures[task_id] = failed
+
+    def failure(self, task_id: str) -> dict[str, str] | None:
+        """``{"reason", "detail"}`` of a failed task, else None."""
+        return self._failures.get(task_id)
 
     def all_labelled(self) -> list[LabelledSolution]:
         """Every finished labelled solution, in the order tasks finished."""
