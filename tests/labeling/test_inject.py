@@ -136,3 +136,20 @@ def test_golden_sample_per_type(source, injections) -> None:
     if os.environ.get("PRMKIT_REGEN_GOLDEN"):
         golden.write_text(json.dumps(got, indent=1, ensure_ascii=False) + "\n")
     assert got == json.loads(golden.read_text())
+
+
+def test_latex_operators_in_policy_text_are_edited_in_their_own_notation() -> None:
+    sol = Solution(
+        "A company paves 4 miles a day and uses 2 bags of gravel per mile. How many bags in 3 days?",
+        (
+            "Each day it uses \\( 4 \\times 2 = 8 \\) bags of gravel.",
+            "In 3 days it uses \\( 8 \\times 3 = 24 \\) bags.",
+            "The answer is: 24",
+        ),
+        id="latex",
+    )
+    op = inject_error(sol, "wrong_operation")
+    assert op is not None and "\\div" in op.solution.steps[op.first_error]
+    slip = inject_error(sol, "arithmetic_slip")
+    assert slip is not None and "\\times" in slip.solution.steps[slip.first_error]
+    assert any(not e.correct for e in find_equations(slip.solution.steps[slip.first_error]))

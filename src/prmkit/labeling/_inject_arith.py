@@ -10,6 +10,8 @@ one token and recompute the result while keeping the step's formatting
 ((48.0, 2.0), ('/',), 24.0, True)
 >>> eq.render(result=25.0)
 '48/2 = 25'
+>>> [e.ops for e in find_equations(r"so \\( 5 \\times 12 = 60 \\) bags and \\(60 \\div 4 = 15\\)")]
+[('*',), ('/',)]
 """
 
 from __future__ import annotations
@@ -24,13 +26,16 @@ __all__ = ["NUMBER", "Equation", "Token", "evaluate", "find_equations", "fmt_lik
 _NUM = r"\$?\d{1,3}(?:,\d{3})+(?:\.\d+)?%?|\$?\d+(?:\.\d+)?%?|\$?\.\d+%?"
 NUMBER = re.compile(rf"(?<![\w.,]){_NUM}(?![\w])")
 """A number as written in text: optional ``$``, thousands commas, decimals, optional ``%``."""
-_OP = r"(?:[+\-*/×÷]|(?<=\s)x(?=\s))"
+_OP = r"(?:[+\-*/×÷·]|\\times|\\cdot|\\div|(?<=\s)x(?=\s))"
 _EQ = re.compile(
     rf"(?P<expr>\(*\s*(?:{_NUM})(?:\s*\)*\s*{_OP}\s*\(*\s*(?:{_NUM}))+\s*\)*)\s*=\s*(?P<res>{_NUM})(?![\w])"
 )
 _TOKEN = re.compile(rf"\s+|[()]|{_OP}|{_NUM}")
 
-_CANON_OP = {"+": "+", "-": "-", "*": "*", "x": "*", "×": "*", "/": "/", "÷": "/"}
+_CANON_OP = {
+    "+": "+", "-": "-", "*": "*", "x": "*", "×": "*", "·": "*", "\\times": "*", "\\cdot": "*",
+    "/": "/", "÷": "/", "\\div": "/",
+}
 
 
 def parse_number(text: str) -> float:

@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from prmkit.labeling._inject_arith import (
+    _CANON_OP,
     Equation,
     Token,
     evaluate,
@@ -142,7 +143,10 @@ def _misreadings(old: float, nums: ProblemNumbers, rng: random.Random) -> list[f
 
 
 # -- wrong operation: + <-> -, * <-> /, result recomputed ------------------------------------------------
-_SWAP = {"+": "-", "-": "+", "*": "/", "x": "/", "×": "÷", "/": "*", "÷": "×"}
+_SWAP = {
+    "+": "-", "-": "+", "*": "/", "x": "/", "×": "÷", "·": "÷", "/": "*", "÷": "×",
+    "\\times": "\\div", "\\cdot": "\\div", "\\div": "\\times",
+}
 
 
 def wrong_operation(steps: tuple[str, ...], i: int, _nums: ProblemNumbers, rng: random.Random) -> Edit | None:
@@ -240,7 +244,7 @@ def _scales(eq: Equation, j: int) -> bool:
     """The operand at token ``j`` multiplies or divides (a conversion factor does)."""
     near = [t for t in (*eq.tokens[max(0, j - 2) : j], *eq.tokens[j + 1 : j + 3]) if t.kind in ("op", "paren")]
     ops = [t.text for t in near if t.kind == "op"]
-    return bool(ops) and all(o in "*x×/÷" for o in ops)
+    return bool(ops) and all(_CANON_OP[o] in "*/" for o in ops)
 
 
 def wrong_unit(steps: tuple[str, ...], i: int, _nums: ProblemNumbers, rng: random.Random) -> Edit | None:
