@@ -106,8 +106,18 @@ def expected_bs_rollouts(c: float, k: int, wave: int) -> float:
     return exp
 
 
-def bisect(mc: list[float | None]) -> tuple[int, list[int]]:
+def search_known(mc: list[float | None], search: str) -> tuple[int, list[int]]:
+    """Binary search over already-known MC values: (first error, probed prefixes)."""
     lo, hi, probes = 0, len(mc), []
+    t = 1
+    while search == "gallop" and t < hi:
+        probes.append(t)
+        value = mc[t - 1]
+        if value is not None and value > 0:
+            lo, t = t, 2 * t
+        else:
+            hi = t
+            break
     while hi - lo > 1:
         mid = (lo + hi) // 2
         probes.append(mid)
@@ -116,7 +126,9 @@ def bisect(mc: list[float | None]) -> tuple[int, list[int]]:
     return hi - 1, probes
 
 
-def from_labels_file(path: Path, k: int, wave: int) -> tuple[list[LabelledSolution], list[dict[str, Any]]]:
+def from_labels_file(
+    path: Path, k: int, wave: int, search: str
+) -> tuple[list[LabelledSolution], list[dict[str, Any]]]:
     mc = [LabelledSolution.from_record(rec) for _, rec in read_jsonl(path)]
     bs = []
     for x in mc:
@@ -124,7 +136,7 @@ def from_labels_file(path: Path, k: int, wave: int) -> tuple[list[LabelledSoluti
         if correct:
             bs.append({"id": x.id, "first_error": -1, "rollouts": 0.0})
             continue
-        first, probes = bisect(list(x.mc))
+        first, probes = search_known(list(x.mc), search)
         bs.append({"id": x.id, "first_error": first,
                    "rollouts": sum(expected_bs_rollouts(float(x.mc[t - 1] or 0.0), k, wave) for t in probes)})
     return mc, bs
@@ -181,6 +193,8 @@ def main(argv: list[str] | None = None) -> int:
                     help="strict: no stated answer is wrong; lenient: fall back to the last number")
     ap.add_argument("--threads", type=int, default=1, help="llama.cpp CPU threads")
     ap.add_argument("--n-ctx", type=int, default=2048, help="llama.cpp context window")
+    ap.add_argument("--search", default="bisect,gallop",
+                    help="binary search variants to compare: bisect (OmegaPRM midpoints), gallop (1, 2, 4, ... then bisect)")
     ap.add_argument("--independent", action="store_true", help="also run binary search on fresh rollouts")
     ap.add_argument("--data", default=str(SHARED), help="GSM8K train JSONL")
     ap.add_argument("--labelled", default=None,
@@ -193,8 +207,10 @@ def main(argv: list[str] | None = None) -> int:
     report: list[dict[str, Any]] = []
 
     if args.labelled and Path(args.labelled).is_file():
-        mc_list, bs_rows = from_labels_file(Path(args.labelled), args.k, args.wave)
-        report.append(summarize("binary search (expected over rollout order) vs MC labels file", mc_list, bs_rows))
+        for search in args.search.split(","):
+            mc_list, bs_rows = from_labels_file(Path(args.labelled), args.k, args.wave, search)
+            report.append(summarize(f"binary search ({search}, expected over rollout order) vs MC labels file",
+                                    mc_list, bs_rows))
     else:
         mc_dir = Path(args.labelled) if args.labelled else out / "mc"
         sampling = Sampling(temperature=args.temperature, max_tokens=args.max_tokens)
@@ -224,18 +240,23 @@ def main(argv: list[str] | None = None) -> int:
             print(f"MC: {mc.generated} rollouts generated in this run, {time.time() - t0:.0f} s", file=sys.stderr)
         mc_list = [LabelledSolution.from_record(r) for _, rec in read_jsonl(mc_dir / "labels.jsonl")
                    for r in rec["labelled"]]
-        replay = run_job(tasks, BinarySearch(k=k, wave=args.wave), ReplayRunner(mc_dir), out / "bs_replay",
-                         seed=seed, grader=grader, sampling=sampling, policy=policy_name)
-        report.append(summarize("binary search on MC's rollouts (same seeds)", mc_list, as_rows(replay.labelled)))
+        for search in args.search.split(","):
+            replay = run_job(tasks, BinarySearch(k=k, wave=args.wave, search=search), ReplayRunner(mc_dir),
+                             out / f"bs_replay_{search}", seed=seed, grader=grader, sampling=sampling,
+                             policy=policy_name)
+            report.append(summarize(f"binary search ({search}) on MC's rollouts (same seeds)", mc_list,
+                                    as_rows(replay.labelled)))
         if args.independent:
             gen = gen or load_policy(args)
-            bar, done = progress("binary search", len(tasks))
-            indep = run_job(tasks, BinarySearch(k=k, wave=args.wave), LocalRunner(gen, batch_size=k),
-                            out / "bs_independent", seed=seed + 1, grader=grader, sampling=sampling,
-                            policy=policy_name, max_active=4, on_task_done=done)
-            bar.close()
-            report.append(summarize("binary search on fresh rollouts (job seed + 1)", mc_list,
-                                    as_rows(indep.labelled)))
+            for search in args.search.split(","):
+                bar, done = progress(f"binary search ({search})", len(tasks))
+                indep = run_job(tasks, BinarySearch(k=k, wave=args.wave, search=search),
+                                LocalRunner(gen, batch_size=k), out / f"bs_independent_{search}", seed=seed + 1,
+                                grader=grader, sampling=sampling, policy=policy_name, max_active=4,
+                                on_task_done=done)
+                bar.close()
+                report.append(summarize(f"binary search ({search}) on fresh rollouts (job seed + 1)", mc_list,
+                                        as_rows(indep.labelled)))
     accuracy = sum(bool(x.extra.get("solution_correct")) for x in mc_list) / max(1, len(mc_list))
     summary = {"policy": args.policy, "k": args.k, "wave": args.wave, "policy_accuracy": accuracy, "results": report}
     (out / "summary.json").write_text(json.dumps(summary, indent=1) + "\n")

@@ -3,7 +3,7 @@ from _scripted import ScriptedPolicy, exact_grader
 from _tables import scripted_tasks
 
 from prmkit.errors import ConfigError
-from prmkit.labeling import BinarySearch, LocalRunner, MonteCarlo, run_job
+from prmkit.labeling import BinarySearch, LocalRunner, MonteCarlo, ReplayRunner, run_job
 
 
 def bisect_hard(mc):
@@ -78,3 +78,40 @@ def test_replay_on_the_mc_store_equals_a_live_run_with_the_same_seed(tmp_path) -
     assert replay.labelled == live.labelled and replay.generated == live.generated
     with pytest.raises(DataFormatError, match="not stored with seed"):
         run_job(tasks, BinarySearch(k=8), ReplayRunner(tmp_path / "mc"), tmp_path / "other", seed=3, grader=exact_grader)
+
+
+def gallop_hard(mc):
+    """Reference: exponential search over known MC values, then bisection of the last gap."""
+    lo, hi, t = 0, len(mc), 1
+    while t < hi:
+        if mc[t - 1] > 0:
+            lo, t = t, 2 * t
+        else:
+            hi = t
+            break
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        lo, hi = (mid, hi) if mc[mid - 1] > 0 else (lo, mid)
+    return hi - 1
+
+
+def test_gallop_finds_the_reference_boundary_and_is_cheaper_when_errors_come_early(tmp_path) -> None:
+    tasks, table = scripted_tasks(40, seed=8, monotone=False)
+    for problem, (ref, probs) in table.items():  # a weak policy: errors in the first two steps
+        first_bad = next((t for t, p in enumerate(probs) if p == 0.0), None)
+        if first_bad is not None:
+            table[problem] = (ref, [p if t < min(first_bad, 2) else 0.0 for t, p in enumerate(probs)])
+    mc = run_job(tasks, MonteCarlo(k=8), LocalRunner(ScriptedPolicy(table)), tmp_path / "mc", grader=exact_grader)
+    runs = {
+        search: run_job(tasks, BinarySearch(k=8, search=search), ReplayRunner(tmp_path / "mc"), tmp_path / search,
+                        grader=exact_grader)
+        for search in ("bisect", "gallop")
+    }
+    for m, g in zip(mc.labelled, runs["gallop"].labelled, strict=True):
+        if not g.extra["solution_correct"]:
+            assert g.first_error == gallop_hard(m.mc)
+    cost = {s: sum(x.rollouts for x in r.labelled) for s, r in runs.items()}
+    assert cost["gallop"] < cost["bisect"]
+    agree = {s: sum(a.first_error == b.first_error for a, b in zip(mc.labelled, r.labelled, strict=True))
+             for s, r in runs.items()}
+    assert agree["gallop"] >= agree["bisect"]

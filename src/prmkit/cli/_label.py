@@ -44,6 +44,8 @@ def add_parser(subparsers: Any) -> None:
     run.add_argument("--label", choices=("hard", "soft"), default="hard",
                      help="mc: 1[c_t > 0] or c_t itself; tree_search: MC of each state or 1[MC > 0]")
     run.add_argument("--wave", type=int, default=2, help="binary_search: rollouts drawn at a time (early stop)")
+    run.add_argument("--search", choices=("bisect", "gallop"), default="bisect",
+                     help="binary_search: OmegaPRM midpoints, or prefixes 1, 2, 4, ... then bisection")
     run.add_argument("--search-limit", type=int, default=100, help="tree_search: selections per question")
     run.add_argument("--seed", type=int, default=0, help="job seed (fixes every rollout's sampling seed)")
     run.add_argument("--temperature", type=float, default=0.7, help="rollout sampling temperature")
@@ -102,7 +104,7 @@ def _run(args: argparse.Namespace) -> int:
     tasks = read_tasks(args.input)
     labeller: Any = {
         "mc": lambda: MonteCarlo(k=args.k, label=args.label),
-        "binary_search": lambda: BinarySearch(k=args.k, wave=args.wave),
+        "binary_search": lambda: BinarySearch(k=args.k, wave=args.wave, search=args.search),
         "tree_search": lambda: TreeSearch(k=args.k, search_limit=args.search_limit, label=args.label),
     }[args.method]()
     options = _generator_options(args.backend, args.threads)

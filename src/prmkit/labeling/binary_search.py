@@ -16,6 +16,13 @@ Carlo's, so the two share rollouts when they share a job seed and store.
 A solution whose own answer is correct is labelled all-correct without
 rollouts (OmegaPRM searches only wrong rollouts).
 
+``search="gallop"`` probes prefixes 1, 2, 4, ... from the left until one is
+bad, then bisects the last gap (exponential search). Good probes are cheap
+(one wave when the policy succeeds) and bad ones cost all k, so when errors
+come early, as with weak policies, galloping pays one bad probe where
+bisection from the middle pays about log2 K; it also meets an early bad
+prefix before a later one, which matters when MC values are not monotone.
+
 >>> from prmkit.types import Solution
 >>> from prmkit.labeling._types import LabelTask, Rollout
 >>> steps = ("s1", "s2", "s3", "s4", "The answer is: 9")
@@ -36,7 +43,7 @@ from __future__ import annotations
 
 from collections.abc import Generator
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 from prmkit.errors import ConfigError
 from prmkit.labeling._types import LabelOutcome, LabelTask, Method, Plan, Probe, Rollout
@@ -52,6 +59,8 @@ class BinarySearch:
     """Most rollouts per probed prefix (OmegaPRM: 8); a prefix is bad when all k fail."""
     wave: int = 2
     """Rollouts drawn at a time; a probe stops after the first wave with a correct rollout (``wave = k``: no early stop)."""
+    search: Literal["bisect", "gallop"] = "bisect"
+    """``"bisect"``: probe midpoints (OmegaPRM); ``"gallop"``: probe 1, 2, 4, ... then bisect the last gap."""
 
     method: ClassVar[Method] = "binary_search"
 
@@ -61,6 +70,8 @@ class BinarySearch:
             problems.append(f"k must be >= 1, got {self.k}")
         if not 1 <= self.wave <= max(self.k, 1):
             problems.append(f"wave must be in [1, k={self.k}], got {self.wave}")
+        if self.search not in ("bisect", "gallop"):
+            problems.append(f"search must be 'bisect' or 'gallop', got {self.search!r}")
         if problems:
             raise ConfigError("BinarySearch: " + "; ".join(problems))
 
@@ -77,12 +88,24 @@ class BinarySearch:
         mc[-1] = 0.0
         lo, hi = 0, n
         probes: list[list[int]] = []
+
+        def record(t: int, rollouts: list[Rollout]) -> bool:
+            correct = sum(r.correct for r in rollouts)
+            mc[t - 1] = correct / len(rollouts)
+            probes.append([t, len(rollouts), correct])
+            return correct > 0
+
+        if self.search == "gallop":
+            t = 1
+            while t < hi:
+                good = record(t, (yield from probe_prefix(steps[:t], self.k, self.wave)))
+                lo, hi = (t, hi) if good else (lo, t)
+                if not good:
+                    break
+                t *= 2
         while hi - lo > 1:
             mid = (lo + hi) // 2
-            rollouts = yield from probe_prefix(steps[:mid], self.k, self.wave)
-            mc[mid - 1] = sum(r.correct for r in rollouts) / len(rollouts)
-            probes.append([mid, len(rollouts), sum(r.correct for r in rollouts)])
-            if any(r.correct for r in rollouts):
+            if record(mid, (yield from probe_prefix(steps[:mid], self.k, self.wave))):
                 lo = mid
             else:
                 hi = mid
