@@ -14,7 +14,9 @@ needs all ``k``. Rollout indices (hence seeds) are the same as per-step Monte
 Carlo's, so the two share rollouts when they share a job seed and store.
 
 A solution whose own answer is correct is labelled all-correct without
-rollouts (OmegaPRM searches only wrong rollouts).
+rollouts (OmegaPRM searches only wrong rollouts). The ``mc`` values of the
+result are the fraction correct among the rollouts a probe drew; with early
+stopping that fraction is biased upwards, so the labels are hard only.
 
 ``search="gallop"`` probes prefixes 1, 2, 4, ... from the left until one is
 bad, then bisects the last gap (exponential search). Good probes are cheap
