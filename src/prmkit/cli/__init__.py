@@ -26,6 +26,7 @@ _TOPICS: tuple[tuple[str, str], ...] = (
     ("prmkit.cli._cache", "top"),
     ("prmkit.cli._models", "top"),
     ("prmkit.cli._train", "top"),
+    ("prmkit.cli._label", "top"),
 )
 
 

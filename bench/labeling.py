@@ -1,0 +1,268 @@
+"""Binary search vs per-step Monte Carlo: rollouts per labelled solution and first-error agreement.
+
+On GSM8K train problems, a policy writes one step-structured solution per
+problem; per-step Monte Carlo (k rollouts from every step prefix) labels them;
+binary search for the first error (OmegaPRM) then labels the same solutions
+
+- on the *same* rollouts (replayed from the Monte Carlo job's store: same
+  seeds, so every probe sees exactly the rollouts MC drew; the agreement then
+  measures only the search's monotonicity assumption), and
+- with ``--independent``, on its own fresh rollouts (another job seed: the
+  agreement includes sampling noise).
+
+Everything is resumable: run the same command again after a kill and it goes
+on where it stopped (solutions, MC rollouts and labels are stored in
+``--out``). ``--labelled`` skips generation and reads an existing Monte Carlo
+job directory (exact replay) or a labels JSONL with ``mc`` values (binary
+search cost then computed as an expectation over rollout orders).
+
+    python bench/labeling.py --policy qwen2.5-coder-0.5b --n 10 --out runs/labeling-bench
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import random
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from prmkit.data import JsonlAppender, read_jsonl
+from prmkit.labeling import (
+    BinarySearch,
+    LabelledSolution,
+    LabelTask,
+    LocalRunner,
+    MonteCarlo,
+    ReplayRunner,
+    Sampling,
+    grade_text,
+    grade_text_lenient,
+    gsm8k_reference,
+    parse_solution,
+    run_job,
+)
+from prmkit.labeling.prompts import rollout_prompt
+from prmkit.types import Solution
+
+POLICIES = {"smollm2": "smollm2-135m-instruct", "qwen2.5-coder-0.5b": "qwen2.5-coder-0.5b-instruct"}
+SHARED = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "gsm8k" / "train.jsonl"
+
+
+def load_policy(args: argparse.Namespace) -> Any:
+    from prmkit.generation import load_generator
+
+    model = POLICIES.get(args.policy, args.policy)
+    return load_generator("llamacpp", model=model, n_ctx=args.n_ctx, n_threads=args.threads)
+
+
+def sample_solutions(args: argparse.Namespace, gen: Any, out: Path) -> list[dict[str, Any]]:
+    """One policy-written solution per problem, stored as it is written (resumable)."""
+    from prmkit.generation import GenerationRequest
+
+    path = out / "solutions.jsonl"
+    done = {rec["id"]: rec for _, rec in read_jsonl(path)} if path.exists() else {}
+    rows = [json.loads(line) for line in Path(args.data).read_text(encoding="utf-8").splitlines() if line.strip()]
+    picks = sorted(random.Random(args.seed).sample(range(len(rows)), args.n))
+    grader = grade_text_lenient if args.grading == "lenient" else grade_text
+    with JsonlAppender(path) as w:
+        for i in picks:
+            sid = f"gsm8k-train-{i}"
+            if sid in done:
+                continue
+            row = rows[i]
+            req = GenerationRequest(
+                rollout_prompt(row["question"]), n=1, max_tokens=args.max_tokens, temperature=args.temperature,
+                stop=("<|im_end|>", "<|im_start|>"), seed=args.seed * 100_003 + i,
+            )
+            (sample,) = gen.generate([req])[0]
+            parsed = parse_solution(sample.text)
+            ref = gsm8k_reference(row["answer"])
+            rec = {
+                "id": sid, "problem": row["question"], "reference": ref, "text": sample.text,
+                "steps": list(parsed.steps), "answer": parsed.answer, "correct": grader(sample.text, ref),
+                "n_tokens": sample.n_tokens, "finish_reason": sample.finish_reason,
+            }
+            w.write(rec)
+            done[sid] = rec
+            print(f"solution {sid}: {len(parsed.steps)} steps, answer {parsed.answer!r}, correct {rec['correct']}",
+                  file=sys.stderr)
+    return [done[f"gsm8k-train-{i}"] for i in picks]
+
+
+def expected_bs_rollouts(c: float, k: int, wave: int) -> float:
+    """Expected rollouts drawn at a probe whose k rollouts have c*k correct, in random order."""
+    m = round(c * k)
+    if m == 0:
+        return float(k)
+    total = math.comb(k, m)
+    exp = 0.0
+    for j in range(1, k - m + 2):  # first success at position j
+        p = math.comb(k - j, m - 1) / total
+        exp += p * min(k, wave * math.ceil(j / wave))
+    return exp
+
+
+def search_known(mc: list[float | None], search: str) -> tuple[int, list[int]]:
+    """Binary search over already-known MC values: (first error, probed prefixes)."""
+    lo, hi, probes = 0, len(mc), []
+    t = 1
+    while search == "gallop" and t < hi:
+        probes.append(t)
+        value = mc[t - 1]
+        if value is not None and value > 0:
+            lo, t = t, 2 * t
+        else:
+            hi = t
+            break
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        probes.append(mid)
+        value = mc[mid - 1]
+        lo, hi = (mid, hi) if value is not None and value > 0 else (lo, mid)
+    return hi - 1, probes
+
+
+def from_labels_file(
+    path: Path, k: int, wave: int, search: str
+) -> tuple[list[LabelledSolution], list[dict[str, Any]]]:
+    mc = [LabelledSolution.from_record(rec) for _, rec in read_jsonl(path)]
+    bs = []
+    for x in mc:
+        correct = bool(x.extra.get("solution_correct", x.first_error == -1))
+        if correct:
+            bs.append({"id": x.id, "first_error": -1, "rollouts": 0.0})
+            continue
+        first, probes = search_known(list(x.mc), search)
+        bs.append({"id": x.id, "first_error": first,
+                   "rollouts": sum(expected_bs_rollouts(float(x.mc[t - 1] or 0.0), k, wave) for t in probes)})
+    return mc, bs
+
+
+def summarize(name: str, mc: list[LabelledSolution], other: list[dict[str, Any]]) -> dict[str, Any]:
+    by_id = {o["id"]: o for o in other}
+    pairs = [(m, by_id[m.id]) for m in mc if m.id in by_id]
+    wrong = [(m, o) for m, o in pairs if not m.extra.get("solution_correct", False)]
+    n = len(pairs)
+    mc_roll = sum(m.rollouts for m, _ in pairs)
+    bs_roll = sum(o["rollouts"] for _, o in pairs)
+    monotone = sum(list(m.labels) == sorted(m.labels, reverse=True) for m, _ in pairs)
+    return {
+        "comparison": name,
+        "solutions": n,
+        "wrong_solutions": len(wrong),
+        "mc_rollouts_per_solution": mc_roll / n if n else 0.0,
+        "bs_rollouts_per_solution": bs_roll / n if n else 0.0,
+        "rollout_ratio_bs_over_mc": bs_roll / mc_roll if mc_roll else 0.0,
+        "mc_tokens_per_solution": sum(m.rollout_tokens for m, _ in pairs) / n if n else 0.0,
+        "bs_tokens_per_solution": sum(o.get("tokens", 0) for _, o in pairs) / n if n else 0.0,
+        "first_error_agreement": sum(m.first_error == o["first_error"] for m, o in pairs) / n if n else 0.0,
+        "first_error_agreement_wrong_only": (
+            sum(m.first_error == o["first_error"] for m, o in wrong) / len(wrong) if wrong else 0.0
+        ),
+        "mc_labels_monotone": monotone / n if n else 0.0,
+    }
+
+
+def as_rows(labelled: tuple[LabelledSolution, ...]) -> list[dict[str, Any]]:
+    return [{"id": x.id, "first_error": x.first_error, "rollouts": x.rollouts, "tokens": x.rollout_tokens}
+            for x in labelled]
+
+
+def progress(label: str, total: int):  # type: ignore[no-untyped-def]
+    from tqdm import tqdm
+
+    bar = tqdm(total=total, desc=label, file=sys.stderr)
+    return bar, (lambda _task, _labels: bar.update(1))
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--policy", default="qwen2.5-coder-0.5b",
+                    help="smollm2, qwen2.5-coder-0.5b, or a .gguf path (default: qwen2.5-coder-0.5b)")
+    ap.add_argument("--n", type=int, default=10, help="number of GSM8K train problems (one solution each)")
+    ap.add_argument("--k", type=int, default=8, help="rollouts per probed prefix (default 8)")
+    ap.add_argument("--wave", type=int, default=2, help="binary search: rollouts drawn at a time (early stop)")
+    ap.add_argument("--seed", type=int, default=0, help="job seed (problem choice, solutions, rollouts)")
+    ap.add_argument("--temperature", type=float, default=0.7, help="sampling temperature")
+    ap.add_argument("--max-tokens", type=int, default=320, help="most tokens per solution or rollout")
+    ap.add_argument("--grading", choices=("strict", "lenient"), default="strict",
+                    help="strict: no stated answer is wrong; lenient: fall back to the last number")
+    ap.add_argument("--threads", type=int, default=1, help="llama.cpp CPU threads")
+    ap.add_argument("--n-ctx", type=int, default=2048, help="llama.cpp context window")
+    ap.add_argument("--search", default="bisect,gallop",
+                    help="binary search variants to compare: bisect (OmegaPRM midpoints), gallop (1, 2, 4, ... then bisect)")
+    ap.add_argument("--independent", action="store_true", help="also run binary search on fresh rollouts")
+    ap.add_argument("--data", default=str(SHARED), help="GSM8K train JSONL")
+    ap.add_argument("--labelled", default=None,
+                    help="skip generation: an MC job directory (exact replay) or an MC labels JSONL")
+    ap.add_argument("--out", default="runs/labeling-bench", help="output directory (resumable)")
+    args = ap.parse_args(argv)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    grader = grade_text_lenient if args.grading == "lenient" else grade_text
+    report: list[dict[str, Any]] = []
+
+    if args.labelled and Path(args.labelled).is_file():
+        for search in args.search.split(","):
+            mc_list, bs_rows = from_labels_file(Path(args.labelled), args.k, args.wave, search)
+            report.append(summarize(f"binary search ({search}, expected over rollout order) vs MC labels file",
+                                    mc_list, bs_rows))
+    else:
+        mc_dir = Path(args.labelled) if args.labelled else out / "mc"
+        sampling = Sampling(temperature=args.temperature, max_tokens=args.max_tokens)
+        policy_name = POLICIES.get(args.policy, args.policy)
+        gen = None
+        if args.labelled:
+            fp = json.loads((mc_dir / "job.json").read_text())
+            seed, k = fp["seed"], fp["labeller"]["k"]
+            tasks = [
+                LabelTask(Solution(r["prompt"], tuple(r["completions"]), id=r["id"]), "",
+                          correct=bool(r["extra"]["solution_correct"]))
+                for _, rec in read_jsonl(mc_dir / "labels.jsonl") for r in rec["labelled"]
+            ]
+        else:
+            seed, k = args.seed, args.k
+            gen = load_policy(args)
+            t0 = time.time()
+            sols = sample_solutions(args, gen, out)
+            tasks = [
+                LabelTask(Solution(s["problem"], tuple(s["steps"]), id=s["id"]), s["reference"], correct=s["correct"])
+                for s in sols if s["steps"]
+            ]
+            bar, done = progress("per-step MC", len(tasks))
+            mc = run_job(tasks, MonteCarlo(k=k), LocalRunner(gen, batch_size=k), mc_dir, seed=seed, grader=grader,
+                         sampling=sampling, policy=policy_name, max_active=2, on_task_done=done)
+            bar.close()
+            print(f"MC: {mc.generated} rollouts generated in this run, {time.time() - t0:.0f} s", file=sys.stderr)
+        mc_list = [LabelledSolution.from_record(r) for _, rec in read_jsonl(mc_dir / "labels.jsonl")
+                   for r in rec["labelled"]]
+        for search in args.search.split(","):
+            replay = run_job(tasks, BinarySearch(k=k, wave=args.wave, search=search), ReplayRunner(mc_dir),
+                             out / f"bs_replay_{search}", seed=seed, grader=grader, sampling=sampling,
+                             policy=policy_name)
+            report.append(summarize(f"binary search ({search}) on MC's rollouts (same seeds)", mc_list,
+                                    as_rows(replay.labelled)))
+        if args.independent:
+            gen = gen or load_policy(args)
+            for search in args.search.split(","):
+                bar, done = progress(f"binary search ({search})", len(tasks))
+                indep = run_job(tasks, BinarySearch(k=k, wave=args.wave, search=search),
+                                LocalRunner(gen, batch_size=k), out / f"bs_independent_{search}", seed=seed + 1,
+                                grader=grader, sampling=sampling, policy=policy_name, max_active=4,
+                                on_task_done=done)
+                bar.close()
+                report.append(summarize(f"binary search ({search}) on fresh rollouts (job seed + 1)", mc_list,
+                                        as_rows(indep.labelled)))
+    accuracy = sum(bool(x.extra.get("solution_correct")) for x in mc_list) / max(1, len(mc_list))
+    summary = {"policy": args.policy, "k": args.k, "wave": args.wave, "policy_accuracy": accuracy, "results": report}
+    (out / "summary.json").write_text(json.dumps(summary, indent=1) + "\n")
+    print(json.dumps(summary, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

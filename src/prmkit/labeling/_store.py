@@ -1,0 +1,213 @@
+"""The append-only store behind a resumable labelling job.
+
+A job directory holds three files:
+
+``job.json``
+    The job's fingerprint (labeller config, seed, sampling, grader). A restart
+    with a different fingerprint is refused: its rollouts would not be the
+    ones the stored labels were made from.
+``rollouts.jsonl``
+    One line per finished rollout batch: the task id, the prefix key, and the
+    graded rollouts with their seeds. Written (and fsynced) as each batch
+    finishes, so a killed job loses only the batch in flight.
+``labels.jsonl``
+    One line per finished task with its labelled solutions.
+
+Reading tolerates a half-written last line (a kill mid-write) and drops it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable, Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+from prmkit.data import JsonlAppender, read_jsonl
+from prmkit.errors import ConfigError, DataFormatError
+from prmkit.labeling._types import LabelledSolution, Probe, Rollout
+
+__all__ = ["RolloutStore"]
+
+
+class RolloutStore:
+    """Rollouts and finished labels of one job, keyed by (task id, prefix key, rollout index).
+
+    >>> import tempfile
+    >>> st = RolloutStore(tempfile.mkdtemp(), fingerprint={"seed": 0})
+    >>> st.missing("t1", Probe((), 0, 2))
+    [0, 1]
+    >>> st.add("t1", Probe((), 0, 2).key, [(Rollout(0, True, 4, "x"), 11), (Rollout(1, False, 4, "y"), 12)])
+    >>> [r.correct for r in st.get("t1", Probe((), 0, 2))]
+    [True, False]
+    """
+
+    def __init__(self, directory: str | os.PathLike[str], *, fingerprint: Mapping[str, Any] | None) -> None:
+        """Open (creating if needed) the job in ``directory``; ``fingerprint=None`` opens it read-only."""
+        self.directory = Path(directory)
+        self._rollouts: dict[tuple[str, str], dict[int, Rollout]] = {}
+        self._seeds: dict[tuple[str, str, int], int] = {}
+        self._labels: dict[str, list[LabelledSolution]] = {}
+        self._failures: dict[str, dict[str, str]] = {}
+        self._rollout_out: JsonlAppender | None = None
+        self._label_out: JsonlAppender | None = None
+        if fingerprint is None:
+            if not (self.directory / "rollouts.jsonl").exists():
+                raise DataFormatError("no rollouts.jsonl: not a labelling job directory", path=str(self.directory))
+            self._load(repair=False)
+            return
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self._check_fingerprint(dict(fingerprint))
+        self._load(repair=True)
+        self._rollout_out = JsonlAppender(self.directory / "rollouts.jsonl")
+        self._label_out = JsonlAppender(self.directory / "labels.jsonl")
+
+    @property
+    def fingerprint(self) -> dict[str, Any]:
+        """The job's configuration as recorded in ``job.json``."""
+        return dict(json.loads((self.directory / "job.json").read_text(encoding="utf-8")))
+
+    # -- fingerprint ---------------------------------------------------------------------------
+    def _check_fingerprint(self, fingerprint: dict[str, Any]) -> None:
+        path = self.directory / "job.json"
+        canon = json.loads(json.dumps(fingerprint, sort_keys=True))
+        if path.exists():
+            old = json.loads(path.read_text(encoding="utf-8"))
+            if old != canon:
+                diff = sorted(k for k in set(old) | set(canon) if old.get(k) != canon.get(k))
+                raise ConfigError(
+                    f"{path}: this directory holds a job with a different configuration "
+                    f"(differs in: {', '.join(diff)}); use a new directory or the same settings"
+                )
+            return
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(canon, indent=1, sort_keys=True), encoding="utf-8")
+        os.replace(tmp, path)
+
+    def _load(self, *, repair: bool) -> None:
+        if repair:
+            for name in ("rollouts.jsonl", "labels.jsonl"):
+                _drop_partial_tail(self.directory / name)
+        rpath = self.directory / "rollouts.jsonl"
+        if rpath.exists():
+            for _, rec in _complete_lines(rpath, repair):
+                slot = self._rollouts.setdefault((rec["task"], rec["prefix"]), {})
+                for r in rec["rollouts"]:
+                    self._seeds[(rec["task"], rec["prefix"], int(r["i"]))] = int(r["seed"])
+                    slot[int(r["i"])] = Rollout(
+                        int(r["i"]), bool(r["correct"]), int(r["n_tokens"]), r["text"], r["finish"],
+                        int(r.get("prompt_tokens", 0)),
+                    )
+        lpath = self.directory / "labels.jsonl"
+        if lpath.exists():
+            for _, rec in _complete_lines(lpath, repair):
+                self._labels[rec["task"]] = [LabelledSolution.from_record(x) for x in rec["labelled"]]
+                if "failed" in rec:
+                    self._failures[rec["task"]] = rec["failed"]
+
+    # -- rollouts ------------------------------------------------------------------------------
+    def missing(self, task_id: str, probe: Probe) -> list[int]:
+        """Rollout indices of ``probe`` not yet in the store."""
+        have = self._rollouts.get((task_id, probe.key), {})
+        return [i for i in probe.indices if i not in have]
+
+    def get(self, task_id: str, probe: Probe) -> list[Rollout]:
+        """The stored rollouts of ``probe``, in index order (KeyError if one is missing)."""
+        have = self._rollouts[(task_id, probe.key)]
+        return [have[i] for i in probe.indices]
+
+    def seed(self, task_id: str, prefix: str, index: int) -> int | None:
+        """The seed a stored rollout was sampled with (None if it is not stored)."""
+        return self._seeds.get((task_id, prefix, index))
+
+    def lookup(self, task_id: str, prefix: str, index: int) -> Rollout | None:
+        """One stored rollout, or None."""
+        return self._rollouts.get((task_id, prefix), {}).get(index)
+
+    def add(self, task_id: str, prefix: str, rollouts: Iterable[tuple[Rollout, int]]) -> None:
+        """Record a finished batch of ``(rollout, seed)`` for one prefix; fsynced before returning."""
+        if self._rollout_out is None:
+            raise PermissionError(f"{self.directory}: store opened read-only")
+        items = list(rollouts)
+        slot = self._rollouts.setdefault((task_id, prefix), {})
+        fresh = [(r, s) for r, s in items if r.index not in slot]
+        if not fresh:
+            return
+        self._rollout_out.write(
+            {
+                "task": task_id,
+                "prefix": prefix,
+                "rollouts": [
+                    {
+                        "i": r.index,
+                        "seed": s,
+                        "correct": r.correct,
+                        "n_tokens": r.n_tokens,
+                        "finish": r.finish_reason,
+                        "prompt_tokens": r.prompt_tokens,
+                        "text": r.text,
+                    }
+                    for r, s in fresh
+                ],
+            }
+        )
+        for r, seed in fresh:
+            slot[r.index] = r
+            self._seeds[(task_id, prefix, r.index)] = seed
+
+    @property
+    def n_rollouts(self) -> int:
+        """Rollouts stored so far."""
+        return sum(len(v) for v in self._rollouts.values())
+
+    # -- labels --------------------------------------------------------------------------------
+    def labelled(self, task_id: str) -> list[LabelledSolution] | None:
+        """The finished labels of a task, or None if it is not finished."""
+        return self._labels.get(task_id)
+
+    def add_labels(self, task_id: str, labelled: list[LabelledSolution]) -> None:
+        """Record a finished task."""
+        if self._label_out is None:
+            raise PermissionError(f"{self.directory}: store opened read-only")
+        self._label_out.write({"task": task_id, "labelled": [x.to_record() for x in labelled]})
+        self._labels[task_id] = labelled
+
+    def add_failure(self, task_id: str, reason: str, detail: str) -> None:
+        """Record a task that cannot be labelled (it counts as finished: a rerun does not retry it)."""
+        if self._label_out is None:
+            raise PermissionError(f"{self.directory}: store opened read-only")
+        failed = {"reason": reason, "detail": detail}
+        self._label_out.write({"task": task_id, "labelled": [], "failed": failed})
+        self._labels[task_id] = []
+        self._failures[task_id] = failed
+
+    def failure(self, task_id: str) -> dict[str, str] | None:
+        """``{"reason", "detail"}`` of a failed task, else None."""
+        return self._failures.get(task_id)
+
+    def all_labelled(self) -> list[LabelledSolution]:
+        """Every finished labelled solution, in the order tasks finished."""
+        return [x for xs in self._labels.values() for x in xs]
+
+    def close(self) -> None:
+        for out in (self._rollout_out, self._label_out):
+            if out is not None:
+                out.close()
+
+
+def _complete_lines(path: Path, repaired: bool) -> Iterator[tuple[int, dict[str, Any]]]:
+    """Records of a JSONL file; read-only access skips a half-written last line instead of repairing it."""
+    if repaired:
+        yield from read_jsonl(path)
+        return
+    with path.open(encoding="utf-8") as fh:
+        for lineno, line in enumerate(fh, start=1):
+            if line.endswith("\n") and line.strip():
+                yield lineno, json.loads(line)
+
+
+def _drop_partial_tail(path: Path) -> None:
+    """Open-for-append repairs a half-written last line; do it before reading as well."""
+    if path.exists():
+        JsonlAppender(path).close()

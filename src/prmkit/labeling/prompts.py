@@ -1,0 +1,257 @@
+"""Step-structured solutions: prompts that make a policy write one step per paragraph, and parsing.
+
+A step-structured solution is plain text whose paragraphs (separated by a blank
+line) are its steps, ending with a final paragraph that states the answer:
+``The answer is: 72`` for GSM8K, ``The answer is: \\boxed{\\frac{1}{2}}`` for MATH.
+The same prompt is used to sample whole solutions and to continue a prefix
+(a Monte Carlo rollout): the prefix is the first ``t`` steps followed by a
+blank line, written as the start of the assistant's reply.
+
+>>> p = parse_solution("Half of 48 is 24.\\n\\n48 + 24 = 72.\\n\\nThe answer is: 72")
+>>> p.steps, p.answer
+(('Half of 48 is 24.', '48 + 24 = 72.', 'The answer is: 72'), '72')
+>>> continuation_prefix(p.steps[:2])
+'Half of 48 is 24.\\n\\n48 + 24 = 72.\\n\\n'
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+__all__ = [
+    "STEP_SEPARATOR",
+    "ChatFormat",
+    "Dataset",
+    "ParsedSolution",
+    "StepPrompt",
+    "continuation_prefix",
+    "extract_final_answer",
+    "gsm8k_reference",
+    "join_steps",
+    "parse_solution",
+    "render_chat",
+    "rollout_prompt",
+    "split_steps",
+    "step_prompt",
+]
+
+Dataset = Literal["gsm8k", "math"]
+ChatFormat = Literal["chatml", "plain"]
+"""How messages become one prompt string: ChatML (Qwen2.5, SmolLM2) or plain text (base models)."""
+
+STEP_SEPARATOR = "\n\n"
+"""Steps are paragraphs: joined by, and split on, a blank line."""
+
+_SYSTEM = (
+    "You are a careful math tutor. Solve the problem step by step. Write each step as its own "
+    "short paragraph and separate steps with a blank line; never put a blank line inside a step. "
+    "Each step does one thing: state a quantity from the problem or compute one new quantity. "
+    "The last paragraph is the final answer and nothing else."
+)
+
+_FORMAT = {
+    "gsm8k": "The last paragraph must be exactly: The answer is: <number>",
+    "math": "The last paragraph must be exactly: The answer is: \\boxed{<answer>}",
+}
+
+_REMINDER = {
+    "gsm8k": "One step per paragraph; end with: The answer is: <number>",
+    "math": "One step per paragraph; end with: The answer is: \\boxed{<answer>}",
+}
+
+# One worked example per dataset, written for prmkit (not taken from any benchmark split).
+_EXAMPLE = {
+    "gsm8k": (
+        "A baker makes 3 trays of 12 muffins. She sells 20 muffins and gives away half of the rest. "
+        "How many muffins does she have left?",
+        (
+            "The baker makes 3 * 12 = 36 muffins.",
+            "After selling 20, she has 36 - 20 = 16 muffins.",
+            "She gives away half of them, 16 / 2 = 8 muffins.",
+            "She has 16 - 8 = 8 muffins left.",
+            "The answer is: 8",
+        ),
+    ),
+    "math": (
+        "What is the sum of the roots of $x^2 - 5x + 6 = 0$?",
+        (
+            "The quadratic factors as $(x - 2)(x - 3) = 0$.",
+            "So the roots are $x = 2$ and $x = 3$.",
+            "Their sum is $2 + 3 = 5$.",
+            "The answer is: \\boxed{5}",
+        ),
+    ),
+}
+
+
+@dataclass(frozen=True)
+class StepPrompt:
+    """The chat messages that ask a policy for a step-structured solution.
+
+    ``messages`` are ``{"role", "content"}`` dicts (system, then a worked
+    example as a user/assistant turn, then the problem); ``text`` is the same
+    content as one plain-text prompt for policies without a chat template.
+    """
+
+    messages: tuple[dict[str, str], ...]
+    text: str
+
+
+def step_prompt(problem: str, dataset: Dataset = "gsm8k", *, example: bool = True) -> StepPrompt:
+    """The prompt for one problem; ``example`` adds a one-shot worked example in the format.
+
+    >>> sp = step_prompt("What is 2 + 3?")
+    >>> sp.messages[-1]["content"].startswith("Problem: What is 2 + 3?")
+    True
+    """
+    if dataset not in _FORMAT:
+        raise ValueError(f"dataset must be one of {sorted(_FORMAT)}, got {dataset!r}")
+    system = f"{_SYSTEM} {_FORMAT[dataset]}"
+    msgs: list[dict[str, str]] = [{"role": "system", "content": system}]
+    text = system + "\n\n"
+    if example:
+        q, steps = _EXAMPLE[dataset]
+        msgs += [
+            {"role": "user", "content": f"Problem: {q}\n\n{_REMINDER[dataset]}"},
+            {"role": "assistant", "content": join_steps(steps)},
+        ]
+        text += f"Problem: {q}\n\n{_REMINDER[dataset]}\n\nSolution:\n{join_steps(steps)}\n\n"
+    msgs.append({"role": "user", "content": f"Problem: {problem}\n\n{_REMINDER[dataset]}"})
+    text += f"Problem: {problem}\n\n{_REMINDER[dataset]}\n\nSolution:\n"
+    return StepPrompt(tuple(msgs), text)
+
+
+def render_chat(messages: Sequence[dict[str, str]], assistant_prefix: str = "") -> str:
+    """ChatML text of ``messages`` with the assistant's turn opened and ``assistant_prefix`` written in it.
+
+    >>> render_chat([{"role": "user", "content": "Hi"}], "Hel")
+    '<|im_start|>user\\nHi<|im_end|>\\n<|im_start|>assistant\\nHel'
+    """
+    turns = "".join(f"<|im_start|>{m['role']}\n{m['content']}<|im_end|>\n" for m in messages)
+    return f"{turns}<|im_start|>assistant\n{assistant_prefix}"
+
+
+def rollout_prompt(
+    problem: str,
+    steps: Sequence[str] = (),
+    dataset: Dataset = "gsm8k",
+    *,
+    chat_format: ChatFormat = "chatml",
+    example: bool = True,
+) -> str:
+    """The full prompt string that asks for a solution continuing ``steps`` (none: a whole solution).
+
+    >>> rollout_prompt("What is 2 + 3?", ["2 + 3 = 5."]).endswith("<|im_start|>assistant\\n2 + 3 = 5.\\n\\n")
+    True
+    """
+    sp = step_prompt(problem, dataset, example=example)
+    prefix = continuation_prefix(steps)
+    if chat_format == "chatml":
+        return render_chat(sp.messages, prefix)
+    if chat_format == "plain":
+        return sp.text + prefix
+    raise ValueError(f"chat_format must be 'chatml' or 'plain', got {chat_format!r}")
+
+
+def join_steps(steps: Sequence[str]) -> str:
+    """The text of a step-structured solution: steps joined by a blank line."""
+    return STEP_SEPARATOR.join(s.strip() for s in steps)
+
+
+def continuation_prefix(steps: Sequence[str]) -> str:
+    """The assistant-reply prefix a rollout continues: the steps, then a blank line ('' for none)."""
+    return join_steps(steps) + STEP_SEPARATOR if steps else ""
+
+
+_BLANK_LINE = re.compile(r"\n[ \t]*\n+")
+
+
+def split_steps(text: str) -> tuple[str, ...]:
+    """Paragraphs of ``text``, stripped, empty ones dropped.
+
+    >>> split_steps("a\\n\\n\\n b \\n \\nc")
+    ('a', 'b', 'c')
+    """
+    return tuple(p.strip() for p in _BLANK_LINE.split(text.strip()) if p.strip())
+
+
+_ANSWER = re.compile(r"answer is\s*:?\s*(.+)", re.IGNORECASE)
+
+
+def _boxed(text: str) -> str | None:
+    """Content of the last ``\\boxed{...}`` with balanced braces, else None."""
+    start = text.rfind("\\boxed{")
+    if start < 0:
+        return None
+    i, depth = start + len("\\boxed{"), 1
+    for j in range(i, len(text)):
+        if text[j] == "{":
+            depth += 1
+        elif text[j] == "}":
+            depth -= 1
+            if depth == 0:
+                return text[i:j].strip()
+    return None
+
+
+def extract_final_answer(text: str) -> str | None:
+    """The answer a step-structured solution states, or None when it states none.
+
+    Takes the last ``\\boxed{...}`` if any, else what follows the last
+    "The answer is" (up to the end of that line, trailing period and ``$``
+    stripped).
+
+    >>> extract_final_answer("So 8 left.\\n\\nThe answer is: 8.")
+    '8'
+    >>> extract_final_answer("The answer is: \\\\boxed{\\\\frac{1}{2}}")
+    '\\\\frac{1}{2}'
+    >>> extract_final_answer("no answer here") is None
+    True
+    """
+    boxed = _boxed(text)
+    if boxed is not None:
+        return boxed
+    hits = _ANSWER.findall(text)
+    if not hits:
+        return None
+    ans = hits[-1].strip().splitlines()[0].strip().rstrip(".").strip().strip("$").strip()
+    return ans or None
+
+
+@dataclass(frozen=True)
+class ParsedSolution:
+    """A policy's output cut into steps; ``answer`` is None when no final answer was stated."""
+
+    steps: tuple[str, ...]
+    answer: str | None
+
+
+def parse_solution(text: str) -> ParsedSolution:
+    """Cut a step-structured solution into steps and read its final answer.
+
+    Text after the paragraph that states the answer (a policy that keeps
+    talking) is dropped, so the answer paragraph is always the last step.
+
+    >>> parse_solution("a\\n\\nThe answer is: 3\\n\\nProblem: next").steps
+    ('a', 'The answer is: 3')
+    """
+    steps = split_steps(text)
+    for i, s in enumerate(steps):
+        if extract_final_answer(s) is not None:
+            steps = steps[: i + 1]
+            break
+    return ParsedSolution(steps, extract_final_answer(join_steps(steps)))
+
+
+def gsm8k_reference(answer_field: str) -> str:
+    """The gold answer of a GSM8K record: what follows ``####``, commas removed.
+
+    >>> gsm8k_reference("48/2 = <<48/2=24>>24 clips.\\n#### 1,072")
+    '1072'
+    """
+    if "####" not in answer_field:
+        raise ValueError("GSM8K answer has no '####' line")
+    return answer_field.rsplit("####", 1)[1].strip().replace(",", "")

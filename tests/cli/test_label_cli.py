@@ -1,0 +1,42 @@
+import argparse
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from prmkit.cli._label import add_parser
+
+SHARED = Path(os.environ.get("PRMKIT_SHARED_DATA") or Path(__file__).resolve().parents[2] / ".." / "shared" / "data")
+
+
+def _parse(argv):
+    parser = argparse.ArgumentParser(prog="prmkit")
+    add_parser(parser.add_subparsers(dest="command"))
+    return parser.parse_args(argv)
+
+
+def test_label_inject_writes_records_with_the_injected_index(tmp_path, capsys) -> None:
+    train = SHARED / "gsm8k" / "train.jsonl"
+    if not train.exists():
+        pytest.skip(f"{train} not found (set PRMKIT_SHARED_DATA)")
+    src = tmp_path / "in.jsonl"
+    src.write_text("".join(train.read_text().splitlines(keepends=True)[:30]))
+    out = tmp_path / "out.jsonl"
+    args = _parse(["label", "inject", "--input", str(src), "--out", str(out), "--types", "wrong_operation,wrong_unit"])
+    assert args.func(args) == 0
+    summary = json.loads(capsys.readouterr().out)
+    records = [json.loads(line) for line in out.read_text().splitlines()]
+    assert summary["injected"] == len(records) > 0 and set(summary["by_type"]) == {"wrong_operation", "wrong_unit"}
+    for rec in records:
+        fe = rec["first_error"]
+        assert rec["labels"] == [1.0] * fe + [0.0] * (len(rec["completions"]) - fe)
+        assert rec["method"] == "inject" and rec["extra"]["error_type"] in ("wrong_operation", "wrong_unit")
+
+
+def test_unknown_error_type_is_a_config_error(tmp_path) -> None:
+    from prmkit.errors import ConfigError
+
+    args = _parse(["label", "inject", "--input", "x.jsonl", "--out", str(tmp_path / "o"), "--types", "typo"])
+    with pytest.raises(ConfigError, match="unknown error types"):
+        args.func(args)

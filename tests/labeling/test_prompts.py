@@ -1,0 +1,45 @@
+from prmkit.labeling.prompts import (
+    continuation_prefix,
+    extract_final_answer,
+    gsm8k_reference,
+    parse_solution,
+    rollout_prompt,
+    split_steps,
+    step_prompt,
+)
+
+
+def test_policy_output_is_cut_into_paragraph_steps_and_answer() -> None:
+    text = "  Half of 48 is 24.\n\n  \n48 + 24 = 72.\nSo 72 in all.\n\nThe answer is: 72.\n\nProblem: another one"
+    p = parse_solution(text)
+    assert p.steps == ("Half of 48 is 24.", "48 + 24 = 72.\nSo 72 in all.", "The answer is: 72.")
+    assert p.answer == "72"
+
+
+def test_answer_forms() -> None:
+    assert extract_final_answer("The answer is: $1,200") == "1,200"
+    assert extract_final_answer("the answer is 5\nmore text") == "5"
+    assert extract_final_answer(r"The answer is: \boxed{\frac{3}{4}}") == r"\frac{3}{4}"
+    assert extract_final_answer(r"so \boxed{2} and The answer is: 3") == "2"  # boxed wins
+    assert extract_final_answer("72 apples") is None
+    assert parse_solution("no answer at all\n\nstill none").answer is None
+
+
+def test_rollout_prompt_continues_the_prefix_inside_the_assistant_turn() -> None:
+    prompt = rollout_prompt("Tom has 3 apples. How many?", ("Tom has 3 apples.",))
+    assert prompt.count("<|im_start|>") == 5  # system, example user/assistant, user, assistant
+    assert prompt.endswith("<|im_start|>assistant\nTom has 3 apples.\n\n")
+    assert "Problem: Tom has 3 apples. How many?\n\nOne step per paragraph; end with: The answer is: <number><|im_end|>" in prompt
+    assert rollout_prompt("q", (), chat_format="plain").endswith("Problem: q\n\nOne step per paragraph; end with: The answer is: <number>\n\nSolution:\n")
+    assert "The answer is: \\boxed{" in step_prompt("q", "math").messages[0]["content"]
+
+
+def test_prefix_round_trips_through_split() -> None:
+    steps = ("a = 1", "b = 2\nc = 3")
+    assert split_steps(continuation_prefix(steps)) == steps
+    assert continuation_prefix(()) == ""
+
+
+def test_gsm8k_reference(gsm8k_train) -> None:
+    assert gsm8k_reference(gsm8k_train[0]["answer"]) == "72"
+    assert all(gsm8k_reference(r["answer"]).lstrip("-").replace(".", "").isdigit() for r in gsm8k_train[:500])
