@@ -1,17 +1,14 @@
-"""Options every PRM-running command shares, and the error boundary of the CLI."""
+"""Options every PRM-running command shares."""
 
 from __future__ import annotations
 
 import argparse
-import sys
-from collections.abc import Callable
 from typing import Any
 
 from prmkit.cli._cache import add_cache_options, cached
-from prmkit.errors import PRMKitError
 from prmkit.scoring import DEFAULT_PRM, Scorer, load_prm
 
-__all__ = ["add_prm_options", "build_scorer", "positive_int", "run_command"]
+__all__ = ["add_prm_options", "build_scorer", "positive_int"]
 
 
 def positive_int(text: str) -> int:
@@ -67,12 +64,3 @@ def build_scorer(args: argparse.Namespace) -> Scorer:
         if value is not None:
             options[key] = value
     return cached(load_prm(args.prm, backend=getattr(args, "backend", None), **options), args)
-
-
-def run_command(func: Callable[[argparse.Namespace], int], args: argparse.Namespace) -> int:
-    """Run a subcommand; a :class:`~prmkit.errors.PRMKitError` becomes one clean line and exit code 2."""
-    try:
-        return func(args)
-    except PRMKitError as e:
-        print(f"prmkit: error: {e}", file=sys.stderr)
-        return 2
