@@ -28,7 +28,31 @@ def add_parser(subparsers: Any) -> None:
         help="label solution steps: Monte Carlo, binary search, tree search, consensus, error injection",
         description="Step labels for PRM training, written as TRL stepwise-supervision JSONL.",
     )
-    sub = parser.add_subparsers(dest="label_command", required=True, metavar="{run,inject,consensus}")
+    sub = parser.add_subparsers(dest="label_command", required=True,
+                                metavar="{sample,dataset,run,inject,consensus}")
+
+    smp = sub.add_parser("sample", help="sample policy-written solutions of problems (resumable)")
+    _problem_options(smp)
+    smp.add_argument("--out", type=Path, required=True, help="solutions JSONL; rerunning the command resumes it")
+    smp.add_argument("--per-problem", type=int, default=1, help="solutions per problem (default 1)")
+    _policy_options(smp)
+    smp.set_defaults(func=_sample)
+
+    ds = sub.add_parser(
+        "dataset",
+        help="sample solutions, label them by per-step Monte Carlo and by binary search (one resumable command)",
+        description="One policy-written solution per problem, labelled by per-step Monte Carlo (k rollouts per "
+                    "prefix) and by galloping binary search replayed on the same rollouts. The job directory is the "
+                    "state: rerun the command to resume. --export writes the gzipped result for a repository; "
+                    "a job directory that does not exist yet is restored from --export when that holds a dataset.",
+    )
+    _problem_options(ds)
+    ds.add_argument("--job", type=Path, required=True, help="job directory (solutions.jsonl, mc/, bs/)")
+    ds.add_argument("--export", type=Path, default=None,
+                    help="write solutions, rollouts, labels and summary.json here (gzipped JSONL)")
+    ds.add_argument("--k", type=int, default=8, help="rollouts per step prefix (default 8)")
+    _policy_options(ds)
+    ds.set_defaults(func=_dataset)
 
     run = sub.add_parser("run", help="label solutions with policy rollouts (resumable job)")
     run.add_argument("--method", choices=("mc", "binary_search", "tree_search"), default="mc",
@@ -78,6 +102,111 @@ def add_parser(subparsers: Any) -> None:
     con.add_argument("--temperature", type=float, default=0.0, help="judge sampling temperature")
     con.add_argument("--max-tokens", type=int, default=1024, help="most tokens per judge answer")
     con.set_defaults(func=_consensus)
+
+
+def _problem_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--problems", type=Path, required=True,
+                   help="JSONL of problems: GSM8K records (question, answer) or {id, problem, reference[, dataset]}")
+    p.add_argument("--n", type=int, default=None, help="problems to draw (seeded, without replacement; default all)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the problem draw and of every sample and rollout")
+
+
+def _policy_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--policy", default="qwen2.5-coder-0.5b-instruct",
+                   help="policy: catalog name, .gguf path or model directory (default qwen2.5-coder-0.5b-instruct)")
+    p.add_argument("--backend", default="hf", help="generation backend (hf, llamacpp, openai, vllm; default hf)")
+    p.add_argument("--dtype", choices=("float32", "bfloat16"), default="bfloat16", help="hf: weights' dtype")
+    p.add_argument("--engine-batch", type=int, default=None, help="hf: most sequences decoded together")
+    p.add_argument("--threads", type=int, default=None, help="llamacpp: CPU threads (default: all cores)")
+    p.add_argument("--style", choices=("boxed", "structured"), default="boxed",
+                   help="boxed: the policy's own chain of thought ending in \\boxed{} (paragraphs are steps); "
+                        "structured: prmkit's one-step-per-paragraph instructions with 'The answer is:'")
+    p.add_argument("--temperature", type=float, default=0.7, help="sampling temperature (default 0.7)")
+    p.add_argument("--max-tokens", type=int, default=512, help="most tokens per solution or rollout")
+    p.add_argument("--grading", choices=("strict", "lenient"), default="strict",
+                   help="strict: no stated answer is wrong; lenient: graded on the last number")
+    p.add_argument("--batch-size", type=int, default=32, help="requests per generate call (and per store write)")
+
+
+def _load_problems(path: Path, n: int | None, seed: int) -> list[Any]:
+    from prmkit.data import read_jsonl
+    from prmkit.errors import DataFormatError
+    from prmkit.labeling.prompts import gsm8k_reference
+    from prmkit.labeling.sample import Problem, pick_problems
+
+    stem = f"{path.parent.name}-{path.stem}" if path.parent.name else path.stem
+    problems = []
+    for line, rec in read_jsonl(path):
+        pid = str(rec.get("id", f"{stem}-{line - 1}"))
+        if "question" in rec:
+            try:
+                ref = gsm8k_reference(str(rec.get("answer", "")))
+            except ValueError as e:
+                raise DataFormatError(str(e), path=str(path), line=line, field="answer") from None
+            problems.append(Problem(pid, str(rec["question"]), ref))
+        elif "problem" in rec and "reference" in rec:
+            problems.append(Problem(pid, str(rec["problem"]), str(rec["reference"]), rec.get("dataset", "gsm8k")))
+        else:
+            raise DataFormatError("expected question/answer or problem/reference", path=str(path), line=line)
+    if n is None:
+        return problems
+    try:
+        return [problems[i] for i in pick_problems(problems, n, seed=seed)]
+    except ValueError as e:
+        raise DataFormatError(f"--n: {e}", path=str(path)) from None
+
+
+def _policy(args: argparse.Namespace) -> tuple[Any, Any, Any, str]:
+    """(generator, sampling, grader, policy identity) from the policy options."""
+    from prmkit.generation import load_generator
+    from prmkit.labeling import Sampling, grade_text, grade_text_lenient
+
+    options: dict[str, Any] = {}
+    if args.backend == "hf":
+        options["dtype"] = args.dtype
+        if args.engine_batch:
+            options["batch_size"] = args.engine_batch
+    options.update(_generator_options(args.backend, args.threads))
+    gen = load_generator(args.backend, model=args.policy, **options)
+    sampling = Sampling(temperature=args.temperature, max_tokens=args.max_tokens, style=args.style)
+    grader = grade_text_lenient if args.grading == "lenient" else grade_text
+    return gen, sampling, grader, f"{args.backend}:{args.policy}"
+
+
+def _sample(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from prmkit.labeling.sample import sample_solutions
+
+    problems = _load_problems(args.problems, args.n, args.seed)
+    gen, sampling, grader, _ = _policy(args)
+    with tqdm(total=len(problems) * args.per_problem, desc="sample", file=sys.stderr) as bar:
+        recs = sample_solutions(problems, gen, args.out, per_problem=args.per_problem, seed=args.seed,
+                                sampling=sampling, grader=grader, batch_size=args.batch_size,
+                                on_done=lambda _: bar.update(1))
+    print(json.dumps({"solutions": len(recs), "correct": sum(r["correct"] for r in recs),
+                      "with_answer": sum(r["answer"] is not None for r in recs)}))
+    return 0
+
+
+def _dataset(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from prmkit.labeling.dataset import build_dataset, export_dataset, restore_job
+
+    problems = _load_problems(args.problems, args.n, args.seed)
+    if args.export is not None and (args.export / "solutions.jsonl.gz").exists() and restore_job(args.export, args.job):
+        print(f"prmkit: restored {args.job} from {args.export}", file=sys.stderr)
+    gen, sampling, grader, policy = _policy(args)
+    with tqdm(total=len(problems), desc="sample", file=sys.stderr) as s_bar, \
+            tqdm(desc="label mc", file=sys.stderr) as l_bar:
+        result = build_dataset(problems, gen, args.job, seed=args.seed, k=args.k, sampling=sampling, grader=grader,
+                               policy=policy, batch_size=args.batch_size, on_solution=lambda _: s_bar.update(1),
+                               on_labelled=lambda *_: l_bar.update(1))
+    if args.export is not None:
+        export_dataset(result, args.job, args.export)
+    print(json.dumps(result.summary()))
+    return 0
 
 
 def _generator_options(backend: str, threads: int | None) -> dict[str, Any]:

@@ -17,7 +17,13 @@ from typing import TYPE_CHECKING, Any, Protocol
 from prmkit.errors import ContextLengthError, DataFormatError
 from prmkit.labeling._grading import Grader
 from prmkit.labeling._types import Rollout, prefix_key
-from prmkit.labeling.prompts import ChatFormat, Dataset, continuation_prefix, rollout_prompt
+from prmkit.labeling.prompts import (
+    ChatFormat,
+    Dataset,
+    PromptStyle,
+    continuation_prefix,
+    rollout_prompt,
+)
 
 if TYPE_CHECKING:
     from prmkit.generation import Generator
@@ -41,6 +47,8 @@ class Sampling:
     """Put the one-shot worked example in the prompt (see :func:`prmkit.labeling.prompts.step_prompt`)."""
     chat_format: ChatFormat = "chatml"
     """How the prompt is rendered for the policy: ChatML (instruct models) or plain text."""
+    style: PromptStyle = "structured"
+    """What the prompt asks for: prmkit's structured steps or the policy's own boxed chain of thought."""
 
     def stop_strings(self) -> tuple[str, ...]:
         """The stop strings sent: ``stop`` plus the chat format's turn markers."""
@@ -109,7 +117,8 @@ def _requests(unit: Unit, sampling: Sampling) -> list[Any]:
     from prmkit.generation import GenerationRequest
 
     prompt = rollout_prompt(
-        unit.problem, unit.steps, unit.dataset, chat_format=sampling.chat_format, example=sampling.example
+        unit.problem, unit.steps, unit.dataset, chat_format=sampling.chat_format, example=sampling.example,
+        style=sampling.style,
     )
     return [
         GenerationRequest(

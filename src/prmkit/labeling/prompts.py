@@ -26,6 +26,7 @@ __all__ = [
     "ChatFormat",
     "Dataset",
     "ParsedSolution",
+    "PromptStyle",
     "StepPrompt",
     "continuation_prefix",
     "extract_final_answer",
@@ -41,6 +42,16 @@ __all__ = [
 Dataset = Literal["gsm8k", "math"]
 ChatFormat = Literal["chatml", "plain"]
 """How messages become one prompt string: ChatML (Qwen2.5, SmolLM2) or plain text (base models)."""
+PromptStyle = Literal["structured", "boxed"]
+"""``structured``: prmkit's instructions (one short step per paragraph, ``The answer is:`` line, optional
+one-shot example). ``boxed``: the chain-of-thought instruction Qwen2.5 models are trained on ("Please
+reason step by step, and put your final answer within \\boxed{}."), zero-shot; the policy writes in its
+own style and its paragraphs are the steps. A small policy solves far more problems in its own style
+(Qwen2.5-Coder-0.5B-Instruct on 20 GSM8K train problems, greedy: see ``docs/labeling.md``), and its
+LaTeX paragraphs look like the solutions PRM benchmarks are written in."""
+
+_BOXED_SYSTEM = "You are a helpful assistant."
+_BOXED_INSTRUCTION = "Please reason step by step, and put your final answer within \\boxed{}."
 
 STEP_SEPARATOR = "\n\n"
 """Steps are paragraphs: joined by, and split on, a blank line."""
@@ -100,15 +111,27 @@ class StepPrompt:
     text: str
 
 
-def step_prompt(problem: str, dataset: Dataset = "gsm8k", *, example: bool = True) -> StepPrompt:
-    """The prompt for one problem; ``example`` adds a one-shot worked example in the format.
+def step_prompt(
+    problem: str, dataset: Dataset = "gsm8k", *, example: bool = True, style: PromptStyle = "structured"
+) -> StepPrompt:
+    """The prompt for one problem; ``example`` adds a one-shot worked example (``structured`` style only).
 
     >>> sp = step_prompt("What is 2 + 3?")
     >>> sp.messages[-1]["content"].startswith("Problem: What is 2 + 3?")
     True
+    >>> step_prompt("What is 2 + 3?", style="boxed").messages[-1]["content"]
+    'What is 2 + 3?\\nPlease reason step by step, and put your final answer within \\\\boxed{}.'
     """
     if dataset not in _FORMAT:
         raise ValueError(f"dataset must be one of {sorted(_FORMAT)}, got {dataset!r}")
+    if style == "boxed":
+        user = f"{problem}\n{_BOXED_INSTRUCTION}"
+        return StepPrompt(
+            ({"role": "system", "content": _BOXED_SYSTEM}, {"role": "user", "content": user}),
+            f"{_BOXED_SYSTEM}\n\n{user}\n\n",
+        )
+    if style != "structured":
+        raise ValueError(f"style must be 'structured' or 'boxed', got {style!r}")
     system = f"{_SYSTEM} {_FORMAT[dataset]}"
     msgs: list[dict[str, str]] = [{"role": "system", "content": system}]
     text = system + "\n\n"
@@ -141,13 +164,14 @@ def rollout_prompt(
     *,
     chat_format: ChatFormat = "chatml",
     example: bool = True,
+    style: PromptStyle = "structured",
 ) -> str:
     """The full prompt string that asks for a solution continuing ``steps`` (none: a whole solution).
 
     >>> rollout_prompt("What is 2 + 3?", ["2 + 3 = 5."]).endswith("<|im_start|>assistant\\n2 + 3 = 5.\\n\\n")
     True
     """
-    sp = step_prompt(problem, dataset, example=example)
+    sp = step_prompt(problem, dataset, example=example, style=style)
     prefix = continuation_prefix(steps)
     if chat_format == "chatml":
         return render_chat(sp.messages, prefix)

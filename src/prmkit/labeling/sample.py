@@ -1,0 +1,156 @@
+"""Policy-written solutions to label: sample a policy on problems, parse the steps, grade the answer.
+
+A resumable, append-only step: every finished solution is one fsynced JSONL
+line, so a killed run loses at most the batch in flight and a rerun samples
+only what is missing. A solution's sampling seed is a function of the job
+seed and its id, so the same command writes the same solutions whatever was
+already on disk (up to the generator's own determinism).
+
+Each line is a :func:`prmkit.labeling.io.read_tasks` record (``id``,
+``problem``, ``steps``, ``reference``, ``dataset``, ``correct``) plus the
+policy's raw ``text``, its ``answer`` (None when it states none), ``seed``,
+``n_tokens``, ``prompt_tokens`` and ``finish_reason``.
+
+>>> pick_problems(["a", "b", "c", "d"], 2, seed=0)
+[1, 3]
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import random
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from prmkit.data import JsonlAppender, read_jsonl
+from prmkit.labeling._grading import Grader, grade_text
+from prmkit.labeling._runners import Sampling
+from prmkit.labeling._types import LabelTask
+from prmkit.labeling.prompts import Dataset, parse_solution, rollout_prompt
+from prmkit.types import Solution
+
+__all__ = ["Problem", "pick_problems", "sample_solutions", "solution_seed", "tasks_from_samples"]
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A problem to solve, with its gold answer.
+
+    >>> Problem("gsm8k-train-3", "What is 2 + 3?", "5").dataset
+    'gsm8k'
+    """
+
+    id: str
+    """Unique id; sampled solutions are ``{id}-s{j}``."""
+    problem: str
+    """The problem statement."""
+    reference: str
+    """The gold final answer."""
+    dataset: Dataset = "gsm8k"
+    """Which prompt and answer format to use."""
+
+
+def pick_problems(pool: Sequence[Any], n: int, *, seed: int) -> list[int]:
+    """Sorted indices of ``n`` problems drawn from ``pool`` without replacement (seeded)."""
+    if not 0 < n <= len(pool):
+        raise ValueError(f"n must be in 1..{len(pool)}, got {n}")
+    return sorted(random.Random(seed).sample(range(len(pool)), n))
+
+
+def solution_seed(job_seed: int, solution_id: str) -> int:
+    """The sampling seed of one solution: a hash of (job seed, solution id).
+
+    >>> solution_seed(0, "p-s0") == solution_seed(0, "p-s0") != solution_seed(1, "p-s0")
+    True
+    """
+    digest = hashlib.sha256(f"sample|{job_seed}|{solution_id}".encode()).digest()
+    return int.from_bytes(digest[:4], "big") % 2**31
+
+
+def sample_solutions(
+    problems: Sequence[Problem],
+    generator: Any,
+    path: str | os.PathLike[str],
+    *,
+    per_problem: int = 1,
+    seed: int = 0,
+    sampling: Sampling | None = None,
+    grader: Grader = grade_text,
+    batch_size: int = 32,
+    on_done: Callable[[dict[str, Any]], object] | None = None,
+) -> list[dict[str, Any]]:
+    """Sample ``per_problem`` solutions of every problem into ``path`` (JSONL), resuming what is there.
+
+    Returns the records of all requested solutions, in problem order. Requests
+    go to ``generator`` ``batch_size`` at a time; ``on_done`` sees each record
+    as it is written.
+    """
+    from prmkit.generation import GenerationRequest
+
+    sampling = sampling if sampling is not None else Sampling()
+    out = Path(path)
+    done: dict[str, dict[str, Any]] = {}
+    if out.exists():
+        done = {rec["id"]: rec for _, rec in read_jsonl(out)}
+    wanted = [(p, f"{p.id}-s{j}") for p in problems for j in range(per_problem)]
+    todo = [(p, sid) for p, sid in wanted if sid not in done]
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with JsonlAppender(out) as writer:
+        for at in range(0, len(todo), batch_size):
+            batch = todo[at : at + batch_size]
+            requests = [
+                GenerationRequest(
+                    rollout_prompt(p.problem, (), p.dataset, chat_format=sampling.chat_format,
+                                   example=sampling.example, style=sampling.style),
+                    n=1,
+                    max_tokens=sampling.max_tokens,
+                    temperature=sampling.temperature,
+                    top_p=sampling.top_p,
+                    stop=sampling.stop_strings(),
+                    seed=solution_seed(seed, sid),
+                )
+                for p, sid in batch
+            ]
+            for (p, sid), req, samples in zip(batch, requests, generator.generate(requests), strict=True):
+                (sample,) = samples
+                parsed = parse_solution(sample.text)
+                rec = {
+                    "id": sid,
+                    "problem": p.problem,
+                    "reference": p.reference,
+                    "dataset": p.dataset,
+                    "steps": list(parsed.steps),
+                    "answer": parsed.answer,
+                    "correct": bool(grader(sample.text, p.reference)),
+                    "text": sample.text,
+                    "seed": req.seed,
+                    "n_tokens": sample.n_tokens,
+                    "prompt_tokens": sample.n_prompt_tokens,
+                    "finish_reason": sample.finish_reason,
+                }
+                writer.write(rec)
+                done[sid] = rec
+                if on_done is not None:
+                    on_done(rec)
+    return [done[sid] for _, sid in wanted]
+
+
+def tasks_from_samples(records: Sequence[dict[str, Any]], *, require_answer: bool = True) -> list[LabelTask]:
+    """Label tasks of sampled solutions; solutions without steps (or, by default, without a stated
+    answer: a policy cut off mid-solution) are left out.
+
+    >>> rec = {"id": "p-s0", "problem": "1+1?", "steps": ["1+1 = 2.", "The answer is: 2"], "reference": "2",
+    ...        "dataset": "gsm8k", "correct": True, "answer": "2"}
+    >>> [t.id for t in tasks_from_samples([rec, {**rec, "id": "p-s1", "answer": None}])]
+    ['p-s0']
+    """
+    tasks = []
+    for rec in records:
+        if not rec["steps"] or (require_answer and rec.get("answer") is None):
+            continue
+        sol = Solution(rec["problem"], tuple(rec["steps"]), id=rec["id"])
+        tasks.append(LabelTask(sol, rec["reference"], rec.get("dataset", "gsm8k"), rec.get("correct")))
+    return tasks
