@@ -65,18 +65,26 @@ def load_model(dtype: torch.dtype) -> tuple[torch.nn.Module, object]:
     return model.eval(), smollm2_tokenizer()
 
 
-def matmul_flops(dtype: torch.dtype, n: int = 2048, seconds: float = 3.0) -> float:
-    a, b = torch.randn(n, n, dtype=dtype), torch.randn(n, n, dtype=dtype)
+def sync(device: str) -> None:
+    if device.startswith("cuda"):
+        torch.cuda.synchronize()
+
+
+def matmul_flops(dtype: torch.dtype, device: str = "cpu", seconds: float = 3.0) -> float:
+    n = 2048 if device == "cpu" else 8192
+    a, b = torch.randn(n, n, dtype=dtype, device=device), torch.randn(n, n, dtype=dtype, device=device)
     torch.matmul(a, b)
+    sync(device)
     best, end = 0.0, time.perf_counter() + seconds
     while time.perf_counter() < end:
         t = time.perf_counter()
         torch.matmul(a, b)
+        sync(device)
         best = max(best, 2 * n**3 / (time.perf_counter() - t))
     return best
 
 
-def per_prefix(model: torch.nn.Module, tok: object, solutions: list[Solution]) -> list[list[float]]:
+def per_prefix(model: torch.nn.Module, tok: object, solutions: list[Solution], device: str) -> list[list[float]]:
     spec, out = get_spec("trl-prm"), []
     ids = resolve_ids(tok, spec)
     with torch.inference_mode():
@@ -84,7 +92,7 @@ def per_prefix(model: torch.nn.Module, tok: object, solutions: list[Solution]) -
             scores = []
             for k in range(1, sol.n_steps + 1):
                 r = render(tok, spec, Solution(sol.problem, sol.steps[:k]), ids)
-                logits = model(torch.tensor([r.input_ids])).logits[0]
+                logits = model(torch.tensor([r.input_ids], device=device)).logits[0]
                 scores.append(torch.softmax(logits[r.positions[-1]].float(), -1)[1].item())
             out.append(scores)
     return out
@@ -96,6 +104,7 @@ def main() -> None:
     ap.add_argument("--dtype", choices=["float32", "bfloat16"], default="float32", help="model and matmul dtype")
     ap.add_argument("--batch-tokens", type=int, default=8192, help="hf backend token budget per forward pass")
     ap.add_argument("--chunk", type=int, default=40, help="solutions per turn; the methods alternate per chunk")
+    ap.add_argument("--device", default="cpu", help="torch device (cpu, cuda)")
     ap.add_argument("--threads", type=int, default=torch.get_num_threads(), help="torch intra-op threads")
     ap.add_argument("--compile", action="store_true", help="torch.compile the hf backend's model (compiled during warm-up)")
     ap.add_argument("--json", type=Path, help="also write the figures here")
@@ -107,10 +116,11 @@ def main() -> None:
     random.Random(0).shuffle(cases := list(cases))
     sols = [Solution(c.problem, tuple(c.steps), c.id) for c in cases[: args.limit]]
     model, tok = load_model(dtype)
+    model.to(args.device)
     n_params = sum(p.numel() for p in model.parameters())
     n_embed = model.get_input_embeddings().weight.numel()
     scorer = HFScorer(get_spec("trl-prm"), model=model, tokenizer=tok, dtype=args.dtype, batch_tokens=args.batch_tokens,
-                      compile=args.compile)
+                      compile=args.compile, device=args.device)
 
     # The three methods take turns on the same chunks, and the matmul peak is re-measured between
     # chunks, so a change in the machine's load affects every figure alike.
@@ -119,17 +129,20 @@ def main() -> None:
     batched, single, prefix, peak = [], [], [], 0.0
     for at in range(0, len(sols), args.chunk):
         chunk = sols[at : at + args.chunk]
-        peak = max(peak, matmul_flops(dtype, seconds=1.0))
+        peak = max(peak, matmul_flops(dtype, args.device, seconds=1.0))
         t = time.perf_counter()
         batched += scorer.score(chunk)
+        sync(args.device)
         secs["hf"] += time.perf_counter() - t
         t = time.perf_counter()
         single += [scorer.score([s])[0] for s in chunk]
+        sync(args.device)
         secs["unbatched"] += time.perf_counter() - t
         t = time.perf_counter()
-        prefix += per_prefix(model, tok, chunk)
+        prefix += per_prefix(model, tok, chunk, args.device)
+        sync(args.device)
         secs["per-prefix"] += time.perf_counter() - t
-    peak = max(peak, matmul_flops(dtype, seconds=1.0))
+    peak = max(peak, matmul_flops(dtype, args.device, seconds=1.0))
     tokens = sum(r.tokens for r in batched)
     t_hf, t_unb, t_pp = secs["hf"], secs["unbatched"], secs["per-prefix"]
 
@@ -145,6 +158,7 @@ def main() -> None:
         "solution_tokens": tokens,
         "dtype": args.dtype,
         "threads": args.threads,
+        "device": args.device,
         "seconds": {"hf": t_hf, "unbatched": t_unb, "per-prefix": t_pp},
         "tokens_per_s": rate,
         "matmul_flops": peak,
@@ -155,7 +169,8 @@ def main() -> None:
         "fraction_of_matmul": achieved / peak,
         "max_abs_score_diff": diff,
     }
-    print(f"ProcessBench GSM8K, {len(sols)} solutions, {tokens} tokens, SmolLM2-135M token classifier, {args.dtype}, {args.threads} threads")
+    print(f"ProcessBench GSM8K, {len(sols)} solutions, {tokens} tokens, SmolLM2-135M token classifier, {args.dtype}, "
+          f"{args.device}, {args.threads} threads")
     print(f"{'method':12s} {'seconds':>9s} {'tokens/s':>10s}")
     for name in ("hf", "unbatched", "per-prefix"):
         print(f"{name:12s} {fig['seconds'][name]:9.2f} {rate[name]:10.0f}")

@@ -59,3 +59,11 @@ def test_build_export_restore_resume(tmp_path) -> None:
     bigger = build_dataset([*PROBLEMS, extra], grown, tmp_path / "restored", seed=1, k=4, sampling=SAMPLING,
                            grader=exact_grader)
     assert grown.samples == 1 + 4 and len(bigger.mc.labelled) == 4
+
+
+def test_a_smaller_draw_is_the_start_of_a_larger_one() -> None:
+    from prmkit.labeling.sample import pick_problems
+
+    big = pick_problems(range(7473), 200, seed=0)
+    assert pick_problems(range(7473), 100, seed=0) == big[:100] and len(set(big)) == 200
+    assert pick_problems(range(7473), 100, seed=1) != big[:100]

@@ -74,17 +74,22 @@ def build_dataset(
     grader: Grader = grade_text,
     policy: str = "",
     batch_size: int = 32,
+    max_active: int = 16,
     on_solution: Callable[[dict[str, Any]], object] | None = None,
     on_labelled: Callable[..., object] | None = None,
 ) -> DatasetResult:
-    """Sample one solution per problem, label it by per-step MC and by binary search; resumable."""
+    """Sample one solution per problem, label it by per-step MC and by binary search; resumable.
+
+    ``max_active`` solutions are labelled at a time, in problem order, so a run stopped early
+    has finished the first problems of the draw (a smaller ``--n``) rather than parts of all.
+    """
     sampling = sampling if sampling is not None else Sampling(style="boxed")
     root = Path(directory)
     solutions = sample_solutions(problems, generator, root / "solutions.jsonl", seed=seed, sampling=sampling,
                                  grader=grader, batch_size=batch_size, on_done=on_solution)
     tasks = tasks_from_samples(solutions)
     mc = run_job(tasks, MonteCarlo(k=k), LocalRunner(generator, batch_size=batch_size), root / "mc", seed=seed,
-                 grader=grader, sampling=sampling, policy=policy, on_task_done=on_labelled)
+                 grader=grader, sampling=sampling, policy=policy, on_task_done=on_labelled, max_active=max_active)
     bs = run_job(tasks, BinarySearch(k=k, search="gallop"), ReplayRunner(root / "mc"), root / "bs", seed=seed,
                  grader=grader, sampling=sampling, policy=policy)
     return DatasetResult(solutions, mc, bs)

@@ -11,8 +11,8 @@ Each line is a :func:`prmkit.labeling.io.read_tasks` record (``id``,
 policy's raw ``text``, its ``answer`` (None when it states none), ``seed``,
 ``n_tokens``, ``prompt_tokens`` and ``finish_reason``.
 
->>> pick_problems(["a", "b", "c", "d"], 2, seed=0)
-[1, 3]
+>>> pick_problems(["a", "b", "c", "d"], 3, seed=0)
+[3, 1, 0]
 """
 
 from __future__ import annotations
@@ -54,10 +54,15 @@ class Problem:
 
 
 def pick_problems(pool: Sequence[Any], n: int, *, seed: int) -> list[int]:
-    """Sorted indices of ``n`` problems drawn from ``pool`` without replacement (seeded)."""
+    """Indices of ``n`` problems drawn from ``pool`` without replacement (seeded), in draw order.
+
+    The first ``m`` of a draw of ``n`` are the draw of ``m`` (for pools well above 4n), so a
+    dataset grown from ``--n 100`` to ``--n 200`` keeps its first hundred problems, and the
+    solutions a job finishes first are those of a smaller draw.
+    """
     if not 0 < n <= len(pool):
         raise ValueError(f"n must be in 1..{len(pool)}, got {n}")
-    return sorted(random.Random(seed).sample(range(len(pool)), n))
+    return random.Random(seed).sample(range(len(pool)), n)
 
 
 def solution_seed(job_seed: int, solution_id: str) -> int:
