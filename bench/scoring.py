@@ -102,7 +102,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--limit", type=int, default=400, help="solutions to time (seeded subset; default all 400)")
     ap.add_argument("--dtype", choices=["float32", "bfloat16"], default="float32", help="model and matmul dtype")
-    ap.add_argument("--batch-tokens", type=int, default=8192, help="hf backend token budget per forward pass")
+    ap.add_argument("--batch-tokens", type=int, default=None,
+                    help="hf backend token budget per forward pass (default: the backend's, 1024 on CPU)")
     ap.add_argument("--chunk", type=int, default=40, help="solutions per turn; the methods alternate per chunk")
     ap.add_argument("--device", default="cpu", help="torch device (cpu, cuda)")
     ap.add_argument("--threads", type=int, default=torch.get_num_threads(), help="torch intra-op threads")
