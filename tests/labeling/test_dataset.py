@@ -67,3 +67,15 @@ def test_a_smaller_draw_is_the_start_of_a_larger_one() -> None:
     big = pick_problems(range(7473), 200, seed=0)
     assert pick_problems(range(7473), 100, seed=0) == big[:100] and len(set(big)) == 200
     assert pick_problems(range(7473), 100, seed=1) != big[:100]
+
+
+def test_an_unfinished_job_exports_its_state_and_resumes_elsewhere(tmp_path) -> None:
+    from prmkit.labeling.dataset import export_state
+
+    policy = ScriptedPolicy(TABLE)
+    build_dataset(PROBLEMS[:2], policy, tmp_path / "job", seed=1, k=4, sampling=SAMPLING, grader=exact_grader)
+    export_state(tmp_path / "job", tmp_path / "state")  # as if stopped before q3
+    assert restore_job(tmp_path / "state", tmp_path / "elsewhere")
+    later = ScriptedPolicy(TABLE)
+    done = build_dataset(PROBLEMS, later, tmp_path / "elsewhere", seed=1, k=4, sampling=SAMPLING, grader=exact_grader)
+    assert later.samples == 1 + 4 and len(done.mc.labelled) == 3

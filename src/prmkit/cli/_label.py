@@ -192,17 +192,23 @@ def _sample(args: argparse.Namespace) -> int:
 def _dataset(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from prmkit.labeling.dataset import build_dataset, export_dataset, restore_job
+    from prmkit.labeling.dataset import build_dataset, export_dataset, export_state, restore_job
 
     problems = _load_problems(args.problems, args.n, args.seed)
     if args.export is not None and (args.export / "solutions.jsonl.gz").exists() and restore_job(args.export, args.job):
         print(f"prmkit: restored {args.job} from {args.export}", file=sys.stderr)
     gen, sampling, grader, policy = _policy(args)
-    with tqdm(total=len(problems), desc="sample", file=sys.stderr) as s_bar, \
-            tqdm(desc="label mc", file=sys.stderr) as l_bar:
-        result = build_dataset(problems, gen, args.job, seed=args.seed, k=args.k, sampling=sampling, grader=grader,
-                               policy=policy, batch_size=args.batch_size, on_solution=lambda _: s_bar.update(1),
-                               on_labelled=lambda *_: l_bar.update(1))
+    try:
+        with tqdm(total=len(problems), desc="sample", file=sys.stderr) as s_bar, \
+                tqdm(desc="label mc", file=sys.stderr) as l_bar:
+            result = build_dataset(problems, gen, args.job, seed=args.seed, k=args.k, sampling=sampling,
+                                   grader=grader, policy=policy, batch_size=args.batch_size,
+                                   on_solution=lambda _: s_bar.update(1), on_labelled=lambda *_: l_bar.update(1))
+    except KeyboardInterrupt:  # stopped (Ctrl-C): keep what is done where the next run can restore it from
+        if args.export is not None and (args.job / "mc" / "job.json").exists():
+            export_state(args.job, args.export)
+            print(f"prmkit: interrupted; state of {args.job} exported to {args.export}", file=sys.stderr)
+        raise
     if args.export is not None:
         export_dataset(result, args.job, args.export)
     print(json.dumps(result.summary()))

@@ -39,7 +39,7 @@ from prmkit.labeling.job import JobResult, run_job
 from prmkit.labeling.mc import MonteCarlo
 from prmkit.labeling.sample import Problem, sample_solutions, tasks_from_samples
 
-__all__ = ["DatasetResult", "build_dataset", "export_dataset", "restore_job", "summarize"]
+__all__ = ["DatasetResult", "build_dataset", "export_dataset", "export_state", "restore_job", "summarize"]
 
 _EXPORTED = {
     "solutions.jsonl.gz": "solutions.jsonl",
@@ -126,19 +126,26 @@ def summarize(
     }
 
 
-def export_dataset(result: DatasetResult, directory: str | os.PathLike[str], out: str | os.PathLike[str]) -> Path:
-    """Write ``solutions``, ``rollouts`` (the MC store), ``mc`` and ``binary_search`` labels as gzipped
-    JSONL, plus ``summary.json`` and the MC job's ``job.json``, into ``out``."""
+def export_state(directory: str | os.PathLike[str], out: str | os.PathLike[str]) -> Path:
+    """Write what a run needs to go on elsewhere: ``solutions`` and ``rollouts`` (the MC store) as
+    gzipped JSONL and the MC job's ``job.json``. Works on an unfinished job (see :func:`restore_job`)."""
     root, dest = Path(directory), Path(out)
     dest.mkdir(parents=True, exist_ok=True)
     for name, src in _EXPORTED.items():
         _gzip(root / src, dest / name)
+    shutil.copyfile(root / "mc" / "job.json", dest / "job.json")
+    return dest
+
+
+def export_dataset(result: DatasetResult, directory: str | os.PathLike[str], out: str | os.PathLike[str]) -> Path:
+    """Write ``solutions``, ``rollouts`` (the MC store), ``mc`` and ``binary_search`` labels as gzipped
+    JSONL, plus ``summary.json`` and the MC job's ``job.json``, into ``out``."""
+    dest = export_state(directory, out)
     for name, job in (("mc.jsonl", result.mc), ("binary_search.jsonl", result.bs)):
         tmp = dest / name
         write_records(job.labelled, tmp)
         _gzip(tmp, dest / f"{name}.gz")
         tmp.unlink()
-    shutil.copyfile(root / "mc" / "job.json", dest / "job.json")
     (dest / "summary.json").write_text(json.dumps(result.summary(), indent=2) + "\n", encoding="utf-8")
     return dest
 
