@@ -116,7 +116,8 @@ def _policy_options(p: argparse.ArgumentParser) -> None:
                    help="policy: catalog name, .gguf path or model directory (default qwen2.5-coder-0.5b-instruct)")
     p.add_argument("--backend", default="hf", help="generation backend (hf, llamacpp, openai, vllm; default hf)")
     p.add_argument("--dtype", choices=("float32", "bfloat16"), default="bfloat16", help="hf: weights' dtype")
-    p.add_argument("--engine-batch", type=int, default=None, help="hf: most sequences decoded together")
+    p.add_argument("--engine-batch", type=int, default=None,
+                   help="hf: most sequences decoded together (default: --batch-size)")
     p.add_argument("--threads", type=int, default=None, help="llamacpp: CPU threads (default: all cores)")
     p.add_argument("--style", choices=("boxed", "structured"), default="boxed",
                    help="boxed: the policy's own chain of thought ending in \\boxed{} (paragraphs are steps); "
@@ -125,7 +126,8 @@ def _policy_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--max-tokens", type=int, default=512, help="most tokens per solution or rollout")
     p.add_argument("--grading", choices=("strict", "lenient"), default="strict",
                    help="strict: no stated answer is wrong; lenient: graded on the last number")
-    p.add_argument("--batch-size", type=int, default=32, help="requests per generate call (and per store write)")
+    p.add_argument("--batch-size", type=int, default=96,
+                   help="samples per generate call (and per store write; default 96)")
 
 
 def _load_problems(path: Path, n: int | None, seed: int) -> list[Any]:
@@ -164,8 +166,7 @@ def _policy(args: argparse.Namespace) -> tuple[Any, Any, Any, str]:
     options: dict[str, Any] = {}
     if args.backend == "hf":
         options["dtype"] = args.dtype
-        if args.engine_batch:
-            options["batch_size"] = args.engine_batch
+        options["batch_size"] = args.engine_batch or args.batch_size
     options.update(_generator_options(args.backend, args.threads))
     gen = load_generator(args.backend, model=args.policy, **options)
     sampling = Sampling(temperature=args.temperature, max_tokens=args.max_tokens, style=args.style)
