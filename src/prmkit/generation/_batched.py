@@ -12,7 +12,9 @@ Rows of different lengths share one ``DynamicCache`` by left padding: row
 ``i`` occupies the last ``len_i`` columns, an attention mask hides the rest,
 and position ids count only its own tokens, so a row computes what it would
 alone (up to floating-point differences of batched kernels). Columns that no
-row uses any more are cut off the left.
+row uses any more are cut off the left. The cache's layers are
+:class:`~prmkit.generation._kv.GrowingLayer` objects, which append in place
+instead of copying the whole cache every step.
 
 Caches other than plain full-attention ``DynamicLayer`` ones (sliding windows,
 linear attention) cannot be re-padded; for those, the batch only ever holds
@@ -184,18 +186,25 @@ class _Decoder:
         """Add ``entering`` rows, whose cache is ``single`` (one row) repeated, to the batch."""
         torch = self.torch
         k, width = len(entering), single.get_seq_length()
-        if not self.rows:
+        if not self.mergeable:  # the batch is empty: it holds one prompt's rows at a time
             self.cache = copy.deepcopy(single)
             self.cache.batch_repeat_interleave(k)
             self.mask = torch.ones(k, width, dtype=torch.bool, device=self.device)
         else:
-            n, old = len(self.rows), self.mask.shape[1]
-            cols = max(old, width)
-            for dst, src in zip(self.cache.layers, single.layers, strict=True):
-                dst.keys = _stack(dst.keys, src.keys, k, cols)
-                dst.values = _stack(dst.values, src.values, k, cols)
+            from prmkit.generation._kv import join
+
+            if not self.rows:
+                transformers = require("transformers", extra="hf")
+                self.cache, self.mask = transformers.DynamicCache(config=self.model.config), None
+            old = self.cache.layers if self.rows else [None] * len(single.layers)
+            self.cache.layers = [
+                join(dst, src.keys, src.values, k) for dst, src in zip(old, single.layers, strict=True)
+            ]
+            n, prev = len(self.rows), 0 if self.mask is None else self.mask.shape[1]
+            cols = max(prev, width)
             mask = torch.zeros(n + k, cols, dtype=torch.bool, device=self.device)
-            mask[:n, cols - old :] = self.mask
+            if self.mask is not None and n:
+                mask[:n, cols - prev :] = self.mask
             mask[n:, cols - width :] = True
             self.mask = mask
         self.rows.extend(entering)
@@ -234,20 +243,8 @@ class _Decoder:
         lead = int(used[0]) if used.numel() else 0
         if lead and self.mergeable:
             for layer in self.cache.layers:
-                layer.keys = layer.keys[:, :, lead:]
-                layer.values = layer.values[:, :, lead:]
+                layer.trim(lead)
             self.mask = self.mask[:, lead:]
-
-
-def _stack(batch: Any, single: Any, k: int, cols: int) -> Any:
-    """``batch`` rows, then ``k`` copies of ``single``, left-padded with zeros to ``cols`` columns."""
-    torch = require("torch", extra="hf")
-    n, heads, old, dim = batch.shape
-    width = single.shape[2]
-    out = torch.zeros(n + k, heads, cols, dim, dtype=batch.dtype, device=batch.device)
-    out[:n, :, cols - old :] = batch
-    out[n:, :, cols - width :] = single
-    return out
 
 
 def _plain(cache: Any) -> bool:
