@@ -26,7 +26,7 @@ from prmkit.labeling.prompts import (
 )
 
 if TYPE_CHECKING:
-    from prmkit.generation import Generator
+    from prmkit.generation import GenerationRequest, Generator
 
 __all__ = ["LocalRunner", "ReplayRunner", "Runner", "Sampling", "Unit", "UnitFailure", "rollout_seed", "run_units"]
 
@@ -54,6 +54,21 @@ class Sampling:
         """The stop strings sent: ``stop`` plus the chat format's turn markers."""
         extra = ("<|im_end|>", "<|im_start|>") if self.chat_format == "chatml" else ()
         return tuple(dict.fromkeys((*self.stop, *extra)))
+
+    def request(
+        self, problem: str, steps: Sequence[str], dataset: Dataset, *, n: int, seed: int | None
+    ) -> GenerationRequest:
+        """The request for ``n`` continuations of ``steps`` (none: a whole solution) of ``problem``.
+
+        >>> Sampling(max_tokens=64).request("1+1?", (), "gsm8k", n=2, seed=5).stop
+        ('<|im_end|>', '<|im_start|>')
+        """
+        from prmkit.generation import GenerationRequest
+
+        prompt = rollout_prompt(problem, steps, dataset, chat_format=self.chat_format, example=self.example,
+                                style=self.style)
+        return GenerationRequest(prompt, n=n, max_tokens=self.max_tokens, temperature=self.temperature,
+                                 top_p=self.top_p, stop=self.stop_strings(), seed=seed)
 
 
 @dataclass(frozen=True)
@@ -114,22 +129,8 @@ def _runs(unit: Unit) -> list[tuple[int, int]]:
 
 
 def _requests(unit: Unit, sampling: Sampling) -> list[Any]:
-    from prmkit.generation import GenerationRequest
-
-    prompt = rollout_prompt(
-        unit.problem, unit.steps, unit.dataset, chat_format=sampling.chat_format, example=sampling.example,
-        style=sampling.style,
-    )
     return [
-        GenerationRequest(
-            prompt,
-            n=length,
-            max_tokens=sampling.max_tokens,
-            temperature=sampling.temperature,
-            top_p=sampling.top_p,
-            stop=sampling.stop_strings(),
-            seed=unit.seeds[pos],
-        )
+        sampling.request(unit.problem, unit.steps, unit.dataset, n=length, seed=unit.seeds[pos])
         for pos, length in _runs(unit)
     ]
 

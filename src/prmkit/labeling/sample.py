@@ -29,7 +29,7 @@ from prmkit.data import JsonlAppender, read_jsonl
 from prmkit.labeling._grading import Grader, grade_text
 from prmkit.labeling._runners import Sampling
 from prmkit.labeling._types import LabelTask
-from prmkit.labeling.prompts import Dataset, parse_solution, rollout_prompt
+from prmkit.labeling.prompts import Dataset, parse_solution
 from prmkit.types import Solution
 
 __all__ = ["Problem", "pick_problems", "sample_solutions", "solution_seed", "tasks_from_samples"]
@@ -93,8 +93,6 @@ def sample_solutions(
     go to ``generator`` ``batch_size`` at a time; ``on_done`` sees each record
     as it is written.
     """
-    from prmkit.generation import GenerationRequest
-
     sampling = sampling if sampling is not None else Sampling()
     out = Path(path)
     done: dict[str, dict[str, Any]] = {}
@@ -107,17 +105,7 @@ def sample_solutions(
         for at in range(0, len(todo), batch_size):
             batch = todo[at : at + batch_size]
             requests = [
-                GenerationRequest(
-                    rollout_prompt(p.problem, (), p.dataset, chat_format=sampling.chat_format,
-                                   example=sampling.example, style=sampling.style),
-                    n=1,
-                    max_tokens=sampling.max_tokens,
-                    temperature=sampling.temperature,
-                    top_p=sampling.top_p,
-                    stop=sampling.stop_strings(),
-                    seed=solution_seed(seed, sid),
-                )
-                for p, sid in batch
+                sampling.request(p.problem, (), p.dataset, n=1, seed=solution_seed(seed, sid)) for p, sid in batch
             ]
             for (p, sid), req, samples in zip(batch, requests, generator.generate(requests), strict=True):
                 (sample,) = samples
