@@ -34,7 +34,6 @@ from prmkit.labeling._grading import Grader, grade_text
 from prmkit.labeling._runners import LocalRunner, ReplayRunner, Sampling
 from prmkit.labeling._types import LabelledSolution
 from prmkit.labeling.binary_search import BinarySearch
-from prmkit.labeling.io import write_records
 from prmkit.labeling.job import JobResult, run_job
 from prmkit.labeling.mc import MonteCarlo
 from prmkit.labeling.sample import Problem, sample_solutions, tasks_from_samples
@@ -141,11 +140,9 @@ def export_dataset(result: DatasetResult, directory: str | os.PathLike[str], out
     """Write ``solutions``, ``rollouts`` (the MC store), ``mc`` and ``binary_search`` labels as gzipped
     JSONL, plus ``summary.json`` and the MC job's ``job.json``, into ``out``."""
     dest = export_state(directory, out)
-    for name, job in (("mc.jsonl", result.mc), ("binary_search.jsonl", result.bs)):
-        tmp = dest / name
-        write_records(job.labelled, tmp)
-        _gzip(tmp, dest / f"{name}.gz")
-        tmp.unlink()
+    for name, job in (("mc.jsonl.gz", result.mc), ("binary_search.jsonl.gz", result.bs)):
+        with open(dest / name, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as fout:
+            fout.writelines((json.dumps(x.to_record(), ensure_ascii=False) + "\n").encode() for x in job.labelled)
     (dest / "summary.json").write_text(json.dumps(result.summary(), indent=2) + "\n", encoding="utf-8")
     return dest
 
