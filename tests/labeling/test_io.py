@@ -47,3 +47,23 @@ def test_write_records_round_trips(tmp_path) -> None:
     rec = json.loads((tmp_path / "o.jsonl").read_text())
     assert rec["labels"] == [0.625, 0.0] and rec["prompt"] == "q" and rec["completions"] == ["s0", "s1"]
     assert LabelledSolution.from_record(rec) == x
+
+
+def test_read_problems_takes_both_shapes_and_names_bad_lines(tmp_path) -> None:
+    import json
+
+    import pytest
+
+    from prmkit.errors import DataFormatError
+    from prmkit.labeling.io import read_problems
+
+    path = tmp_path / "gsm8k" / "train.jsonl"
+    path.parent.mkdir()
+    rows = [{"question": "1+1?", "answer": "1+1=2\n#### 2"}, {"id": "m1", "problem": "x?", "reference": "\\frac{1}{2}", "dataset": "math"}]
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    a, b = read_problems(path)
+    assert (a.id, a.reference, a.dataset) == ("gsm8k-train-0", "2", "gsm8k")
+    assert (b.id, b.reference, b.dataset) == ("m1", "\\frac{1}{2}", "math")
+    path.write_text(json.dumps(rows[0]) + "\n" + json.dumps({"question": "q", "answer": "no marker"}) + "\n")
+    with pytest.raises(DataFormatError, match=r"train.jsonl:2: field .answer."):
+        read_problems(path)

@@ -131,25 +131,11 @@ def _policy_options(p: argparse.ArgumentParser) -> None:
 
 
 def _load_problems(path: Path, n: int | None, seed: int) -> list[Any]:
-    from prmkit.data import read_jsonl
     from prmkit.errors import DataFormatError
-    from prmkit.labeling.prompts import gsm8k_reference
-    from prmkit.labeling.sample import Problem, pick_problems
+    from prmkit.labeling.io import read_problems
+    from prmkit.labeling.sample import pick_problems
 
-    stem = f"{path.parent.name}-{path.stem}" if path.parent.name else path.stem
-    problems = []
-    for line, rec in read_jsonl(path):
-        pid = str(rec.get("id", f"{stem}-{line - 1}"))
-        if "question" in rec:
-            try:
-                ref = gsm8k_reference(str(rec.get("answer", "")))
-            except ValueError as e:
-                raise DataFormatError(str(e), path=str(path), line=line, field="answer") from None
-            problems.append(Problem(pid, str(rec["question"]), ref))
-        elif "problem" in rec and "reference" in rec:
-            problems.append(Problem(pid, str(rec["problem"]), str(rec["reference"]), rec.get("dataset", "gsm8k")))
-        else:
-            raise DataFormatError("expected question/answer or problem/reference", path=str(path), line=line)
+    problems = read_problems(path)
     if n is None:
         return problems
     try:
