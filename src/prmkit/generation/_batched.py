@@ -69,13 +69,20 @@ class Row:
             self.ended = True
             return True
         self.tokens.append(token)
-        if self.job.stop:
-            text = tokenizer.decode(self.tokens, skip_special_tokens=True)
-            text, hit = cut_at_stop(text, self.job.stop)
+        if self.job.stop and self._stop_in_tail(tokenizer):
+            text, hit = cut_at_stop(tokenizer.decode(self.tokens, skip_special_tokens=True), self.job.stop)
             if hit:
                 self.ended, self.text = True, text
                 return True
         return len(self.tokens) >= self.job.max_new
+
+    def _stop_in_tail(self, tokenizer: Any) -> bool:
+        """Whether a stop string occurs in the text of the last few tokens: a stop string that the
+        newest token completes spans at most its length in bytes in tokens (every token decodes to
+        at least one byte), so only that tail is decoded per step, not the whole text."""
+        window = max(len(s.encode()) for s in self.job.stop) + 4
+        tail = tokenizer.decode(self.tokens[-window:], skip_special_tokens=True)
+        return any(s in tail for s in self.job.stop)
 
 
 @dataclass
