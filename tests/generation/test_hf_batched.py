@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from _tiny import save_tiny_lm
 
 from prmkit.errors import ConfigError, ContextLengthError
 from prmkit.generation import GenerationRequest, Sample
@@ -43,26 +44,8 @@ def _one_thread() -> Iterator[None]:
 
 
 def _save(path: Path, arch: str, tokenizer: object, **extra: object) -> Path:
-    config = dict(
-        vocab_size=len(tokenizer),  # type: ignore[arg-type]
-        hidden_size=32,
-        intermediate_size=64,
-        num_hidden_layers=2,
-        num_attention_heads=4,
-        num_key_value_heads=2,
-        max_position_embeddings=64,
-        tie_word_embeddings=True,
-        initializer_range=1.0,  # peaked next-token distributions, as trained models have
-        **extra,
-    )
-    torch.manual_seed(1234)
-    cls, cfg = {
-        "qwen2": (transformers.Qwen2ForCausalLM, transformers.Qwen2Config),
-        "llama": (transformers.LlamaForCausalLM, transformers.LlamaConfig),
-    }[arch]
-    cls(cfg(**config)).save_pretrained(str(path))
-    tokenizer.save_pretrained(str(path))  # type: ignore[attr-defined]
-    return path
+    # initializer_range 1.0: peaked next-token distributions, as trained models have
+    return save_tiny_lm(path, arch, tokenizer, max_position_embeddings=64, initializer_range=1.0, **extra)
 
 
 @pytest.fixture(scope="module")

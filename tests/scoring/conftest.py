@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from _tiny import tiny_config
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
@@ -48,16 +49,7 @@ def seed_weights(torch: Any) -> Callable[..., Any]:
 
 
 def _small(**kw: Any) -> dict[str, Any]:
-    return dict(
-        hidden_size=32,
-        intermediate_size=64,
-        num_hidden_layers=2,
-        num_attention_heads=4,
-        num_key_value_heads=2,
-        max_position_embeddings=4096,
-        tie_word_embeddings=True,
-        **kw,
-    )
+    return tiny_config(max_position_embeddings=4096, **kw)
 
 
 @pytest.fixture(scope="session")

@@ -8,6 +8,7 @@ import random
 from pathlib import Path
 
 import pytest
+from _tiny import save_tiny_lm
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -15,27 +16,10 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 
 def _save_tiny(path: Path, arch: str, tokenizer: object) -> Path:
-    torch = pytest.importorskip("torch")
-    transformers = pytest.importorskip("transformers")
-    common = dict(
-        vocab_size=len(tokenizer),  # type: ignore[arg-type]
-        hidden_size=32,
-        intermediate_size=64,
-        num_hidden_layers=2,
-        num_attention_heads=4,
-        num_key_value_heads=2,
-        max_position_embeddings=1024,
-        tie_word_embeddings=True,
-        pad_token_id=tokenizer.pad_token_id,  # type: ignore[attr-defined]
-    )
-    torch.manual_seed(1234)
-    if arch == "qwen2":
-        model = transformers.Qwen2ForCausalLM(transformers.Qwen2Config(**common))
-    else:
-        model = transformers.LlamaForCausalLM(transformers.LlamaConfig(**common))
-    model.save_pretrained(str(path))
-    tokenizer.save_pretrained(str(path))  # type: ignore[attr-defined]
-    return path
+    pytest.importorskip("torch")
+    pytest.importorskip("transformers")
+    return save_tiny_lm(path, arch, tokenizer, max_position_embeddings=1024,
+                        pad_token_id=tokenizer.pad_token_id)  # type: ignore[attr-defined]
 
 
 @pytest.fixture(scope="session")
