@@ -152,3 +152,12 @@ def test_latex_operators_in_policy_text_are_edited_in_their_own_notation() -> No
     slip = inject_error(sol, "arithmetic_slip")
     assert slip is not None and "\\times" in slip.solution.steps[slip.first_error]
     assert any(not e.correct for e in find_equations(slip.solution.steps[slip.first_error]))
+
+
+def test_a_zero_or_negative_quantity_is_misread_only_by_a_slip() -> None:
+    """A problem quantity of 0 once divided by zero when looking for similar-sized quantities."""
+    sol = Solution("A team scored 0 points in the first half and 12 in the second. Total?",
+                   ("0 + 12 = 12 points.", "The answer is: 12"), id="zero")
+    inj = inject_error(sol, "misread_quantity", seed=0)
+    assert inj is not None and inj.first_error == 0
+    assert inj.solution.steps[0] != sol.steps[0] and inj.solution.steps[1] == sol.steps[1]

@@ -132,7 +132,7 @@ def _misreadings(old: float, nums: ProblemNumbers, rng: random.Random) -> list[f
     """What ``old`` may be misread as: another quantity of the problem of similar size, else a near digit slip."""
     integer = old == int(old)
     similar = sorted(
-        v for v in nums.written if v != old and v > 0 and (v == int(v)) == integer and 0.1 <= v / old <= 10
+        v for v in nums.written if old > 0 and v != old and v > 0 and (v == int(v)) == integer and 0.1 <= v / old <= 10
     )
     digits = str(int(old)) if integer else ""
     slips = {old + 1, old - 1, old + 10, old - 10} if integer else {round(old + 0.1, 2), round(old - 0.1, 2)}
