@@ -156,8 +156,8 @@ def test_latex_operators_in_policy_text_are_edited_in_their_own_notation() -> No
 
 def test_a_zero_or_negative_quantity_is_misread_only_by_a_slip() -> None:
     """A problem quantity of 0 once divided by zero when looking for similar-sized quantities."""
-    sol = Solution("A team scored 0 points in the first half and 12 in the second. Total?",
-                   ("0 + 12 = 12 points.", "The answer is: 12"), id="zero")
+    sol = Solution("A team scored 0 goals on Monday and 12 goals on Tuesday, 3 points a goal. Points on Monday?",
+                   ("0 * 3 = 0 points.", "The answer is: 0"), id="zero")
     inj = inject_error(sol, "misread_quantity", seed=0)
-    assert inj is not None and inj.first_error == 0
+    assert inj is not None and inj.first_error == 0, inj
     assert inj.solution.steps[0] != sol.steps[0] and inj.solution.steps[1] == sol.steps[1]
