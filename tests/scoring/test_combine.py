@@ -152,3 +152,29 @@ def test_split_combination_names_the_paper_pairing() -> None:
         "min",
         ["arith", "qwen2.5-math-prm-7b"],
     )
+
+
+class _WithSpec(LetterShare):
+    def __init__(self, spec: PRMSpec) -> None:
+        super().__init__()
+        self.spec = spec
+
+
+def test_decision_threshold_is_the_spec_s_and_a_combination_takes_its_learned_members(tmp_path: Any) -> None:
+    from prmkit.scoring.cache import CachedScorer
+    from prmkit.scoring.combine import decision_threshold
+
+    learned = _WithSpec(PRMSpec(name="t", readout="value_head", format="segments", step_marker="\n", threshold=0.3))
+    assert decision_threshold(learned) == 0.3
+    assert decision_threshold(ArithVerifier()) == 0.5
+    assert decision_threshold(Combined([ArithVerifier(), learned])) == 0.3  # the verifier's 0/1 does not vote
+    assert decision_threshold(Combined([ArithVerifier(), ArithVerifier()])) == 0.5
+    assert decision_threshold(LetterShare()) == 0.5  # nothing to go by
+    assert decision_threshold(CachedScorer(learned, tmp_path / "c.sqlite")) == 0.3
+
+
+def test_a_spec_names_its_precision_or_none() -> None:
+    base = dict(name="t", readout="value_head", format="segments", step_marker="\n")
+    assert PRMSpec(**base).fingerprint() != PRMSpec(**base, dtype="bfloat16").fingerprint()  # type: ignore[arg-type]
+    with pytest.raises(ConfigError, match="dtype must be"):
+        PRMSpec(**base, dtype="int8")  # type: ignore[arg-type]

@@ -75,6 +75,14 @@ def test_bfloat16_runs_and_stays_close_to_float32(qwen_prm: tuple[Any, Any], she
         assert 0 < max(diffs) < 0.1 and sum(diffs) / len(diffs) < 0.03, name  # it ran in bf16, and close
 
 
+def test_the_spec_s_dtype_is_the_default_and_an_explicit_one_wins(qwen_prm: tuple[Any, Any]) -> None:
+    model, tok = qwen_prm
+    spec = replace(get_spec("qwen2.5-math-prm-7b"), dtype="bfloat16")
+    assert load_prm(spec, model=copy.deepcopy(model), tokenizer=tok).dtype == "bfloat16"
+    assert load_prm(spec, model=copy.deepcopy(model), tokenizer=tok, dtype="float32").dtype == "float32"
+    assert load_prm("qwen2.5-math-prm-7b", model=copy.deepcopy(model), tokenizer=tok).dtype == "float32"
+
+
 def test_batches_are_formed_under_the_token_budget(qwen_prm: tuple[Any, Any], solutions: Any) -> None:
     model, tok = qwen_prm
     big = load_prm("qwen2.5-math-prm-7b", model=model, tokenizer=tok, batch_tokens=10**6)

@@ -185,3 +185,53 @@ def test_save_adapter_writes_a_peft_adapter_that_reproduces_the_export(tiny_qwen
         assert isinstance(g, StepScores) and g.scores == pytest.approx(w, abs=1e-5)
     train(_cfg(data, tiny_qwen2, tmp_path / "p", max_steps=1))
     assert not (tmp_path / "p" / "adapter").exists()
+
+
+def test_head_on_a_cut_frozen_backbone_trains_resumes_and_exports_a_small_folder(tiny_qwen2: Path, tmp_path: Path) -> None:
+    transformers = pytest.importorskip("transformers")
+    from prmkit.training._model import load_tokenizer
+    from prmkit.training.export import training_spec
+
+    recs = arithmetic_records(10)
+    data = write_jsonl(tmp_path / "t.jsonl", recs)
+    kw = dict(trainable="head", layers=1, max_steps=6, save_every=3, grad_accum=2, learning_rate=5e-2, save_head=True)
+    full = train(_cfg(data, tiny_qwen2, tmp_path / "full", **kw))
+    cfg = _cfg(data, tiny_qwen2, tmp_path / "cut", **kw)
+    with pytest.raises(Interrupt):
+        train(cfg, on_step=_stop_at(4))
+    parts = sorted((tmp_path / "cut" / "features").glob("part-*.pt"))
+    assert parts
+    stamp = [p.stat().st_mtime_ns for p in parts]
+    resumed = train(cfg)
+    assert (full.steps_this_run, resumed.steps_this_run) == (6, 3)
+    assert [p.stat().st_mtime_ns for p in parts] == stamp  # the features were read back, not recomputed
+    a, b = _weights(tmp_path / "full"), _weights(tmp_path / "cut")
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    # one block kept; the backbone is the pretrained one, only the head moved
+    base = load_file(str(tiny_qwen2 / "model.safetensors"))
+    assert not any("layers.1." in k for k in a) and any("layers.0." in k for k in a)
+    assert all(torch.equal(a[k], base[k]) for k in a if k.startswith("model."))
+    # the reference: the pretrained model cut by hand, with the trained head
+    ref = transformers.AutoModelForTokenClassification.from_pretrained(str(tiny_qwen2), num_labels=2)
+    del ref.model.layers[1:]
+    ref.score.load_state_dict({"weight": a["score.weight"], "bias": a["score.bias"]})
+    ref.eval()
+    sols = [Solution(r["prompt"], tuple(r["completions"])) for r in recs]  # type: ignore[arg-type]
+    want = _marker_probs(ref, load_tokenizer(cfg), training_spec(cfg), sols)
+    head_dir = tmp_path / "full" / "head"
+    assert sum(f.stat().st_size for f in head_dir.iterdir()) < 20_000
+    for folder in (tmp_path / "full", head_dir):
+        got = load_prm(load_spec(folder)).score(sols)
+        for g, w in zip(got, want, strict=True):
+            assert isinstance(g, StepScores) and g.scores == pytest.approx(w, abs=1e-5)
+    assert want != _marker_probs(transformers.AutoModelForTokenClassification.from_pretrained(
+        str(tiny_qwen2), num_labels=2).eval(), load_tokenizer(cfg), training_spec(cfg), sols)
+
+
+def test_head_only_options_are_checked() -> None:
+    with pytest.raises(ConfigError, match="save_head needs trainable 'head'"):
+        TrainConfig(train_path="t", model="m", output_dir="o", save_head=True)
+    with pytest.raises(ConfigError, match="loss 'implicit' has none"):
+        TrainConfig(train_path="t", model="m", output_dir="o", trainable="head", loss="implicit")
+    with pytest.raises(ConfigError, match="layers must be >= 1"):
+        TrainConfig(train_path="t", model="m", output_dir="o", layers=0)

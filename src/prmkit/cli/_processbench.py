@@ -58,7 +58,8 @@ def add_parser(subparsers: Any) -> None:
         "--threshold",
         type=float,
         default=None,
-        help="fixed threshold: a step scoring below it is predicted wrong (default 0.5)",
+        help="fixed threshold: a step scoring below it is predicted wrong "
+        "(default: the PRM's own, see 'prmkit prms --show NAME'; 0.5 for most)",
     )
     mode.add_argument(
         "--fit-on",
@@ -98,6 +99,8 @@ def _splits(args: argparse.Namespace) -> dict[str, str]:
 def _run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
+    from prmkit.scoring.combine import decision_threshold
+
     splits = _splits(args)
     if args.grid and not (args.fit_on or args.sweep):
         raise ConfigError("--grid needs --fit-on or --sweep")
@@ -117,7 +120,7 @@ def _run(args: argparse.Namespace) -> int:
             scorer,
             splits,
             args.out,
-            threshold=0.5 if args.threshold is None else args.threshold,
+            threshold=decision_threshold(scorer) if args.threshold is None else args.threshold,
             fit_on=args.fit_on,
             grid=tuple(args.grid or ()) if args.fit_on else (),
             sweep=tuple(args.grid or DEFAULT_SWEEP) if args.sweep else (),

@@ -17,12 +17,19 @@ from prmkit.errors import ConfigError
 from prmkit.scoring.spec import PRMSpec
 
 __all__ = [
+    "HEAD_FILE",
+    "keep_first_blocks",
+    "load_head_model",
     "load_model",
     "load_tokenizer",
     "load_value_head_model",
     "tokenizer_fingerprint",
+    "transformer_blocks",
     "weights_fingerprint",
 ]
+
+HEAD_FILE = "prmkit_head.json"
+"""Marks a head-only PRM folder: the step head's weights plus the name of the frozen backbone it reads."""
 
 _V_HEAD = "v_head.summary."
 
@@ -35,6 +42,8 @@ def load_model(spec: PRMSpec, source: str, *, dtype: Any, trust_remote_code: boo
     on a causal LM) if the files hold one, else a 1-label token classifier.
     """
     transformers = require("transformers", extra="hf")
+    if (Path(source) / HEAD_FILE).is_file():
+        return load_head_model(source, dtype=dtype)
     kw: dict[str, Any] = {"dtype": dtype, "trust_remote_code": trust_remote_code}
     if spec.readout in ("tag_logits", "log_ratio"):
         return transformers.AutoModelForCausalLM.from_pretrained(source, **kw)
@@ -53,8 +62,10 @@ def load_model(spec: PRMSpec, source: str, *, dtype: Any, trust_remote_code: boo
 
 
 def load_tokenizer(source: str, *, trust_remote_code: bool = False) -> Any:
-    """The tokenizer stored with the weights (a fast one: rendering needs offsets)."""
+    """The tokenizer stored with the weights (a fast one: rendering needs offsets); a head-only folder's is its backbone's."""
     transformers = require("transformers", extra="hf")
+    if (Path(source) / HEAD_FILE).is_file():
+        source = str(_backbone_source(_read_head_meta(Path(source))))
     return transformers.AutoTokenizer.from_pretrained(source, trust_remote_code=trust_remote_code)
 
 
@@ -87,6 +98,75 @@ def load_value_head_model(folder: str | Path, *, dtype: Any = None) -> Any:
     missing = [k for k in missing if k in params]  # buffers (rotary tables) are rebuilt
     if unexpected or missing:
         raise ConfigError(f"{folder}: value-head checkpoint missing {missing} / unexpected {unexpected}")
+    if dtype is not None:
+        model = model.to(dtype)
+    return model.eval()
+
+
+def transformer_blocks(model: Any) -> tuple[str, int]:
+    """Name and length of the model's transformer blocks (its largest ``ModuleList``)."""
+    torch = require("torch", extra="hf")
+    best: tuple[str, int] = ("", 0)
+    for name, mod in model.named_modules():
+        if isinstance(mod, torch.nn.ModuleList) and len(mod) > best[1]:
+            best = (name, len(mod))
+    if not best[1]:
+        raise ConfigError(f"{type(model).__name__}: no list of transformer blocks found")
+    return best
+
+
+def keep_first_blocks(model: Any, n: int) -> None:
+    """Cut the backbone after its first ``n`` transformer blocks (the final norm stays) and record it in the config."""
+    name, total = transformer_blocks(model)
+    if n > total:
+        raise ConfigError(f"layers {n} > the model's {total} blocks")
+    blocks = model.get_submodule(name)
+    del blocks[n:]
+    for cfg in {id(c): c for c in (model.config, model.config.get_text_config())}.values():
+        cfg.num_hidden_layers = n
+        if isinstance(getattr(cfg, "layer_types", None), list):
+            cfg.layer_types = cfg.layer_types[:n]
+
+
+def _read_head_meta(folder: Path) -> dict[str, Any]:
+    path = folder / HEAD_FILE
+    meta = json.loads(path.read_text(encoding="utf-8"))
+    for key in ("backbone", "num_labels", "head"):
+        if key not in meta:
+            raise ConfigError(f"{path}: missing field {key!r}")
+    return dict(meta)
+
+
+def _backbone_source(meta: dict[str, Any]) -> str | Path:
+    """A catalog name -> its provisioned transformers directory (``prmkit models``); paths and hub ids as they are."""
+    from prmkit.models.catalog import CATALOG
+
+    backbone = str(meta["backbone"])
+    if backbone in CATALOG:
+        from prmkit.models import to_transformers_dir
+
+        return to_transformers_dir(backbone, dtype="float32")
+    return backbone
+
+
+def load_head_model(folder: str | Path, *, dtype: Any = None) -> Any:
+    """A token classifier from a head-only folder: the backbone named in ``prmkit_head.json`` (provisioned
+    offline when it is a catalog name, cut to ``layers`` blocks) with the head from ``head.safetensors``."""
+    transformers = require("transformers", extra="hf")
+    from safetensors.torch import load_file
+
+    folder = Path(folder)
+    meta = _read_head_meta(folder)
+    model = transformers.AutoModelForTokenClassification.from_pretrained(
+        str(_backbone_source(meta)), num_labels=int(meta["num_labels"]), dtype="float32"
+    )
+    if meta.get("layers") is not None:
+        keep_first_blocks(model, int(meta["layers"]))
+    head = model.get_submodule(str(meta["head"]))
+    state = load_file(str(folder / "head.safetensors"))
+    missing, unexpected = head.load_state_dict(state, strict=False)
+    if missing or unexpected:
+        raise ConfigError(f"{folder}: head.safetensors missing {missing} / unexpected {unexpected}")
     if dtype is not None:
         model = model.to(dtype)
     return model.eval()

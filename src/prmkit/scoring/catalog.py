@@ -5,6 +5,8 @@ Each entry is data. ``prmkit prms`` lists them.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from prmkit._registry import Registry
 from prmkit.scoring.spec import PRMSpec
 
@@ -179,5 +181,27 @@ register_spec(
         readout="verifier",
         format="none",
         description="tool-grounded verifier: every arithmetic claim checked exactly with rationals",
+    )
+)
+
+_EMBEDDED = Path(__file__).parent / "embedded"
+register_spec(
+    PRMSpec(
+        name="prmkit-prm",
+        readout="token_classify",
+        format="segments",
+        model=str(_EMBEDDED / "prmkit-prm"),
+        description=(
+            "prmkit's own PRM: a step head on Qwen2.5-Coder-0.5B-Instruct cut to its first blocks (backbone from "
+            "PyPI, `prmkit models`); trained by scripts/train_embedded_prm.sh"
+        ),
+        prompt_template=(
+            "<|im_start|>system\n" + _QWEN_SYSTEM + "<|im_end|>\n<|im_start|>user\n{problem}<|im_end|>\n"
+            "<|im_start|>assistant\n"
+        ),
+        step_marker="\n\n",
+        strip_steps=True,
+        add_bos=False,
+        positive_index=1,
     )
 )

@@ -24,7 +24,7 @@ from prmkit.errors import ConfigError
 from prmkit.scoring._backend import Scorer, check_scores
 from prmkit.types import ScoreFailure, ScoreResult, Solution, StepScores
 
-__all__ = ["Combined", "Rule", "parse_combination", "split_combination"]
+__all__ = ["Combined", "Rule", "decision_threshold", "parse_combination", "split_combination"]
 
 Rule = Literal["min", "product"]
 _SYMBOL: dict[str, Rule] = {"+": "min", "*": "product"}
@@ -113,3 +113,22 @@ def parse_combination(name: str, backend: str | None = None, **options: Any) -> 
         for spec in specs
     ]
     return Combined(members, rule=rule)
+
+
+def decision_threshold(scorer: object) -> float:
+    """The threshold a scorer's PRM is meant to be read at: its spec's ``threshold``.
+
+    For a combination, the largest threshold among the learned members (a
+    verifier scores 0 or 1, so any threshold in (0, 1] reads it the same);
+    0.5 when there is nothing to go by.
+
+    >>> from prmkit.scoring import load_prm
+    >>> decision_threshold(load_prm("arith"))
+    0.5
+    """
+    spec = getattr(scorer, "spec", None)
+    if spec is not None:
+        return float(spec.threshold)
+    members = getattr(scorer, "scorers", None) or []
+    learned = [decision_threshold(m) for m in members if getattr(getattr(m, "spec", None), "readout", None) != "verifier"]
+    return max(learned) if learned else 0.5

@@ -21,7 +21,7 @@ import hashlib
 import math
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from prmkit._extras import require
 from prmkit.errors import ConfigError
@@ -69,7 +69,7 @@ class HFScorer:
         tokenizer: Any = None,
         *,
         reference_model: Any = None,
-        dtype: DType = "float32",
+        dtype: DType | None = None,
         device: str = "cpu",
         max_length: int | None = None,
         batch_tokens: int | None = None,
@@ -79,6 +79,8 @@ class HFScorer:
         torch = require("torch", extra="hf")
         if spec.readout not in ("token_classify", "tag_logits", "value_head", "log_ratio"):
             raise ConfigError(f"PRM {spec.name!r}: readout {spec.readout!r} is not a model readout")
+        if dtype is None:
+            dtype = cast(DType, spec.dtype or "float32")
         if dtype not in ("float32", "bfloat16"):
             raise ConfigError(f"dtype must be 'float32' or 'bfloat16', got {dtype!r}")
         if batch_tokens is None:

@@ -120,6 +120,8 @@ class PRMSpec:
     """``log_ratio``: map rewards through a sigmoid to (0, 1)."""
     threshold: float = 0.5
     """Default decision threshold: a step scoring below it is predicted wrong."""
+    dtype: str | None = None
+    """Precision the family is meant to run in when the caller names none (``None``: the backend's, float32)."""
     reserved: tuple[str, ...] = field(default=())
     """Strings that must not occur inside a step (they would be read as markers)."""
 
@@ -135,6 +137,8 @@ class PRMSpec:
             problems.append("format 'segments' needs a step_marker (the separator)")
         if self.readout == "log_ratio" and self.format != "chat":
             problems.append("readout 'log_ratio' supports format 'chat' only")
+        if self.dtype not in (None, "float32", "bfloat16"):
+            problems.append(f"dtype must be 'float32', 'bfloat16' or unset, got {self.dtype!r}")
         if self.readout == "log_ratio" and self.beta <= 0:
             problems.append(f"beta must be > 0, got {self.beta}")
         if "{problem}" not in self.prompt_template and self.format != "multiturn_chat" and self.format != "none":
@@ -149,4 +153,6 @@ class PRMSpec:
         """A stable hash of every field that changes scores (``description`` excluded)."""
         d = self.to_dict()
         d.pop("description")
+        if d["dtype"] is None:  # added later: specs without one keep their fingerprints
+            d.pop("dtype")
         return hashlib.sha256(json.dumps(d, sort_keys=True).encode()).hexdigest()[:16]

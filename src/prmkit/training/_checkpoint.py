@@ -27,7 +27,8 @@ __all__ = ["latest_checkpoint", "load_checkpoint", "rng_state", "save_checkpoint
 _PREFIX = "step-"
 # fields that may change between an interrupted run and its resumption
 _RUN_ONLY = frozenset(
-    {"resume", "progress", "val_path", "val_every", "val_max", "log_every", "save_every", "keep_checkpoints", "threads"}
+    {"resume", "progress", "val_path", "val_every", "val_max", "log_every", "save_every", "keep_checkpoints", "threads",
+     "save_head"}
 )
 
 

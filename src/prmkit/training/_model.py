@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from prmkit._extras import require
 from prmkit.errors import ConfigError
+from prmkit.scoring._hf_load import keep_first_blocks, transformer_blocks
 from prmkit.training.config import TrainConfig
 
 if TYPE_CHECKING:
@@ -20,10 +21,22 @@ if TYPE_CHECKING:
 __all__ = ["build_model", "head_module_names", "load_backbone", "load_tokenizer", "trainable_names"]
 
 
+def model_source(cfg: TrainConfig) -> str:
+    """``cfg.model`` as ``from_pretrained`` takes it: a catalog name (``prmkit models list``) becomes its
+    provisioned transformers directory; paths and hub ids pass through."""
+    from prmkit.models.catalog import CATALOG
+
+    if cfg.model in CATALOG and not cfg.gguf_file:
+        from prmkit.models import to_transformers_dir
+
+        return str(to_transformers_dir(cfg.model, dtype="float32"))
+    return cfg.model
+
+
 def load_tokenizer(cfg: TrainConfig) -> Any:
     """The tokenizer named by ``cfg.tokenizer`` (default: the model's), with a pad token."""
     transformers = require("transformers", extra="hf")
-    src = cfg.tokenizer or cfg.model
+    src = cfg.tokenizer or model_source(cfg)
     kwargs = {"gguf_file": cfg.gguf_file} if cfg.gguf_file and cfg.tokenizer is None else {}
     tok = transformers.AutoTokenizer.from_pretrained(src, **kwargs)
     if tok.pad_token_id is None:
@@ -37,14 +50,17 @@ def load_backbone(cfg: TrainConfig, *, causal: bool) -> nn.Module:
     kwargs: dict[str, Any] = {"dtype": "float32"}
     if cfg.gguf_file:
         kwargs["gguf_file"] = cfg.gguf_file
+    source = model_source(cfg)
     if causal:
-        model = transformers.AutoModelForCausalLM.from_pretrained(cfg.model, **kwargs)
+        model = transformers.AutoModelForCausalLM.from_pretrained(source, **kwargs)
     else:
         model = transformers.AutoModelForTokenClassification.from_pretrained(
-            cfg.model, num_labels=cfg.num_labels, **kwargs
+            source, num_labels=cfg.num_labels, **kwargs
         )
     if cfg.gguf_file:
         _forget_gguf(model, cfg.gguf_file)
+    if cfg.layers is not None:
+        keep_first_blocks(model, cfg.layers)
     return model
 
 
@@ -66,21 +82,9 @@ def head_module_names(model: nn.Module) -> list[str]:
     return [n for n, m in model.named_children() if n != prefix and any(True for _ in m.parameters())]
 
 
-def _blocks(model: nn.Module) -> tuple[str, int]:
-    """Name prefix and count of the transformer blocks (the largest ModuleList of the backbone)."""
-    torch = require("torch", extra="hf")
-    best: tuple[str, int] = ("", 0)
-    for name, mod in model.named_modules():
-        if isinstance(mod, torch.nn.ModuleList) and len(mod) > best[1]:
-            best = (name, len(mod))
-    if not best[1]:
-        raise ConfigError(f"{type(model).__name__}: no list of transformer blocks found for 'top_layers'")
-    return best
-
-
 def _freeze_below_top(model: nn.Module, n_top: int, *, causal: bool) -> None:
     """Train the last ``n_top`` blocks, everything after them (final norm, head); freeze the rest."""
-    blocks, n = _blocks(model)
+    blocks, n = transformer_blocks(model)
     if n_top > n:
         raise ConfigError(f"top_layers {n_top} > the model's {n} blocks")
     embed = {id(p) for p in model.get_input_embeddings().parameters()}  # type: ignore[operator]
@@ -124,6 +128,10 @@ def build_model(cfg: TrainConfig) -> nn.Module:
         model = _apply_lora(model, cfg, causal=causal)
     elif cfg.trainable == "top_layers":
         _freeze_below_top(model, cfg.top_layers, causal=causal)
+    elif cfg.trainable == "head":
+        heads = set(head_module_names(model))
+        for name, p in model.named_parameters():
+            p.requires_grad_(name.split(".")[0] in heads)
     else:
         for p in model.parameters():
             p.requires_grad_(True)

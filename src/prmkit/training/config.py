@@ -15,7 +15,7 @@ from prmkit.errors import ConfigError
 __all__ = ["Loss", "TrainConfig", "Trainable"]
 
 Loss = Literal["bce", "soft_bce", "pqm", "implicit"]
-Trainable = Literal["lora", "top_layers", "full"]
+Trainable = Literal["lora", "top_layers", "full", "head"]
 
 
 @dataclass(frozen=True)
@@ -47,7 +47,11 @@ class TrainConfig:
     beta: float = 0.05
     """``implicit``: β in r = β Σ log π/π_ref, for training and for the exported scorer."""
     trainable: Trainable = "lora"
-    """What is trained: LoRA adapters (+ the head), the top ``top_layers`` blocks (+ final norm and head), or everything."""
+    """What is trained: LoRA adapters (+ the head), the top ``top_layers`` blocks (+ final norm and head), everything, or
+    only the ``head`` on a frozen backbone (its features at the step positions are computed once, so epochs cost little)."""
+    layers: int | None = None
+    """Keep only the first this many transformer blocks of the backbone (the final norm follows the last one kept):
+    a shallower PRM, cheaper to train and to score. Unset: all blocks."""
     top_layers: int = 2
     """``top_layers``: how many of the last transformer blocks are trained."""
     lora_r: int = 16
@@ -98,6 +102,10 @@ class TrainConfig:
     """Append training metrics to ``metrics.jsonl`` every this many optimizer steps."""
     save_adapter: bool = False
     """``lora``: also save the adapter (LoRA weights and the head, peft format) in ``output_dir/adapter``."""
+    save_head: bool = False
+    """``head``: also write ``output_dir/head``, a PRM folder of a few kilobytes (the head and the name of its
+    backbone) that loads the backbone from ``model`` when scored; ``model`` should be a catalog name or a path
+    that exists wherever the folder is used."""
     save_reference: bool = True
     """``implicit``: copy the reference model into ``output_dir/reference`` (False: record its path only)."""
     progress: bool = True
@@ -115,7 +123,7 @@ class TrainConfig:
         for name in ("warmup_steps", "save_every", "val_every", "top_layers"):
             if getattr(self, name) < 0:
                 problems.append(f"{name} must be >= 0, got {getattr(self, name)}")
-        for name in ("max_steps", "val_max", "threads"):
+        for name in ("max_steps", "val_max", "threads", "layers"):
             value = getattr(self, name)
             if value is not None and value < 1:
                 problems.append(f"{name} must be >= 1 or unset, got {value}")
@@ -135,6 +143,10 @@ class TrainConfig:
             problems.append(f"zeta must be >= 0, got {self.zeta}")
         if self.trainable == "top_layers" and self.top_layers < 1:
             problems.append("trainable 'top_layers' needs top_layers >= 1")
+        if self.trainable == "head" and self.loss == "implicit":
+            problems.append("trainable 'head' trains a step head; loss 'implicit' has none")
+        if self.save_head and self.trainable != "head":
+            problems.append(f"save_head needs trainable 'head', got {self.trainable!r}")
         if self.trainable == "lora" and not self.lora_targets:
             problems.append("trainable 'lora' needs at least one lora_targets entry")
         if self.step_marker == "":

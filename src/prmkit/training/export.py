@@ -27,7 +27,7 @@ from prmkit.scoring.catalog import get_spec
 from prmkit.scoring.spec import PRMSpec
 from prmkit.training.config import TrainConfig
 
-__all__ = ["SPEC_FILE", "export_classifier", "load_spec", "training_spec", "write_spec"]
+__all__ = ["SPEC_FILE", "export_classifier", "export_head", "load_spec", "training_spec", "write_spec"]
 
 SPEC_FILE = "prmkit_spec.json"
 
@@ -118,5 +118,25 @@ def export_classifier(model: Any, tokenizer: Any, cfg: TrainConfig, spec: PRMSpe
     plain.config.pad_token_id = tokenizer.pad_token_id
     plain.save_pretrained(str(out))
     tokenizer.save_pretrained(str(out))
+    write_spec(dataclasses.replace(spec, model=str(out.resolve())), out)
+    return out
+
+
+def export_head(model: Any, cfg: TrainConfig, spec: PRMSpec) -> Path:
+    """Write ``output_dir/head``: the step head's weights, the backbone's name and depth (``prmkit_head.json``)
+    and the spec. Scoring it loads the backbone from ``cfg.model`` (provisioned offline for a catalog name)."""
+    from safetensors.torch import save_file
+
+    from prmkit.scoring._hf_load import HEAD_FILE
+    from prmkit.training._model import head_module_names
+
+    out = Path(cfg.output_dir) / "head"
+    out.mkdir(parents=True, exist_ok=True)
+    [name] = head_module_names(model)
+    state = {k: v.detach().float().cpu().contiguous() for k, v in model.get_submodule(name).state_dict().items()}
+    save_file(state, str(out / "head.safetensors"))
+    meta = {"backbone": cfg.model, "layers": cfg.layers, "num_labels": cfg.num_labels, "head": name,
+            "architecture": type(model).__name__}
+    (out / HEAD_FILE).write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
     write_spec(dataclasses.replace(spec, model=str(out.resolve())), out)
     return out

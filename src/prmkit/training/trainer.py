@@ -33,11 +33,12 @@ from prmkit.scoring.spec import PRMSpec
 from prmkit.training import losses
 from prmkit.training._checkpoint import latest_checkpoint, load_checkpoint, save_checkpoint
 from prmkit.training._encode import Encoded, collate, encode_examples
-from prmkit.training._model import build_model, load_tokenizer
+from prmkit.training._features import collate_features, features_key, step_features
+from prmkit.training._model import build_model, head_module_names, load_tokenizer
 from prmkit.training._validate import validate
 from prmkit.training.config import TrainConfig
 from prmkit.training.data import read_first_error_records, read_stepwise
-from prmkit.training.export import export_classifier, training_spec
+from prmkit.training.export import export_classifier, export_head, training_spec
 from prmkit.training.implicit import Reference, export_implicit, implicit_loss
 
 if TYPE_CHECKING:
@@ -94,9 +95,12 @@ def _step_loss(cfg: TrainConfig, spec: PRMSpec, model: nn.Module, reference: Ref
     if cfg.loss == "implicit":
         assert reference is not None
         return implicit_loss(model, reference, batch, cfg)
-    logits = model(input_ids=batch["input_ids_B_T"], attention_mask=batch["attention_mask_B_T"]).logits
-    rows = torch.arange(logits.shape[0], device=logits.device)[:, None]
-    at_steps = logits[rows, batch["positions_B_S"]]  # [B, S, C]
+    if "features_B_S_H" in batch:  # trainable 'head': the frozen backbone's features, computed once
+        at_steps = model.get_submodule(head_module_names(model)[0])(batch["features_B_S_H"])
+    else:
+        logits = model(input_ids=batch["input_ids_B_T"], attention_mask=batch["attention_mask_B_T"]).logits
+        rows = torch.arange(logits.shape[0], device=logits.device)[:, None]
+        at_steps = logits[rows, batch["positions_B_S"]]  # [B, S, C]
     mask = batch["step_mask_B_S"]
     if cfg.loss == "pqm":
         labels = torch.where(mask, batch["targets_B_S"], float(losses.PAD_LABEL)).long()
@@ -107,8 +111,8 @@ def _step_loss(cfg: TrainConfig, spec: PRMSpec, model: nn.Module, reference: Ref
 class _Batches:
     """Micro-batch ``g`` of the run, from a per-epoch permutation seeded by (seed, epoch)."""
 
-    def __init__(self, data: list[Encoded], cfg: TrainConfig, pad_id: int) -> None:
-        self.data, self.cfg, self.pad_id = data, cfg, pad_id
+    def __init__(self, data: list[Encoded], cfg: TrainConfig, pad_id: int, features: list[Tensor] | None = None) -> None:
+        self.data, self.cfg, self.pad_id, self.features = data, cfg, pad_id, features
         self.per_epoch = math.ceil(len(data) / cfg.batch_size)
         self._order: tuple[int, list[int]] | None = None
 
@@ -119,7 +123,10 @@ class _Batches:
             gen = torch.Generator().manual_seed(self.cfg.seed * 1_000_003 + epoch)
             self._order = (epoch, torch.randperm(len(self.data), generator=gen).tolist())
         idx = self._order[1][i * self.cfg.batch_size : (i + 1) * self.cfg.batch_size]
-        batch = collate([self.data[j] for j in idx], self.pad_id)
+        if self.features is not None:
+            batch = collate_features([self.features[j] for j in idx], [self.data[j] for j in idx])
+        else:
+            batch = collate([self.data[j] for j in idx], self.pad_id)
         return len(idx), {k: v.to(self.cfg.device) for k, v in batch.items()}
 
 
@@ -146,7 +153,12 @@ def train(cfg: TrainConfig, *, on_step: StepCallback | None = None) -> TrainResu
     reference = Reference(model, cfg) if cfg.loss == "implicit" else None
     params = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(params, lr=cfg.learning_rate, weight_decay=cfg.weight_decay)
-    batches = _Batches(data, cfg, tokenizer.pad_token_id)
+    features = None
+    if cfg.trainable == "head":
+        key = features_key(cfg.to_dict(), data)
+        features = step_features(model, data, tokenizer.pad_token_id, cache_dir=out / "features", key=key,
+                                 bf16=cfg.bf16, progress=cfg.progress)
+    batches = _Batches(data, cfg, tokenizer.pad_token_id, features)
     total = cfg.max_steps or math.ceil(cfg.epochs * batches.per_epoch / cfg.grad_accum)
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, _schedule(cfg, total))
     start = 0
@@ -219,4 +231,6 @@ def train(cfg: TrainConfig, *, on_step: StepCallback | None = None) -> TrainResu
         export_implicit(model, reference, tokenizer, cfg, spec)
     else:
         export_classifier(model, tokenizer, cfg, spec)
+        if cfg.save_head:
+            export_head(model, cfg, spec)
     return TrainResult(out, total, total - start, n_examples, seconds, dict(skipped), last_val)

@@ -1,0 +1,87 @@
+"""The training data of prmkit's embedded PRM, as stepwise JSONL files (one per source).
+
+* ``mr-ben``: Mr-Ben's 918 human-labelled math solutions (steps after the first error dropped);
+* ``mr-ben-inject``: one injected error (each taxonomy type that applies) in the human-verified
+  correct steps of each Mr-Ben solution;
+* ``bbm-<task>``: BIG-Bench-Mistake's human-labelled traces of the math-like tasks;
+* ``policy-correct`` / ``policy-inject``: the Qwen2.5-Coder-0.5B policy's correct GSM8K-train
+  solutions (``datasets/gsm8k-train-qwen2.5-coder-0.5b``), as they are and with one injected
+  error each (every taxonomy type that applies), so errors sit in the policy's own text;
+* ``policy-mc``: the policy's solutions labelled by Monte Carlo rollouts (hard: any rollout
+  reached the reference), where the labelling job has exported them.
+
+ProcessBench is never read.
+
+    python scripts/embedded_prm_data.py --out runs/embedded-prm/data
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+BBM_TASKS = ("multistep_arithmetic", "logical_deduction", "tracking_shuffled_objects")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--shared", default=str(ROOT.parent / "shared" / "data"))
+    ap.add_argument("--policy", default=str(ROOT / "datasets" / "gsm8k-train-qwen2.5-coder-0.5b"))
+    ap.add_argument("--out", default="runs/embedded-prm/data")
+    ap.add_argument("--seed", type=int, default=0)
+    args = ap.parse_args()
+
+    from prmkit.labeling.inject import inject_errors
+    from prmkit.training import StepwiseExample, convert, write_stepwise
+    from prmkit.types import Solution
+
+    shared, policy, out = Path(args.shared), Path(args.policy), Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    mr_ben = convert("mr-ben", shared / "mr_ben" / "math.json")
+    counts = {"mr-ben": write_stepwise(mr_ben, out / "mr-ben.jsonl")}
+    prefixes = []  # the human-verified correct steps of each Mr-Ben solution
+    for ex in mr_ben:
+        labels = ex.labels or ()
+        ok = labels.index(0.0) if 0.0 in labels else len(labels)
+        if ok:
+            prefixes.append(Solution(ex.solution.problem, ex.solution.steps[:ok], id=ex.solution.id))
+    counts["mr-ben-inject"] = write_stepwise(
+        (StepwiseExample(i.solution.problem, i.solution.steps[: i.first_error + 1], i.labels[: i.first_error + 1], False,
+                         str(i.solution.id)) for i in inject_errors(prefixes, seed=args.seed)),
+        out / "mr-ben-inject.jsonl",
+    )
+    for task in BBM_TASKS:
+        examples = convert("big-bench-mistake", shared / "big_bench_mistake" / f"{task}.jsonl")
+        counts[f"bbm-{task}"] = write_stepwise(examples, out / f"bbm-{task}.jsonl")
+
+    with gzip.open(policy / "solutions.jsonl.gz", "rt", encoding="utf-8") as fh:
+        sampled = [json.loads(line) for line in fh]
+    correct = [Solution(s["problem"], tuple(s["steps"]), id=s["id"]) for s in sampled if s.get("correct")]
+    counts["policy-correct"] = write_stepwise(
+        (StepwiseExample(s.problem, s.steps, (1.0,) * s.n_steps, True, str(s.id)) for s in correct),
+        out / "policy-correct.jsonl",
+    )
+    injected = inject_errors(correct, seed=args.seed)
+    counts["policy-inject"] = write_stepwise(
+        (StepwiseExample(i.solution.problem, i.solution.steps[: i.first_error + 1], i.labels[: i.first_error + 1], False,
+                         str(i.solution.id)) for i in injected),
+        out / "policy-inject.jsonl",
+    )
+    mc = policy / "mc.jsonl.gz"
+    if mc.exists():
+        examples = []
+        with gzip.open(mc, "rt", encoding="utf-8") as fh:
+            for line in fh:
+                r = json.loads(line)
+                hard = tuple(1.0 if v > 0 else 0.0 for v in r["labels"])
+                cut = hard.index(0.0) + 1 if 0.0 in hard else len(hard)
+                examples.append(StepwiseExample(r["prompt"], tuple(r["completions"][:cut]), hard[:cut], None, r["id"]))
+        counts["policy-mc"] = write_stepwise(examples, out / "policy-mc.jsonl")
+    print(json.dumps(counts))
+
+
+if __name__ == "__main__":
+    main()
