@@ -111,6 +111,21 @@ def ref_trl(spec: PRMSpec, model: Any, tok: Any, sol: Solution) -> list[float]:
     return out
 
 
+def ref_prmkit(spec: PRMSpec, model: Any, tok: Any, sol: Solution) -> list[float]:
+    """prmkit-prm: Qwen's chat template (system + user, generation prompt) as the prompt, then TRL's steps; per prefix."""
+    system = "Please reason step by step, and put your final answer within \\boxed{}."
+    prompt = tok.apply_chat_template([{"role": "system", "content": system}, {"role": "user", "content": sol.problem}],
+                                     tokenize=False, add_generation_prompt=True)
+    sep = tok.encode("\n\n", add_special_tokens=False)
+    out = []
+    for k in range(1, sol.n_steps + 1):
+        ids = tok(prompt, add_special_tokens=False)["input_ids"]
+        for step in sol.steps[:k]:
+            ids += tok(step.strip(), add_special_tokens=False)["input_ids"] + sep
+        out.append(model(input_ids=torch.tensor([ids])).logits[0, -1].softmax(-1)[1].item())
+    return out
+
+
 def ref_implicit(spec: PRMSpec, models: tuple[Any, Any], tok: Any, sol: Solution) -> list[float]:
     """Implicit PRM: full-sequence log_softmax of both models; step k ends where the text cut after it ends."""
     content = "\n\n".join(sol.steps)
@@ -183,6 +198,11 @@ CASES = {
         get_spec("trl-prm"),
         ref_trl,
         lambda r: (r.getfixturevalue("llama_classifier")(49152, 2, 62), None, r.getfixturevalue("smol_tok")),
+    ),
+    "prmkit-prm": Case(
+        get_spec("prmkit-prm"),
+        ref_prmkit,
+        lambda r: (r.getfixturevalue("qwen_classifier")(2, 63), None, r.getfixturevalue("qwen_tok")),
     ),
     # beta 1, no sigmoid: raw log-ratio sums, so a token moved between steps shows at 1e-5
     # (the catalog's beta 0.001 + sigmoid is checked against these in test_hf.py)
