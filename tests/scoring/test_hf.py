@@ -246,3 +246,15 @@ def test_compile_keeps_the_scores(qwen_prm: tuple[Any, Any], solutions: Any) -> 
     compiled = score(scorer, solutions)
     diffs = [abs(x - y) for a, b in zip(eager, compiled, strict=True) for x, y in zip(a.scores, b.scores, strict=True)]
     assert max(diffs) < 1e-5
+
+
+def test_weights_fingerprint_samples_inside_tensors_float32_cannot_index() -> None:
+    """float32 linspace rounded the last index of a 2**24+4-element tensor past its end (Qwen's embedding hit this)."""
+    from prmkit.scoring._hf_load import weights_fingerprint
+
+    big = torch.nn.Module()
+    big.w = torch.nn.Parameter(torch.zeros(2**24 + 4, dtype=torch.bfloat16), requires_grad=False)
+    a = weights_fingerprint(big)
+    with torch.no_grad():
+        big.w[-1] = 1.0  # the last element is sampled
+    assert weights_fingerprint(big) != a

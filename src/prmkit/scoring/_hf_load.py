@@ -186,7 +186,7 @@ def weights_fingerprint(model: Any) -> str:
             h.update(f"{name}:{tuple(t.shape)}:{t.dtype};".encode())
             flat = t.detach().reshape(-1)
             if flat.numel():
-                idx = torch.linspace(0, flat.numel() - 1, min(32, flat.numel())).long().to(flat.device)
+                idx = torch.linspace(0, flat.numel() - 1, min(32, flat.numel()), dtype=torch.float64).long().to(flat.device)
                 h.update(flat[idx].float().cpu().numpy().tobytes())
     return h.hexdigest()
 
