@@ -41,3 +41,16 @@ def test_second_runs_of_score_processbench_and_bon_are_served_by_the_cache(
     assert after_pb["calls"] > second["calls"]
     assert main([*pb, "--out", str(tmp_path / "pb2"), "--threshold", "0.3"]) == 0  # fresh output folder
     assert _stats(db, capsys)["calls"] == after_pb["calls"]
+
+
+def test_a_combination_reuses_what_its_members_scored_alone(
+    shared_data: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = tmp_path / "scores.sqlite"
+    pb = ["eval", "processbench", "--data", str(shared_data / "processbench" / "gsm8k.json"), "--cache", str(db)]
+    assert main([*pb, "--prm", "arith", "--out", str(tmp_path / "alone")]) == 0
+    alone = _stats(db, capsys)
+    assert main([*pb, "--prm", "arith*arith", "--out", str(tmp_path / "pair")]) == 0
+    pair = _stats(db, capsys)  # still one PRM in the cache: members are cached, not the pair
+    assert pair["calls"] == alone["calls"] and pair["misses"] == alone["misses"]
+    assert pair["hits"] == alone["hits"] + 2 * 400

@@ -21,6 +21,7 @@ from typing import Any
 from prmkit.errors import PRMKitError
 from prmkit.scoring import Scorer
 from prmkit.scoring.cache import CachedScorer, CacheStats, ScoreCache, default_cache_path
+from prmkit.scoring.combine import Combined
 
 __all__ = ["add_cache_options", "add_parser", "cached"]
 
@@ -97,7 +98,10 @@ def cached(scorer: Scorer, args: argparse.Namespace) -> Scorer:
     """The scorer behind the cache chosen by :func:`add_cache_options` (on by default)."""
     if getattr(args, "no_cache", False):
         return scorer
-    return CachedScorer(scorer, getattr(args, "cache", None) or default_cache_path())
+    path = getattr(args, "cache", None) or default_cache_path()
+    if isinstance(scorer, Combined):  # cache each member, so "a+b" reuses what "b" alone scored
+        return Combined([CachedScorer(m, path) for m in scorer.scorers], scorer.rule)
+    return CachedScorer(scorer, path)
 
 
 def _days(text: str) -> float:
