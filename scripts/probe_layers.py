@@ -32,6 +32,7 @@ def main() -> None:
     ap.add_argument("--spec", default="prmkit-prm")
     ap.add_argument("--layers", type=int, default=20)
     ap.add_argument("--batch-tokens", type=int, default=4096)
+    ap.add_argument("--only-layers", type=int, nargs="*", help="probe only these layers")
     args = ap.parse_args()
 
     import torch
@@ -102,6 +103,7 @@ def main() -> None:
     mixes = {
         "mr-ben": {"mr-ben"},
         "mr-ben+policy": {"mr-ben", "policy-inject", "policy-correct"},
+        "mr-ben+policy+mr-ben-inject": {"mr-ben", "policy-inject", "policy-correct", "mr-ben-inject"},
         "math": {"mr-ben", "policy-inject", "policy-correct", "bbm-multistep_arithmetic"},
         "all": {r[0] for r in rows},
     }
@@ -109,6 +111,8 @@ def main() -> None:
     for mix, sources in mixes.items():
         train = [i for i, r in enumerate(rows) if r[0] in sources and not (r[0] == "mr-ben" and r[1] in held)]
         for li, layer in enumerate(keep):
+            if args.only_layers and layer not in args.only_layers:
+                continue
             res = probe(torch, feats, rows, train, test, li)
             res.update(mix=mix, layer=layer, n_train=len(train))
             results.append(res)

@@ -192,8 +192,10 @@ def test_score_based_selectors_default_to_the_default_prm(
         "--bootstrap",
         "0",
     ]
+    from prmkit.scoring import DEFAULT_PRM
+
     assert main(argv) == 0
-    assert "scores: PRM arith" in capsys.readouterr().out
+    assert f"scores: PRM {DEFAULT_PRM}" in capsys.readouterr().out
 
 
 def test_prm_scoring_and_saved_scores_agree(shared_data: Path, tmp_path: Path) -> None:

@@ -1,0 +1,86 @@
+"""The decision threshold of a head trained with ``trainable: head``, fitted on its own training data.
+
+Reads the run's cached step features (``output_dir/features``, nothing is
+recomputed), scores every training example with the trained head, and picks
+the threshold in 0.05 steps with the best first-error F1 (ProcessBench's
+protocol: an error case is right when the first step below the threshold is
+its first wrong step; a correct case when no step is) over the examples whose
+id matches ``--ids`` (default: all). Writes it into the head folder's
+``prmkit_head.json`` and prints it. ProcessBench is never read.
+
+    python scripts/fit_threshold.py --config configs/embedded-prm.yaml \
+        --train-path runs/embedded-prm/train.jsonl --output-dir runs/embedded-prm/model
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+from pathlib import Path
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--config", required=True)
+    ap.add_argument("--train-path", required=True)
+    ap.add_argument("--output-dir", required=True)
+    ap.add_argument("--ids", default=".*", help="regular expression on example ids (default: every example)")
+    args = ap.parse_args()
+
+    import torch
+    from safetensors.torch import load_file
+
+    from prmkit.cli._config_args import _read_yaml, config_from_mapping
+    from prmkit.training import TrainConfig, read_stepwise, training_spec
+    from prmkit.training._encode import encode_examples
+    from prmkit.training._features import features_key, step_features
+    from prmkit.training._model import load_tokenizer
+
+    values = {**_read_yaml(args.config), "train_path": args.train_path, "output_dir": args.output_dir}
+    cfg = config_from_mapping(TrainConfig, values, source=args.config)
+    out = Path(cfg.output_dir)
+    tok = load_tokenizer(cfg)
+    spec = training_spec(cfg)
+    examples, data = [], []
+    for ex in read_stepwise(cfg.train_path, cfg.label_kind, threshold=cfg.label_threshold):
+        enc, _ = encode_examples([ex], tok, spec, max_length=cfg.max_length)  # training skipped the rest too
+        if enc:
+            examples.append(ex)
+            data.extend(enc)
+    feats = step_features(None, data, 0, cache_dir=out / "features", key=features_key(cfg.to_dict(), data),  # type: ignore[arg-type]
+                          progress=False)
+    head = load_file(str(out / "head" / "head.safetensors"))
+    pick = re.compile(args.ids)
+    cases = []
+    for ex, f in zip(examples, feats, strict=True):
+        if not pick.search(str(ex.solution.id)):
+            continue
+        p = torch.softmax(f @ head["weight"].T + head["bias"], -1)[:, 1].tolist()
+        labels = ex.labels or ()
+        cases.append((p, next((k for k, v in enumerate(labels) if v < 0.5), -1)))
+
+    def f1(t: float) -> float:
+        err = [pred_ok(p, fe, t) for p, fe in cases if fe >= 0]
+        cor = [pred_ok(p, fe, t) for p, fe in cases if fe < 0]
+        ea, ca = sum(err) / max(1, len(err)), sum(cor) / max(1, len(cor))
+        return 2 * ea * ca / (ea + ca) if ea + ca else 0.0
+
+    grid = [round(k / 20, 2) for k in range(1, 20)]
+    best = max(grid, key=f1)
+    meta_path = out / "head" / "prmkit_head.json"
+    meta = json.loads(meta_path.read_text())
+    meta["threshold"] = best
+    meta["threshold_fit"] = {"cases": len(cases), "ids": args.ids, "f1": round(f1(best), 4)}
+    meta_path.write_text(json.dumps(meta, indent=2) + "\n")
+    print(json.dumps({"threshold": best, "f1": round(f1(best), 4), "cases": len(cases),
+                      "by_threshold": {t: round(f1(t), 4) for t in grid}}))
+
+
+def pred_ok(p: list[float], first_error: int, t: float) -> bool:
+    pred = next((k for k, v in enumerate(p) if v < t), -1)
+    return pred == first_error
+
+
+if __name__ == "__main__":
+    main()

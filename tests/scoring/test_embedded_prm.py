@@ -1,0 +1,68 @@
+"""prmkit's embedded PRM (``prmkit-prm``): the committed head, its spec, and its real scores.
+
+The head folder in the package holds only the step head and the name of its
+backbone; the backbone (Qwen2.5-Coder-0.5B-Instruct) is provisioned from its
+PyPI packages. Golden numbers: ``tests/scoring/golden/prmkit-prm-real.json``
+(regenerate with ``PRMKIT_UPDATE_GOLDEN=1``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from prmkit.scoring import DEFAULT_PRM, get_spec
+
+FOLDER = Path(get_spec("prmkit-prm").model or "")
+GOLDEN = Path(__file__).parent / "golden" / "prmkit-prm-real.json"
+N_CASES = 24
+
+
+def test_the_committed_head_is_small_and_names_its_backbone() -> None:
+    meta = json.loads((FOLDER / "prmkit_head.json").read_text())
+    assert meta["backbone"] == "qwen2.5-coder-0.5b-instruct" and meta["head"] == "score" and meta["num_labels"] == 2
+    assert sum(f.stat().st_size for f in FOLDER.iterdir()) < 25 * 2**20
+    spec = get_spec("prmkit-prm")
+    assert spec.threshold == meta["threshold"], "catalog threshold differs from the fitted one in prmkit_head.json"
+    assert spec.dtype == "bfloat16"
+    assert DEFAULT_PRM in ("prmkit-prm", "arith+prmkit-prm")
+
+
+def _score(dtype: str | None, shared_data: Path) -> tuple[str, dict[str, list[float]]]:
+    pytest.importorskip("torch")
+    from prmkit.errors import MissingExtraError
+    from prmkit.evaluation.processbench import load_processbench
+    from prmkit.scoring import load_prm
+    from prmkit.types import StepScores
+
+    try:
+        prm = load_prm("prmkit-prm", **({"dtype": dtype} if dtype else {}))
+    except MissingExtraError as e:  # the backbone's PyPI packages are not installed
+        pytest.skip(str(e))
+    cases = load_processbench(shared_data / "processbench" / "gsm8k.json")[:N_CASES]
+    results = prm.score([c.solution() for c in cases])
+    assert all(isinstance(r, StepScores) for r in results)
+    return prm.identity, {c.id: list(r.scores) for c, r in zip(cases, results, strict=True)}
+
+
+@pytest.mark.slow
+def test_real_scores_match_golden_numbers_and_bf16_stays_close(shared_data: Path) -> None:
+    """Golden numbers in fp32 (the same on any CPU to ~1e-6); the default bf16 run stays near them."""
+    identity, got = _score("float32", shared_data)
+    if os.environ.get("PRMKIT_UPDATE_GOLDEN"):
+        rounded = {k: [round(s, 5) for s in v] for k, v in got.items()}
+        GOLDEN.write_text(json.dumps({"identity": identity, "scores": rounded}, indent=1) + "\n")
+    want = json.loads(GOLDEN.read_text())
+    assert identity == want["identity"]
+    assert got.keys() == want["scores"].keys()
+    for cid, scores in want["scores"].items():
+        assert got[cid] == pytest.approx(scores, abs=1e-4), cid
+    flat = [s for v in got.values() for s in v]
+    assert max(flat) - min(flat) > 0.3  # a trained head spreads its scores
+    bf16_identity, low = _score(None, shared_data)
+    assert bf16_identity != identity  # the default really is another precision
+    diffs = [abs(a - b) for k in got for a, b in zip(got[k], low[k], strict=True)]
+    assert max(diffs) < 0.15 and sum(diffs) / len(diffs) < 0.03
