@@ -215,7 +215,7 @@ CASES = {
 def scored(request: pytest.FixtureRequest, solutions: tuple[Solution, ...]) -> tuple[str, Case, Any, list[Any]]:
     case = CASES[request.param]
     model, ref_model, tok = case.build(request)
-    prm = load_prm(case.spec, model=model, reference_model=ref_model, tokenizer=tok, batch_tokens=300)
+    prm = load_prm(case.spec, model=model, reference_model=ref_model, tokenizer=tok, batch_tokens=300, dtype="float32")
     return request.param, case, (model, ref_model, tok), score(prm, solutions)
 
 
