@@ -66,3 +66,18 @@ def test_real_scores_match_golden_numbers_and_bf16_stays_close(shared_data: Path
     assert bf16_identity != identity  # the default really is another precision
     diffs = [abs(a - b) for k in got for a, b in zip(got[k], low[k], strict=True)]
     assert max(diffs) < 0.15 and sum(diffs) / len(diffs) < 0.03
+
+
+def test_the_fingerprint_does_not_depend_on_where_prmkit_is_installed(tmp_path: Path) -> None:
+    import shutil
+    import subprocess
+    import sys
+
+    import prmkit
+
+    shutil.copytree(Path(prmkit.__file__).parent, tmp_path / "prmkit", ignore=shutil.ignore_patterns("__pycache__"))
+    code = "import prmkit; from prmkit.scoring import get_spec; print(prmkit.__file__, get_spec('prmkit-prm').fingerprint())"
+    out = subprocess.run([sys.executable, "-c", code], env={**os.environ, "PYTHONPATH": str(tmp_path)},
+                         capture_output=True, text=True, check=True, cwd=tmp_path).stdout.split()
+    assert out[0].startswith(str(tmp_path))  # the copy was imported
+    assert out[1] == get_spec("prmkit-prm").fingerprint()

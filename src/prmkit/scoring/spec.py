@@ -57,6 +57,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Literal
 
 from prmkit.errors import ConfigError
@@ -155,4 +156,9 @@ class PRMSpec:
         d.pop("description")
         if d["dtype"] is None:  # added later: specs without one keep their fingerprints
             d.pop("dtype")
+        package = Path(__file__).resolve().parents[1]
+        for key in ("model", "reference_model"):  # weights shipped in the package: the same wherever it is installed
+            value = d[key]
+            if isinstance(value, str) and Path(value).is_absolute() and Path(value).resolve().is_relative_to(package):
+                d[key] = "prmkit/" + Path(value).resolve().relative_to(package).as_posix()
         return hashlib.sha256(json.dumps(d, sort_keys=True).encode()).hexdigest()[:16]
