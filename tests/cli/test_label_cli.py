@@ -40,3 +40,24 @@ def test_unknown_error_type_is_a_config_error(tmp_path) -> None:
     args = _parse(["label", "inject", "--input", "x.jsonl", "--out", str(tmp_path / "o"), "--types", "typo"])
     with pytest.raises(ConfigError, match="unknown error types"):
         args.func(args)
+
+
+def test_a_dataset_run_is_stoppable_by_sigterm_and_by_an_inherited_ignored_sigint() -> None:
+    """``label dataset`` exports its state on KeyboardInterrupt; both signals must raise it, even when a
+    background start left SIGINT ignored, and the old handlers must come back."""
+    import os
+    import signal
+
+    import pytest
+
+    from prmkit.cli._label import stoppable
+
+    before = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            with pytest.raises(KeyboardInterrupt), stoppable():
+                os.kill(os.getpid(), sig)
+        assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+        assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
+    finally:
+        signal.signal(signal.SIGINT, before)

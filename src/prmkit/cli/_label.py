@@ -12,9 +12,13 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import functools
 import json
+import signal
 import sys
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, cast
 
@@ -176,6 +180,29 @@ def _sample(args: argparse.Namespace) -> int:
     return 0
 
 
+@contextlib.contextmanager
+def stoppable() -> Iterator[None]:
+    """Inside, SIGINT and SIGTERM raise KeyboardInterrupt, so a stopped run saves its state.
+
+    SIGINT is reset even where it was inherited as ignored (a job started in the
+    background by a non-interactive shell ignores it); the previous handlers come
+    back on exit. Outside the main thread this does nothing.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum: int, _frame: Any) -> None:
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    old = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, handler in old.items():
+            signal.signal(sig, handler)
+
+
 def _dataset(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
@@ -186,12 +213,12 @@ def _dataset(args: argparse.Namespace) -> int:
         print(f"prmkit: restored {args.job} from {args.export}", file=sys.stderr)
     gen, sampling, grader, policy = _policy(args)
     try:
-        with tqdm(total=len(problems), desc="sample", file=sys.stderr) as s_bar, \
+        with stoppable(), tqdm(total=len(problems), desc="sample", file=sys.stderr) as s_bar, \
                 tqdm(desc="label mc", file=sys.stderr) as l_bar:
             result = build_dataset(problems, gen, args.job, seed=args.seed, k=args.k, sampling=sampling,
                                    grader=grader, policy=policy, batch_size=args.batch_size,
                                    on_solution=lambda _: s_bar.update(1), on_labelled=lambda *_: l_bar.update(1))
-    except KeyboardInterrupt:  # stopped (Ctrl-C): keep what is done where the next run can restore it from
+    except KeyboardInterrupt:  # stopped (Ctrl-C, SIGTERM): keep what is done where the next run can restore it from
         if args.export is not None and (args.job / "mc" / "job.json").exists():
             export_state(args.job, args.export)
             print(f"prmkit: interrupted; state of {args.job} exported to {args.export}", file=sys.stderr)
