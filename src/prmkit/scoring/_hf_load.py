@@ -26,6 +26,7 @@ __all__ = [
     "tokenizer_fingerprint",
     "transformer_blocks",
     "weights_fingerprint",
+    "weights_source",
 ]
 
 HEAD_FILE = "prmkit_head.json"
@@ -65,7 +66,7 @@ def load_tokenizer(source: str, *, trust_remote_code: bool = False) -> Any:
     """The tokenizer stored with the weights (a fast one: rendering needs offsets); a head-only folder's is its backbone's."""
     transformers = require("transformers", extra="hf")
     if (Path(source) / HEAD_FILE).is_file():
-        source = str(_backbone_source(_read_head_meta(Path(source))))
+        source = weights_source(str(_read_head_meta(Path(source))["backbone"]))
     return transformers.AutoTokenizer.from_pretrained(source, trust_remote_code=trust_remote_code)
 
 
@@ -137,16 +138,16 @@ def _read_head_meta(folder: Path) -> dict[str, Any]:
     return dict(meta)
 
 
-def _backbone_source(meta: dict[str, Any]) -> str | Path:
-    """A catalog name -> its provisioned transformers directory (``prmkit models``); paths and hub ids as they are."""
+def weights_source(name: str) -> str:
+    """A model name as ``from_pretrained`` takes it: a catalog name (``prmkit models list``) becomes its
+    provisioned fp32 transformers directory; paths and hub ids pass through."""
     from prmkit.models.catalog import CATALOG
 
-    backbone = str(meta["backbone"])
-    if backbone in CATALOG:
+    if name in CATALOG:
         from prmkit.models import to_transformers_dir
 
-        return to_transformers_dir(backbone, dtype="float32")
-    return backbone
+        return str(to_transformers_dir(name, dtype="float32"))
+    return name
 
 
 def load_head_model(folder: str | Path, *, dtype: Any = None) -> Any:
@@ -158,7 +159,7 @@ def load_head_model(folder: str | Path, *, dtype: Any = None) -> Any:
     folder = Path(folder)
     meta = _read_head_meta(folder)
     model = transformers.AutoModelForTokenClassification.from_pretrained(
-        str(_backbone_source(meta)), num_labels=int(meta["num_labels"]), dtype="float32"
+        weights_source(str(meta["backbone"])), num_labels=int(meta["num_labels"]), dtype="float32"
     )
     if meta.get("layers") is not None:
         keep_first_blocks(model, int(meta["layers"]))

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from prmkit._extras import require
 from prmkit.errors import ConfigError
-from prmkit.scoring._hf_load import keep_first_blocks, transformer_blocks
+from prmkit.scoring._hf_load import keep_first_blocks, transformer_blocks, weights_source
 from prmkit.training.config import TrainConfig
 
 if TYPE_CHECKING:
@@ -22,15 +22,8 @@ __all__ = ["build_model", "head_module_names", "load_backbone", "load_tokenizer"
 
 
 def model_source(cfg: TrainConfig) -> str:
-    """``cfg.model`` as ``from_pretrained`` takes it: a catalog name (``prmkit models list``) becomes its
-    provisioned transformers directory; paths and hub ids pass through."""
-    from prmkit.models.catalog import CATALOG
-
-    if cfg.model in CATALOG and not cfg.gguf_file:
-        from prmkit.models import to_transformers_dir
-
-        return str(to_transformers_dir(cfg.model, dtype="float32"))
-    return cfg.model
+    """``cfg.model`` as ``from_pretrained`` takes it (a catalog name is provisioned; a GGUF file is read as given)."""
+    return cfg.model if cfg.gguf_file else weights_source(cfg.model)
 
 
 def load_tokenizer(cfg: TrainConfig) -> Any:
