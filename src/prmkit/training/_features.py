@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from prmkit._extras import require
-from prmkit.training._encode import Encoded
+from prmkit.training._encode import Encoded, collate
 from prmkit.training.losses import PAD_LABEL
 
 if TYPE_CHECKING:
@@ -70,13 +70,9 @@ def _compute(model: nn.Module, data: Sequence[Encoded], pad_id: int, *, bf16: bo
     autocast = torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=bf16)
     with torch.no_grad(), autocast:
         for idx in _batches(order, data, batch_tokens):
-            n_t = max(len(data[i].input_ids) for i in idx)
-            ids = torch.full((len(idx), n_t), pad_id, dtype=torch.long)
-            mask = torch.zeros((len(idx), n_t), dtype=torch.long)
-            for row, i in enumerate(idx):
-                ids[row, : len(data[i].input_ids)] = torch.tensor(data[i].input_ids)
-                mask[row, : len(data[i].input_ids)] = 1
-            hidden = base(input_ids=ids.to(device), attention_mask=mask.to(device)).last_hidden_state
+            batch = collate([data[i] for i in idx], pad_id)
+            hidden = base(input_ids=batch["input_ids_B_T"].to(device),
+                          attention_mask=batch["attention_mask_B_T"].to(device)).last_hidden_state
             for row, i in enumerate(idx):
                 out[i] = hidden[row, list(data[i].positions)].float().cpu()
     return [t for t in out if t is not None]
