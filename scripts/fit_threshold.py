@@ -36,6 +36,8 @@ def main() -> None:
     from prmkit.training._encode import encode_examples
     from prmkit.training._features import features_key, step_features
     from prmkit.training._model import load_tokenizer
+    from prmkit.training._validate import first_error_f1
+    from prmkit.types import StepScores
 
     values = {**_read_yaml(args.config), "train_path": args.train_path, "output_dir": args.output_dir}
     cfg = config_from_mapping(TrainConfig, values, source=args.config)
@@ -52,34 +54,25 @@ def main() -> None:
                           progress=False)
     head = load_file(str(out / "head" / "head.safetensors"))
     pick = re.compile(args.ids)
-    cases = []
+    results, first_errors = [], []
     for ex, f in zip(examples, feats, strict=True):
         if not pick.search(str(ex.solution.id)):
             continue
-        p = torch.softmax(f @ head["weight"].T + head["bias"], -1)[:, 1].tolist()
-        labels = ex.labels or ()
-        cases.append((p, next((k for k, v in enumerate(labels) if v < 0.5), -1)))
+        results.append(StepScores(tuple(torch.softmax(f @ head["weight"].T + head["bias"], -1)[:, 1].tolist())))
+        first_errors.append(next((k for k, v in enumerate(ex.labels or ()) if v < 0.5), -1))
 
     def f1(t: float) -> float:
-        err = [pred_ok(p, fe, t) for p, fe in cases if fe >= 0]
-        cor = [pred_ok(p, fe, t) for p, fe in cases if fe < 0]
-        ea, ca = sum(err) / max(1, len(err)), sum(cor) / max(1, len(cor))
-        return 2 * ea * ca / (ea + ca) if ea + ca else 0.0
+        return first_error_f1(results, first_errors, t)["f1"]
 
     grid = [round(k / 20, 2) for k in range(1, 20)]
     best = max(grid, key=f1)
     meta_path = out / "head" / "prmkit_head.json"
     meta = json.loads(meta_path.read_text())
     meta["threshold"] = best
-    meta["threshold_fit"] = {"cases": len(cases), "ids": args.ids, "f1": round(f1(best), 4)}
+    meta["threshold_fit"] = {"cases": len(results), "ids": args.ids, "f1": round(f1(best), 4)}
     meta_path.write_text(json.dumps(meta, indent=2) + "\n")
-    print(json.dumps({"threshold": best, "f1": round(f1(best), 4), "cases": len(cases),
+    print(json.dumps({"threshold": best, "f1": round(f1(best), 4), "cases": len(results),
                       "by_threshold": {t: round(f1(t), 4) for t in grid}}))
-
-
-def pred_ok(p: list[float], first_error: int, t: float) -> bool:
-    pred = next((k for k, v in enumerate(p) if v < t), -1)
-    return pred == first_error
 
 
 if __name__ == "__main__":
