@@ -30,6 +30,19 @@ def _base() -> Any:
     return DynamicLayer
 
 
+def _filled_view(buffer: str, name: str) -> property:
+    """A read-only view of the first ``_n`` columns of ``buffer`` (None before it exists)."""
+
+    def get(self: Any) -> Any:
+        return getattr(self, buffer)[:, :, : self._n] if hasattr(self, buffer) else None
+
+    def set_(self: Any, value: Any) -> None:
+        if value is not None:
+            raise AttributeError(f"GrowingLayer {name} change through update(), select() and trim()")
+
+    return property(get, set_)
+
+
 class GrowingLayer(_base()):  # type: ignore[misc]
     """A full-attention ``DynamicLayer`` whose appends write into spare columns.
 
@@ -43,23 +56,8 @@ class GrowingLayer(_base()):  # type: ignore[misc]
         self.is_initialized = True
 
     # ``keys``/``values`` are views of the filled columns (the base class assigns None once, at init)
-    @property
-    def keys(self) -> Any:
-        return self._k[:, :, : self._n] if hasattr(self, "_k") else None
-
-    @keys.setter
-    def keys(self, value: Any) -> None:
-        if value is not None:
-            raise AttributeError("GrowingLayer keys change through update(), select() and trim()")
-
-    @property
-    def values(self) -> Any:
-        return self._v[:, :, : self._n] if hasattr(self, "_v") else None
-
-    @values.setter
-    def values(self, value: Any) -> None:
-        if value is not None:
-            raise AttributeError("GrowingLayer values change through update(), select() and trim()")
+    keys = _filled_view("_k", "keys")
+    values = _filled_view("_v", "values")
 
     def update(self, key_states: Any, value_states: Any, *args: Any, **kwargs: Any) -> tuple[Any, Any]:
         q = key_states.shape[2]
