@@ -22,6 +22,7 @@ search cost then computed as an expectation over rollout orders).
 from __future__ import annotations
 
 import argparse
+import gzip
 import json
 import math
 import random
@@ -45,6 +46,7 @@ from prmkit.labeling import (
     parse_solution,
     run_job,
 )
+from prmkit.labeling.dataset import restore_job
 from prmkit.labeling.prompts import rollout_prompt
 from prmkit.types import Solution
 
@@ -196,9 +198,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--search", default="bisect,gallop",
                     help="binary search variants to compare: bisect (OmegaPRM midpoints), gallop (1, 2, 4, ... then bisect)")
     ap.add_argument("--independent", action="store_true", help="also run binary search on fresh rollouts")
+    ap.add_argument("--max-active", type=int, default=4,
+                    help="--independent: solutions searched at once (their probes share a generation batch)")
     ap.add_argument("--data", default=str(SHARED), help="GSM8K train JSONL")
     ap.add_argument("--labelled", default=None,
-                    help="skip generation: an MC job directory (exact replay) or an MC labels JSONL")
+                    help="skip generation: an exported dataset (prmkit label dataset --export) or an MC job directory "
+                         "(exact replay of its rollouts), or an MC labels JSONL")
     ap.add_argument("--out", default="runs/labeling-bench", help="output directory (resumable)")
     args = ap.parse_args(argv)
     out = Path(args.out)
@@ -216,13 +221,22 @@ def main(argv: list[str] | None = None) -> int:
         sampling = Sampling(temperature=args.temperature, max_tokens=args.max_tokens)
         policy_name = POLICIES.get(args.policy, args.policy)
         gen = None
+        records: list[dict[str, Any]] = []
+        if args.labelled and (mc_dir / "mc.jsonl.gz").exists():  # an exported dataset (prmkit label dataset --export)
+            with gzip.open(mc_dir / "mc.jsonl.gz", "rt", encoding="utf-8") as fh:
+                records = [json.loads(line) for line in fh]
+            restore_job(mc_dir, out / "restored")
+            mc_dir = out / "restored" / "mc"
+        elif args.labelled:
+            records = [r for _, rec in read_jsonl(mc_dir / "labels.jsonl") for r in rec["labelled"]]
         if args.labelled:
             fp = json.loads((mc_dir / "job.json").read_text())
             seed, k = fp["seed"], fp["labeller"]["k"]
+            sampling = Sampling(**{**fp["sampling"], "stop": tuple(fp["sampling"]["stop"])})  # sample as the job did
             tasks = [
                 LabelTask(Solution(r["prompt"], tuple(r["completions"]), id=r["id"]), "",
                           correct=bool(r["extra"]["solution_correct"]))
-                for _, rec in read_jsonl(mc_dir / "labels.jsonl") for r in rec["labelled"]
+                for r in records
             ]
         else:
             seed, k = args.seed, args.k
@@ -238,8 +252,8 @@ def main(argv: list[str] | None = None) -> int:
                          sampling=sampling, policy=policy_name, max_active=2, on_task_done=done)
             bar.close()
             print(f"MC: {mc.generated} rollouts generated in this run, {time.time() - t0:.0f} s", file=sys.stderr)
-        mc_list = [LabelledSolution.from_record(r) for _, rec in read_jsonl(mc_dir / "labels.jsonl")
-                   for r in rec["labelled"]]
+        mc_list = [LabelledSolution.from_record(r) for r in records] if records else [
+            LabelledSolution.from_record(r) for _, rec in read_jsonl(mc_dir / "labels.jsonl") for r in rec["labelled"]]
         for search in args.search.split(","):
             replay = run_job(tasks, BinarySearch(k=k, wave=args.wave, search=search), ReplayRunner(mc_dir),
                              out / f"bs_replay_{search}", seed=seed, grader=grader, sampling=sampling,
@@ -247,12 +261,18 @@ def main(argv: list[str] | None = None) -> int:
             report.append(summarize(f"binary search ({search}) on MC's rollouts (same seeds)", mc_list,
                                     as_rows(replay.labelled)))
         if args.independent:
+            if gen is None and args.labelled and fp["policy"].startswith("hf:"):  # the job's own backend
+                from prmkit.generation import load_generator
+
+                policy_name = fp["policy"]
+                gen = load_generator("hf", model=policy_name[3:], dtype="bfloat16", batch_size=64)
             gen = gen or load_policy(args)
             for search in args.search.split(","):
                 bar, done = progress(f"binary search ({search})", len(tasks))
                 indep = run_job(tasks, BinarySearch(k=k, wave=args.wave, search=search),
-                                LocalRunner(gen, batch_size=k), out / f"bs_independent_{search}", seed=seed + 1,
-                                grader=grader, sampling=sampling, policy=policy_name, max_active=4,
+                                LocalRunner(gen, batch_size=max(k, args.max_active * args.wave)),
+                                out / f"bs_independent_{search}", seed=seed + 1,
+                                grader=grader, sampling=sampling, policy=policy_name, max_active=args.max_active,
                                 on_task_done=done)
                 bar.close()
                 report.append(summarize(f"binary search ({search}) on fresh rollouts (job seed + 1)", mc_list,

@@ -32,6 +32,9 @@ def main() -> None:
     ap.add_argument("--policy", default=str(ROOT / "datasets" / "gsm8k-train-qwen2.5-coder-0.5b"))
     ap.add_argument("--out", default="runs/embedded-prm/data")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--policy-problems", type=int, default=None,
+                    help="use only the policy solutions of the dataset's first N problems (its files are append-only, "
+                         "in draw order, so N pins the version a head was trained on; default: all)")
     args = ap.parse_args()
 
     from prmkit.labeling.inject import inject_errors
@@ -58,7 +61,8 @@ def main() -> None:
         counts[f"bbm-{task}"] = write_stepwise(examples, out / f"bbm-{task}.jsonl")
 
     with gzip.open(policy / "solutions.jsonl.gz", "rt", encoding="utf-8") as fh:
-        sampled = [json.loads(line) for line in fh]
+        sampled = [json.loads(line) for line in fh][: args.policy_problems]
+    kept = {s["id"] for s in sampled}
     correct = [Solution(s["problem"], tuple(s["steps"]), id=s["id"]) for s in sampled if s.get("correct")]
     counts["policy-correct"] = write_stepwise(
         (StepwiseExample(s.problem, s.steps, (1.0,) * s.n_steps, True, str(s.id)) for s in correct),
@@ -76,6 +80,8 @@ def main() -> None:
         with gzip.open(mc, "rt", encoding="utf-8") as fh:
             for line in fh:
                 r = json.loads(line)
+                if r["id"] not in kept:
+                    continue
                 hard = tuple(1.0 if v > 0 else 0.0 for v in r["labels"])
                 cut = hard.index(0.0) + 1 if 0.0 in hard else len(hard)
                 examples.append(StepwiseExample(r["prompt"], tuple(r["completions"][:cut]), hard[:cut], None, r["id"]))

@@ -103,6 +103,7 @@ def main() -> None:
     mixes = {
         "mr-ben": {"mr-ben"},
         "mr-ben+policy": {"mr-ben", "policy-inject", "policy-correct"},
+        "mr-ben+policy+mc": {"mr-ben", "policy-inject", "policy-correct", "policy-mc"},
         "mr-ben+policy+mr-ben-inject": {"mr-ben", "policy-inject", "policy-correct", "mr-ben-inject"},
         "math": {"mr-ben", "policy-inject", "policy-correct", "bbm-multistep_arithmetic"},
         "all": {r[0] for r in rows},

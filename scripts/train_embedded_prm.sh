@@ -7,8 +7,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT=runs/embedded-prm
-SOURCES=(${SOURCES:-mr-ben policy-correct policy-inject})
-python scripts/embedded_prm_data.py --out "$OUT/data"
+SOURCES=(${SOURCES:-mr-ben policy-correct policy-inject})  # add policy-mc for the policy's Monte Carlo labels
+POLICY_PROBLEMS=${POLICY_PROBLEMS:-100}  # the shipped head saw the policy dataset's first 100 problems
+python scripts/embedded_prm_data.py --out "$OUT/data" --policy-problems "$POLICY_PROBLEMS"
 : > "$OUT/train.jsonl"
 for s in "${SOURCES[@]}"; do cat "$OUT/data/$s.jsonl" >> "$OUT/train.jsonl"; done
 prmkit train --config configs/embedded-prm.yaml --train-path "$OUT/train.jsonl" --output-dir "$OUT/model"

@@ -84,6 +84,17 @@ def test_resume_refuses_a_changed_config(tiny_qwen2: Path, tmp_path: Path) -> No
     assert train(_cfg(data, tiny_qwen2, tmp_path / "o", max_steps=1, learning_rate=1e-3, resume=False)).steps_this_run == 1
 
 
+def test_resume_refuses_changed_training_data(tiny_qwen2: Path, tmp_path: Path) -> None:
+    # same path, same config, other examples (here: one label flipped): the checkpoint is not this run's
+    records = arithmetic_records(4)
+    data = write_jsonl(tmp_path / "t.jsonl", records)
+    train(_cfg(data, tiny_qwen2, tmp_path / "o", max_steps=1))
+    records[2]["labels"] = [not v for v in records[2]["labels"]]  # type: ignore[union-attr]
+    write_jsonl(data, records)
+    with pytest.raises(ConfigError, match=r"cannot resume, the config changed \(train_data: checkpoint '[0-9a-f]{16}', now"):
+        train(_cfg(data, tiny_qwen2, tmp_path / "o", max_steps=1))
+
+
 def test_soft_labels_reach_the_loss_as_floats(tiny_qwen2: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     seen: list[Any] = []
     real = losses.step_bce

@@ -10,6 +10,8 @@ Shape letters: ``B`` examples, ``T`` tokens, ``S`` steps (padded).
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -25,7 +27,7 @@ from prmkit.training.losses import PAD_LABEL
 if TYPE_CHECKING:
     from torch import Tensor
 
-__all__ = ["Encoded", "collate", "encode_examples"]
+__all__ = ["Encoded", "collate", "data_fingerprint", "encode_examples"]
 
 
 @dataclass(frozen=True)
@@ -70,6 +72,18 @@ def encode_examples(
         outcome = None if ex.outcome is None else float(ex.outcome)
         out.append(Encoded(r.input_ids, r.positions, targets, response, outcome))
     return out, skipped
+
+
+def data_fingerprint(data: Sequence[Encoded]) -> str:
+    """A hash of everything training reads from the examples: tokens, positions, targets, outcomes.
+
+    >>> data_fingerprint([Encoded((5, 6), (1,), (1.0,))]) == data_fingerprint([Encoded((5, 6), (1,), (0.5,))])
+    False
+    """
+    h = hashlib.sha256()
+    for e in data:
+        h.update(json.dumps([e.input_ids, e.positions, e.targets, e.response, e.outcome]).encode())
+    return h.hexdigest()[:16]
 
 
 def collate(batch: Sequence[Encoded], pad_id: int) -> dict[str, Tensor]:

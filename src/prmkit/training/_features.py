@@ -25,7 +25,6 @@ from typing import TYPE_CHECKING, Any
 
 from prmkit._extras import require
 from prmkit.training._encode import Encoded, collate
-from prmkit.training.losses import PAD_LABEL
 
 if TYPE_CHECKING:
     from torch import Tensor, nn
@@ -116,15 +115,10 @@ def step_features(
 
 
 def collate_features(feats: Sequence[Tensor], batch: Sequence[Encoded]) -> dict[str, Tensor]:
-    """Zero-pad features to ``features_B_S_H`` with ``targets_B_S`` and ``step_mask_B_S`` (as :func:`collate`)."""
+    """Zero-pad features to ``features_B_S_H``, with ``targets_B_S`` and ``step_mask_B_S`` from :func:`collate`."""
     torch = require("torch", extra="hf")
-    n_s = max(f.shape[0] for f in feats)
-    b, h = len(feats), feats[0].shape[1]
-    features = torch.zeros((b, n_s, h), dtype=torch.float32)
-    targets = torch.full((b, n_s), float(PAD_LABEL), dtype=torch.float32)
-    step_mask = torch.zeros((b, n_s), dtype=torch.bool)
-    for i, (f, e) in enumerate(zip(feats, batch, strict=True)):
+    padded = collate(batch, pad_id=0)
+    features = torch.zeros((*padded["step_mask_B_S"].shape, feats[0].shape[1]), dtype=torch.float32)
+    for i, f in enumerate(feats):
         features[i, : f.shape[0]] = f
-        targets[i, : len(e.targets)] = torch.tensor(e.targets, dtype=torch.float32)
-        step_mask[i, : f.shape[0]] = True
-    return {"features_B_S_H": features, "targets_B_S": targets, "step_mask_B_S": step_mask}
+    return {"features_B_S_H": features, "targets_B_S": padded["targets_B_S"], "step_mask_B_S": padded["step_mask_B_S"]}

@@ -32,7 +32,7 @@ from prmkit.errors import DataFormatError
 from prmkit.scoring.spec import PRMSpec
 from prmkit.training import losses
 from prmkit.training._checkpoint import latest_checkpoint, load_checkpoint, save_checkpoint
-from prmkit.training._encode import Encoded, collate, encode_examples
+from prmkit.training._encode import Encoded, collate, data_fingerprint, encode_examples
 from prmkit.training._features import collate_features, features_key, step_features
 from prmkit.training._model import build_model, head_module_names, load_tokenizer
 from prmkit.training._validate import validate
@@ -162,9 +162,11 @@ def train(cfg: TrainConfig, *, on_step: StepCallback | None = None) -> TrainResu
     total = cfg.max_steps or math.ceil(cfg.epochs * batches.per_epoch / cfg.grad_accum)
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, _schedule(cfg, total))
     start = 0
+    # a checkpoint resumes only the run it came from: same config and the same training examples
+    run_config = {**cfg.to_dict(), "train_data": data_fingerprint(data)}
     ckpt = latest_checkpoint(out / "checkpoints") if cfg.resume else None
     if ckpt is not None:
-        start = int(load_checkpoint(ckpt, model, optimizer, scheduler, cfg.to_dict())["step"])
+        start = int(load_checkpoint(ckpt, model, optimizer, scheduler, run_config)["step"])
 
     def run_validation(step: int) -> dict[str, float]:
         unwrap: Any = getattr(model, "get_base_model", None)
@@ -213,7 +215,7 @@ def train(cfg: TrainConfig, *, on_step: StepCallback | None = None) -> TrainResu
                            "examples_per_s": n_examples / seconds if seconds else 0.0})
                 loss_sum, loss_n = 0.0, 0
             if (cfg.save_every and step % cfg.save_every == 0) or step == total:
-                save_checkpoint(out / "checkpoints", step, model, optimizer, scheduler, {}, cfg.to_dict(), keep=cfg.keep_checkpoints)
+                save_checkpoint(out / "checkpoints", step, model, optimizer, scheduler, {}, run_config, keep=cfg.keep_checkpoints)
             if val and cfg.val_every and step % cfg.val_every == 0 and step != total:
                 pause = time.perf_counter()
                 last_val = run_validation(step)
