@@ -158,9 +158,16 @@ def load_head_model(folder: str | Path, *, dtype: Any = None) -> Any:
 
     folder = Path(folder)
     meta = _read_head_meta(folder)
-    model = transformers.AutoModelForTokenClassification.from_pretrained(
-        weights_source(str(meta["backbone"])), num_labels=int(meta["num_labels"]), dtype="float32"
-    )
+    # the backbone has no head yet, so transformers' load report ("score.* MISSING") is expected noise;
+    # the head is loaded strictly below, and a mismatch there is an error
+    verbosity = transformers.logging.get_verbosity()
+    transformers.logging.set_verbosity_error()
+    try:
+        model = transformers.AutoModelForTokenClassification.from_pretrained(
+            weights_source(str(meta["backbone"])), num_labels=int(meta["num_labels"]), dtype="float32"
+        )
+    finally:
+        transformers.logging.set_verbosity(verbosity)
     if meta.get("layers") is not None:
         keep_first_blocks(model, int(meta["layers"]))
     head = model.get_submodule(str(meta["head"]))
