@@ -233,8 +233,13 @@ def main(argv: list[str] | None = None) -> int:
             fp = json.loads((mc_dir / "job.json").read_text())
             seed, k = fp["seed"], fp["labeller"]["k"]
             sampling = Sampling(**{**fp["sampling"], "stop": tuple(fp["sampling"]["stop"])})  # sample as the job did
+            # fresh rollouts are graded against the reference answers, which live with the job's solutions
+            solutions = mc_dir.parent / "solutions.jsonl"
+            reference = {rec["id"]: rec["reference"] for _, rec in read_jsonl(solutions)} if solutions.exists() else {}
+            if args.independent and not all(r["id"] in reference for r in records):
+                raise SystemExit(f"--independent grades fresh rollouts and needs the reference answers in {solutions}")
             tasks = [
-                LabelTask(Solution(r["prompt"], tuple(r["completions"]), id=r["id"]), "",
+                LabelTask(Solution(r["prompt"], tuple(r["completions"]), id=r["id"]), reference.get(r["id"], ""),
                           correct=bool(r["extra"]["solution_correct"]))
                 for r in records
             ]
