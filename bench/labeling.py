@@ -257,8 +257,8 @@ def main(argv: list[str] | None = None) -> int:
                          sampling=sampling, policy=policy_name, max_active=2, on_task_done=done)
             bar.close()
             print(f"MC: {mc.generated} rollouts generated in this run, {time.time() - t0:.0f} s", file=sys.stderr)
-        mc_list = [LabelledSolution.from_record(r) for r in records] if records else [
-            LabelledSolution.from_record(r) for _, rec in read_jsonl(mc_dir / "labels.jsonl") for r in rec["labelled"]]
+            records = [r for _, rec in read_jsonl(mc_dir / "labels.jsonl") for r in rec["labelled"]]
+        mc_list = [LabelledSolution.from_record(r) for r in records]
         for search in args.search.split(","):
             replay = run_job(tasks, BinarySearch(k=k, wave=args.wave, search=search), ReplayRunner(mc_dir),
                              out / f"bs_replay_{search}", seed=seed, grader=grader, sampling=sampling,
