@@ -239,9 +239,51 @@ def test_head_on_a_cut_frozen_backbone_trains_resumes_and_exports_a_small_folder
         str(tiny_qwen2), num_labels=2).eval(), load_tokenizer(cfg), training_spec(cfg), sols)
 
 
+def test_lora_head_folder_merges_its_factors_into_the_cut_backbone(tiny_qwen2: Path, tmp_path: Path) -> None:
+    from safetensors.torch import save_file
+
+    from prmkit.scoring._hf_load import LORA_FILE
+
+    recs = arithmetic_records(6)
+    data = write_jsonl(tmp_path / "t.jsonl", recs)
+    cfg = _cfg(data, tiny_qwen2, tmp_path / "o", trainable="lora", layers=1, lora_r=4, max_steps=3,
+               learning_rate=5e-2, lora_targets=("q_proj", "v_proj", "down_proj"), save_head=True)
+    train(cfg)
+    head_dir = tmp_path / "o" / "head"
+    meta = json.loads((head_dir / "prmkit_head.json").read_text())
+    assert meta["lora"] == {"file": LORA_FILE, "r": 4, "alpha": cfg.lora_alpha,
+                            "targets": ["q_proj", "v_proj", "down_proj"], "modules": 3}
+    factors = load_file(str(head_dir / LORA_FILE))
+    assert sorted(factors) == sorted(f"model.layers.0.{m}.lora_{x}" for m in ("self_attn.q_proj", "self_attn.v_proj",
+                                                                             "mlp.down_proj") for x in "AB")
+    assert all(v.dtype == torch.float16 for v in factors.values())
+    # the folder holds no backbone weights: the factors, the head and the metadata only
+    assert sum(f.stat().st_size for f in head_dir.iterdir()) < 60_000
+    sols = [Solution(r["prompt"], tuple(r["completions"])) for r in recs]  # type: ignore[arg-type]
+    merged_scores = load_prm(load_spec(tmp_path / "o")).score(sols)
+    head_scores = load_prm(load_spec(head_dir)).score(sols)
+    for g, w in zip(head_scores, merged_scores, strict=True):
+        assert isinstance(g, StepScores) and isinstance(w, StepScores)
+        assert g.scores == pytest.approx(w.scores, abs=2e-3)  # factors stored in float16
+    # without the factors the cut backbone scores differently: the adapters did move the model
+    meta.pop("lora")
+    (head_dir / "prmkit_head.json").write_text(json.dumps(meta))
+    bare = load_prm(load_spec(head_dir)).score(sols)
+    assert any(b.scores != pytest.approx(w.scores, abs=2e-3) for b, w in zip(bare, merged_scores, strict=True))  # type: ignore[union-attr]
+    # a factor that does not fit its weight is an error naming the file and the module
+    meta["lora"] = {"file": LORA_FILE}
+    (head_dir / "prmkit_head.json").write_text(json.dumps(meta))
+    factors["model.layers.0.self_attn.q_proj.lora_A"] = factors["model.layers.0.self_attn.q_proj.lora_A"][:, :-1].contiguous()
+    save_file(factors, str(head_dir / LORA_FILE))
+    with pytest.raises(ConfigError, match=r"lora.safetensors: 'model.layers.0.self_attn.q_proj'"):
+        load_prm(load_spec(head_dir)).score(sols[:1])
+
+
 def test_head_only_options_are_checked() -> None:
-    with pytest.raises(ConfigError, match="save_head needs trainable 'head'"):
-        TrainConfig(train_path="t", model="m", output_dir="o", save_head=True)
+    with pytest.raises(ConfigError, match="save_head needs trainable 'head' or 'lora'"):
+        TrainConfig(train_path="t", model="m", output_dir="o", trainable="full", save_head=True)
+    with pytest.raises(ConfigError, match=r"save_head needs .* a step head"):
+        TrainConfig(train_path="t", model="m", output_dir="o", loss="implicit", save_head=True)
     with pytest.raises(ConfigError, match="loss 'implicit' has none"):
         TrainConfig(train_path="t", model="m", output_dir="o", trainable="head", loss="implicit")
     with pytest.raises(ConfigError, match="layers must be >= 1"):

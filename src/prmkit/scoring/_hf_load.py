@@ -18,11 +18,13 @@ from prmkit.scoring.spec import PRMSpec
 
 __all__ = [
     "HEAD_FILE",
+    "LORA_FILE",
     "keep_first_blocks",
     "load_head_model",
     "load_model",
     "load_tokenizer",
     "load_value_head_model",
+    "merge_lora_factors",
     "tokenizer_fingerprint",
     "transformer_blocks",
     "weights_fingerprint",
@@ -31,6 +33,9 @@ __all__ = [
 
 HEAD_FILE = "prmkit_head.json"
 """Marks a head-only PRM folder: the step head's weights plus the name of the frozen backbone it reads."""
+
+LORA_FILE = "lora.safetensors"
+"""A head folder's LoRA factors (``<module>.lora_A``, ``<module>.lora_B``), merged into the backbone on load."""
 
 _V_HEAD = "v_head.summary."
 
@@ -170,6 +175,8 @@ def load_head_model(folder: str | Path, *, dtype: Any = None) -> Any:
         transformers.logging.set_verbosity(verbosity)
     if meta.get("layers") is not None:
         keep_first_blocks(model, int(meta["layers"]))
+    if meta.get("lora"):
+        merge_lora_factors(model, folder / str(meta["lora"].get("file", LORA_FILE)))
     head = model.get_submodule(str(meta["head"]))
     state = load_file(str(folder / "head.safetensors"))
     missing, unexpected = head.load_state_dict(state, strict=False)
@@ -178,6 +185,30 @@ def load_head_model(folder: str | Path, *, dtype: Any = None) -> Any:
     if dtype is not None:
         model = model.to(dtype)
     return model.eval()
+
+
+def merge_lora_factors(model: Any, path: Path) -> None:
+    """Add ``B @ A`` (in float32) to the weight of every module named in the LoRA file ``path``."""
+    torch = require("torch", extra="hf")
+    from safetensors.torch import load_file
+
+    if not path.is_file():
+        raise ConfigError(f"{path}: LoRA factors named in {HEAD_FILE} are missing")
+    factors = load_file(str(path))
+    names = sorted({k.rsplit(".", 1)[0] for k in factors})
+    modules = dict(model.named_modules())
+    with torch.no_grad():
+        for name in names:
+            a, b = factors.get(name + ".lora_A"), factors.get(name + ".lora_B")
+            mod = modules.get(name)
+            weight = getattr(mod, "weight", None)
+            if a is None or b is None or weight is None:
+                raise ConfigError(f"{path}: {name!r} needs lora_A and lora_B and a module with a weight in "
+                                  f"{type(model).__name__}")
+            delta = b.float() @ a.float()
+            if delta.shape != weight.shape:
+                raise ConfigError(f"{path}: {name!r} factors give {tuple(delta.shape)}, the weight is {tuple(weight.shape)}")
+            weight.add_(delta.to(weight.dtype))
 
 
 def weights_fingerprint(model: Any) -> str:

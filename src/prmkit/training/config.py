@@ -103,9 +103,10 @@ class TrainConfig:
     save_adapter: bool = False
     """``lora``: also save the adapter (LoRA weights and the head, peft format) in ``output_dir/adapter``."""
     save_head: bool = False
-    """``head``: also write ``output_dir/head``, a PRM folder of a few kilobytes (the head and the name of its
-    backbone) that loads the backbone from ``model`` when scored; ``model`` should be a catalog name or a path
-    that exists wherever the folder is used."""
+    """``head`` or ``lora``: also write ``output_dir/head``, a small PRM folder (the head, the LoRA factors in
+    float16 for ``lora``, and the name of the backbone) that loads the backbone from ``model`` when scored and
+    merges the factors into it; ``model`` should be a catalog name or a path that exists wherever the folder is
+    used."""
     save_reference: bool = True
     """``implicit``: copy the reference model into ``output_dir/reference`` (False: record its path only)."""
     progress: bool = True
@@ -145,8 +146,9 @@ class TrainConfig:
             problems.append("trainable 'top_layers' needs top_layers >= 1")
         if self.trainable == "head" and self.loss == "implicit":
             problems.append("trainable 'head' trains a step head; loss 'implicit' has none")
-        if self.save_head and self.trainable != "head":
-            problems.append(f"save_head needs trainable 'head', got {self.trainable!r}")
+        if self.save_head and (self.trainable not in ("head", "lora") or self.loss == "implicit"):
+            problems.append(f"save_head needs trainable 'head' or 'lora' and a step head, got {self.trainable!r}"
+                            f" with loss {self.loss!r}")
         if self.trainable == "lora" and not self.lora_targets:
             problems.append("trainable 'lora' needs at least one lora_targets entry")
         if self.step_marker == "":

@@ -27,7 +27,8 @@ from prmkit.scoring.catalog import get_spec
 from prmkit.scoring.spec import PRMSpec
 from prmkit.training.config import TrainConfig
 
-__all__ = ["SPEC_FILE", "export_classifier", "export_head", "load_spec", "training_spec", "write_spec"]
+__all__ = ["SPEC_FILE", "export_classifier", "export_head", "load_spec", "lora_factors", "merged", "training_spec",
+           "write_spec"]
 
 SPEC_FILE = "prmkit_spec.json"
 
@@ -122,12 +123,29 @@ def export_classifier(model: Any, tokenizer: Any, cfg: TrainConfig, spec: PRMSpe
     return out
 
 
-def export_head(model: Any, cfg: TrainConfig, spec: PRMSpec) -> Path:
-    """Write ``output_dir/head``: the step head's weights, the backbone's name and depth (``prmkit_head.json``)
-    and the spec. Scoring it loads the backbone from ``cfg.model`` (provisioned offline for a catalog name)."""
+def lora_factors(model: Any) -> dict[str, Any]:
+    """The LoRA factors of a peft model, keyed by the plain model's module names: ``<module>.lora_A`` (r x in)
+    and ``<module>.lora_B`` (out x r, the scale alpha/r folded in), so ``W + B @ A`` is the merged weight.
+    Empty for a model without adapters."""
+    factors: dict[str, Any] = {}
+    for name, mod in model.named_modules():
+        a, b, scaling = getattr(mod, "lora_A", None), getattr(mod, "lora_B", None), getattr(mod, "scaling", None)
+        if a is None or b is None or not isinstance(scaling, dict) or "default" not in a:
+            continue
+        base = name.removeprefix("base_model.model.")
+        factors[base + ".lora_A"] = a["default"].weight.detach().float().cpu()
+        factors[base + ".lora_B"] = (b["default"].weight.detach().float() * float(scaling["default"])).cpu()
+    return factors
+
+
+def export_head(model: Any, cfg: TrainConfig, spec: PRMSpec, *, lora: dict[str, Any] | None = None) -> Path:
+    """Write ``output_dir/head``: the step head's weights, the backbone's name and depth (``prmkit_head.json``),
+    the spec and, given ``lora`` (:func:`lora_factors`), the LoRA factors in float16 (``lora.safetensors``).
+    Scoring it loads the backbone from ``cfg.model`` (provisioned offline for a catalog name) and merges the
+    factors into it. ``model`` is the plain model (adapters merged or none)."""
     from safetensors.torch import save_file
 
-    from prmkit.scoring._hf_load import HEAD_FILE
+    from prmkit.scoring._hf_load import HEAD_FILE, LORA_FILE
     from prmkit.training._model import head_module_names
 
     out = Path(cfg.output_dir) / "head"
@@ -135,8 +153,14 @@ def export_head(model: Any, cfg: TrainConfig, spec: PRMSpec) -> Path:
     [name] = head_module_names(model)
     state = {k: v.detach().float().cpu().contiguous() for k, v in model.get_submodule(name).state_dict().items()}
     save_file(state, str(out / "head.safetensors"))
-    meta = {"backbone": cfg.model, "layers": cfg.layers, "num_labels": cfg.num_labels, "head": name,
-            "architecture": type(model).__name__}
+    meta: dict[str, Any] = {"backbone": cfg.model, "layers": cfg.layers, "num_labels": cfg.num_labels, "head": name,
+                            "architecture": type(model).__name__}
+    if lora:
+        save_file({k: v.half().contiguous() for k, v in lora.items()}, str(out / LORA_FILE))
+        meta["lora"] = {"file": LORA_FILE, "r": cfg.lora_r, "alpha": cfg.lora_alpha, "targets": list(cfg.lora_targets),
+                        "modules": len(lora) // 2}
+    else:
+        (out / LORA_FILE).unlink(missing_ok=True)
     (out / HEAD_FILE).write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
     write_spec(dataclasses.replace(spec, model=str(out.resolve())), out)
     return out
