@@ -1,7 +1,9 @@
-"""The decision threshold of a head trained with ``trainable: head``, fitted on its own training data.
+"""The decision threshold of a head folder (``save_head``), fitted on its own training data.
 
-Reads the run's cached step features (``output_dir/features``, nothing is
-recomputed), scores every training example with the trained head, and picks
+For ``trainable: head`` it reads the run's cached step features
+(``output_dir/features``, nothing is recomputed) and applies the trained head;
+otherwise (``lora``) it scores every training example with the head folder
+itself, as the ``hf`` backend will. Then it picks
 the threshold in 0.05 steps with the best first-error F1 (ProcessBench's
 protocol: an error case is right when the first step below the threshold is
 its first wrong step; a correct case when no step is) over the examples whose
@@ -17,6 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import re
+import sys
 from pathlib import Path
 
 
@@ -50,16 +53,29 @@ def main() -> None:
         if enc:
             examples.append(ex)
             data.extend(enc)
-    feats = step_features(None, data, 0, cache_dir=out / "features", key=features_key(cfg.to_dict(), data),  # type: ignore[arg-type]
-                          progress=False)
-    head = load_file(str(out / "head" / "head.safetensors"))
     pick = re.compile(args.ids)
-    results, first_errors = [], []
-    for ex, f in zip(examples, feats, strict=True):
-        if not pick.search(str(ex.solution.id)):
-            continue
-        results.append(StepScores(tuple(torch.softmax(f @ head["weight"].T + head["bias"], -1)[:, 1].tolist())))
-        first_errors.append(next((k for k, v in enumerate(ex.labels or ()) if v < 0.5), -1))
+    chosen = [i for i, ex in enumerate(examples) if pick.search(str(ex.solution.id))]
+    results: list[StepScores] = []
+    if cfg.trainable == "head":  # the cached features and the head: instant, and exactly what training saw
+        feats = step_features(None, data, 0, cache_dir=out / "features", key=features_key(cfg.to_dict(), data),  # type: ignore[arg-type]
+                              progress=False)
+        head = load_file(str(out / "head" / "head.safetensors"))
+        for i in chosen:
+            results.append(StepScores(tuple(torch.softmax(feats[i] @ head["weight"].T + head["bias"], -1)[:, 1].tolist())))
+    examples = [examples[i] for i in chosen]
+    if cfg.trainable != "head":
+        from prmkit.scoring import load_prm
+        from prmkit.training import load_spec
+
+        prm = load_prm(load_spec(out / "head"))
+        for i in range(0, len(examples), 8):
+            for sc in prm.score([ex.solution for ex in examples[i : i + 8]]):
+                if not isinstance(sc, StepScores):
+                    raise SystemExit(f"scoring a training example failed: {sc}")
+                results.append(sc)
+            print(f"\rscored {len(results)}/{len(examples)}", end="", file=sys.stderr, flush=True)
+        print(file=sys.stderr)
+    first_errors = [next((k for k, v in enumerate(ex.labels or ()) if v < 0.5), -1) for ex in examples]
 
     def f1(t: float) -> float:
         return first_error_f1(results, first_errors, t)["f1"]

@@ -288,3 +288,29 @@ def test_head_only_options_are_checked() -> None:
         TrainConfig(train_path="t", model="m", output_dir="o", trainable="head", loss="implicit")
     with pytest.raises(ConfigError, match="layers must be >= 1"):
         TrainConfig(train_path="t", model="m", output_dir="o", layers=0)
+
+
+def test_init_head_starts_the_head_from_saved_weights(tiny_qwen2: Path, tmp_path: Path) -> None:
+    from safetensors.torch import save_file
+
+    from prmkit.training._model import build_model
+
+    data = write_jsonl(tmp_path / "t.jsonl", arithmetic_records(4))
+    probe = train(_cfg(data, tiny_qwen2, tmp_path / "probe", trainable="head", layers=1, max_steps=2,
+                       learning_rate=5e-2, save_head=True))
+    saved = load_file(str(probe.output_dir / "head" / "head.safetensors"))
+    for source in (probe.output_dir / "head", probe.output_dir / "head" / "head.safetensors"):
+        model = build_model(_cfg(data, tiny_qwen2, tmp_path / "ft", layers=1, lora_r=4, init_head=str(source)))
+        state = model.base_model.model.score.modules_to_save["default"].state_dict()  # type: ignore[union-attr,index,operator]
+        assert state.keys() == saved.keys() and all(torch.equal(state[k], saved[k]) for k in saved)
+    fresh = build_model(_cfg(data, tiny_qwen2, tmp_path / "ft", layers=1, lora_r=4))
+    assert not torch.equal(fresh.base_model.model.score.modules_to_save["default"].weight, saved["weight"])  # type: ignore[union-attr,index,operator]
+    save_file({"weight": saved["weight"][:, :-1].contiguous(), "bias": saved["bias"]}, str(tmp_path / "bad.safetensors"))
+    with pytest.raises(ConfigError, match=r"init_head .*bad.safetensors: tensors \{'weight'"):
+        build_model(_cfg(data, tiny_qwen2, tmp_path / "ft", init_head=str(tmp_path / "bad.safetensors")))
+    with pytest.raises(ConfigError, match="init_head: no head weights at"):
+        build_model(_cfg(data, tiny_qwen2, tmp_path / "ft", init_head=str(tmp_path / "nowhere")))
+    # fine-tuning a head fitted without dropout: classifier_dropout 0 keeps train-mode logits = eval-mode logits
+    for p, want in ((None, 0.1), (0.0, 0.0)):
+        model = build_model(_cfg(data, tiny_qwen2, tmp_path / "ft", trainable="full", classifier_dropout=p))
+        assert model.dropout.p == want  # type: ignore[union-attr]

@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from prmkit._extras import require
@@ -50,6 +51,8 @@ def load_backbone(cfg: TrainConfig, *, causal: bool) -> nn.Module:
         model = transformers.AutoModelForTokenClassification.from_pretrained(
             source, num_labels=cfg.num_labels, **kwargs
         )
+        if cfg.classifier_dropout is not None:
+            _set_classifier_dropout(model, cfg.classifier_dropout)
     if cfg.gguf_file:
         _forget_gguf(model, cfg.gguf_file)
     if cfg.layers is not None:
@@ -93,6 +96,37 @@ def _freeze_below_top(model: nn.Module, n_top: int, *, causal: bool) -> None:
             p.requires_grad_(False)
 
 
+def _set_classifier_dropout(model: nn.Module, p: float) -> None:
+    """Set the dropout a token classifier applies before its head (its top-level ``nn.Dropout``)."""
+    torch = require("torch", extra="hf")
+    drops = [m for _, m in model.named_children() if isinstance(m, torch.nn.Dropout)]
+    if not drops:
+        raise ConfigError(f"classifier_dropout: {type(model).__name__} has no dropout before its head")
+    for m in drops:
+        m.p = p
+    model.config.classifier_dropout = p  # type: ignore[union-attr]
+
+
+def _load_head(model: nn.Module, source: str) -> None:
+    """Copy a saved step head (``head.safetensors``, or a folder holding one) into the model's head."""
+    from safetensors.torch import load_file
+
+    path = Path(source)
+    if path.is_dir():
+        path = path / "head.safetensors"
+    if not path.is_file():
+        raise ConfigError(f"init_head: no head weights at {path}")
+    [name] = head_module_names(model)
+    head = model.get_submodule(name)
+    state = load_file(str(path))
+    own = head.state_dict()
+    wrong = {k: tuple(v.shape) for k, v in state.items() if k not in own or own[k].shape != v.shape}
+    if wrong or own.keys() - state.keys():
+        raise ConfigError(f"init_head {path}: tensors {wrong or sorted(own.keys() - state.keys())} do not fit the "
+                          f"head {name!r} ({ {k: tuple(v.shape) for k, v in own.items()} })")
+    head.load_state_dict({k: v.to(own[k].dtype) for k, v in state.items()})
+
+
 def _apply_lora(model: nn.Module, cfg: TrainConfig, *, causal: bool) -> nn.Module:
     peft = require("peft", extra="train")
     targets: str | list[str] = "all-linear" if cfg.lora_targets == ("all-linear",) else list(cfg.lora_targets)
@@ -117,6 +151,8 @@ def build_model(cfg: TrainConfig) -> nn.Module:
     """
     causal = cfg.loss == "implicit"
     model = load_backbone(cfg, causal=causal)
+    if cfg.init_head is not None:
+        _load_head(model, cfg.init_head)
     if cfg.trainable == "lora":
         model = _apply_lora(model, cfg, causal=causal)
     elif cfg.trainable == "top_layers":

@@ -54,6 +54,14 @@ class TrainConfig:
     a shallower PRM, cheaper to train and to score. Unset: all blocks."""
     top_layers: int = 2
     """``top_layers``: how many of the last transformer blocks are trained."""
+    classifier_dropout: float | None = None
+    """Dropout on the hidden states before the step head while training (a transformers token classifier's
+    ``classifier_dropout``; unset: the architecture's default, 0.1 for most). Set 0 to fine-tune a head that was
+    fitted without dropout (``init_head`` from ``trainable: head``), whose logits dropout would scramble."""
+    init_head: str | None = None
+    """Start the step head from these weights instead of a random one: a ``head.safetensors`` file or a head
+    folder holding one (e.g. a head trained with ``trainable: head`` on the same backbone and ``layers``). Probe
+    first, then fine-tune: the adapters then start from the probe's solution instead of a random head."""
     lora_r: int = 16
     """``lora``: adapter rank."""
     lora_alpha: int = 32
@@ -132,6 +140,8 @@ class TrainConfig:
             problems.append(f"learning_rate must be > 0, got {self.learning_rate}")
         if self.weight_decay < 0 or self.max_grad_norm < 0:
             problems.append("weight_decay and max_grad_norm must be >= 0")
+        if self.classifier_dropout is not None and not 0 <= self.classifier_dropout < 1:
+            problems.append(f"classifier_dropout must be in [0, 1), got {self.classifier_dropout}")
         if not 0 <= self.lora_dropout < 1:
             problems.append(f"lora_dropout must be in [0, 1), got {self.lora_dropout}")
         if self.beta <= 0:
@@ -144,6 +154,8 @@ class TrainConfig:
             problems.append(f"zeta must be >= 0, got {self.zeta}")
         if self.trainable == "top_layers" and self.top_layers < 1:
             problems.append("trainable 'top_layers' needs top_layers >= 1")
+        if self.init_head is not None and self.loss == "implicit":
+            problems.append("init_head sets a step head; loss 'implicit' has none")
         if self.trainable == "head" and self.loss == "implicit":
             problems.append("trainable 'head' trains a step head; loss 'implicit' has none")
         if self.save_head and (self.trainable not in ("head", "lora") or self.loss == "implicit"):
