@@ -1,8 +1,8 @@
 """prmkit's embedded PRM (``prmkit-prm``): the committed head, its spec, and its real scores.
 
-The head folder in the package holds only the step head and the name of its
-backbone; the backbone (Qwen2.5-Coder-0.5B-Instruct) is provisioned from its
-PyPI packages. Golden numbers: ``tests/scoring/golden/prmkit-prm-real.json``
+The head folder in the package holds only the step head, the LoRA factors
+and the name of its backbone; the backbone (Qwen2.5-Coder-0.5B-Instruct) is
+provisioned from its PyPI packages. Golden numbers: ``tests/scoring/golden/prmkit-prm-real.json``
 (regenerate with ``PRMKIT_UPDATE_GOLDEN=1``).
 """
 
@@ -25,6 +25,7 @@ def test_the_committed_head_is_small_and_names_its_backbone() -> None:
     meta = json.loads((FOLDER / "prmkit_head.json").read_text())
     assert meta["backbone"] == "qwen2.5-coder-0.5b-instruct" and meta["head"] == "score" and meta["num_labels"] == 2
     assert sum(f.stat().st_size for f in FOLDER.iterdir()) < 25 * 2**20
+    assert meta["lora"]["file"] == "lora.safetensors" and (FOLDER / "lora.safetensors").is_file()
     spec = get_spec("prmkit-prm")
     assert spec.threshold == meta["threshold"], "catalog threshold differs from the fitted one in prmkit_head.json"
     assert spec.dtype == "bfloat16"

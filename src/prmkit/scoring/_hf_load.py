@@ -156,8 +156,9 @@ def weights_source(name: str) -> str:
 
 
 def load_head_model(folder: str | Path, *, dtype: Any = None) -> Any:
-    """A token classifier from a head-only folder: the backbone named in ``prmkit_head.json`` (provisioned
-    offline when it is a catalog name, cut to ``layers`` blocks) with the head from ``head.safetensors``."""
+    """A token classifier from a head folder: the backbone named in ``prmkit_head.json`` (provisioned
+    offline when it is a catalog name, cut to ``layers`` blocks), the LoRA factors of ``lora.safetensors``
+    merged into it when the folder has them, and the head from ``head.safetensors``."""
     transformers = require("transformers", extra="hf")
     from safetensors.torch import load_file
 

@@ -16,7 +16,7 @@ SPECS: Registry[PRMSpec] = Registry("PRM")
 
 DEFAULT_PRM = "arith+prmkit-prm"
 """The embedded default: the best PRM prmkit runs offline on a laptop CPU with nothing fetched beyond PyPI
-(prmkit's own PRM, per-step minimum with the ``arith`` verifier: ProcessBench GSM8K F1 32.2 vs 28.9 alone)."""
+(prmkit's own PRM, per-step minimum with the ``arith`` verifier: ProcessBench GSM8K F1 34.9 vs 32.7 alone)."""
 
 
 def register_spec(spec: PRMSpec, *, replace: bool = False) -> PRMSpec:
@@ -193,8 +193,8 @@ register_spec(
         format="segments",
         model=str(_EMBEDDED / "prmkit-prm"),
         description=(
-            "prmkit's own PRM: a step head on Qwen2.5-Coder-0.5B-Instruct cut to its first blocks (backbone from "
-            "PyPI, `prmkit models`); trained by scripts/train_embedded_prm.sh"
+            "prmkit's own PRM: Qwen2.5-Coder-0.5B-Instruct cut to its first blocks with a step head and LoRA "
+            "factors (backbone from PyPI, `prmkit models`); trained by scripts/train_embedded_prm.sh"
         ),
         prompt_template=(
             "<|im_start|>system\n" + _QWEN_SYSTEM + "<|im_end|>\n<|im_start|>user\n{problem}<|im_end|>\n"
