@@ -55,6 +55,7 @@ def main() -> None:
             data.extend(enc)
     pick = re.compile(args.ids)
     chosen = [i for i, ex in enumerate(examples) if pick.search(str(ex.solution.id))]
+    examples = [examples[i] for i in chosen]
     results: list[StepScores] = []
     if cfg.trainable == "head":  # the cached features and the head: instant, and exactly what training saw
         feats = step_features(None, data, 0, cache_dir=out / "features", key=features_key(cfg.to_dict(), data),  # type: ignore[arg-type]
@@ -62,8 +63,7 @@ def main() -> None:
         head = load_file(str(out / "head" / "head.safetensors"))
         for i in chosen:
             results.append(StepScores(tuple(torch.softmax(feats[i] @ head["weight"].T + head["bias"], -1)[:, 1].tolist())))
-    examples = [examples[i] for i in chosen]
-    if cfg.trainable != "head":
+    else:
         from prmkit.scoring import load_prm
         from prmkit.training import load_spec
 

@@ -21,6 +21,7 @@ __all__ = [
     "LORA_FILE",
     "keep_first_blocks",
     "load_head_model",
+    "load_head_weights",
     "load_model",
     "load_tokenizer",
     "load_value_head_model",
@@ -160,8 +161,6 @@ def load_head_model(folder: str | Path, *, dtype: Any = None) -> Any:
     offline when it is a catalog name, cut to ``layers`` blocks), the LoRA factors of ``lora.safetensors``
     merged into it when the folder has them, and the head from ``head.safetensors``."""
     transformers = require("transformers", extra="hf")
-    from safetensors.torch import load_file
-
     folder = Path(folder)
     meta = _read_head_meta(folder)
     # the backbone has no head yet, so transformers' load report ("score.* MISSING") is expected noise;
@@ -178,14 +177,25 @@ def load_head_model(folder: str | Path, *, dtype: Any = None) -> Any:
         keep_first_blocks(model, int(meta["layers"]))
     if meta.get("lora"):
         merge_lora_factors(model, folder / str(meta["lora"].get("file", LORA_FILE)))
-    head = model.get_submodule(str(meta["head"]))
-    state = load_file(str(folder / "head.safetensors"))
-    missing, unexpected = head.load_state_dict(state, strict=False)
-    if missing or unexpected:
-        raise ConfigError(f"{folder}: head.safetensors missing {missing} / unexpected {unexpected}")
+    load_head_weights(model, str(meta["head"]), folder / "head.safetensors")
     if dtype is not None:
         model = model.to(dtype)
     return model.eval()
+
+
+def load_head_weights(model: Any, name: str, path: Path, *, what: str = "") -> None:
+    """Load the step head ``name`` of ``model`` from the safetensors file ``path``: every tensor present, each
+    of the head's shape (else a :class:`ConfigError` naming ``what``, the file and the tensors)."""
+    from safetensors.torch import load_file
+
+    head = model.get_submodule(name)
+    state = load_file(str(path))
+    own = head.state_dict()
+    wrong = {k: tuple(v.shape) for k, v in state.items() if k not in own or own[k].shape != v.shape}
+    if wrong or own.keys() - state.keys():
+        raise ConfigError(f"{what}{path}: tensors {wrong or sorted(own.keys() - state.keys())} do not fit the "
+                          f"head {name!r} ({ {k: tuple(v.shape) for k, v in own.items()} })")
+    head.load_state_dict({k: v.to(own[k].dtype) for k, v in state.items()})
 
 
 def merge_lora_factors(model: Any, path: Path) -> None:

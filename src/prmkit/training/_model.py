@@ -13,7 +13,12 @@ from typing import TYPE_CHECKING, Any
 
 from prmkit._extras import require
 from prmkit.errors import ConfigError
-from prmkit.scoring._hf_load import keep_first_blocks, transformer_blocks, weights_source
+from prmkit.scoring._hf_load import (
+    keep_first_blocks,
+    load_head_weights,
+    transformer_blocks,
+    weights_source,
+)
 from prmkit.training.config import TrainConfig
 
 if TYPE_CHECKING:
@@ -109,22 +114,13 @@ def _set_classifier_dropout(model: nn.Module, p: float) -> None:
 
 def _load_head(model: nn.Module, source: str) -> None:
     """Copy a saved step head (``head.safetensors``, or a folder holding one) into the model's head."""
-    from safetensors.torch import load_file
-
     path = Path(source)
     if path.is_dir():
         path = path / "head.safetensors"
     if not path.is_file():
         raise ConfigError(f"init_head: no head weights at {path}")
     [name] = head_module_names(model)
-    head = model.get_submodule(name)
-    state = load_file(str(path))
-    own = head.state_dict()
-    wrong = {k: tuple(v.shape) for k, v in state.items() if k not in own or own[k].shape != v.shape}
-    if wrong or own.keys() - state.keys():
-        raise ConfigError(f"init_head {path}: tensors {wrong or sorted(own.keys() - state.keys())} do not fit the "
-                          f"head {name!r} ({ {k: tuple(v.shape) for k, v in own.items()} })")
-    head.load_state_dict({k: v.to(own[k].dtype) for k, v in state.items()})
+    load_head_weights(model, name, path, what="init_head ")
 
 
 def _apply_lora(model: nn.Module, cfg: TrainConfig, *, causal: bool) -> nn.Module:

@@ -110,16 +110,20 @@ def merged(model: Any) -> Any:
 
 def export_classifier(model: Any, tokenizer: Any, cfg: TrainConfig, spec: PRMSpec) -> Path:
     """Write the trained token classifier (LoRA merged in) and its spec to ``cfg.output_dir``;
-    with ``save_adapter``, the peft adapter (LoRA + head) also goes to ``output_dir/adapter``."""
+    with ``save_adapter``, the peft adapter (LoRA + head) also goes to ``output_dir/adapter``, and with
+    ``save_head`` the small head folder (:func:`export_head`) to ``output_dir/head``."""
     out = Path(cfg.output_dir)
     out.mkdir(parents=True, exist_ok=True)
     if cfg.trainable == "lora" and cfg.save_adapter:
         model.save_pretrained(str(out / "adapter"))
+    factors = lora_factors(model) if cfg.save_head else {}  # read before merging folds them into the weights
     plain = merged(model)
     plain.config.pad_token_id = tokenizer.pad_token_id
     plain.save_pretrained(str(out))
     tokenizer.save_pretrained(str(out))
     write_spec(dataclasses.replace(spec, model=str(out.resolve())), out)
+    if cfg.save_head:
+        export_head(plain, cfg, spec, lora=factors)
     return out
 
 

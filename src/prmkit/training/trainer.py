@@ -38,13 +38,7 @@ from prmkit.training._model import build_model, head_module_names, load_tokenize
 from prmkit.training._validate import validate
 from prmkit.training.config import TrainConfig
 from prmkit.training.data import read_first_error_records, read_stepwise
-from prmkit.training.export import (
-    export_classifier,
-    export_head,
-    lora_factors,
-    merged,
-    training_spec,
-)
+from prmkit.training.export import export_classifier, training_spec
 from prmkit.training.implicit import Reference, export_implicit, implicit_loss
 
 if TYPE_CHECKING:
@@ -238,8 +232,5 @@ def train(cfg: TrainConfig, *, on_step: StepCallback | None = None) -> TrainResu
         assert reference is not None
         export_implicit(model, reference, tokenizer, cfg, spec)
     else:
-        factors = lora_factors(model) if cfg.save_head else {}  # read before export_classifier merges them
         export_classifier(model, tokenizer, cfg, spec)
-        if cfg.save_head:
-            export_head(merged(model), cfg, spec, lora=factors)
     return TrainResult(out, total, total - start, n_examples, seconds, dict(skipped), last_val)
