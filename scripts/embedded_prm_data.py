@@ -1,6 +1,8 @@
 """The training data of prmkit's embedded PRM, as stepwise JSONL files (one per source).
 
 * ``mr-ben``: Mr-Ben's 918 human-labelled math solutions (steps after the first error dropped);
+* ``mr-ben-rectified``: each wrong Mr-Ben solution's correct steps followed by an annotator's
+  rewrite of its first wrong step, all labelled correct (1538 minimal pairs with ``mr-ben``);
 * ``mr-ben-inject``: one injected error (each taxonomy type that applies) in the human-verified
   correct steps of each Mr-Ben solution;
 * ``bbm-<task>``: BIG-Bench-Mistake's human-labelled traces of the math-like tasks;
@@ -45,6 +47,8 @@ def main() -> None:
     out.mkdir(parents=True, exist_ok=True)
     mr_ben = convert("mr-ben", shared / "mr_ben" / "math.json")
     counts = {"mr-ben": write_stepwise(mr_ben, out / "mr-ben.jsonl")}
+    rectified = convert("mr-ben", shared / "mr_ben" / "math.json", rectified=True)[len(mr_ben):]
+    counts["mr-ben-rectified"] = write_stepwise(rectified, out / "mr-ben-rectified.jsonl")
     prefixes = []  # the human-verified correct steps of each Mr-Ben solution
     for ex in mr_ben:
         labels = ex.labels or ()

@@ -103,6 +103,40 @@ def test_mr_ben_conversion() -> None:
     assert not any(c.startswith("Step ") for e in exs for c in e.completions)
 
 
+@pytest.mark.skipif(not (SHARED / "mr_ben" / "math.json").exists(), reason="shared/data/mr_ben not present")
+def test_mr_ben_rectified_steps_make_minimal_pairs() -> None:
+    exs = convert("mr-ben", SHARED / "mr_ben" / "math.json", rectified=True)
+    plain, fixed = exs[:918], exs[918:]
+    assert plain == convert("mr-ben", SHARED / "mr_ben" / "math.json")
+    assert len(fixed) == 1538  # two rewrites for each of the 769 wrong solutions
+    assert all(e.labels == (1.0,) * len(e.completions) and e.outcome is None for e in fixed)
+    wrong = {e.id: e for e in plain if e.first_error >= 0}
+    for e in fixed:  # the same prompt and correct steps; only the wrong step is replaced
+        sid, _, k = e.id.rpartition("/rectified-")
+        w = wrong[sid]
+        assert k in ("0", "1") and e.prompt == w.prompt and e.completions[:-1] == w.completions[:-1]
+        assert e.completions[-1] != w.completions[-1] and not e.completions[-1].startswith("Step ")
+    first = fixed[0]  # xy = 8: the rewrite sets up a distance function instead of a perpendicular line
+    assert first.id.endswith("/Claude2/rectified-0")
+    assert first.completions == ("The curve xy = 8 represents a hyperbola. To find the shortest distance from a point to "
+                                 "the hyperbola, we need to determine the expression for any point (x, y) on the curve "
+                                 "and establish a distance function from the origin to these points.",)
+
+
+def test_mr_ben_rectified_errors(tmp_path: Path) -> None:
+    sol = {"Question_UUID": "q", "Sampled_Model": "m", "Question": "1+1?", "Model_Solution_Steps": ["Step 1: 3"],
+           "Model_Solution_Correctness": "incorrect", "Model_Solution_First_Error_Step": "1",
+           "Model_Solution_Rectified_First_Error_Step": "Step 1: 2"}
+    p = tmp_path / "m.json"
+    p.write_text(json.dumps({"q": [sol]}))
+    assert [e.completions for e in convert("mr-ben", p, rectified=True)] == [("3",), ("2",)]
+    p.write_text(json.dumps({"q": [dict(sol, Model_Solution_Rectified_First_Error_Step=7)]}))
+    with pytest.raises(DataFormatError, match=r"m.json.*Model_Solution_Rectified_First_Error_Step.*\(got 7\)"):
+        convert("mr-ben", p, rectified=True)
+    with pytest.raises(DataFormatError, match="only Mr-Ben"):
+        convert("processbench", p, rectified=True)
+
+
 @pytest.mark.skipif(not (SHARED / "big_bench_mistake").exists(), reason="shared/data/big_bench_mistake not present")
 def test_big_bench_mistake_conversion() -> None:
     exs = convert("big-bench-mistake", SHARED / "big_bench_mistake" / "multistep_arithmetic.jsonl")

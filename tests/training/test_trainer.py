@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import math
+import random
 from pathlib import Path
 from typing import Any
 
@@ -169,10 +171,27 @@ def test_exported_classifier_scores_like_the_training_forward(tiny_qwen2: Path, 
     # validation ran through the scorer at steps 2 and 4 and agrees with scoring the export
     log = [json.loads(x) for x in (tmp_path / "o" / "metrics.jsonl").read_text().splitlines()]
     assert [r["step"] for r in log if "val_f1" in r] == [2, 4]
-    from prmkit.training._validate import first_error_f1
+    from prmkit.training._validate import first_error_f1, step_auc
 
     fe = [next((i for i, v in enumerate(r["labels"]) if not v), -1) for r in recs]
     assert result.validation["f1"] == pytest.approx(first_error_f1(got, fe, 0.5)["f1"])
+    assert result.validation["step_auc"] == pytest.approx(step_auc(got, fe))
+
+
+def test_step_auc_is_the_pairwise_probability_over_labelled_steps() -> None:
+    from prmkit.training._validate import step_auc
+    from prmkit.types import ScoreFailure
+
+    rng = random.Random(3)
+    results = [StepScores(tuple(rng.choice((0.1, 0.3, 0.5, 0.7, 0.9)) for _ in range(rng.randint(1, 6)))) for _ in range(60)]
+    first = [rng.randint(-1, len(r.scores) - 1) for r in results]
+    pos = [v for r, f in zip(results, first, strict=True) for v in (r.scores if f < 0 else r.scores[:f])]
+    neg = [r.scores[f] for r, f in zip(results, first, strict=True) if f >= 0]
+    brute = sum((p > n) + 0.5 * (p == n) for p in pos for n in neg) / (len(pos) * len(neg))
+    assert step_auc(results, first) == pytest.approx(brute, abs=1e-12)
+    # steps after the first error carry no label; a failed solution is left out
+    assert step_auc([StepScores((0.9, 0.2, 0.99)), ScoreFailure("context_length", "x")], [1, -1]) == 1.0
+    assert math.isnan(step_auc([StepScores((0.9, 0.8))], [-1]))
 
 
 def test_save_adapter_writes_a_peft_adapter_that_reproduces_the_export(tiny_qwen2: Path, tmp_path: Path) -> None:

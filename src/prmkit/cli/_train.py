@@ -37,6 +37,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         default="truncate",
         help="steps after the first error: drop them (default) or label them wrong",
     )
+    d.add_argument(
+        "--rectified",
+        action="store_true",
+        help="Mr-Ben: also write each wrong solution's correct steps followed by an annotator's rewrite of its "
+        "first wrong step, all labelled correct",
+    )
     d.set_defaults(func=_run_data)
 
 
@@ -61,7 +67,9 @@ def _run_data(args: argparse.Namespace) -> int:
     from prmkit.training.convert import convert
     from prmkit.training.data import write_stepwise
 
-    examples = [ex for path in args.inputs for ex in convert(args.source, path, after_error=args.after_error)]
+    examples = [
+        ex for path in args.inputs for ex in convert(args.source, path, after_error=args.after_error, rectified=args.rectified)
+    ]
     n = write_stepwise(examples, args.out)
     print(f"wrote {n} examples to {args.out}", file=sys.stderr)
     return 0

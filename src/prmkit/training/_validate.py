@@ -15,7 +15,38 @@ from prmkit.evaluation.processbench import predict_first_error, split_metrics
 from prmkit.scoring.spec import PRMSpec
 from prmkit.types import ScoreResult, Solution, StepScores
 
-__all__ = ["first_error_f1", "validate"]
+__all__ = ["first_error_f1", "step_auc", "validate"]
+
+
+def step_auc(results: Sequence[ScoreResult], first_errors: Sequence[int]) -> float:
+    """Threshold-free step discrimination: the probability that a step before the first error
+    outscores a first wrong step (ties count half; later steps have no label and are left out).
+    NaN when either kind is missing.
+
+    >>> from prmkit.types import StepScores
+    >>> step_auc([StepScores((0.9, 0.2)), StepScores((0.2, 0.5))], [1, 1])
+    0.625
+    """
+    pos: list[float] = []
+    neg: list[float] = []
+    for r, fe in zip(results, first_errors, strict=True):
+        if not isinstance(r, StepScores):
+            continue
+        upto = len(r.scores) if fe < 0 else min(fe, len(r.scores))
+        pos.extend(r.scores[:upto])
+        if 0 <= fe < len(r.scores):
+            neg.append(r.scores[fe])
+    if not pos or not neg:
+        return float("nan")
+    ranked = sorted([(v, 1) for v in pos] + [(v, 0) for v in neg])
+    rank_sum, i = 0.0, 0
+    while i < len(ranked):  # average ranks over ties
+        j = i
+        while j < len(ranked) and ranked[j][0] == ranked[i][0]:
+            j += 1
+        rank_sum += sum(1 for k in range(i, j) if ranked[k][1]) * (i + j + 1) / 2
+        i = j
+    return (rank_sum - len(pos) * (len(pos) + 1) / 2) / (len(pos) * len(neg))
 
 
 def first_error_f1(results: Sequence[ScoreResult], first_errors: Sequence[int], threshold: float) -> dict[str, float]:
@@ -28,7 +59,8 @@ def first_error_f1(results: Sequence[ScoreResult], first_errors: Sequence[int], 
     """
     preds = [predict_first_error(r.scores, threshold) if isinstance(r, StepScores) else None for r in results]
     m = split_metrics(list(first_errors), preds)
-    return {"f1": m.f1, "acc_error": m.error_acc, "acc_correct": m.correct_acc, "n": float(m.n), "failures": float(m.n_failed)}
+    return {"f1": m.f1, "acc_error": m.error_acc, "acc_correct": m.correct_acc, "n": float(m.n), "failures": float(m.n_failed),
+            "step_auc": step_auc(results, first_errors)}
 
 
 def validate(

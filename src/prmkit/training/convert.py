@@ -7,6 +7,9 @@ steps up to and including the first error, whose later labels are unknown.
 * ProcessBench-style files: ``problem``, ``steps``, ``label`` (0-based, -1 = none), ``final_answer_correct``.
 * Mr-Ben (``math.json``): question UUID -> three solutions with ``Model_Solution_Steps``
   ("Step k: ..."), ``Model_Solution_Correctness`` and a 1-based ``Model_Solution_First_Error_Step``.
+  Each wrong solution also carries its annotators' rewrites of the first wrong step
+  (``Model_Solution_Rectified_First_Error_Step``); ``rectified=True`` adds each rewrite after
+  the correct steps before it as an all-correct example: a minimal pair with the error.
 * BIG-Bench-Mistake (``*.jsonl``): ``input``, ``steps``, ``mistake_index`` (0-based or null), ``answer``, ``target``.
 
 >>> ex = big_bench_mistake_record({"input": "2+2 =", "steps": ["2+2=5.", "So 5"],
@@ -32,11 +35,12 @@ __all__ = [
     "big_bench_mistake_record",
     "convert",
     "mr_ben_record",
+    "mr_ben_rectified",
     "processbench_record",
 ]
 
 AfterError = Literal["truncate", "zero"]
-_STEP_PREFIX = re.compile(r"^\s*Step\s*\d+\s*[:.]\s*")
+_STEP_PREFIX = re.compile(r"^\s*Step\s*\$?\d+\$?\s*[:.]\s*")
 
 
 def _need(obj: dict[str, Any], key: str, tp: type | tuple[type, ...], where: dict[str, Any]) -> Any:
@@ -97,6 +101,28 @@ def mr_ben_record(
     return first_error_example(prompt, steps, first, outcome=correctness == "correct", after_error=after_error, id=sid)
 
 
+def mr_ben_rectified(obj: dict[str, Any], **where: Any) -> list[StepwiseExample]:
+    """The annotators' corrections of one wrong Mr-Ben solution: for each rewrite of its first wrong
+    step, the steps before that step and the rewrite, all labelled correct (ids ``<solution>/rectified-<k>``).
+    A correct solution gives none."""
+    original = mr_ben_record(obj, **where)
+    if original.outcome:
+        return []
+    raw = obj.get("Model_Solution_Rectified_First_Error_Step")
+    rewrites = [raw] if isinstance(raw, str) else raw
+    if not isinstance(rewrites, list) or not all(isinstance(r, str) for r in rewrites):
+        raise DataFormatError("expected a string or a list of strings", field="Model_Solution_Rectified_First_Error_Step",
+                              value=raw, **where)
+    prefix = original.completions[:-1]
+    out = []
+    for k, text in enumerate(rewrites):
+        step = _STEP_PREFIX.sub("", text, count=1).strip()
+        if step:
+            out.append(StepwiseExample(original.prompt, (*prefix, step), (1.0,) * (len(prefix) + 1), None,
+                                       f"{original.id}/rectified-{k}"))
+    return out
+
+
 def big_bench_mistake_record(obj: dict[str, Any], *, after_error: AfterError = "truncate", **where: Any) -> StepwiseExample:
     """One BIG-Bench-Mistake trace; ``outcome`` is ``answer == target``."""
     problem = _need(obj, "input", str, where)
@@ -118,8 +144,10 @@ def convert(
     path: str | os.PathLike[str],
     *,
     after_error: AfterError = "truncate",
+    rectified: bool = False,
 ) -> list[StepwiseExample]:
-    """Read one file of a human-labelled source as stepwise examples.
+    """Read one file of a human-labelled source as stepwise examples. ``rectified`` (Mr-Ben only)
+    adds the annotators' corrected first steps (:func:`mr_ben_rectified`) after the solutions.
 
     >>> from pathlib import Path
     >>> p = Path(__file__).parents[3] / ".." / "shared" / "data" / "mr_ben" / "math.json"
@@ -128,6 +156,8 @@ def convert(
     True
     """
     p = str(path)
+    if rectified and source != "mr-ben":
+        raise DataFormatError("only Mr-Ben has rectified steps", field="rectified", value=source, path=p)
     out: list[StepwiseExample] = []
     if source == "processbench":
         for where, obj in records_with_position(p):
@@ -144,12 +174,16 @@ def convert(
         if not isinstance(data, dict):
             raise DataFormatError("expected an object mapping question ids to solution lists", path=p)
         n = 0
+        extra: list[StepwiseExample] = []
         for qid, sols in data.items():
             if not isinstance(sols, list):
                 raise DataFormatError("expected a list of solutions", path=p, field=qid, value=sols)
             for sol in sols:
                 out.append(mr_ben_record(sol, after_error=after_error, path=p, record=n))
+                if rectified:
+                    extra.extend(mr_ben_rectified(sol, path=p, record=n))
                 n += 1
+        out.extend(extra)
     else:
         raise DataFormatError(f"unknown source; expected one of {', '.join(SOURCES)}", value=source)
     return out
