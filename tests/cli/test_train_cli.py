@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 from _shared_data import shared_data_dir
 
+from prmkit.errors import DataFormatError
+
 sys.path.insert(0, str(Path(__file__).parents[1] / "training"))
 
 from _train_fixtures import tiny_qwen2
@@ -70,3 +72,15 @@ def test_train_data_converts_files(tmp_path: Path) -> None:
     assert len(lines) == 600
     first = json.loads(lines[0])
     assert first["labels"] == [1.0, 1.0, 1.0, 0.0] and first["outcome"] is False
+
+
+@pytest.mark.skipif(not (SHARED / "mr_ben" / "math.json").exists(), reason="shared/data/mr_ben not present")
+def test_train_data_rectified_appends_the_minimal_pairs(tmp_path: Path) -> None:
+    out = tmp_path / "mrben.jsonl"
+    assert _main(["train-data", "mr-ben", str(SHARED / "mr_ben" / "math.json"), "--rectified", "--out", str(out)]) == 0
+    lines = [json.loads(x) for x in out.read_text().splitlines()]
+    assert len(lines) == 918 + 1538
+    assert lines[918]["id"].endswith("/rectified-0") and set(lines[918]["labels"]) == {1.0}
+    with pytest.raises(DataFormatError, match="only Mr-Ben has rectified steps"):
+        _main(["train-data", "big-bench-mistake", str(SHARED / "big_bench_mistake" / "word_sorting.jsonl"),
+               "--rectified", "--out", str(out)])
