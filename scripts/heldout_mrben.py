@@ -1,0 +1,120 @@
+"""Model selection for the embedded PRM on held-out Mr-Ben questions (ProcessBench is never read).
+
+The held-out fifth of Mr-Ben's questions is the one ``scripts/probe_layers.py`` uses
+(question ids sorted, shuffled with seed 0, the first fifth).
+
+``split`` writes a training file without those questions and a ProcessBench-format
+validation file of their solutions, for ``prmkit train --val-path``::
+
+    python scripts/heldout_mrben.py split runs/embedded-prm/train.jsonl --out runs/heldout
+
+``mixes`` fits linear probes on the features a ``trainable: head`` run cached
+(``<run>/model/features``), once per source mix, and prints step AUC and
+first-error F1 on the held-out solutions. The run's training file must hold
+Mr-Ben (ids ``<question>/<model>``) and may hold its rectified rewrites
+(``.../rectified-<k>``) and the policy sources::
+
+    python scripts/heldout_mrben.py mixes runs/rect
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def held_out(ids: list[str]) -> set[str]:
+    """The held-out fifth of the Mr-Ben question ids among ``ids`` (``<question>/...``)."""
+    groups = sorted({i.split("/")[0] for i in ids if "/" in i})
+    random.Random(0).shuffle(groups)
+    return set(groups[: len(groups) // 5])
+
+
+def split(args: argparse.Namespace) -> None:
+    rows = [json.loads(line) for line in Path(args.train).read_text(encoding="utf-8").splitlines()]
+    held = held_out([str(r.get("id", "")) for r in rows])
+
+    def is_held(r: dict) -> bool:  # type: ignore[type-arg]
+        rid = str(r.get("id", ""))
+        return "/" in rid and rid.split("/")[0] in held
+
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    with open(out / "train.jsonl", "w", encoding="utf-8") as fh:
+        for r in rows:
+            if not is_held(r):
+                fh.write(json.dumps(r) + "\n")
+    val = [
+        {"id": r["id"], "problem": r["prompt"], "steps": r["completions"],
+         "label": next((i for i, v in enumerate(r["labels"]) if float(v) < 0.5), -1)}
+        for r in rows
+        if is_held(r) and "/rectified-" not in r["id"]
+    ]
+    (out / "val.json").write_text(json.dumps(val), encoding="utf-8")
+    kept = sum(not is_held(r) for r in rows)
+    print(json.dumps({"questions_held_out": len(held), "train": kept, "val": len(val),
+                      "val_without_error": sum(v["label"] == -1 for v in val)}))
+
+
+def mixes(args: argparse.Namespace) -> None:
+    import torch
+    import transformers
+
+    sys.path.insert(0, str(ROOT / "scripts"))
+    from probe_layers import probe  # type: ignore[import-not-found]
+
+    from prmkit.models import to_transformers_dir
+    from prmkit.scoring import get_spec
+    from prmkit.training._encode import encode_examples
+    from prmkit.training.data import read_stepwise
+
+    run = Path(args.run)
+    tok = transformers.AutoTokenizer.from_pretrained(str(to_transformers_dir(args.model, dtype="float32")))
+    spec = get_spec(args.spec)
+    rows = []  # (source, question, -, -, labels, id), as probe() reads them
+    for ex in read_stepwise(run / "train.jsonl", "hard"):
+        if not encode_examples([ex], tok, spec, max_length=args.max_length)[0]:
+            continue  # the trainer skipped it too
+        i = str(ex.id)
+        source = "rectified" if "/rectified-" in i else "mr-ben" if "/" in i else "policy"
+        rows.append((source, i.split("/")[0], None, None, ex.labels, i))
+    parts = sorted((run / "model" / "features").glob("part-*.pt"))
+    feats = [f.unsqueeze(0) for p in parts for f in torch.load(p, weights_only=True)]
+    if len(feats) != len(rows):
+        raise SystemExit(f"{run}: {len(feats)} cached feature rows for {len(rows)} examples; rerun its training")
+    held = held_out([r[5] for r in rows if r[0] == "mr-ben"])
+    test = [i for i, r in enumerate(rows) if r[0] == "mr-ben" and r[1] in held]
+    table = {
+        "mr-ben+policy": lambda r: r[0] in ("mr-ben", "policy"),
+        "+rectified": lambda r: True,
+        "+rectified (first rewrite)": lambda r: r[0] != "rectified" or r[5].endswith("/rectified-0"),
+    }
+    for name, use in table.items():
+        train = [i for i, r in enumerate(rows) if r[1] not in held and use(r)]
+        print(json.dumps({"mix": name, "n_train": len(train), **probe(torch, feats, rows, train, test, 0)}))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    sub = ap.add_subparsers(dest="command", required=True)
+    s = sub.add_parser("split", help="training file without the held-out questions, and their validation file")
+    s.add_argument("train")
+    s.add_argument("--out", required=True)
+    s.set_defaults(func=split)
+    m = sub.add_parser("mixes", help="linear probes per source mix on a head run's cached features")
+    m.add_argument("run")
+    m.add_argument("--model", default="qwen2.5-coder-0.5b-instruct")
+    m.add_argument("--spec", default="prmkit-prm")
+    m.add_argument("--max-length", type=int, default=2048)
+    m.set_defaults(func=mixes)
+    args = ap.parse_args()
+    args.func(args)
+
+
+if __name__ == "__main__":
+    main()
