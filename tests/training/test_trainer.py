@@ -178,6 +178,27 @@ def test_exported_classifier_scores_like_the_training_forward(tiny_qwen2: Path, 
     assert result.validation["step_auc"] == pytest.approx(step_auc(got, fe))
 
 
+def test_validation_mid_run_leaves_the_training_weights_in_float32(tiny_qwen2: Path, tmp_path: Path) -> None:
+    """prmkit-prm's spec scores in bf16; validating the model in hand must not cast it (the optimizer's
+    fp32 state then met bf16 gradients and training stopped after the first validation)."""
+    recs = arithmetic_records(6)
+    data = write_jsonl(tmp_path / "t.jsonl", recs)
+    val = tmp_path / "val.json"
+    val.write_text(json.dumps([{"problem": r["prompt"], "steps": r["completions"],
+                                "label": next((i for i, v in enumerate(r["labels"]) if not v), -1)} for r in recs]))
+    out = tmp_path / "o"
+    cfg = _cfg(data, tiny_qwen2, out, spec="prmkit-prm", trainable="lora", bf16=True, max_steps=3, save_every=3,
+               val_path=str(val), val_every=1)
+    result = train(cfg)
+    assert result.steps == 3
+    log = [json.loads(x) for x in (out / "metrics.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in log if "val_f1" in r] == [1, 2, 3]
+    assert all(0.0 <= r["val_step_auc"] <= 1.0 for r in log if "val_f1" in r)
+    ckpt = latest_checkpoint(out / "checkpoints")
+    assert ckpt is not None
+    assert {str(t.dtype) for t in load_file(str(ckpt / "trainable.safetensors")).values()} == {"torch.float32"}
+
+
 def test_step_auc_is_the_pairwise_probability_over_labelled_steps() -> None:
     from prmkit.training._validate import step_auc
     from prmkit.types import ScoreFailure

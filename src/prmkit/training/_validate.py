@@ -73,14 +73,19 @@ def validate(
     device: str = "cpu",
     max_length: int | None = None,
 ) -> dict[str, float]:
-    """Score ``records`` with the model in hand and return ProcessBench F1 and its two accuracies.
+    """Score ``records`` with the model in hand and return ProcessBench F1, its two accuracies and
+    the step AUC.
 
-    ``model`` is switched to eval mode (the caller switches it back).
+    ``model`` is switched to eval mode (the caller switches it back). It is scored in the dtype
+    it is in: the scorer casts the model it is given, and casting a model in training (to the
+    spec's bf16, say) would change its weights and break the optimizer's state.
     """
-    from prmkit.scoring.hf import HFScorer
+    from prmkit.scoring.hf import DType, HFScorer
+
+    dtype: DType = "bfloat16" if str(next(model.parameters()).dtype) == "torch.bfloat16" else "float32"
 
     scorer = HFScorer(
-        spec, model=model, tokenizer=tokenizer, reference_model=reference, device=device, max_length=max_length
+        spec, model=model, tokenizer=tokenizer, reference_model=reference, dtype=dtype, device=device, max_length=max_length
     )
     results = scorer.score([s for s, _ in records])
     return first_error_f1(results, [fe for _, fe in records], spec.threshold)
