@@ -8,8 +8,9 @@ accuracy on solutions with an error and on solutions without one.
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 from prmkit.evaluation.processbench import predict_first_error, split_metrics
 from prmkit.scoring.spec import PRMSpec
@@ -32,21 +33,17 @@ def step_auc(results: Sequence[ScoreResult], first_errors: Sequence[int]) -> flo
     for r, fe in zip(results, first_errors, strict=True):
         if not isinstance(r, StepScores):
             continue
-        upto = len(r.scores) if fe < 0 else min(fe, len(r.scores))
-        pos.extend(r.scores[:upto])
+        pos.extend(r.scores if fe < 0 else r.scores[:fe])
         if 0 <= fe < len(r.scores):
             neg.append(r.scores[fe])
     if not pos or not neg:
         return float("nan")
-    ranked = sorted([(v, 1) for v in pos] + [(v, 0) for v in neg])
-    rank_sum, i = 0.0, 0
-    while i < len(ranked):  # average ranks over ties
-        j = i
-        while j < len(ranked) and ranked[j][0] == ranked[i][0]:
-            j += 1
-        rank_sum += sum(1 for k in range(i, j) if ranked[k][1]) * (i + j + 1) / 2
-        i = j
-    return (rank_sum - len(pos) * (len(pos) + 1) / 2) / (len(pos) * len(neg))
+    pos.sort()
+    wins = 0.0
+    for n in neg:  # pos above n, and half of the ties
+        lo, hi = bisect.bisect_left(pos, n), bisect.bisect_right(pos, n)
+        wins += len(pos) - hi + (hi - lo) / 2
+    return wins / (len(pos) * len(neg))
 
 
 def first_error_f1(results: Sequence[ScoreResult], first_errors: Sequence[int], threshold: float) -> dict[str, float]:
@@ -76,16 +73,15 @@ def validate(
     """Score ``records`` with the model in hand and return ProcessBench F1, its two accuracies and
     the step AUC.
 
-    ``model`` is switched to eval mode (the caller switches it back). It is scored in the dtype
-    it is in: the scorer casts the model it is given, and casting a model in training (to the
-    spec's bf16, say) would change its weights and break the optimizer's state.
+    ``model`` is switched to eval mode (the caller switches it back). It is scored in its own dtype:
+    the scorer casts the model it is given to the spec's dtype otherwise (bf16 for prmkit-prm), which
+    would change the weights in training and break the optimizer's state.
     """
     from prmkit.scoring.hf import DType, HFScorer
 
-    dtype: DType = "bfloat16" if str(next(model.parameters()).dtype) == "torch.bfloat16" else "float32"
-
+    own = cast(DType, str(model.dtype).removeprefix("torch."))
     scorer = HFScorer(
-        spec, model=model, tokenizer=tokenizer, reference_model=reference, dtype=dtype, device=device, max_length=max_length
+        spec, model=model, tokenizer=tokenizer, reference_model=reference, dtype=own, device=device, max_length=max_length
     )
     results = scorer.score([s for s, _ in records])
     return first_error_f1(results, [fe for _, fe in records], spec.threshold)
