@@ -45,10 +45,11 @@ def main() -> None:
 
     shared, policy, out = Path(args.shared), Path(args.policy), Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    mr_ben = convert("mr-ben", shared / "mr_ben" / "math.json")
-    counts = {"mr-ben": write_stepwise(mr_ben, out / "mr-ben.jsonl")}
-    rectified = convert("mr-ben", shared / "mr_ben" / "math.json", rectified=True)[len(mr_ben):]
-    counts["mr-ben-rectified"] = write_stepwise(rectified, out / "mr-ben-rectified.jsonl")
+    mr_ben, rectified = [], []  # one read: the solutions, then the annotators' rewrites (ids .../rectified-<k>)
+    for ex in convert("mr-ben", shared / "mr_ben" / "math.json", rectified=True):
+        (rectified if "/rectified-" in str(ex.id) else mr_ben).append(ex)
+    counts = {"mr-ben": write_stepwise(mr_ben, out / "mr-ben.jsonl"),
+              "mr-ben-rectified": write_stepwise(rectified, out / "mr-ben-rectified.jsonl")}
     prefixes = []  # the human-verified correct steps of each Mr-Ben solution
     for ex in mr_ben:
         labels = ex.labels or ()

@@ -21,18 +21,17 @@ from __future__ import annotations
 
 import argparse
 import json
-import random
 import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "scripts"))
+from probe_layers import held_out_questions, probe  # noqa: E402
 
 
 def held_out(ids: list[str]) -> set[str]:
     """The held-out fifth of the Mr-Ben question ids among ``ids`` (``<question>/...``)."""
-    groups = sorted({i.split("/")[0] for i in ids if "/" in i})
-    random.Random(0).shuffle(groups)
-    return set(groups[: len(groups) // 5])
+    return held_out_questions(i.split("/")[0] for i in ids if "/" in i)
 
 
 def split(args: argparse.Namespace) -> None:
@@ -64,9 +63,6 @@ def split(args: argparse.Namespace) -> None:
 def mixes(args: argparse.Namespace) -> None:
     import torch
     import transformers
-
-    sys.path.insert(0, str(ROOT / "scripts"))
-    from probe_layers import probe  # type: ignore[import-not-found]
 
     from prmkit.models import to_transformers_dir
     from prmkit.scoring import get_spec

@@ -19,6 +19,7 @@ import json
 import os
 import random
 import time
+from collections.abc import Iterable
 from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -95,10 +96,7 @@ def main() -> None:
         print(f"\nfeatures in {time.perf_counter() - t0:.0f}s")
         torch.save(feats, cache)
 
-    rng = random.Random(0)
-    groups = sorted({r[1] for r in rows if r[0] == "mr-ben"})
-    rng.shuffle(groups)
-    held = set(groups[: len(groups) // 5])
+    held = held_out_questions(r[1] for r in rows if r[0] == "mr-ben")
     test = [i for i, r in enumerate(rows) if r[0] == "mr-ben" and r[1] in held]
     mixes = {
         "mr-ben": {"mr-ben"},
@@ -119,6 +117,13 @@ def main() -> None:
             results.append(res)
             print(json.dumps(res))
     (out / "results.json").write_text(json.dumps(results, indent=1))
+
+
+def held_out_questions(questions: Iterable[str]) -> set[str]:
+    """The held-out fifth of Mr-Ben's question ids: sorted, shuffled with seed 0, the first fifth."""
+    groups = sorted(set(questions))
+    random.Random(0).shuffle(groups)
+    return set(groups[: len(groups) // 5])
 
 
 def probe(torch, feats, rows, train, test, li):  # type: ignore[no-untyped-def]

@@ -105,22 +105,24 @@ def mr_ben_rectified(obj: dict[str, Any], **where: Any) -> list[StepwiseExample]
     """The annotators' corrections of one wrong Mr-Ben solution: for each rewrite of its first wrong
     step, the steps before that step and the rewrite, all labelled correct (ids ``<solution>/rectified-<k>``).
     A correct solution gives none."""
-    original = mr_ben_record(obj, **where)
-    if original.outcome:
+    return _rectified(mr_ben_record(obj, **where), obj, where)
+
+
+def _rectified(original: StepwiseExample, obj: dict[str, Any], where: dict[str, Any]) -> list[StepwiseExample]:
+    if original.first_error < 0:
         return []
     raw = obj.get("Model_Solution_Rectified_First_Error_Step")
     rewrites = [raw] if isinstance(raw, str) else raw
     if not isinstance(rewrites, list) or not all(isinstance(r, str) for r in rewrites):
         raise DataFormatError("expected a string or a list of strings", field="Model_Solution_Rectified_First_Error_Step",
                               value=raw, **where)
-    prefix = original.completions[:-1]
-    out = []
-    for k, text in enumerate(rewrites):
-        step = _STEP_PREFIX.sub("", text, count=1).strip()
-        if step:
-            out.append(StepwiseExample(original.prompt, (*prefix, step), (1.0,) * (len(prefix) + 1), None,
-                                       f"{original.id}/rectified-{k}"))
-    return out
+    prefix = original.completions[: original.first_error]
+    steps = (_STEP_PREFIX.sub("", text, count=1).strip() for text in rewrites)
+    return [
+        StepwiseExample(original.prompt, (*prefix, step), (1.0,) * (len(prefix) + 1), None, f"{original.id}/rectified-{k}")
+        for k, step in enumerate(steps)
+        if step
+    ]
 
 
 def big_bench_mistake_record(obj: dict[str, Any], *, after_error: AfterError = "truncate", **where: Any) -> StepwiseExample:
@@ -181,7 +183,7 @@ def convert(
             for sol in sols:
                 out.append(mr_ben_record(sol, after_error=after_error, path=p, record=n))
                 if rectified:
-                    extra.extend(mr_ben_rectified(sol, path=p, record=n))
+                    extra.extend(_rectified(out[-1], sol, {"path": p, "record": n}))
                 n += 1
         out.extend(extra)
     else:
