@@ -6,8 +6,8 @@ otherwise (``lora``) it scores every training example with the head folder
 itself, as the ``hf`` backend will. Then it picks
 the threshold in 0.05 steps with the best first-error F1 (ProcessBench's
 protocol: an error case is right when the first step below the threshold is
-its first wrong step; a correct case when no step is) over the examples whose
-id matches ``--ids`` (default: all). Writes it into the head folder's
+its first wrong step; a correct case when no step is) over the fully labelled
+examples whose id matches ``--ids`` (default: all). Writes it into the head folder's
 ``prmkit_head.json`` and prints it. ProcessBench is never read.
 
     python scripts/fit_threshold.py --config configs/embedded-prm.yaml \
@@ -54,7 +54,8 @@ def main() -> None:
             examples.append(ex)
             data.extend(enc)
     pick = re.compile(args.ids)
-    chosen = [i for i, ex in enumerate(examples) if pick.search(str(ex.solution.id))]
+    # an example with an unlabelled step (a wrong answer whose first error is unknown) has no first-error label
+    chosen = [i for i, ex in enumerate(examples) if pick.search(str(ex.solution.id)) and ex.fully_labelled]
     examples = [examples[i] for i in chosen]
     results: list[StepScores] = []
     if cfg.trainable == "head":  # the cached features and the head: instant, and exactly what training saw
@@ -75,7 +76,7 @@ def main() -> None:
                 results.append(sc)
             print(f"\rscored {len(results)}/{len(examples)}", end="", file=sys.stderr, flush=True)
         print(file=sys.stderr)
-    first_errors = [next((k for k, v in enumerate(ex.labels or ()) if v < 0.5), -1) for ex in examples]
+    first_errors = [ex.first_error for ex in examples]
 
     def f1(t: float) -> float:
         return first_error_f1(results, first_errors, t)["f1"]

@@ -125,6 +125,44 @@ def test_soft_labels_reach_the_loss_as_floats(tiny_qwen2: Path, tmp_path: Path, 
     assert [t.tolist() for t in seen] == [[1.0, 1.0]]
 
 
+@pytest.mark.parametrize("trainable", ["lora", "head"])
+def test_unlabelled_steps_are_read_but_never_reach_the_loss(
+    tiny_qwen2: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, trainable: str
+) -> None:
+    seen: dict[str, tuple[Any, list[float]]] = {}
+    real = losses.step_bce
+    run = ""
+
+    def spy(logits: Any, targets: Any, **kw: Any) -> Any:
+        seen[run] = (logits.detach().clone(), targets.tolist())
+        return real(logits, targets, **kw)
+
+    monkeypatch.setattr(losses, "step_bce", spy)
+    for run, first in (("null", None), ("true", True)):
+        rec = {"prompt": "What is 2 + 2?", "completions": ["2 + 2 = 5.", "The answer is 5."], "labels": [first, False]}
+        data = write_jsonl(tmp_path / f"{run}.jsonl", [rec])
+        train(_cfg(data, tiny_qwen2, tmp_path / run, trainable=trainable, max_steps=1, layers=1 if trainable == "head" else None))
+    (lg_null, y_null), (lg_both, y_both) = seen["null"], seen["true"]
+    assert (y_null, y_both) == ([0.0], [1.0, 0.0])
+    # the unlabelled step stays in the text: the last step reads the same hidden state in both runs
+    assert lg_null.shape[0] == 1 and torch.allclose(lg_null[0], lg_both[1], atol=1e-6)
+
+
+def test_pqm_skips_unlabelled_steps(tiny_llama: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: list[list[list[int]]] = []
+    real = losses.pqm_loss
+
+    def spy(q: Any, labels: Any, **kw: Any) -> Any:
+        seen.append(labels.tolist())
+        return real(q, labels, **kw)
+
+    monkeypatch.setattr(losses, "pqm_loss", spy)
+    rec = {"prompt": "What is 2 + 2?", "completions": ["2 + 2 = 4.", "4 - 1 = 5.", "So 5."], "labels": [True, None, False]}
+    data = write_jsonl(tmp_path / "p.jsonl", [rec])
+    train(_cfg(data, tiny_llama, tmp_path / "o", loss="pqm", max_steps=1))
+    assert seen == [[[1, losses.PAD_LABEL, 0]]]
+
+
 def _marker_probs(model: Any, tok: Any, spec: Any, sols: list[Solution]) -> list[list[float]]:
     from prmkit.scoring._render import render
 

@@ -5,13 +5,19 @@ One JSON object per line::
     {"prompt": "1+1?", "completions": ["1+1=2", "So 2."], "labels": [true, true], "outcome": true}
 
 ``labels`` holds one label per completion step: ``true``/``false``/``0``/``1``
-for hard-label losses, numbers in [0, 1] for ``soft_bce``. ``outcome`` (is the
-final answer right) is what the implicit PRM trains on. ``id`` is optional.
-Errors name the file, the line, the field and the value.
+for hard-label losses, numbers in [0, 1] for ``soft_bce``, or ``null`` for a
+step whose correctness is unknown: it stays in the text the model reads but
+carries no loss (in memory: ``nan``). A wrong final answer with an unknown
+first error is ``[null, ..., null, false]``: every prefix that ends in the wrong
+answer is wrong, whatever came before. ``outcome`` (is the final answer right)
+is what the implicit PRM trains on. ``id`` is optional. Errors name the file,
+the line, the field and the value.
 
 >>> ex = StepwiseExample("1+1?", ("1+1=2",), labels=(1.0,))
 >>> ex.first_error
 -1
+>>> StepwiseExample("1+1?", ("1+1=3", "So 3."), labels=(UNLABELLED, 0.0)).to_json()["labels"]
+[None, 0.0]
 """
 
 from __future__ import annotations
@@ -31,6 +37,7 @@ from prmkit.errors import DataFormatError
 from prmkit.types import Solution, first_error_to_labels, labels_to_first_error
 
 __all__ = [
+    "UNLABELLED",
     "LabelKind",
     "StepwiseExample",
     "first_error_example",
@@ -42,6 +49,9 @@ __all__ = [
 ]
 
 LabelKind = Literal["hard", "soft", "outcome"]
+
+UNLABELLED = math.nan
+"""The in-memory label of a step with unknown correctness (``null`` in the files): read, never trained on."""
 
 
 @dataclass(frozen=True)
@@ -60,15 +70,26 @@ class StepwiseExample:
 
     @property
     def first_error(self) -> int:
-        """Index of the earliest step labelled below 0.5, or -1 (ProcessBench's ``label``)."""
+        """Index of the earliest step labelled below 0.5, or -1 (ProcessBench's ``label``).
+
+        A ``ValueError`` when an unlabelled step comes first: then the earliest error is unknown.
+        """
         if self.labels is None:
             raise ValueError("example has no step labels")
-        return labels_to_first_error(self.labels)
+        first = labels_to_first_error(self.labels)
+        if any(math.isnan(v) for v in self.labels[: len(self.labels) if first == -1 else first]):
+            raise ValueError(f"example {self.id!r}: an unlabelled step precedes its first error, which is unknown")
+        return first
+
+    @property
+    def fully_labelled(self) -> bool:
+        """Every step has a label (none is :data:`UNLABELLED`)."""
+        return self.labels is not None and not any(math.isnan(v) for v in self.labels)
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"prompt": self.prompt, "completions": list(self.completions)}
         if self.labels is not None:
-            out["labels"] = list(self.labels)
+            out["labels"] = [None if math.isnan(v) else v for v in self.labels]
         if self.outcome is not None:
             out["outcome"] = self.outcome
         if self.id is not None:
@@ -94,6 +115,8 @@ class _Record(BaseModel):
 
 
 def _label(value: Any, kind: LabelKind, where: dict[str, Any], threshold: float | None = None) -> float:
+    if value is None:
+        return UNLABELLED
     if isinstance(value, bool):
         return 1.0 if value else 0.0
     if not isinstance(value, int | float) or (isinstance(value, float) and math.isnan(value)):
@@ -150,6 +173,8 @@ def parse_record(
                 f"{len(rec.labels)} labels for {len(rec.completions)} completions", **at, field="labels"
             )
         labels = tuple(_label(v, kind, {**at, "field": f"labels[{i}]"}, threshold) for i, v in enumerate(rec.labels))
+        if labels and all(math.isnan(v) for v in labels) and kind in ("hard", "soft"):
+            raise DataFormatError("every step is unlabelled (null): nothing to train on", **at, field="labels")
     elif kind in ("hard", "soft"):
         raise DataFormatError("step labels are required for this loss", **at, field="labels")
     if kind == "outcome" and rec.outcome is None:
@@ -220,7 +245,13 @@ def read_first_error_records(path: str | os.PathLike[str]) -> list[tuple[Solutio
             out.append((Solution(problem, tuple(steps), None if sid is None else str(sid)), label))
         else:
             ex = parse_record(obj, "soft", path=p, **where)
-            out.append((ex.solution, ex.first_error))
+            try:
+                out.append((ex.solution, ex.first_error))
+            except ValueError:
+                raise DataFormatError(
+                    "validation needs the first error: an unlabelled (null) step comes before any labelled error",
+                    path=p, field="labels", value=obj.get("labels"), **where,
+                ) from None
     return out
 
 

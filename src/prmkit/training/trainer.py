@@ -101,7 +101,7 @@ def _step_loss(cfg: TrainConfig, spec: PRMSpec, model: nn.Module, reference: Ref
         logits = model(input_ids=batch["input_ids_B_T"], attention_mask=batch["attention_mask_B_T"]).logits
         rows = torch.arange(logits.shape[0], device=logits.device)[:, None]
         at_steps = logits[rows, batch["positions_B_S"]]  # [B, S, C]
-    mask = batch["step_mask_B_S"]
+    mask = batch["step_mask_B_S"] & ~batch["targets_B_S"].isnan()  # unlabelled steps are read, never trained on
     if cfg.loss == "pqm":
         labels = torch.where(mask, batch["targets_B_S"], float(losses.PAD_LABEL)).long()
         return losses.pqm_loss(at_steps[..., 0], labels, zeta=cfg.zeta)
