@@ -84,3 +84,18 @@ def test_train_data_rectified_appends_the_minimal_pairs(tmp_path: Path) -> None:
     with pytest.raises(DataFormatError, match="only Mr-Ben has rectified steps"):
         _main(["train-data", "big-bench-mistake", str(SHARED / "big_bench_mistake" / "word_sorting.jsonl"),
                "--rectified", "--out", str(out)])
+
+
+@pytest.mark.skipif(not (SHARED / "bon_qwen25math_math_cot_100").exists(), reason="shared/data BoN set not present")
+def test_train_data_candidates_drop_the_processbench_problems(tmp_path: Path) -> None:
+    out = tmp_path / "cot.jsonl"
+    cot = str(SHARED / "bon_qwen25math_math_cot_100" / "math_cot_100.jsonl")
+    pb = [str(SHARED / "processbench" / f"{s}.json") for s in ("gsm8k", "math")]
+    assert _main(["train-data", "candidates", cot, "--exclude-problems-of", *pb, "--out", str(out)]) == 0
+    lines = [json.loads(x) for x in out.read_text().splitlines()]
+    # 13 of the set's 100 MATH problems are ProcessBench MATH problems: 87 x 8 responses stay
+    assert len(lines) == 696 and sum(x["outcome"] for x in lines) == 634
+    pb_problems = {x["problem"].strip() for p in pb for x in json.loads(Path(p).read_text())}
+    assert not pb_problems & {x["prompt"].strip() for x in lines}
+    wrong = next(x for x in lines if not x["outcome"])
+    assert wrong["labels"][-1] == 0.0 and set(wrong["labels"][:-1]) <= {None}

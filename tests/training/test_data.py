@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import pytest
 from _shared_data import shared_data_dir
 
 from prmkit.errors import DataFormatError
-from prmkit.training.convert import convert
+from prmkit.training.convert import convert, paragraph_steps
 from prmkit.training.data import (
     StepwiseExample,
     read_first_error_records,
@@ -168,3 +169,68 @@ def test_labelling_job_records_and_label_thresholds(tmp_path: Path) -> None:
     assert read_stepwise(_write(tmp_path, {**rec, "outcome": False}), "outcome")[0].outcome is False
     with pytest.raises(DataFormatError, match="field 'mc"):
         read_stepwise(_write(tmp_path, {**rec, "mc": "x"}), "soft")
+
+
+def test_null_labels_are_unlabelled_steps(tmp_path: Path) -> None:
+    p = _write(
+        tmp_path,
+        {"prompt": "q", "completions": ["a", "b", "c"], "labels": [None, None, False], "outcome": False},
+        {"prompt": "q", "completions": ["a", "b"], "labels": [True, None]},
+        {"prompt": "q", "completions": ["a"], "labels": [None]},
+    )
+    with pytest.raises(DataFormatError, match=r"d.jsonl:3: field 'labels': every step is unlabelled"):
+        read_stepwise(p, "hard")
+    p.write_text("".join(p.read_text().splitlines(keepends=True)[:2]))
+    wrong, tail = read_stepwise(p, "hard")
+    assert [math.isnan(v) for v in wrong.labels or ()] == [True, True, False] and (wrong.labels or ())[2] == 0.0
+    assert not wrong.fully_labelled and StepwiseExample("q", ("a",), (1.0,)).fully_labelled
+    with pytest.raises(ValueError, match="first error, which is unknown"):
+        _ = wrong.first_error
+    with pytest.raises(ValueError, match="unknown"):  # no error is labelled, but the last step is open
+        _ = tail.first_error
+    assert read_stepwise(p, "soft")[1].to_json()["labels"] == [1.0, None]
+    write_stepwise([wrong, tail], tmp_path / "w.jsonl")  # written as null, read back the same
+    again = read_stepwise(tmp_path / "w.jsonl", "hard")
+    assert [e.to_json() for e in again] == [wrong.to_json(), tail.to_json()]
+    assert "NaN" not in (tmp_path / "w.jsonl").read_text()
+    with pytest.raises(DataFormatError, match=r"w.jsonl:1: field 'labels': validation needs the first error"):
+        read_first_error_records(tmp_path / "w.jsonl")
+
+
+def test_paragraph_steps_join_formulas_bullets_and_lead_ins() -> None:
+    pieces = ["We need:", "\\[ x = 2 \\]", "Then:", "1. **Add.** 2 + 2 = 4", "2. **Check.**", "- ok", "$$y$$", "Done."]
+    assert paragraph_steps(pieces) == ("We need:\n\\[ x = 2 \\]", "Then:", "1. **Add.** 2 + 2 = 4",
+                                       "2. **Check.**\n- ok\n$$y$$", "Done.")
+    assert paragraph_steps([]) == ()
+
+
+@pytest.mark.skipif(not (SHARED / "bon_qwen25math_math_cot_100").exists(), reason="shared/data BoN set not present")
+def test_candidate_sets_give_outcome_labels_without_the_excluded_problems() -> None:
+    path = SHARED / "bon_qwen25math_math_cot_100" / "math_cot_100.jsonl"
+    exs = convert("candidates", path)
+    assert len(exs) == 800 and sum(bool(e.outcome) for e in exs) == 728  # the file's 'score' fields
+    for e in exs:
+        n = len(e.completions)
+        if e.outcome:
+            assert e.labels == (1.0,) * n
+        else:  # only the last step (the wrong answer) is labelled
+            assert (e.labels or ())[-1] == 0.0 and all(math.isnan(v) for v in (e.labels or ())[:-1])
+    first = exs[0]  # idx 0, the first response: approximate 10 * 6 * 7 = 420
+    assert first.id == "0/0" and first.prompt.startswith("What is $10.0000198")
+    assert len(first.completions) == 5
+    assert first.completions[0].endswith("we can approximate them as follows:\n- \\(10.0000198 \\approx 10\\)\n"
+                                         "- \\(5.9999985401 \\approx 6\\)\n- \\(6.9999852 \\approx 7\\)")
+    assert first.completions[1] == "Now, we can multiply these approximated values together:\n\\[\n10 \\cdot 6 \\cdot 7\n\\]"
+    assert first.completions[4].endswith("to the nearest whole number is \\(\\boxed{420}\\).")
+    problems = sorted({e.prompt for e in exs})
+    kept = convert("candidates", path, exclude_problems=[" " + problems[0] + "\n", problems[1]])
+    assert len(kept) == 800 - 16 and not {problems[0], problems[1]} & {e.prompt for e in kept}
+    with pytest.raises(DataFormatError, match="only candidate sets"):
+        convert("mr-ben", SHARED / "mr_ben" / "math.json", exclude_problems=["x"])
+
+
+def test_ungraded_candidates_are_refused(tmp_path: Path) -> None:
+    p = tmp_path / "c.jsonl"
+    p.write_text(json.dumps({"id": "p", "problem": "1+1?", "candidates": [{"text": "2", "answer": "2"}]}) + "\n")
+    with pytest.raises(DataFormatError, match=r"c.jsonl.*problems\[p\]\.candidates\[0\]\.correct.*not graded"):
+        convert("candidates", p)

@@ -2,6 +2,7 @@
 
     prmkit train --config cfg.yaml --max-steps 100 --learning-rate 2e-5
     prmkit train-data mr-ben shared/data/mr_ben/math.json --out mrben.jsonl
+    prmkit train-data candidates graded.jsonl --exclude-problems-of shared/data/processbench/*.json --out cot.jsonl
 """
 
 from __future__ import annotations
@@ -26,7 +27,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
     d = subparsers.add_parser(
         "train-data",
-        help="convert human-labelled step data (ProcessBench, Mr-Ben, BIG-Bench-Mistake) to stepwise JSONL",
+        help="convert labelled step data (ProcessBench, Mr-Ben, BIG-Bench-Mistake, graded candidate sets) "
+        "to stepwise JSONL",
     )
     d.add_argument("source", choices=SOURCES, help="the format of the input files")
     d.add_argument("inputs", nargs="+", help="input files of that format")
@@ -42,6 +44,14 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         action="store_true",
         help="Mr-Ben: also write each wrong solution's correct steps followed by an annotator's rewrite of its "
         "first wrong step, all labelled correct",
+    )
+    d.add_argument(
+        "--exclude-problems-of",
+        nargs="+",
+        default=(),
+        metavar="FILE",
+        help="candidates: drop every problem that these ProcessBench-format files hold (keep evaluation problems "
+        "out of training)",
     )
     d.set_defaults(func=_run_data)
 
@@ -65,10 +75,14 @@ def _run_train(args: argparse.Namespace) -> int:
 
 def _run_data(args: argparse.Namespace) -> int:
     from prmkit.training.convert import convert
-    from prmkit.training.data import write_stepwise
+    from prmkit.training.data import read_first_error_records, write_stepwise
 
+    exclude = [sol.problem for path in args.exclude_problems_of for sol, _ in read_first_error_records(path)]
     examples = [
-        ex for path in args.inputs for ex in convert(args.source, path, after_error=args.after_error, rectified=args.rectified)
+        ex
+        for path in args.inputs
+        for ex in convert(args.source, path, after_error=args.after_error, rectified=args.rectified,
+                          exclude_problems=exclude)
     ]
     n = write_stepwise(examples, args.out)
     print(f"wrote {n} examples to {args.out}", file=sys.stderr)

@@ -11,6 +11,9 @@ steps up to and including the first error, whose later labels are unknown.
   (``Model_Solution_Rectified_First_Error_Step``); ``rectified=True`` adds each rewrite after
   the correct steps before it as an all-correct example: a minimal pair with the error.
 * BIG-Bench-Mistake (``*.jsonl``): ``input``, ``steps``, ``mistake_index`` (0-based or null), ``answer``, ``target``.
+* Candidate sets with graded answers (``candidates``: any file :func:`~prmkit.data.load_candidates` reads):
+  outcome labels only. A right answer labels every step correct; a wrong one labels its last step
+  wrong and leaves the rest unlabelled (:func:`candidate_examples`).
 
 >>> ex = big_bench_mistake_record({"input": "2+2 =", "steps": ["2+2=5.", "So 5"],
 ...     "mistake_index": 0, "answer": "5", "target": "4"})
@@ -23,19 +26,30 @@ from __future__ import annotations
 import json
 import os
 import re
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from prmkit.data._io import read_jsonl
 from prmkit.errors import DataFormatError
-from prmkit.training.data import StepwiseExample, first_error_example, records_with_position
+from prmkit.training.data import (
+    UNLABELLED,
+    StepwiseExample,
+    first_error_example,
+    records_with_position,
+)
+
+if TYPE_CHECKING:
+    from prmkit.data.candidates import CandidateSet
 
 __all__ = [
     "SOURCES",
     "big_bench_mistake_record",
+    "candidate_examples",
     "convert",
     "mr_ben_record",
     "mr_ben_rectified",
+    "paragraph_steps",
     "processbench_record",
 ]
 
@@ -137,19 +151,89 @@ def big_bench_mistake_record(obj: dict[str, Any], *, after_error: AfterError = "
     return first_error_example(problem, steps, -1 if mistake is None else mistake, outcome=outcome, after_error=after_error)
 
 
-SOURCES = ("processbench", "mr-ben", "big-bench-mistake")
+_DISPLAY = re.compile(r"^\s*(\\\[|\$\$|\\begin\{)")
+_BULLET = re.compile(r"^\s*[-*+]\s")
+_NUMBERED = re.compile(r"^\s*(\d+[.)]|#+)\s")
+
+
+def paragraph_steps(steps: Sequence[str]) -> tuple[str, ...]:
+    r"""Blank-line pieces -> paragraph steps, as ProcessBench segments model solutions.
+
+    A piece joins the step before it (on a newline) when it opens with display math or a
+    bullet, or when the step before it ends with a colon, unless the piece opens a numbered
+    item or a heading: a lead-in with its formula or bullets is one step, and each numbered
+    part of a solution is a step of its own.
+
+    >>> paragraph_steps(["First, add:", "\\[ 2 + 3 = 5 \\]", "So we have:", "- a", "- b", "Steps:", "1. Add.", "2. Stop."])
+    ('First, add:\n\\[ 2 + 3 = 5 \\]', 'So we have:\n- a\n- b', 'Steps:', '1. Add.', '2. Stop.')
+    """
+    out: list[str] = []
+    for piece in steps:
+        lead_in = bool(out) and out[-1].rstrip().endswith(":") and not _NUMBERED.match(piece)
+        if out and (_DISPLAY.match(piece) or _BULLET.match(piece) or lead_in):
+            out[-1] = f"{out[-1]}\n{piece}"
+        else:
+            out.append(piece)
+    return tuple(out)
+
+
+def candidate_examples(
+    cset: CandidateSet, *, exclude_problems: Iterable[str] = (), paragraphs: bool = True
+) -> list[StepwiseExample]:
+    """Outcome-labelled examples from a candidate set whose answers are graded (``correct``).
+
+    A right final answer labels every step correct: the usual outcome-to-process assumption,
+    wrong where a flawed process reaches the right answer (ProcessBench finds that in 2 % of
+    its GSM8K and 9 % of its MATH cases). A wrong answer labels only the last step wrong,
+    since every prefix that ends in it is wrong, and leaves the earlier steps unlabelled
+    (:data:`~prmkit.training.data.UNLABELLED`): the first error is unknown. ``outcome`` is
+    the grade. Problems whose text is in ``exclude_problems`` (after stripping) are dropped,
+    so an evaluation set's problems stay out of training. ``paragraphs`` re-segments the
+    candidates' steps with :func:`paragraph_steps`. Ids are ``<problem id>/<k>``, ``k`` the
+    candidate's position; ungraded candidates (``correct`` is null) are errors.
+
+    >>> from prmkit.data.candidates import Candidate, CandidateProblem, CandidateSet
+    >>> from prmkit.evaluation.answers import as_answer
+    >>> cs = CandidateSet((CandidateProblem("p0", "2+3?", (Candidate(("2+3=6.", "So 6."), as_answer("6"), False),
+    ...                                                    Candidate(("2+3=5.",), as_answer("5"), True))),))
+    >>> [(ex.id, ex.to_json()["labels"]) for ex in candidate_examples(cs)]
+    [('p0/0', [None, 0.0]), ('p0/1', [1.0])]
+    """
+    skip = {p.strip() for p in exclude_problems}
+    out: list[StepwiseExample] = []
+    for prob in cset.problems:
+        if prob.problem.strip() in skip:
+            continue
+        for k, cand in enumerate(prob.candidates):
+            if cand.correct is None:
+                raise DataFormatError("the candidate is not graded; outcome labels need 'correct'",
+                                      path=cset.source or None, field=f"problems[{prob.id}].candidates[{k}].correct")
+            steps = paragraph_steps(cand.steps) if paragraphs else cand.steps
+            if not steps:
+                raise DataFormatError("the candidate has no steps", field=f"problems[{prob.id}].candidates[{k}]",
+                                      path=cset.source or None)
+            n = len(steps)
+            labels = (1.0,) * n if cand.correct else (UNLABELLED,) * (n - 1) + (0.0,)
+            out.append(StepwiseExample(prob.problem, steps, labels, cand.correct, f"{prob.id}/{k}"))
+    return out
+
+
+SOURCES = ("processbench", "mr-ben", "big-bench-mistake", "candidates")
 """The names :func:`convert` accepts (also the CLI values)."""
 
 
 def convert(
-    source: Literal["processbench", "mr-ben", "big-bench-mistake"],
+    source: Literal["processbench", "mr-ben", "big-bench-mistake", "candidates"],
     path: str | os.PathLike[str],
     *,
     after_error: AfterError = "truncate",
     rectified: bool = False,
+    exclude_problems: Iterable[str] = (),
 ) -> list[StepwiseExample]:
-    """Read one file of a human-labelled source as stepwise examples. ``rectified`` (Mr-Ben only)
+    """Read one file of a labelled source as stepwise examples. ``rectified`` (Mr-Ben only)
     adds the annotators' corrected first steps (:func:`mr_ben_rectified`) after the solutions.
+    ``candidates`` reads a graded candidate set (:func:`candidate_examples`, which
+    ``exclude_problems`` is passed to; the other sources refuse it).
 
     >>> from pathlib import Path
     >>> p = Path(__file__).parents[3] / ".." / "shared" / "data" / "mr_ben" / "math.json"
@@ -160,6 +244,13 @@ def convert(
     p = str(path)
     if rectified and source != "mr-ben":
         raise DataFormatError("only Mr-Ben has rectified steps", field="rectified", value=source, path=p)
+    exclude = tuple(exclude_problems)
+    if exclude and source != "candidates":
+        raise DataFormatError("only candidate sets take excluded problems", field="exclude_problems", value=source, path=p)
+    if source == "candidates":
+        from prmkit.data.candidates import load_candidates
+
+        return candidate_examples(load_candidates(p), exclude_problems=exclude)
     out: list[StepwiseExample] = []
     if source == "processbench":
         for where, obj in records_with_position(p):
