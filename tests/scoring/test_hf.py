@@ -16,6 +16,8 @@ from prmkit.types import ScoreFailure, Solution, StepScores
 
 torch = pytest.importorskip("torch")
 
+from prmkit.scoring import hf  # noqa: E402
+
 
 @pytest.fixture(scope="module")
 def qwen_prm(qwen_classifier: Any, qwen_prm_tok: Any) -> tuple[Any, Any]:
@@ -75,12 +77,30 @@ def test_bfloat16_runs_and_stays_close_to_float32(qwen_prm: tuple[Any, Any], she
         assert 0 < max(diffs) < 0.1 and sum(diffs) / len(diffs) < 0.03, name  # it ran in bf16, and close
 
 
-def test_the_spec_s_dtype_is_the_default_and_an_explicit_one_wins(qwen_prm: tuple[Any, Any]) -> None:
+@pytest.mark.parametrize("native_bf16", [True, False])
+def test_the_spec_s_dtype_is_the_default_and_an_explicit_one_wins(
+    qwen_prm: tuple[Any, Any], monkeypatch: pytest.MonkeyPatch, native_bf16: bool
+) -> None:
+    monkeypatch.setattr(hf, "cpu_has_native_bf16", lambda: native_bf16)
     model, tok = qwen_prm
     spec = replace(get_spec("qwen2.5-math-prm-7b"), dtype="bfloat16")
-    assert load_prm(spec, model=copy.deepcopy(model), tokenizer=tok).dtype == "bfloat16"
+    # a bf16 spec runs in bf16 where the CPU multiplies bf16 natively, in fp32 where it would be emulated
+    default = load_prm(spec, model=copy.deepcopy(model), tokenizer=tok)
+    assert default.dtype == ("bfloat16" if native_bf16 else "float32")
+    assert default.models[0].dtype == (torch.bfloat16 if native_bf16 else torch.float32)
     assert load_prm(spec, model=copy.deepcopy(model), tokenizer=tok, dtype="float32").dtype == "float32"
+    assert load_prm(spec, model=copy.deepcopy(model), tokenizer=tok, dtype="bfloat16").dtype == "bfloat16"
     assert load_prm("qwen2.5-math-prm-7b", model=copy.deepcopy(model), tokenizer=tok).dtype == "float32"
+
+
+def test_native_bf16_is_read_from_the_cpu(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("platform.machine", lambda: "x86_64")
+    for avx512_bf16, amx, expect in ((False, False, False), (True, False, True), (False, True, True)):
+        monkeypatch.setattr(torch.cpu, "_is_avx512_bf16_supported", lambda v=avx512_bf16: v, raising=False)
+        monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda v=amx: v, raising=False)
+        assert hf.cpu_has_native_bf16() is expect
+    monkeypatch.setattr("platform.machine", lambda: "aarch64")
+    assert hf.cpu_has_native_bf16() is True  # not x86: the spec's dtype stands
 
 
 def test_batches_are_formed_under_the_token_budget(qwen_prm: tuple[Any, Any], solutions: Any) -> None:
