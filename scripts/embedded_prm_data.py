@@ -10,9 +10,13 @@
   solutions (``datasets/gsm8k-train-qwen2.5-coder-0.5b``), as they are and with one injected
   error each (every taxonomy type that applies), so errors sit in the policy's own text;
 * ``policy-mc``: the policy's solutions labelled by Monte Carlo rollouts (hard: any rollout
-  reached the reference), where the labelling job has exported them.
+  reached the reference), where the labelling job has exported them;
+* ``qwen-math-cot``: Qwen2.5-Math-Instruct's graded MATH solutions (``bon_qwen25math_math_cot_100``),
+  outcome labels only (a right answer labels every step correct, a wrong one its last step wrong),
+  re-segmented into paragraph steps; problems that ProcessBench also holds are dropped.
 
-ProcessBench is never read.
+ProcessBench is read only for its problem texts, to drop them from ``qwen-math-cot``; its
+solutions and labels are never read.
 
     python scripts/embedded_prm_data.py --out runs/embedded-prm/data
 """
@@ -78,6 +82,12 @@ def main() -> None:
         (StepwiseExample(i.solution.problem, i.solution.steps[: i.first_error + 1], i.labels[: i.first_error + 1], False,
                          str(i.solution.id)) for i in injected),
         out / "policy-inject.jsonl",
+    )
+    seen = [x["problem"] for split in ("gsm8k", "math")
+            for x in json.loads((shared / "processbench" / f"{split}.json").read_text(encoding="utf-8"))]
+    counts["qwen-math-cot"] = write_stepwise(
+        convert("candidates", shared / "bon_qwen25math_math_cot_100" / "math_cot_100.jsonl", exclude_problems=seen),
+        out / "qwen-math-cot.jsonl",
     )
     mc = policy / "mc.jsonl.gz"
     if mc.exists():
