@@ -162,10 +162,15 @@ class Case:
     reference: Callable[..., list[float]]
     build: Callable[[Any], tuple[Any, Any, Any]]
     """``request -> (model, reference_model or None, tokenizer)``."""
+    atol: float = 1e-5
 
 
 def _implicit(spec: PRMSpec) -> Case:
-    return Case(spec, ref_implicit, lambda r: (r.getfixturevalue("qwen_lm")(51), r.getfixturevalue("qwen_lm")(52), r.getfixturevalue("qwen_tok")))
+    # a raw log-ratio is a difference of two sums of ~-12 log-probabilities per token: fp32 rounding that
+    # depends on the batch shape reaches 2e-5 there (seen on an AVX2 CPU), far below what a token moved
+    # between steps changes
+    return Case(spec, ref_implicit, lambda r: (r.getfixturevalue("qwen_lm")(51), r.getfixturevalue("qwen_lm")(52),
+                                               r.getfixturevalue("qwen_tok")), atol=1e-4)
 
 
 CASES = {
@@ -226,7 +231,7 @@ def test_one_pass_batched_scores_equal_the_reference_procedure(scored: Any, solu
             assert isinstance(got, StepScores), (sol.id, got)
             assert len(got.scores) == sol.n_steps
             want = case.reference(case.spec, (model, ref_model) if ref_model is not None else model, tok, sol)
-            assert got.scores == pytest.approx(want, abs=1e-5, rel=1e-5), (name, sol.id)
+            assert got.scores == pytest.approx(want, abs=case.atol, rel=1e-5), (name, sol.id)
 
 
 def test_scores_match_golden_numbers(scored: Any, solutions: tuple[Solution, ...]) -> None:
