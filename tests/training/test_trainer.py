@@ -357,6 +357,31 @@ def test_lora_head_folder_merges_its_factors_into_the_cut_backbone(tiny_qwen2: P
         load_prm(load_spec(head_dir)).score(sols[:1])
 
 
+def test_a_head_folder_given_as_model_is_read_at_its_fitted_threshold(tiny_qwen2: Path, tmp_path: Path) -> None:
+    from prmkit.scoring.arith import ArithVerifier
+    from prmkit.scoring.combine import Combined, decision_threshold
+    from prmkit.scoring.hf import HFScorer
+
+    data = write_jsonl(tmp_path / "t.jsonl", arithmetic_records(4))
+    train(_cfg(data, tiny_qwen2, tmp_path / "o", trainable="head", layers=1, max_steps=1, save_head=True))
+    spec, head_dir = load_spec(tmp_path / "o"), tmp_path / "o" / "head"
+    meta_path = head_dir / "prmkit_head.json"
+    meta = json.loads(meta_path.read_text())
+    meta["threshold"] = 0.7  # what scripts/fit_threshold.py writes
+    meta_path.write_text(json.dumps(meta))
+    assert spec.threshold == 0.5
+    assert decision_threshold(HFScorer(spec)) == 0.5  # the spec's own weights: the spec's threshold
+    other = HFScorer(spec, model=str(head_dir))
+    assert other.threshold == 0.7 and decision_threshold(Combined([ArithVerifier(), other])) == 0.7
+    meta.pop("threshold")
+    meta_path.write_text(json.dumps(meta))
+    assert decision_threshold(HFScorer(spec, model=str(head_dir))) == 0.5  # nothing fitted: the spec's
+    meta["threshold"] = "high"
+    meta_path.write_text(json.dumps(meta))
+    with pytest.raises(ConfigError, match=r"prmkit_head.json: field 'threshold' must be a number in \[0, 1\], got 'high'"):
+        HFScorer(spec, model=str(head_dir))
+
+
 def test_head_only_options_are_checked() -> None:
     with pytest.raises(ConfigError, match="save_head needs trainable 'head' or 'lora'"):
         TrainConfig(train_path="t", model="m", output_dir="o", trainable="full", save_head=True)

@@ -144,6 +144,19 @@ def _read_head_meta(folder: Path) -> dict[str, Any]:
     return dict(meta)
 
 
+def head_folder_threshold(source: object) -> float | None:
+    """The decision threshold fitted into a head folder's ``prmkit_head.json`` (``scripts/fit_threshold.py``);
+    ``None`` when ``source`` is not a head folder or its metadata has no threshold."""
+    if not isinstance(source, (str, Path)) or not (Path(source) / HEAD_FILE).is_file():
+        return None
+    value = _read_head_meta(Path(source)).get("threshold")
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 <= value <= 1.0:
+        raise ConfigError(f"{Path(source) / HEAD_FILE}: field 'threshold' must be a number in [0, 1], got {value!r}")
+    return float(value)
+
+
 def weights_source(name: str) -> str:
     """A model name as ``from_pretrained`` takes it: a catalog name (``prmkit models list``) becomes its
     provisioned fp32 transformers directory; paths and hub ids pass through."""

@@ -116,7 +116,8 @@ def parse_combination(name: str, backend: str | None = None, **options: Any) -> 
 
 
 def decision_threshold(scorer: object) -> float:
-    """The threshold a scorer's PRM is meant to be read at: its spec's ``threshold``.
+    """The threshold a scorer's PRM is meant to be read at: the scorer's own ``threshold`` (the hf
+    backend's, fitted into a head folder given as ``model=``), else its spec's ``threshold``.
 
     For a combination, the largest threshold among the learned members (a
     verifier scores 0 or 1, so any threshold in (0, 1] reads it the same);
@@ -126,6 +127,9 @@ def decision_threshold(scorer: object) -> float:
     >>> decision_threshold(load_prm("arith"))
     0.5
     """
+    own = getattr(scorer, "threshold", None)
+    if isinstance(own, (int, float)) and not isinstance(own, bool):
+        return float(own)
     spec = getattr(scorer, "spec", None)
     if spec is not None:
         return float(spec.threshold)

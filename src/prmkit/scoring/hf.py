@@ -28,6 +28,7 @@ from prmkit.errors import ConfigError
 from prmkit.scoring._backend import validate_solution
 from prmkit.scoring._hf_head import Head
 from prmkit.scoring._hf_load import (
+    head_folder_threshold,
     load_model,
     load_tokenizer,
     tokenizer_fingerprint,
@@ -73,6 +74,10 @@ class HFScorer:
     (dynamic shapes): about 20 % faster on CPU once compiled, at a cost of a
     minute or two the first time; scores are unchanged.
 
+    ``threshold`` is the decision threshold to read the scores at: the
+    spec's, or, when ``model`` is a head folder whose ``prmkit_head.json``
+    holds a fitted ``threshold``, that one.
+
     ``dtype`` defaults to the spec's, except that a ``bfloat16`` spec runs in
     ``float32`` on a CPU without native bf16 matrix units (x86 without
     AVX512-BF16 or AMX), where bf16 matmuls are emulated: 6x slower than fp32
@@ -114,6 +119,9 @@ class HFScorer:
         self.spec, self.dtype, self.batch_tokens = spec, dtype, batch_tokens
         torch_dtype = getattr(torch, dtype)
         source = model if model is not None else spec.model
+        # the spec's threshold belongs to the spec's weights; other weights bring their own when fitted
+        fitted = head_folder_threshold(model) if model is not None else None
+        self.threshold = spec.threshold if fitted is None else fitted
         if source is None:
             raise ConfigError(f"PRM {spec.name!r} has no default weights; pass model=")
         if tokenizer is None:
