@@ -13,10 +13,13 @@
   reached the reference), where the labelling job has exported them;
 * ``qwen-math-cot``: Qwen2.5-Math-Instruct's graded MATH solutions (``bon_qwen25math_math_cot_100``),
   outcome labels only (a right answer labels every step correct, a wrong one its last step wrong),
-  re-segmented into paragraph steps; problems that ProcessBench also holds are dropped.
+  re-segmented into paragraph steps; problems that ProcessBench also holds are dropped;
+* ``gsm8k-ref``: GSM8K's example GPT-3 solutions of its test problems, each wrong one cut at its
+  first step computing a value the reference solution never reaches (``train-data gsm8k-reference``),
+  plus one right solution per problem; problems that ProcessBench also holds are dropped.
 
-ProcessBench is read only for its problem texts, to drop them from ``qwen-math-cot``; its
-solutions and labels are never read.
+ProcessBench is read only for its problem texts, to drop them from ``qwen-math-cot`` and
+``gsm8k-ref``; its solutions and labels are never read.
 
     python scripts/embedded_prm_data.py --out runs/embedded-prm/data
 """
@@ -88,6 +91,10 @@ def main() -> None:
     counts["qwen-math-cot"] = write_stepwise(
         convert("candidates", shared / "bon_qwen25math_math_cot_100" / "math_cot_100.jsonl", exclude_problems=seen),
         out / "qwen-math-cot.jsonl",
+    )
+    counts["gsm8k-ref"] = write_stepwise(
+        convert("gsm8k-reference", shared / "gsm8k" / "example_model_solutions.jsonl", exclude_problems=seen),
+        out / "gsm8k-ref.jsonl",
     )
     mc = policy / "mc.jsonl.gz"
     if mc.exists():

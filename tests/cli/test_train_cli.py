@@ -99,3 +99,16 @@ def test_train_data_candidates_drop_the_processbench_problems(tmp_path: Path) ->
     assert not pb_problems & {x["prompt"].strip() for x in lines}
     wrong = next(x for x in lines if not x["outcome"])
     assert wrong["labels"][-1] == 0.0 and set(wrong["labels"][:-1]) <= {None}
+
+
+@pytest.mark.skipif(not (SHARED / "gsm8k" / "example_model_solutions.jsonl").exists(), reason="shared/data/gsm8k not present")
+def test_train_data_gsm8k_reference_drops_the_processbench_problems(tmp_path: Path) -> None:
+    out = tmp_path / "ref.jsonl"
+    pb = [str(SHARED / "processbench" / f"{s}.json") for s in ("gsm8k", "math")]
+    assert _main(["train-data", "gsm8k-reference", str(SHARED / "gsm8k" / "example_model_solutions.jsonl"),
+                  "--exclude-problems-of", *pb, "--out", str(out)]) == 0
+    lines = [json.loads(x) for x in out.read_text().splitlines()]
+    assert len(lines) == 2686 and sum(x["outcome"] for x in lines) == 672
+    pb_problems = {" ".join(x["problem"].split()) for p in pb for x in json.loads(Path(p).read_text())}
+    assert not pb_problems & {" ".join(x["prompt"].split()) for x in lines}
+    assert all(x["outcome"] or (x["labels"][-1] == 0.0 and set(x["labels"][:-1]) <= {1.0}) for x in lines)

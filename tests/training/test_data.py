@@ -234,3 +234,73 @@ def test_ungraded_candidates_are_refused(tmp_path: Path) -> None:
     p.write_text(json.dumps({"id": "p", "problem": "1+1?", "candidates": [{"text": "2", "answer": "2"}]}) + "\n")
     with pytest.raises(DataFormatError, match=r"c.jsonl.*problems\[p\]\.candidates\[0\]\.correct.*not graded"):
         convert("candidates", p)
+
+
+def _gsm8k_row(question: str, reference: str, **solutions: tuple[str, bool]) -> dict[str, object]:
+    from prmkit.training._gsm8k_reference import MODELS
+
+    sols = {m: solutions.get(m, ("x = <<1+1=2>>2\nA: 2", False)) for m in MODELS}
+    return {"question": question, "ground_truth": reference, **{m: {"solution": s, "is_correct": c}
+                                                                  for m, (s, c) in sols.items()}}
+
+
+def test_gsm8k_reference_locates_the_first_step_off_the_reference_path(tmp_path: Path) -> None:
+    from prmkit.training._gsm8k_reference import gsm8k_reference_examples
+
+    q = "Janet's ducks lay 16 eggs. She eats 3 and bakes with 4. She sells the rest at $2 each. How much?"
+    ref = "She sells 16 - 3 - 4 = <<16-3-4=9>>9 eggs.\nShe makes 9 * 2 = $<<9*2=18>>18.\nA: 18"
+    row = _gsm8k_row(
+        q, ref,
+        **{"175b_verification": ("She has 16 - 3 = <<16-3=13>>13 left\nThen 13 - 4 = <<13-4=9>>9\n"
+                                 "So 9 * 2 = $<<9*2=18>>18\nA: 18", True),
+           "175b_finetuning": ("She uses 3 + 4 = <<3+4=7>>7\nA: 7", True),  # a second right one: not kept
+           "6b_verification": ("She has 16 - 3 = <<16-3=13>>13 left\nShe sells 13 * 2 = <<13*2=26>>26\n"
+                               "So 26 + 2 = <<26+2=28>>28\nA: 28", False),
+           "6b_finetuning": ("She sells 9 * 2 = <<9*2=18>>18 then doubles it\nA: 36", False)})  # no value off the path
+    cut = _gsm8k_row("Another problem with 5 apples?", "5 * 2 = <<5*2=10>>10\nA: 10",
+                     **{m: ("5 * 3 = <<5*3=15>>15 and so on", False) for m in ("175b_verification", "6b_finetuning")})
+    p = tmp_path / "ex.jsonl"
+    p.write_text(json.dumps(row) + "\n\n" + json.dumps(cut) + "\n")
+    got = gsm8k_reference_examples(p)
+    right, wrong = got.examples[0], got.examples[1]
+    assert right.id == "gsm8k-test-0/175b_verification" and right.labels == (1.0, 1.0, 1.0) and right.outcome
+    # annotations removed, the answer line joined to the last step
+    assert right.completions == ("She has 16 - 3 = 13 left", "Then 13 - 4 = 9", "So 9 * 2 = $18 The answer is 18.")
+    # 13 is an intermediate value of the reference's 16-3-4, 26 is reached by nothing: the first error
+    assert wrong.id == "gsm8k-test-0/6b_verification" and wrong.labels == (1.0, 0.0) and wrong.outcome is False
+    assert wrong.completions == ("She has 16 - 3 = 13 left", "She sells 13 * 2 = 26")
+    # the second problem: two solutions without their answer line, two wrong ones whose 2 = 1+1 is off its path
+    assert got.counts() == {"problems": 2, "excluded_problems": 0, "located": 3, "unlocated": 1, "correct": 1,
+                            "cut_off": 2, "examples": 4}
+    assert [e.id for e in got.examples[2:]] == ["gsm8k-test-1/175b_finetuning", "gsm8k-test-1/6b_verification"]
+    two = gsm8k_reference_examples(p, correct_per_problem=2, exclude_problems=["Another  problem with 5 apples? "])
+    assert two.counts()["excluded_problems"] == 1 and [e.id for e in two.examples][:2] == [
+        "gsm8k-test-0/175b_verification", "gsm8k-test-0/175b_finetuning"]
+    row["6b_finetuning"] = {"solution": "A: 3"}
+    p.write_text(json.dumps(cut) + "\n" + json.dumps(row) + "\n")
+    with pytest.raises(DataFormatError, match=r"ex.jsonl:2: field .6b_finetuning.: expected"):
+        gsm8k_reference_examples(p)
+    with pytest.raises(DataFormatError, match="only candidate sets and gsm8k-reference"):
+        convert("big-bench-mistake", p, exclude_problems=["x"])
+
+
+@pytest.mark.skipif(not (SHARED / "gsm8k" / "example_model_solutions.jsonl").exists(), reason="shared/data/gsm8k not present")
+def test_gsm8k_reference_on_the_example_model_solutions_without_processbench() -> None:
+    from prmkit.training._gsm8k_reference import gsm8k_reference_examples
+
+    pb = [x["problem"] for s in ("gsm8k", "math") for x in json.loads((SHARED / "processbench" / f"{s}.json").read_text())]
+    got = gsm8k_reference_examples(SHARED / "gsm8k" / "example_model_solutions.jsonl", exclude_problems=pb)
+    # 375 of ProcessBench GSM8K's 400 problems are GSM8K test problems of this file (whitespace collapsed)
+    assert got.counts() == {"problems": 944, "excluded_problems": 375, "located": 2014, "unlocated": 196,
+                            "correct": 672, "cut_off": 9, "examples": 2686}
+    errors = [e.first_error for e in got.examples if not e.outcome]
+    assert [errors.count(i) for i in range(4)] == [904, 569, 324, 141]
+    janet = [e for e in got.examples if e.id and e.id.startswith("gsm8k-test-0/")]
+    assert [(e.id, e.labels) for e in janet] == [
+        ("gsm8k-test-0/175b_verification", (1.0, 1.0, 1.0)),
+        ("gsm8k-test-0/175b_finetuning", (1.0, 1.0, 0.0)),  # 4 - 2 = 2 is missed: 2 is a number of the question
+        ("gsm8k-test-0/6b_verification", (0.0,)),
+        ("gsm8k-test-0/6b_finetuning", (1.0, 0.0)),
+    ]
+    assert convert("gsm8k-reference", SHARED / "gsm8k" / "example_model_solutions.jsonl", exclude_problems=pb) == \
+        got.examples

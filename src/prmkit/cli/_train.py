@@ -3,6 +3,8 @@
     prmkit train --config cfg.yaml --max-steps 100 --learning-rate 2e-5
     prmkit train-data mr-ben shared/data/mr_ben/math.json --out mrben.jsonl
     prmkit train-data candidates graded.jsonl --exclude-problems-of shared/data/processbench/*.json --out cot.jsonl
+    prmkit train-data gsm8k-reference shared/data/gsm8k/example_model_solutions.jsonl \
+        --exclude-problems-of shared/data/processbench/*.json --out gsm8k-ref.jsonl
 """
 
 from __future__ import annotations
@@ -27,8 +29,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
     d = subparsers.add_parser(
         "train-data",
-        help="convert labelled step data (ProcessBench, Mr-Ben, BIG-Bench-Mistake, graded candidate sets) "
-        "to stepwise JSONL",
+        help="convert labelled step data (ProcessBench, Mr-Ben, BIG-Bench-Mistake, graded candidate sets, GSM8K "
+        "example solutions located against the reference) to stepwise JSONL",
     )
     d.add_argument("source", choices=SOURCES, help="the format of the input files")
     d.add_argument("inputs", nargs="+", help="input files of that format")
@@ -50,8 +52,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         nargs="+",
         default=(),
         metavar="FILE",
-        help="candidates: drop every problem that these ProcessBench-format files hold (keep evaluation problems "
-        "out of training)",
+        help="candidates, gsm8k-reference: drop every problem that these ProcessBench-format files hold (keep "
+        "evaluation problems out of training)",
     )
     d.set_defaults(func=_run_data)
 

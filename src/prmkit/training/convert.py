@@ -14,6 +14,9 @@ steps up to and including the first error, whose later labels are unknown.
 * Candidate sets with graded answers (``candidates``: any file :func:`~prmkit.data.load_candidates` reads):
   outcome labels only. A right answer labels every step correct; a wrong one labels its last step
   wrong and leaves the rest unlabelled (:func:`candidate_examples`).
+* GSM8K's example model solutions (``gsm8k-reference``: ``example_model_solutions.jsonl``, whose steps
+  carry calculator annotations): a wrong solution's first error is its first step computing a value the
+  reference solution never reaches (:func:`gsm8k_reference_examples`).
 
 >>> ex = big_bench_mistake_record({"input": "2+2 =", "steps": ["2+2=5.", "So 5"],
 ...     "mistake_index": 0, "answer": "5", "target": "4"})
@@ -32,6 +35,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from prmkit.data._io import read_jsonl
 from prmkit.errors import DataFormatError
+from prmkit.training._gsm8k_reference import ReferenceLabels, gsm8k_reference_examples
 from prmkit.training.data import (
     UNLABELLED,
     StepwiseExample,
@@ -44,9 +48,11 @@ if TYPE_CHECKING:
 
 __all__ = [
     "SOURCES",
+    "ReferenceLabels",
     "big_bench_mistake_record",
     "candidate_examples",
     "convert",
+    "gsm8k_reference_examples",
     "mr_ben_record",
     "mr_ben_rectified",
     "paragraph_steps",
@@ -218,12 +224,12 @@ def candidate_examples(
     return out
 
 
-SOURCES = ("processbench", "mr-ben", "big-bench-mistake", "candidates")
+SOURCES = ("processbench", "mr-ben", "big-bench-mistake", "candidates", "gsm8k-reference")
 """The names :func:`convert` accepts (also the CLI values)."""
 
 
 def convert(
-    source: Literal["processbench", "mr-ben", "big-bench-mistake", "candidates"],
+    source: Literal["processbench", "mr-ben", "big-bench-mistake", "candidates", "gsm8k-reference"],
     path: str | os.PathLike[str],
     *,
     after_error: AfterError = "truncate",
@@ -233,7 +239,9 @@ def convert(
     """Read one file of a labelled source as stepwise examples. ``rectified`` (Mr-Ben only)
     adds the annotators' corrected first steps (:func:`mr_ben_rectified`) after the solutions.
     ``candidates`` reads a graded candidate set (:func:`candidate_examples`, which
-    ``exclude_problems`` is passed to; the other sources refuse it).
+    ``exclude_problems`` is passed to) and ``gsm8k-reference`` GSM8K's example model solutions with
+    first errors located by the reference's values (which take ``exclude_problems`` too; the other
+    sources refuse it).
 
     >>> from pathlib import Path
     >>> p = Path(__file__).parents[3] / ".." / "shared" / "data" / "mr_ben" / "math.json"
@@ -245,8 +253,11 @@ def convert(
     if rectified and source != "mr-ben":
         raise DataFormatError("only Mr-Ben has rectified steps", field="rectified", value=source, path=p)
     exclude = tuple(exclude_problems)
-    if exclude and source != "candidates":
-        raise DataFormatError("only candidate sets take excluded problems", field="exclude_problems", value=source, path=p)
+    if exclude and source not in ("candidates", "gsm8k-reference"):
+        raise DataFormatError("only candidate sets and gsm8k-reference take excluded problems",
+                              field="exclude_problems", value=source, path=p)
+    if source == "gsm8k-reference":
+        return gsm8k_reference_examples(p, exclude_problems=exclude).examples
     if source == "candidates":
         from prmkit.data.candidates import load_candidates
 
