@@ -12,7 +12,7 @@ validation file of their solutions, for ``prmkit train --val-path``::
 (``<run>/model/features``), once per source mix, and prints step AUC and
 first-error F1 on the held-out solutions. The run's training file must hold
 Mr-Ben (ids ``<question>/<model>``) and may hold its rectified rewrites
-(``.../rectified-<k>``) and the policy sources::
+(``.../rectified-<k>``), the policy sources and ``gsm8k-ref`` (ids ``gsm8k-test-<n>/<model>``)::
 
     python scripts/heldout_mrben.py mixes runs/rect
 """
@@ -77,7 +77,8 @@ def mixes(args: argparse.Namespace) -> None:
         if not encode_examples([ex], tok, spec, max_length=args.max_length)[0]:
             continue  # the trainer skipped it too
         i = str(ex.id)
-        source = "rectified" if "/rectified-" in i else "mr-ben" if "/" in i else "policy"
+        source = ("rectified" if "/rectified-" in i else "gsm8k-ref" if i.startswith("gsm8k-test-")
+                  else "mr-ben" if "/" in i else "policy")
         rows.append((source, i.split("/")[0], None, None, ex.labels, i))
     parts = sorted((run / "model" / "features").glob("part-*.pt"))
     feats = [f.unsqueeze(0) for p in parts for f in torch.load(p, weights_only=True)]
@@ -87,10 +88,14 @@ def mixes(args: argparse.Namespace) -> None:
     test = [i for i, r in enumerate(rows) if r[0] == "mr-ben" and r[1] in held]
     table = {
         "mr-ben+policy": lambda r: r[0] in ("mr-ben", "policy"),
-        "+rectified": lambda r: True,
-        "+rectified (first rewrite)": lambda r: r[0] != "rectified" or r[5].endswith("/rectified-0"),
+        "+rectified": lambda r: r[0] != "gsm8k-ref",
+        "+rectified (first rewrite)": lambda r: r[0] in ("mr-ben", "policy") or r[5].endswith("/rectified-0"),
+        "+gsm8k-ref": lambda r: r[0] != "rectified",
     }
+    present = {r[0] for r in rows}
     for name, use in table.items():
+        if name.startswith("+") and name[1:].split(" ")[0] not in present:
+            continue
         train = [i for i, r in enumerate(rows) if r[1] not in held and use(r)]
         print(json.dumps({"mix": name, "n_train": len(train), **probe(torch, feats, rows, train, test, 0)}))
 
