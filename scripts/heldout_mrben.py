@@ -60,6 +60,11 @@ def split(args: argparse.Namespace) -> None:
                       "val_without_error": sum(v["label"] == -1 for v in val)}))
 
 
+def _first(row: tuple) -> int:  # type: ignore[type-arg]
+    """The first error of a row's labels, -1 if none."""
+    return next((k for k, v in enumerate(row[4]) if v < 0.5), -1)
+
+
 def mixes(args: argparse.Namespace) -> None:
     import torch
     import transformers
@@ -91,6 +96,10 @@ def mixes(args: argparse.Namespace) -> None:
         "+rectified": lambda r: r[0] != "gsm8k-ref",
         "+rectified (first rewrite)": lambda r: r[0] in ("mr-ben", "policy") or r[5].endswith("/rectified-0"),
         "+gsm8k-ref": lambda r: r[0] != "rectified",
+        "+gsm8k-ref (right only)": lambda r: r[0] in ("mr-ben", "policy") or (r[0] == "gsm8k-ref" and _first(r) < 0),
+        "+gsm8k-ref (errors only)": lambda r: r[0] in ("mr-ben", "policy") or (r[0] == "gsm8k-ref" and _first(r) >= 0),
+        "+gsm8k-ref (no step-1 errors)": lambda r: r[0] in ("mr-ben", "policy") or (r[0] == "gsm8k-ref" and _first(r) != 0),
+        "+gsm8k-ref (175B only)": lambda r: r[0] in ("mr-ben", "policy") or (r[0] == "gsm8k-ref" and "/175b" in r[5]),
     }
     present = {r[0] for r in rows}
     for name, use in table.items():
