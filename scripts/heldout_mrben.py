@@ -91,19 +91,26 @@ def mixes(args: argparse.Namespace) -> None:
         raise SystemExit(f"{run}: {len(feats)} cached feature rows for {len(rows)} examples; rerun its training")
     held = held_out([r[5] for r in rows if r[0] == "mr-ben"])
     test = [i for i, r in enumerate(rows) if r[0] == "mr-ben" and r[1] in held]
-    table = {
-        "mr-ben+policy": lambda r: r[0] in ("mr-ben", "policy"),
-        "+rectified": lambda r: r[0] != "gsm8k-ref",
-        "+rectified (first rewrite)": lambda r: r[0] in ("mr-ben", "policy") or r[5].endswith("/rectified-0"),
-        "+gsm8k-ref": lambda r: r[0] != "rectified",
-        "+gsm8k-ref (right only)": lambda r: r[0] in ("mr-ben", "policy") or (r[0] == "gsm8k-ref" and _first(r) < 0),
-        "+gsm8k-ref (errors only)": lambda r: r[0] in ("mr-ben", "policy") or (r[0] == "gsm8k-ref" and _first(r) >= 0),
-        "+gsm8k-ref (no step-1 errors)": lambda r: r[0] in ("mr-ben", "policy") or (r[0] == "gsm8k-ref" and _first(r) != 0),
-        "+gsm8k-ref (175B only)": lambda r: r[0] in ("mr-ben", "policy") or (r[0] == "gsm8k-ref" and "/175b" in r[5]),
-    }
+
+    def base(r: tuple) -> bool:  # type: ignore[type-arg]
+        return r[0] in ("mr-ben", "policy")
+
+    def plus_ref(keep):  # type: ignore[no-untyped-def]
+        return lambda r: base(r) or (r[0] == "gsm8k-ref" and keep(r))
+
+    table = [  # (mix, the source it adds, which rows it trains on)
+        ("mr-ben+policy", None, base),
+        ("+rectified", "rectified", lambda r: r[0] != "gsm8k-ref"),
+        ("+rectified (first rewrite)", "rectified", lambda r: base(r) or r[5].endswith("/rectified-0")),
+        ("+gsm8k-ref", "gsm8k-ref", lambda r: r[0] != "rectified"),
+        ("+gsm8k-ref (right only)", "gsm8k-ref", plus_ref(lambda r: _first(r) < 0)),
+        ("+gsm8k-ref (errors only)", "gsm8k-ref", plus_ref(lambda r: _first(r) >= 0)),
+        ("+gsm8k-ref (no step-1 errors)", "gsm8k-ref", plus_ref(lambda r: _first(r) != 0)),
+        ("+gsm8k-ref (175B only)", "gsm8k-ref", plus_ref(lambda r: "/175b" in r[5])),
+    ]
     present = {r[0] for r in rows}
-    for name, use in table.items():
-        if name.startswith("+") and name[1:].split(" ")[0] not in present:
+    for name, adds, use in table:
+        if adds is not None and adds not in present:
             continue
         train = [i for i, r in enumerate(rows) if r[1] not in held and use(r)]
         print(json.dumps({"mix": name, "n_train": len(train), **probe(torch, feats, rows, train, test, 0)}))

@@ -237,9 +237,9 @@ def test_ungraded_candidates_are_refused(tmp_path: Path) -> None:
 
 
 def _gsm8k_row(question: str, reference: str, **solutions: tuple[str, bool]) -> dict[str, object]:
-    from prmkit.training._gsm8k_reference import MODELS
+    from prmkit.data._candidates_formats import GSM8K_EXAMPLE_MODELS
 
-    sols = {m: solutions.get(m, ("x = <<1+1=2>>2\nA: 2", False)) for m in MODELS}
+    sols = {m: solutions.get(m, ("x = <<1+1=2>>2\nA: 2", False)) for m in GSM8K_EXAMPLE_MODELS}
     return {"question": question, "ground_truth": reference, **{m: {"solution": s, "is_correct": c}
                                                                   for m, (s, c) in sols.items()}}
 

@@ -120,7 +120,7 @@ class HFScorer:
         torch_dtype = getattr(torch, dtype)
         source = model if model is not None else spec.model
         # the spec's threshold belongs to the spec's weights; other weights bring their own when fitted
-        fitted = head_folder_threshold(model) if model is not None else None
+        fitted = head_folder_threshold(model)
         self.threshold = spec.threshold if fitted is None else fitted
         if source is None:
             raise ConfigError(f"PRM {spec.name!r} has no default weights; pass model=")

@@ -20,21 +20,21 @@ labels every step correct (the outcome-to-process assumption).
 
 from __future__ import annotations
 
-import ast
+import contextlib
 import os
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from fractions import Fraction
 
+from prmkit.data._candidates_formats import GSM8K_EXAMPLE_MODELS
 from prmkit.data._io import read_jsonl
 from prmkit.errors import DataFormatError
+from prmkit.scoring._arith_eval import Bin, Node, Un, Undecidable, evaluate, parse
+from prmkit.scoring._arith_tokens import tokenize
 from prmkit.training.data import StepwiseExample
 
 __all__ = ["ReferenceLabels", "annotation_values", "gsm8k_reference_examples", "reference_values"]
-
-MODELS = ("6b_finetuning", "6b_verification", "175b_finetuning", "175b_verification")
-"""The solutions of each problem in ``example_model_solutions.jsonl``, in file order."""
 
 _ANNOTATION = re.compile(r"<<([^<>]*)>>")
 _NUMBER = re.compile(r"\d[\d,]*(?:\.\d+)?|\.\d+")
@@ -50,39 +50,20 @@ def _number(text: str) -> Fraction | None:
 
 def _subvalues(expr: str) -> list[Fraction]:
     """The value of every operation in a calculator expression (``16-3-4`` -> 13, 9); [] if it does not parse."""
-    try:
-        tree = ast.parse(expr.replace(",", "").replace("^", "**").strip(), mode="eval")
-    except SyntaxError:
-        return []
     out: list[Fraction] = []
 
-    def value(node: ast.AST) -> Fraction | None:
-        if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)) and not isinstance(node.value, bool):
-            return Fraction(str(node.value))
-        if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
-            v = value(node.operand)
-            return None if v is None else (-v if isinstance(node.op, ast.USub) else v)
-        if not isinstance(node, ast.BinOp):
-            return None
-        a, b = value(node.left), value(node.right)
-        if a is None or b is None:
-            return None
-        if isinstance(node.op, ast.Add):
-            v = a + b
-        elif isinstance(node.op, ast.Sub):
-            v = a - b
-        elif isinstance(node.op, ast.Mult):
-            v = a * b
-        elif isinstance(node.op, ast.Div) and b != 0:
-            v = a / b
-        elif isinstance(node.op, ast.Pow) and b.denominator == 1 and 0 <= b <= 8 and abs(a) < 10**6:
-            v = a ** int(b)
-        else:
-            return None
-        out.append(v)
-        return v
+    def walk(node: Node) -> None:
+        if isinstance(node, Un):
+            walk(node.x)
+        elif isinstance(node, Bin):
+            walk(node.left)
+            walk(node.right)
+            with contextlib.suppress(Undecidable):
+                out.append(evaluate(node, "frac").exact)
 
-    value(tree.body)
+    node = parse(tokenize(expr, ranges=False))
+    if node is not None:
+        walk(node)
     return out
 
 
@@ -139,8 +120,8 @@ class ReferenceLabels:
     """Solutions without a final ``A: <answer>`` line (skipped)."""
 
     def counts(self) -> dict[str, int]:
-        return {k: getattr(self, k) for k in ("problems", "excluded_problems", "located", "unlocated", "correct",
-                                                "cut_off")} | {"examples": len(self.examples)}
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "examples"} | {
+            "examples": len(self.examples)}
 
 
 def _field(obj: dict[str, object], key: str, path: str, line: int) -> str:
@@ -174,7 +155,7 @@ def gsm8k_reference_examples(
         out.problems += 1
         values = reference_values(question, reference)
         kept_correct = 0
-        for model in reversed(MODELS):
+        for model in reversed(GSM8K_EXAMPLE_MODELS):
             sol = obj.get(model)
             if not isinstance(sol, dict) or not isinstance(sol.get("solution"), str) or not isinstance(
                     sol.get("is_correct"), bool):
