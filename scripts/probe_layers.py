@@ -3,7 +3,8 @@
 Reads every training source of the embedded PRM (``scripts/embedded_prm_data.py``
 writes them), renders it in the PRM's format, runs the backbone cut to
 ``--layers`` blocks once (bf16), and keeps the final-norm-applied hidden state
-at each step marker for every other layer. Then, per layer and per source mix,
+at each step marker for every other layer (``--concat 14,22`` also probes
+layer sets side by side). Then, per layer and per source mix,
 fits a logistic probe on questions outside a held-out fifth of Mr-Ben and
 prints, on that fifth: step AUC and first-error F1 (ProcessBench's protocol)
 at the threshold that is best on the training questions. ProcessBench is never
@@ -31,9 +32,13 @@ def main() -> None:
     ap.add_argument("--out", default="runs/probe")
     ap.add_argument("--model", default="qwen2.5-coder-0.5b-instruct")
     ap.add_argument("--spec", default="prmkit-prm")
-    ap.add_argument("--layers", type=int, default=20)
+    ap.add_argument("--layers", type=int, default=24)
     ap.add_argument("--batch-tokens", type=int, default=4096)
     ap.add_argument("--only-layers", type=int, nargs="*", help="probe only these layers")
+    ap.add_argument(
+        "--concat", nargs="*", default=[], metavar="L1,L2",
+        help="also probe these layer sets, their hidden states concatenated (e.g. 14,22)",
+    )
     args = ap.parse_args()
 
     import torch
@@ -114,6 +119,13 @@ def main() -> None:
                 continue
             res = probe(torch, feats, rows, train, test, li)
             res.update(mix=mix, layer=layer, n_train=len(train))
+            results.append(res)
+            print(json.dumps(res))
+        for layer_set in args.concat:
+            at = [keep.index(int(v)) for v in layer_set.split(",")]
+            joined = [torch.cat([f[k] for k in at], -1)[None] for f in feats]
+            res = probe(torch, joined, rows, train, test, 0)
+            res.update(mix=mix, layer=layer_set, n_train=len(train))
             results.append(res)
             print(json.dumps(res))
     (out / "results.json").write_text(json.dumps(results, indent=1))
