@@ -14,6 +14,9 @@
 * ``qwen-math-cot``: Qwen2.5-Math-Instruct's graded MATH solutions (``bon_qwen25math_math_cot_100``),
   outcome labels only (a right answer labels every step correct, a wrong one its last step wrong),
   re-segmented into paragraph steps; problems that ProcessBench also holds are dropped;
+* ``qwen-math-inject``: the right ones of those solutions that an error can be injected into, as
+  they are and with one injected error each (every taxonomy type that applies): minimal pairs in
+  the style of one of ProcessBench's generators (ids ``qwen-math-<problem>/<k>``);
 * ``gsm8k-ref``: GSM8K's example GPT-3 solutions of its test problems, each wrong one cut at its
   first step computing a value the reference solution never reaches (``train-data gsm8k-reference``),
   plus one right solution per problem; problems that ProcessBench also holds are dropped.
@@ -27,6 +30,7 @@ ProcessBench is read only for its problem texts, to drop them from ``qwen-math-c
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import gzip
 import json
 from pathlib import Path
@@ -88,9 +92,17 @@ def main() -> None:
     )
     seen = [x["problem"] for split in ("gsm8k", "math")
             for x in json.loads((shared / "processbench" / f"{split}.json").read_text(encoding="utf-8"))]
-    counts["qwen-math-cot"] = write_stepwise(
-        convert("candidates", shared / "bon_qwen25math_math_cot_100" / "math_cot_100.jsonl", exclude_problems=seen),
-        out / "qwen-math-cot.jsonl",
+    cot = list(convert("candidates", shared / "bon_qwen25math_math_cot_100" / "math_cot_100.jsonl",
+                       exclude_problems=seen))
+    counts["qwen-math-cot"] = write_stepwise(cot, out / "qwen-math-cot.jsonl")
+    right = [dataclasses.replace(ex.solution, id=f"qwen-math-{ex.solution.id}") for ex in cot if ex.outcome]
+    injected = inject_errors(right, seed=args.seed)
+    edited = {str(i.solution.id).split("#")[0] for i in injected}
+    counts["qwen-math-inject"] = write_stepwise(
+        [*(StepwiseExample(s.problem, s.steps, (1.0,) * s.n_steps, True, str(s.id)) for s in right if str(s.id) in edited),
+         *(StepwiseExample(i.solution.problem, i.solution.steps[: i.first_error + 1], i.labels[: i.first_error + 1],
+                           False, str(i.solution.id)) for i in injected)],
+        out / "qwen-math-inject.jsonl",
     )
     counts["gsm8k-ref"] = write_stepwise(
         convert("gsm8k-reference", shared / "gsm8k" / "example_model_solutions.jsonl", exclude_problems=seen),

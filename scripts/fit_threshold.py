@@ -10,6 +10,11 @@ its first wrong step; a correct case when no step is) over the fully labelled
 examples whose id matches ``--ids`` (default: all). Writes it into the head folder's
 ``prmkit_head.json`` and prints it. ProcessBench is never read.
 
+In sample, a head scores its own training steps more confidently than new ones.
+``--cross-fit K`` (``trainable: head``) scores each example with a head trained
+exactly as configured on the other K-1 folds of problems instead; ``K = 1``
+retrains on every example and reproduces the run's head bit for bit.
+
     python scripts/fit_threshold.py --config configs/embedded-prm.yaml \
         --train-path runs/embedded-prm/train.jsonl --output-dir runs/embedded-prm/model
 """
@@ -29,6 +34,9 @@ def main() -> None:
     ap.add_argument("--train-path", required=True)
     ap.add_argument("--output-dir", required=True)
     ap.add_argument("--ids", default=".*", help="regular expression on example ids (default: every example)")
+    ap.add_argument("--cross-fit", type=int, default=0, metavar="K",
+                    help="trainable 'head' only: score each example with a head trained as configured on the "
+                         "other K-1 folds of problems (default 0: the run's head, in sample)")
     args = ap.parse_args()
 
     import torch
@@ -56,13 +64,17 @@ def main() -> None:
     pick = re.compile(args.ids)
     # an example with an unlabelled step (a wrong answer whose first error is unknown) has no first-error label
     chosen = [i for i, ex in enumerate(examples) if pick.search(str(ex.solution.id)) and ex.fully_labelled]
-    examples = [examples[i] for i in chosen]
+    examples_all, examples = examples, [examples[i] for i in chosen]
     results: list[StepScores] = []
     if cfg.trainable == "head":  # the cached features and the head: instant, and exactly what training saw
         feats = step_features(None, data, 0, cache_dir=out / "features", key=features_key(cfg.to_dict(), data),  # type: ignore[arg-type]
                               progress=False)
-        head = load_file(str(out / "head" / "head.safetensors"))
+        if args.cross_fit:
+            heads = cross_fitted_heads(cfg, spec, examples_all, data, feats, args.cross_fit)
+        else:
+            heads = [load_file(str(out / "head" / "head.safetensors"))] * len(data)
         for i in chosen:
+            head = heads[i]
             results.append(StepScores(tuple(torch.softmax(feats[i] @ head["weight"].T + head["bias"], -1)[:, 1].tolist())))
     else:
         from prmkit.scoring import load_prm
@@ -86,10 +98,58 @@ def main() -> None:
     meta_path = out / "head" / "prmkit_head.json"
     meta = json.loads(meta_path.read_text())
     meta["threshold"] = best
-    meta["threshold_fit"] = {"cases": len(results), "ids": args.ids, "f1": round(f1(best), 4)}
+    meta["threshold_fit"] = {"cases": len(results), "ids": args.ids, "f1": round(f1(best), 4),
+                             **({"cross_fit": args.cross_fit} if args.cross_fit else {})}
     meta_path.write_text(json.dumps(meta, indent=2) + "\n")
     print(json.dumps({"threshold": best, "f1": round(f1(best), 4), "cases": len(results),
                       "by_threshold": {t: round(f1(t), 4) for t in grid}}))
+
+
+def cross_fitted_heads(cfg, spec, examples, data, feats, k):  # type: ignore[no-untyped-def]
+    """Per example, the head trained (exactly as ``prmkit train`` trains it) on the folds without its problem.
+
+    Problems are dealt into ``k`` folds after a shuffle seeded by ``cfg.seed``: every solution of a
+    problem (Mr-Ben's several models, an injected copy and its original) is held out together.
+    """
+    import random
+
+    import torch
+
+    from prmkit.training._model import build_model, head_module_names
+    from prmkit.training.trainer import _Batches, _schedule, _seed_everything, _step_loss
+
+    problems = sorted({ex.solution.problem for ex in examples})
+    random.Random(cfg.seed).shuffle(problems)
+    fold = {p: n % k for n, p in enumerate(problems)}
+    heads: list = [None] * len(data)
+    for f in range(k):
+        train_idx = [i for i, ex in enumerate(examples) if fold[ex.solution.problem] != f or k == 1]
+        _seed_everything(cfg.seed)
+        model = build_model(cfg)
+        params = [p for p in model.parameters() if p.requires_grad]
+        optimizer = torch.optim.AdamW(params, lr=cfg.learning_rate, weight_decay=cfg.weight_decay)
+        batches = _Batches([data[i] for i in train_idx], cfg, 0, [feats[i] for i in train_idx])
+        total = cfg.max_steps or -(-cfg.epochs * batches.per_epoch // cfg.grad_accum)
+        scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, _schedule(cfg, total))
+        model.train()
+        for step in range(total):
+            for micro in range(cfg.grad_accum):
+                _, batch = batches(step * cfg.grad_accum + micro)
+                with torch.autocast(device_type=torch.device(cfg.device).type, dtype=torch.bfloat16, enabled=cfg.bf16):
+                    loss = _step_loss(cfg, spec, model, None, batch) / cfg.grad_accum
+                loss.backward()
+            if cfg.max_grad_norm > 0:
+                torch.nn.utils.clip_grad_norm_(params, cfg.max_grad_norm)
+            optimizer.step()
+            scheduler.step()
+            optimizer.zero_grad(set_to_none=True)
+        head = model.get_submodule(head_module_names(model)[0])
+        weights = {"weight": head.weight.detach().float(), "bias": head.bias.detach().float()}
+        for i, ex in enumerate(examples):
+            if fold[ex.solution.problem] == f:
+                heads[i] = weights
+        print(f"fold {f + 1}/{k}: {len(train_idx)} training examples", file=sys.stderr, flush=True)
+    return heads
 
 
 if __name__ == "__main__":

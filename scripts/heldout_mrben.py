@@ -12,7 +12,8 @@ validation file of their solutions, for ``prmkit train --val-path``::
 (``<run>/model/features``), once per source mix, and prints step AUC and
 first-error F1 on the held-out solutions. The run's training file must hold
 Mr-Ben (ids ``<question>/<model>``) and may hold its rectified rewrites
-(``.../rectified-<k>``), the policy sources and ``gsm8k-ref`` (ids ``gsm8k-test-<n>/<model>``)::
+(``.../rectified-<k>``), the policy sources, ``gsm8k-ref`` (ids ``gsm8k-test-<n>/<model>``) and
+``qwen-math-inject`` (ids ``qwen-math-<problem>/<k>``)::
 
     python scripts/heldout_mrben.py mixes runs/rect
 """
@@ -83,7 +84,7 @@ def mixes(args: argparse.Namespace) -> None:
             continue  # the trainer skipped it too
         i = str(ex.id)
         source = ("rectified" if "/rectified-" in i else "gsm8k-ref" if i.startswith("gsm8k-test-")
-                  else "mr-ben" if "/" in i else "policy")
+                  else "qwen-math" if i.startswith("qwen-math-") else "mr-ben" if "/" in i else "policy")
         rows.append((source, i.split("/")[0], None, None, ex.labels, i))
     parts = sorted((run / "model" / "features").glob("part-*.pt"))
     feats = [f.unsqueeze(0) for p in parts for f in torch.load(p, weights_only=True)]
@@ -95,18 +96,27 @@ def mixes(args: argparse.Namespace) -> None:
     def base(r: tuple) -> bool:  # type: ignore[type-arg]
         return r[0] in ("mr-ben", "policy")
 
-    def plus_ref(keep):  # type: ignore[no-untyped-def]
-        return lambda r: base(r) or (r[0] == "gsm8k-ref" and keep(r))
+    def plus(source, keep=lambda r: True):  # type: ignore[no-untyped-def]
+        return lambda r: base(r) or (r[0] == source and keep(r))
+
+    first_edit = {}  # each qwen-math solution's first injected error, in file order
+    for r in rows:
+        if r[0] == "qwen-math" and "#" in r[5]:
+            first_edit.setdefault(r[5].split("#")[0], r[5])
+    one_edit = set(first_edit.values())
 
     table = [  # (mix, the source it adds, which rows it trains on)
         ("mr-ben+policy", None, base),
-        ("+rectified", "rectified", lambda r: r[0] != "gsm8k-ref"),
-        ("+rectified (first rewrite)", "rectified", lambda r: base(r) or r[5].endswith("/rectified-0")),
-        ("+gsm8k-ref", "gsm8k-ref", lambda r: r[0] != "rectified"),
-        ("+gsm8k-ref (right only)", "gsm8k-ref", plus_ref(lambda r: _first(r) < 0)),
-        ("+gsm8k-ref (errors only)", "gsm8k-ref", plus_ref(lambda r: _first(r) >= 0)),
-        ("+gsm8k-ref (no step-1 errors)", "gsm8k-ref", plus_ref(lambda r: _first(r) != 0)),
-        ("+gsm8k-ref (175B only)", "gsm8k-ref", plus_ref(lambda r: "/175b" in r[5])),
+        ("+rectified", "rectified", plus("rectified")),
+        ("+rectified (first rewrite)", "rectified", plus("rectified", lambda r: r[5].endswith("/rectified-0"))),
+        ("+gsm8k-ref", "gsm8k-ref", plus("gsm8k-ref")),
+        ("+gsm8k-ref (right only)", "gsm8k-ref", plus("gsm8k-ref", lambda r: _first(r) < 0)),
+        ("+gsm8k-ref (errors only)", "gsm8k-ref", plus("gsm8k-ref", lambda r: _first(r) >= 0)),
+        ("+gsm8k-ref (no step-1 errors)", "gsm8k-ref", plus("gsm8k-ref", lambda r: _first(r) != 0)),
+        ("+gsm8k-ref (175B only)", "gsm8k-ref", plus("gsm8k-ref", lambda r: "/175b" in r[5])),
+        ("+qwen-math-inject", "qwen-math", plus("qwen-math")),
+        ("+qwen-math-inject (right only)", "qwen-math", plus("qwen-math", lambda r: _first(r) < 0)),
+        ("+qwen-math-inject (one injection each)", "qwen-math", plus("qwen-math", lambda r: "#" not in r[5] or r[5] in one_edit)),
     ]
     present = {r[0] for r in rows}
     for name, adds, use in table:
