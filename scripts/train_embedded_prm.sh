@@ -2,14 +2,14 @@
 # Train prmkit's embedded PRM (prmkit-prm) from its sources and install it into the package.
 #   bash scripts/train_embedded_prm.sh   # data -> features -> probe head -> LoRA fine-tune -> src/prmkit/scoring/embedded/prmkit-prm
 # Stage 1 fits a linear head on the frozen 14-block backbone (minutes); stage 2 starts from it and fine-tunes
-# LoRA adapters on every projection for one epoch (about 25 minutes on 2 cores). STAGES=probe stops after stage 1.
+# LoRA adapters on every projection for one epoch (about 55 minutes on 2 cores). STAGES=probe stops after stage 1.
 # Resumable: rerun after an interruption; finished feature parts and checkpoints are reused.
-# ProcessBench is never read. Needs ../shared/data (Mr-Ben, BIG-Bench-Mistake) and the policy
+# ProcessBench's solutions and labels are never read (its problem texts are, to drop them). Needs ../shared/data and the policy
 # solutions in datasets/gsm8k-train-qwen2.5-coder-0.5b.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT=runs/embedded-prm
-SOURCES=(${SOURCES:-mr-ben policy-correct policy-inject})  # add policy-mc for the policy's Monte Carlo labels
+SOURCES=(${SOURCES:-mr-ben policy-correct policy-inject qwen-math-inject})  # add policy-mc for the policy's Monte Carlo labels
 POLICY_PROBLEMS=${POLICY_PROBLEMS:-100}  # the shipped head saw the policy dataset's first 100 problems
 python scripts/embedded_prm_data.py --out "$OUT/data" --policy-problems "$POLICY_PROBLEMS"
 : > "$OUT/train.jsonl"
