@@ -106,17 +106,21 @@ def main() -> None:
 
 
 def cross_fitted_heads(cfg, spec, examples, data, feats, k):  # type: ignore[no-untyped-def]
-    """Per example, the head trained (exactly as ``prmkit train`` trains it) on the folds without its problem.
+    """Per example, the head trained by ``prmkit train``'s own update steps on the folds without its problem.
 
     Problems are dealt into ``k`` folds after a shuffle seeded by ``cfg.seed``: every solution of a
     problem (Mr-Ben's several models, an injected copy and its original) is held out together.
     """
     import random
 
-    import torch
-
     from prmkit.training._model import build_model, head_module_names
-    from prmkit.training.trainer import _Batches, _schedule, _seed_everything, _step_loss
+    from prmkit.training.trainer import (
+        _Batches,
+        _optimization,
+        _seed_everything,
+        _total_steps,
+        _update,
+    )
 
     problems = sorted({ex.solution.problem for ex in examples})
     random.Random(cfg.seed).shuffle(problems)
@@ -126,23 +130,12 @@ def cross_fitted_heads(cfg, spec, examples, data, feats, k):  # type: ignore[no-
         train_idx = [i for i, ex in enumerate(examples) if fold[ex.solution.problem] != f or k == 1]
         _seed_everything(cfg.seed)
         model = build_model(cfg)
-        params = [p for p in model.parameters() if p.requires_grad]
-        optimizer = torch.optim.AdamW(params, lr=cfg.learning_rate, weight_decay=cfg.weight_decay)
         batches = _Batches([data[i] for i in train_idx], cfg, 0, [feats[i] for i in train_idx])
-        total = cfg.max_steps or -(-cfg.epochs * batches.per_epoch // cfg.grad_accum)
-        scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, _schedule(cfg, total))
+        total = _total_steps(cfg, batches)
+        params, optimizer, scheduler = _optimization(cfg, model, total)
         model.train()
-        for step in range(total):
-            for micro in range(cfg.grad_accum):
-                _, batch = batches(step * cfg.grad_accum + micro)
-                with torch.autocast(device_type=torch.device(cfg.device).type, dtype=torch.bfloat16, enabled=cfg.bf16):
-                    loss = _step_loss(cfg, spec, model, None, batch) / cfg.grad_accum
-                loss.backward()
-            if cfg.max_grad_norm > 0:
-                torch.nn.utils.clip_grad_norm_(params, cfg.max_grad_norm)
-            optimizer.step()
-            scheduler.step()
-            optimizer.zero_grad(set_to_none=True)
+        for step in range(1, total + 1):
+            _update(cfg, spec, model, None, batches, step, params, optimizer, scheduler)
         head = model.get_submodule(head_module_names(model)[0])
         weights = {"weight": head.weight.detach().float(), "bias": head.bias.detach().float()}
         for i, ex in enumerate(examples):

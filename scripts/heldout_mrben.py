@@ -66,6 +66,16 @@ def _first(row: tuple) -> int:  # type: ignore[type-arg]
     return next((k for k, v in enumerate(row[4]) if v < 0.5), -1)
 
 
+def _source(example_id: str) -> str:
+    """Which source of the embedded PRM's data an example id comes from."""
+    if "/rectified-" in example_id:
+        return "rectified"
+    for prefix, source in (("gsm8k-test-", "gsm8k-ref"), ("qwen-math-", "qwen-math")):
+        if example_id.startswith(prefix):
+            return source
+    return "mr-ben" if "/" in example_id else "policy"
+
+
 def mixes(args: argparse.Namespace) -> None:
     import torch
     import transformers
@@ -83,9 +93,7 @@ def mixes(args: argparse.Namespace) -> None:
         if not encode_examples([ex], tok, spec, max_length=args.max_length)[0]:
             continue  # the trainer skipped it too
         i = str(ex.id)
-        source = ("rectified" if "/rectified-" in i else "gsm8k-ref" if i.startswith("gsm8k-test-")
-                  else "qwen-math" if i.startswith("qwen-math-") else "mr-ben" if "/" in i else "policy")
-        rows.append((source, i.split("/")[0], None, None, ex.labels, i))
+        rows.append((_source(i), i.split("/")[0], None, None, ex.labels, i))
     parts = sorted((run / "model" / "features").glob("part-*.pt"))
     feats = [f.unsqueeze(0) for p in parts for f in torch.load(p, weights_only=True)]
     if len(feats) != len(rows):
@@ -99,7 +107,7 @@ def mixes(args: argparse.Namespace) -> None:
     def plus(source, keep=lambda r: True):  # type: ignore[no-untyped-def]
         return lambda r: base(r) or (r[0] == source and keep(r))
 
-    first_edit = {}  # each qwen-math solution's first injected error, in file order
+    first_edit: dict[str, str] = {}  # each qwen-math solution's first injected error, in file order
     for r in rows:
         if r[0] == "qwen-math" and "#" in r[5]:
             first_edit.setdefault(r[5].split("#")[0], r[5])

@@ -111,6 +111,10 @@ def main() -> None:
         "math": {"mr-ben", "policy-inject", "policy-correct", "bbm-multistep_arithmetic"},
         "all": {r[0] for r in rows},
     }
+    concatenated = {  # per layer set, each row's hidden states side by side
+        layer_set: [torch.cat([f[keep.index(int(v))] for v in layer_set.split(",")], -1)[None] for f in feats]
+        for layer_set in args.concat
+    }
     results = []
     for mix, sources in mixes.items():
         train = [i for i, r in enumerate(rows) if r[0] in sources and not (r[0] == "mr-ben" and r[1] in held)]
@@ -121,9 +125,7 @@ def main() -> None:
             res.update(mix=mix, layer=layer, n_train=len(train))
             results.append(res)
             print(json.dumps(res))
-        for layer_set in args.concat:
-            at = [keep.index(int(v)) for v in layer_set.split(",")]
-            joined = [torch.cat([f[k] for k in at], -1)[None] for f in feats]
+        for layer_set, joined in concatenated.items():
             res = probe(torch, joined, rows, train, test, 0)
             res.update(mix=mix, layer=layer_set, n_train=len(train))
             results.append(res)

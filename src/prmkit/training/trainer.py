@@ -108,6 +108,45 @@ def _step_loss(cfg: TrainConfig, spec: PRMSpec, model: nn.Module, reference: Ref
     return losses.step_bce(at_steps[mask], batch["targets_B_S"][mask], positive_index=spec.positive_index)
 
 
+def _optimization(cfg: TrainConfig, model: nn.Module, total: int) -> tuple[list[nn.Parameter], Any, Any]:
+    """The trained parameters, AdamW over them and the warm-up/linear-decay schedule for ``total`` steps."""
+    torch = require("torch", extra="hf")
+    params = [p for p in model.parameters() if p.requires_grad]
+    optimizer = torch.optim.AdamW(params, lr=cfg.learning_rate, weight_decay=cfg.weight_decay)
+    return params, optimizer, torch.optim.lr_scheduler.LambdaLR(optimizer, _schedule(cfg, total))
+
+
+def _total_steps(cfg: TrainConfig, batches: _Batches) -> int:
+    return cfg.max_steps or math.ceil(cfg.epochs * batches.per_epoch / cfg.grad_accum)
+
+
+def _update(
+    cfg: TrainConfig, spec: PRMSpec, model: nn.Module, reference: Reference | None, batches: _Batches, step: int,
+    params: list[nn.Parameter], optimizer: Any, scheduler: Any,
+) -> tuple[float, int]:
+    """Optimizer step ``step`` (from 1): ``grad_accum`` micro-batches, clipping, the update. Returns (loss, examples)."""
+    torch = require("torch", extra="hf")
+    autocast = (
+        (lambda: torch.autocast(device_type=torch.device(cfg.device).type, dtype=torch.bfloat16))
+        if cfg.bf16
+        else contextlib.nullcontext
+    )
+    step_loss, n_examples = 0.0, 0
+    for micro in range(cfg.grad_accum):
+        n, batch = batches((step - 1) * cfg.grad_accum + micro)
+        with autocast():
+            loss = _step_loss(cfg, spec, model, reference, batch) / cfg.grad_accum
+        loss.backward()
+        step_loss += float(loss.detach())
+        n_examples += n
+    if cfg.max_grad_norm > 0:
+        torch.nn.utils.clip_grad_norm_(params, cfg.max_grad_norm)
+    optimizer.step()
+    scheduler.step()
+    optimizer.zero_grad(set_to_none=True)
+    return step_loss, n_examples
+
+
 class _Batches:
     """Micro-batch ``g`` of the run, from a per-epoch permutation seeded by (seed, epoch)."""
 
@@ -151,16 +190,14 @@ def train(cfg: TrainConfig, *, on_step: StepCallback | None = None) -> TrainResu
     _seed_everything(cfg.seed)
     model = build_model(cfg).to(cfg.device)
     reference = Reference(model, cfg) if cfg.loss == "implicit" else None
-    params = [p for p in model.parameters() if p.requires_grad]
-    optimizer = torch.optim.AdamW(params, lr=cfg.learning_rate, weight_decay=cfg.weight_decay)
     features = None
     if cfg.trainable == "head":
         key = features_key(cfg.to_dict(), data)
         features = step_features(model, data, tokenizer.pad_token_id, cache_dir=out / "features", key=key,
                                  bf16=cfg.bf16, progress=cfg.progress)
     batches = _Batches(data, cfg, tokenizer.pad_token_id, features)
-    total = cfg.max_steps or math.ceil(cfg.epochs * batches.per_epoch / cfg.grad_accum)
-    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, _schedule(cfg, total))
+    total = _total_steps(cfg, batches)
+    params, optimizer, scheduler = _optimization(cfg, model, total)
     start = 0
     # a checkpoint resumes only the run it came from: same config and the same training examples
     run_config = {**cfg.to_dict(), "train_data": data_fingerprint(data)}
@@ -177,11 +214,6 @@ def train(cfg: TrainConfig, *, on_step: StepCallback | None = None) -> TrainResu
         log.write({"step": step, **{f"val_{k}": v for k, v in metrics.items()}})
         return metrics
 
-    autocast = (
-        (lambda: torch.autocast(device_type=torch.device(cfg.device).type, dtype=torch.bfloat16))
-        if cfg.bf16
-        else contextlib.nullcontext
-    )
     last_val: dict[str, float] = {}
     n_examples, loss_sum, loss_n = 0, 0.0, 0
     log = JsonlAppender(out / "metrics.jsonl", fsync=False)
@@ -191,20 +223,9 @@ def train(cfg: TrainConfig, *, on_step: StepCallback | None = None) -> TrainResu
     try:
         model.train()
         for step in range(start + 1, total + 1):
-            step_loss = 0.0
-            for micro in range(cfg.grad_accum):
-                n, batch = batches((step - 1) * cfg.grad_accum + micro)
-                with autocast():
-                    loss = _step_loss(cfg, spec, model, reference, batch) / cfg.grad_accum
-                loss.backward()
-                step_loss += float(loss.detach())
-                n_examples += n
-            if cfg.max_grad_norm > 0:
-                torch.nn.utils.clip_grad_norm_(params, cfg.max_grad_norm)
             lr = optimizer.param_groups[0]["lr"]
-            optimizer.step()
-            scheduler.step()
-            optimizer.zero_grad(set_to_none=True)
+            step_loss, n = _update(cfg, spec, model, reference, batches, step, params, optimizer, scheduler)
+            n_examples += n
             loss_sum, loss_n = loss_sum + step_loss, loss_n + 1
             record: dict[str, Any] = {"step": step, "loss": step_loss, "lr": lr}
             bar.update(1)
