@@ -50,9 +50,17 @@ def main() -> None:
                          "in draw order, so N pins the version a head was trained on; default: all)")
     args = ap.parse_args()
 
-    from prmkit.labeling.inject import inject_errors
+    from prmkit.labeling.inject import Injection, inject_errors
     from prmkit.training import StepwiseExample, convert, write_stepwise
+    from prmkit.training.data import first_error_example
     from prmkit.types import Solution
+
+    def cut(inj: Injection) -> StepwiseExample:  # the injected copy up to its edited step
+        return first_error_example(inj.solution.problem, inj.solution.steps, inj.first_error, outcome=False,
+                                   id=str(inj.solution.id))
+
+    def all_correct(sol: Solution) -> StepwiseExample:
+        return first_error_example(sol.problem, sol.steps, -1, outcome=True, id=str(sol.id))
 
     shared, policy, out = Path(args.shared), Path(args.policy), Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -67,11 +75,8 @@ def main() -> None:
         ok = labels.index(0.0) if 0.0 in labels else len(labels)
         if ok:
             prefixes.append(Solution(ex.solution.problem, ex.solution.steps[:ok], id=ex.solution.id))
-    counts["mr-ben-inject"] = write_stepwise(
-        (StepwiseExample(i.solution.problem, i.solution.steps[: i.first_error + 1], i.labels[: i.first_error + 1], False,
-                         str(i.solution.id)) for i in inject_errors(prefixes, seed=args.seed)),
-        out / "mr-ben-inject.jsonl",
-    )
+    counts["mr-ben-inject"] = write_stepwise(map(cut, inject_errors(prefixes, seed=args.seed)),
+                                             out / "mr-ben-inject.jsonl")
     for task in BBM_TASKS:
         examples = convert("big-bench-mistake", shared / "big_bench_mistake" / f"{task}.jsonl")
         counts[f"bbm-{task}"] = write_stepwise(examples, out / f"bbm-{task}.jsonl")
@@ -80,16 +85,9 @@ def main() -> None:
         sampled = [json.loads(line) for line in fh][: args.policy_problems]
     kept = {s["id"] for s in sampled}
     correct = [Solution(s["problem"], tuple(s["steps"]), id=s["id"]) for s in sampled if s.get("correct")]
-    counts["policy-correct"] = write_stepwise(
-        (StepwiseExample(s.problem, s.steps, (1.0,) * s.n_steps, True, str(s.id)) for s in correct),
-        out / "policy-correct.jsonl",
-    )
-    injected = inject_errors(correct, seed=args.seed)
-    counts["policy-inject"] = write_stepwise(
-        (StepwiseExample(i.solution.problem, i.solution.steps[: i.first_error + 1], i.labels[: i.first_error + 1], False,
-                         str(i.solution.id)) for i in injected),
-        out / "policy-inject.jsonl",
-    )
+    counts["policy-correct"] = write_stepwise(map(all_correct, correct), out / "policy-correct.jsonl")
+    counts["policy-inject"] = write_stepwise(map(cut, inject_errors(correct, seed=args.seed)),
+                                             out / "policy-inject.jsonl")
     seen = [x["problem"] for split in ("gsm8k", "math")
             for x in json.loads((shared / "processbench" / f"{split}.json").read_text(encoding="utf-8"))]
     cot = list(convert("candidates", shared / "bon_qwen25math_math_cot_100" / "math_cot_100.jsonl",
@@ -97,13 +95,9 @@ def main() -> None:
     counts["qwen-math-cot"] = write_stepwise(cot, out / "qwen-math-cot.jsonl")
     right = [dataclasses.replace(ex.solution, id=f"qwen-math-{ex.solution.id}") for ex in cot if ex.outcome]
     injected = inject_errors(right, seed=args.seed)
-    edited = {str(i.solution.id).split("#")[0] for i in injected}
+    edited = {i.original.id for i in injected}
     counts["qwen-math-inject"] = write_stepwise(
-        [*(StepwiseExample(s.problem, s.steps, (1.0,) * s.n_steps, True, str(s.id)) for s in right if str(s.id) in edited),
-         *(StepwiseExample(i.solution.problem, i.solution.steps[: i.first_error + 1], i.labels[: i.first_error + 1],
-                           False, str(i.solution.id)) for i in injected)],
-        out / "qwen-math-inject.jsonl",
-    )
+        [*(all_correct(s) for s in right if s.id in edited), *map(cut, injected)], out / "qwen-math-inject.jsonl")
     counts["gsm8k-ref"] = write_stepwise(
         convert("gsm8k-reference", shared / "gsm8k" / "example_model_solutions.jsonl", exclude_problems=seen),
         out / "gsm8k-ref.jsonl",
