@@ -7,8 +7,9 @@
   correct steps of each Mr-Ben solution;
 * ``bbm-<task>``: BIG-Bench-Mistake's human-labelled traces of the math-like tasks;
 * ``policy-correct`` / ``policy-inject``: the Qwen2.5-Coder-0.5B policy's correct GSM8K-train
-  solutions (``datasets/gsm8k-train-qwen2.5-coder-0.5b``), as they are and with one injected
-  error each (every taxonomy type that applies), so errors sit in the policy's own text;
+  solutions (``datasets/gsm8k-train-qwen2.5-coder-0.5b-samples``, whose first 107 are the
+  labelled dataset's), as they are and with one injected error each (every taxonomy type that
+  applies), so errors sit in the policy's own text;
 * ``policy-mc``: the policy's solutions labelled by Monte Carlo rollouts (hard: any rollout
   reached the reference), where the labelling job has exported them;
 * ``qwen-math-cot``: Qwen2.5-Math-Instruct's graded MATH solutions (``bon_qwen25math_math_cot_100``),
@@ -42,11 +43,14 @@ BBM_TASKS = ("multistep_arithmetic", "logical_deduction", "tracking_shuffled_obj
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--shared", default=str(ROOT.parent / "shared" / "data"))
-    ap.add_argument("--policy", default=str(ROOT / "datasets" / "gsm8k-train-qwen2.5-coder-0.5b"))
+    ap.add_argument("--policy", default=str(ROOT / "datasets" / "gsm8k-train-qwen2.5-coder-0.5b"),
+                    help="the labelled policy dataset (its Monte Carlo labels feed policy-mc)")
+    ap.add_argument("--samples", default=str(ROOT / "datasets" / "gsm8k-train-qwen2.5-coder-0.5b-samples"),
+                    help="the policy's sampled solutions (policy-correct, policy-inject)")
     ap.add_argument("--out", default="runs/embedded-prm/data")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--policy-problems", type=int, default=None,
-                    help="use only the policy solutions of the dataset's first N problems (its files are append-only, "
+                    help="use only the policy solutions of the first N problems (the files are append-only, "
                          "in draw order, so N pins the version a head was trained on; default: all)")
     args = ap.parse_args()
 
@@ -62,7 +66,7 @@ def main() -> None:
     def all_correct(sol: Solution) -> StepwiseExample:
         return first_error_example(sol.problem, sol.steps, -1, outcome=True, id=str(sol.id))
 
-    shared, policy, out = Path(args.shared), Path(args.policy), Path(args.out)
+    shared, policy, samples, out = Path(args.shared), Path(args.policy), Path(args.samples), Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     mr_ben, rectified = [], []  # one read: the solutions, then the annotators' rewrites (ids .../rectified-<k>)
     for ex in convert("mr-ben", shared / "mr_ben" / "math.json", rectified=True):
@@ -81,7 +85,7 @@ def main() -> None:
         examples = convert("big-bench-mistake", shared / "big_bench_mistake" / f"{task}.jsonl")
         counts[f"bbm-{task}"] = write_stepwise(examples, out / f"bbm-{task}.jsonl")
 
-    with gzip.open(policy / "solutions.jsonl.gz", "rt", encoding="utf-8") as fh:
+    with gzip.open(samples / "solutions.jsonl.gz", "rt", encoding="utf-8") as fh:
         sampled = [json.loads(line) for line in fh][: args.policy_problems]
     kept = {s["id"] for s in sampled}
     correct = [Solution(s["problem"], tuple(s["steps"]), id=s["id"]) for s in sampled if s.get("correct")]

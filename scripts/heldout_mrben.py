@@ -13,7 +13,8 @@ validation file of their solutions, for ``prmkit train --val-path``::
 first-error F1 on the held-out solutions. The run's training file must hold
 Mr-Ben (ids ``<question>/<model>``) and may hold its rectified rewrites
 (``.../rectified-<k>``), the policy sources, ``gsm8k-ref`` (ids ``gsm8k-test-<n>/<model>``) and
-``qwen-math-inject`` (ids ``qwen-math-<problem>/<k>``)::
+``qwen-math-inject`` (ids ``qwen-math-<problem>/<k>``). Policy solutions beyond the
+first ``--policy-problems`` of the samples dataset count as the source ``policy-more``::
 
     python scripts/heldout_mrben.py mixes runs/rect
 """
@@ -21,6 +22,8 @@ Mr-Ben (ids ``<question>/<model>``) and may hold its rectified rewrites
 from __future__ import annotations
 
 import argparse
+import gzip
+import itertools
 import json
 import sys
 from pathlib import Path
@@ -88,12 +91,17 @@ def mixes(args: argparse.Namespace) -> None:
     run = Path(args.run)
     tok = transformers.AutoTokenizer.from_pretrained(str(to_transformers_dir(args.model, dtype="float32")))
     spec = get_spec(args.spec)
+    with gzip.open(args.samples, "rt", encoding="utf-8") as fh:
+        first_policy = {json.loads(line)["id"] for line in itertools.islice(fh, args.policy_problems)}
     rows = []  # (source, question, -, -, labels, id), as probe() reads them
     for ex in read_stepwise(run / "train.jsonl", "hard"):
         if not encode_examples([ex], tok, spec, max_length=args.max_length)[0]:
             continue  # the trainer skipped it too
         i = str(ex.id)
-        rows.append((_source(i), i.split("/")[0], None, None, ex.labels, i))
+        source = _source(i)
+        if source == "policy" and i.split("#")[0] not in first_policy:
+            source = "policy-more"  # beyond the policy problems of the shipped head
+        rows.append((source, i.split("/")[0], None, None, ex.labels, i))
     parts = sorted((run / "model" / "features").glob("part-*.pt"))
     feats = [f.unsqueeze(0) for p in parts for f in torch.load(p, weights_only=True)]
     if len(feats) != len(rows):
@@ -125,6 +133,8 @@ def mixes(args: argparse.Namespace) -> None:
         ("+qwen-math-inject", "qwen-math", plus("qwen-math")),
         ("+qwen-math-inject (right only)", "qwen-math", plus("qwen-math", lambda r: _first(r) < 0)),
         ("+qwen-math-inject (one injection each)", "qwen-math", plus("qwen-math", lambda r: "#" not in r[5] or r[5] in one_edit)),
+        ("+policy-more", "policy-more", plus("policy-more")),
+        ("+qwen-math-inject +policy-more", "policy-more", lambda r: base(r) or r[0] in ("qwen-math", "policy-more")),
     ]
     present = {r[0] for r in rows}
     for name, adds, use in table:
@@ -146,6 +156,10 @@ def main() -> None:
     m.add_argument("--model", default="qwen2.5-coder-0.5b-instruct")
     m.add_argument("--spec", default="prmkit-prm")
     m.add_argument("--max-length", type=int, default=2048)
+    m.add_argument("--samples", default=str(ROOT / "datasets" / "gsm8k-train-qwen2.5-coder-0.5b-samples" / "solutions.jsonl.gz"),
+                   help="the policy's sampled solutions, in draw order")
+    m.add_argument("--policy-problems", type=int, default=100,
+                   help="policy solutions of the first N problems are the base mix's (default 100, the shipped head's)")
     m.set_defaults(func=mixes)
     args = ap.parse_args()
     args.func(args)

@@ -5,12 +5,12 @@
 # LoRA adapters on every projection for one epoch (about 55 minutes on 2 cores). STAGES=probe stops after stage 1.
 # Resumable: rerun after an interruption; finished feature parts and checkpoints are reused.
 # ProcessBench's solutions and labels are never read (its problem texts are, to drop them). Needs ../shared/data and the policy
-# solutions in datasets/gsm8k-train-qwen2.5-coder-0.5b.
+# solutions in datasets/gsm8k-train-qwen2.5-coder-0.5b-samples (and, for policy-mc, the labelled datasets/gsm8k-train-qwen2.5-coder-0.5b).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT=runs/embedded-prm
 SOURCES=(${SOURCES:-mr-ben policy-correct policy-inject qwen-math-inject})  # add policy-mc for the policy's Monte Carlo labels
-POLICY_PROBLEMS=${POLICY_PROBLEMS:-100}  # the shipped head saw the policy dataset's first 100 problems
+POLICY_PROBLEMS=${POLICY_PROBLEMS:-100}  # the shipped head saw the policy samples of the first 100 problems (of 700)
 python scripts/embedded_prm_data.py --out "$OUT/data" --policy-problems "$POLICY_PROBLEMS"
 : > "$OUT/train.jsonl"
 for s in "${SOURCES[@]}"; do cat "$OUT/data/$s.jsonl" >> "$OUT/train.jsonl"; done
