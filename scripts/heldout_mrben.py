@@ -69,14 +69,17 @@ def _first(row: tuple) -> int:  # type: ignore[type-arg]
     return next((k for k, v in enumerate(row[4]) if v < 0.5), -1)
 
 
-def _source(example_id: str) -> str:
-    """Which source of the embedded PRM's data an example id comes from."""
+def _source(example_id: str, first_policy: set[str]) -> str:
+    """Which source of the embedded PRM's data an example id comes from; policy solutions not in
+    ``first_policy`` (the shipped head's problems) are ``policy-more``."""
     if "/rectified-" in example_id:
         return "rectified"
     for prefix, source in (("gsm8k-test-", "gsm8k-ref"), ("qwen-math-", "qwen-math")):
         if example_id.startswith(prefix):
             return source
-    return "mr-ben" if "/" in example_id else "policy"
+    if "/" in example_id:
+        return "mr-ben"
+    return "policy" if example_id.split("#")[0] in first_policy else "policy-more"
 
 
 def mixes(args: argparse.Namespace) -> None:
@@ -98,10 +101,7 @@ def mixes(args: argparse.Namespace) -> None:
         if not encode_examples([ex], tok, spec, max_length=args.max_length)[0]:
             continue  # the trainer skipped it too
         i = str(ex.id)
-        source = _source(i)
-        if source == "policy" and i.split("#")[0] not in first_policy:
-            source = "policy-more"  # beyond the policy problems of the shipped head
-        rows.append((source, i.split("/")[0], None, None, ex.labels, i))
+        rows.append((_source(i, first_policy), i.split("/")[0], None, None, ex.labels, i))
     parts = sorted((run / "model" / "features").glob("part-*.pt"))
     feats = [f.unsqueeze(0) for p in parts for f in torch.load(p, weights_only=True)]
     if len(feats) != len(rows):
