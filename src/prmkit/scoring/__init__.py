@@ -36,6 +36,7 @@ BACKENDS: Registry[Any] = Registry("backend")
 """Engine factories ``(spec, **options) -> Scorer``, imported only when used."""
 BACKENDS.register("hf", "prmkit.scoring.hf:HFScorer")
 BACKENDS.register("verifier", "prmkit.scoring.arith:scorer_for_spec")
+BACKENDS.register("vllm", "prmkit.scoring.vllm:VLLMScorer")
 
 
 def load_prm(prm: str | PRMSpec, backend: str | None = None, **options: Any) -> Scorer:

