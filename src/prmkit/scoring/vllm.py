@@ -130,11 +130,13 @@ class VLLMScorer:
         self._ids = resolve_ids(self.tokenizer, spec)
         self._reserved = reserved_strings(spec)
         self._vllm = vllm
-        options: dict[str, Any] = {"runner": "pooling", "dtype": dtype, "seed": 0, "enforce_eager": True}
-        if on_cpu and not {"kv_cache_memory_bytes", "gpu_memory_utilization"} & set(engine_options):
-            # vLLM's CPU default reserves 92 % of the machine's memory for the KV cache (and warms it up);
-            # a prefill-only PRM needs a few tokens' worth per running solution
-            options["kv_cache_memory_bytes"] = CPU_KV_CACHE_BYTES
+        options: dict[str, Any] = {"runner": "pooling", "dtype": dtype, "seed": 0}
+        if on_cpu:  # no compilation pass at start-up; the matmuls are the work
+            options["enforce_eager"] = True
+            if not {"kv_cache_memory_bytes", "gpu_memory_utilization"} & set(engine_options):
+                # vLLM's CPU default reserves 92 % of the machine's memory for the KV cache (and warms it
+                # up); a prefill-only PRM needs a few tokens' worth per running solution
+                options["kv_cache_memory_bytes"] = CPU_KV_CACHE_BYTES
         if max_length is not None:
             options["max_model_len"] = max_length
         options.update(engine_options)
