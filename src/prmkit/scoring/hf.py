@@ -38,9 +38,21 @@ from prmkit.scoring._render import Rendered, RenderError, render, reserved_strin
 from prmkit.scoring.spec import PRMSpec
 from prmkit.types import ScoreFailure, ScoreResult, Solution, StepScores
 
-__all__ = ["DType", "HFScorer", "cpu_has_native_bf16"]
+__all__ = ["DType", "HFScorer", "cpu_has_native_bf16", "log_ratio_step_scores"]
 
 DType = Literal["float32", "bfloat16"]
+
+
+def log_ratio_step_scores(spec: PRMSpec, rendered: Rendered, ratio: Sequence[float]) -> list[float]:
+    """An implicit PRM's step scores from ``log pi(y_i) - log pi_ref(y_i)`` of the response tokens
+    ``rendered.spans[0][0]`` on: beta x each step's sum (or the running sum), through a sigmoid if the spec says."""
+    base, scores, total = rendered.spans[0][0], [], 0.0
+    for s, e in rendered.spans:
+        step = math.fsum(ratio[s - base : e - base])
+        total += step
+        reward = spec.beta * (total if spec.cumulative else step)
+        scores.append(1.0 / (1.0 + math.exp(-reward)) if spec.sigmoid else reward)
+    return scores
 
 
 def cpu_has_native_bf16() -> bool:
@@ -234,14 +246,9 @@ class HFScorer:
         ratio = (policy - ref).double().tolist()
         out, at = [], 0
         for r in rendered:
-            base, scores, total = r.spans[0][0], [], 0.0
-            for s, e in r.spans:
-                step = math.fsum(ratio[at + s - base : at + e - base])
-                total += step
-                reward = self.spec.beta * (total if self.spec.cumulative else step)
-                scores.append(1.0 / (1.0 + math.exp(-reward)) if self.spec.sigmoid else reward)
-            out.append(scores)
-            at += r.spans[-1][1] - base
+            n = r.spans[-1][1] - r.spans[0][0]
+            out.append(log_ratio_step_scores(self.spec, r, ratio[at : at + n]))
+            at += n
         return out
 
     def _materialise(self, source: Any, torch_dtype: Any, device: str, trust_remote_code: bool) -> Any:

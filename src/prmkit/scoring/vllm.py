@@ -1,23 +1,29 @@
-"""The ``vllm`` backend: classification-head PRMs on a vLLM engine, one forward pass per solution.
+"""The ``vllm`` backend: PRMs on vLLM engines, one forward pass per solution.
 
-vLLM runs a ``*ForTokenClassification`` checkpoint as a pooling model
-(``runner="pooling"``) and returns the head's outputs at every token of a
-prompt (``pooling_task="token_classify"``). This backend renders each solution
-exactly as the ``hf`` backend does (:mod:`prmkit.scoring._render`: the same
-token ids, the same readout positions), hands vLLM the token ids, asks for
-the raw head outputs and applies the readout itself in float32, so the two
-backends differ only by the engines' kernels.
+Every solution is rendered exactly as the ``hf`` backend renders it
+(:mod:`prmkit.scoring._render`: the same token ids, the same readout
+positions) and vLLM is given the token ids; the readout is applied here, in
+float32, so the two backends differ only by the engines' kernels.
 
-Readouts: ``token_classify`` (softmax over the labels, index
-``positive_index``) and ``value_head`` (sigmoid of a 1-output head). The
-other readouts read the LM head (``tag_logits``, ``log_ratio``); vLLM's
-pooling runner does not expose it, so they stay on ``hf``.
+- ``token_classify`` (softmax over the labels, index ``positive_index``) and
+  ``value_head`` (sigmoid of a 1-output head): vLLM runs the
+  ``*ForTokenClassification`` checkpoint as a pooling model
+  (``runner="pooling"``) and returns the head's raw outputs at every token
+  (``pooling_task="token_classify"``, no activation).
+- ``log_ratio`` (implicit PRMs): the policy and the reference run as two
+  generation engines, each asked for the log-probability of every prompt
+  token (``prompt_logprobs=0``, one decoded token that is thrown away), and
+  the step sums are the ``hf`` backend's own (:func:`~prmkit.scoring.hf.log_ratio_step_scores`).
+- ``tag_logits`` needs two chosen rows of the LM head at each marker, which
+  neither of vLLM's runners returns for prompt tokens: it stays on ``hf``.
 
 What vLLM loads:
 
+- for ``log_ratio``: the two causal-LM folders (or hub ids) as they are;
 - a transformers folder whose ``config.json`` names a ``*ForTokenClassification``
-  (what ``prmkit train`` writes for ``bce``/``soft_bce``/``pqm``), or a hub
-  id vLLM knows (``Qwen2ForProcessRewardModel``): as it is;
+  (what ``prmkit train`` writes for ``bce``/``soft_bce``/``pqm``): as it is,
+  and so is any other folder or hub id (vLLM's own ``Qwen2ForProcessRewardModel``
+  for Qwen2.5-Math-PRM; not checked here, its weights are not offline);
 - a prmkit head folder (``prmkit_head.json``: backbone + head + LoRA factors,
   as prmkit's embedded PRM ships) or a Skywork-style ``v_head`` checkpoint:
   built once by the ``hf`` loader and saved as a plain token classifier under
@@ -56,13 +62,13 @@ from prmkit.scoring._hf_load import (
     tokenizer_fingerprint,
 )
 from prmkit.scoring._render import Rendered, RenderError, render, reserved_strings, resolve_ids
-from prmkit.scoring.hf import DType, cpu_has_native_bf16
+from prmkit.scoring.hf import DType, cpu_has_native_bf16, log_ratio_step_scores
 from prmkit.scoring.spec import PRMSpec
 from prmkit.types import ScoreFailure, ScoreResult, Solution, StepScores
 
 __all__ = ["VLLMScorer", "vllm_model_folder"]
 
-READOUTS = ("token_classify", "value_head")
+READOUTS = ("token_classify", "value_head", "log_ratio")
 CPU_KV_CACHE_BYTES = 1 << 30
 """KV cache on the CPU unless ``kv_cache_memory_bytes`` or ``gpu_memory_utilization`` is given:
 1 GiB holds 74k tokens of Qwen2.5-0.5B in float32 (14 KiB a token)."""
@@ -94,6 +100,7 @@ class VLLMScorer:
         model: str | Path | None = None,
         tokenizer: Any = None,
         *,
+        reference_model: str | Path | None = None,
         dtype: DType | None = None,
         device: str | None = None,
         max_length: int | None = None,
@@ -102,8 +109,8 @@ class VLLMScorer:
     ) -> None:
         if spec.readout not in READOUTS:
             raise ConfigError(
-                f"PRM {spec.name!r}: the vllm backend reads a classification head at each step "
-                f"({' or '.join(READOUTS)}); readout {spec.readout!r} needs backend 'hf'"
+                f"PRM {spec.name!r}: the vllm backend reads a classification head at each step or the log-ratio "
+                f"of two models ({', '.join(READOUTS)}); readout {spec.readout!r} needs backend 'hf'"
             )
         os.environ.setdefault("VLLM_ENABLE_V1_MULTIPROCESSING", "0")
         vllm = _require_vllm()
@@ -122,15 +129,24 @@ class VLLMScorer:
         fitted = head_folder_threshold(source)
         self.spec, self.dtype = spec, dtype
         self.threshold = spec.threshold if fitted is None else fitted
-        folder, weights = vllm_model_folder(spec, str(source), trust_remote_code=trust_remote_code)
-        self.folder = folder
+        if spec.readout == "log_ratio":  # two causal LMs, read through their prompt log-probabilities
+            ref = reference_model if reference_model is not None else spec.reference_model
+            if ref is None:
+                raise ConfigError(f"PRM {spec.name!r} (log_ratio) needs reference_model=")
+            folders = [str(source), str(ref)]
+            weights = "|".join(_source_fingerprint(f) for f in folders)
+            runner, extra = "generate", 1  # prompt log-probabilities come with one decoded token
+        else:
+            folder, weights = vllm_model_folder(spec, str(source), trust_remote_code=trust_remote_code)
+            folders, runner, extra = [folder], "pooling", 0
+        self.folders = folders
         self.tokenizer = tokenizer if tokenizer is not None else load_tokenizer(
             str(source), trust_remote_code=trust_remote_code
         )
         self._ids = resolve_ids(self.tokenizer, spec)
         self._reserved = reserved_strings(spec)
         self._vllm = vllm
-        options: dict[str, Any] = {"runner": "pooling", "dtype": dtype, "seed": 0}
+        options: dict[str, Any] = {"runner": runner, "dtype": dtype, "seed": 0}
         if on_cpu:  # no compilation pass at start-up; the matmuls are the work
             options["enforce_eager"] = True
             if not {"kv_cache_memory_bytes", "gpu_memory_utilization"} & set(engine_options):
@@ -138,20 +154,22 @@ class VLLMScorer:
                 # up); a prefill-only PRM needs a few tokens' worth per running solution
                 options["kv_cache_memory_bytes"] = CPU_KV_CACHE_BYTES
         if max_length is not None:
-            options["max_model_len"] = max_length
+            options["max_model_len"] = max_length + extra
         options.update(engine_options)
-        self._llm = vllm.LLM(model=folder, tokenizer=folder, trust_remote_code=trust_remote_code, **options)
-        config = self._llm.llm_engine.model_config
-        self.max_length: int = int(config.max_model_len)
-        tasks = set(self._llm.supported_tasks) if hasattr(self._llm, "supported_tasks") else {"token_classify"}
-        if "token_classify" not in tasks:
-            raise ConfigError(f"{folder}: vLLM runs this model for {sorted(tasks)}, not per-token classification")
+        self._llms = [vllm.LLM(model=f, tokenizer=f, trust_remote_code=trust_remote_code, **options) for f in folders]
+        configs = [llm.llm_engine.model_config for llm in self._llms]
+        self.max_length: int = min(int(c.max_model_len) for c in configs) - extra
+        if len({c.get_vocab_size() for c in configs}) != 1:
+            raise ConfigError(f"{folders[0]} and its reference {folders[1]} have different vocabularies")
+        if runner == "pooling":
+            tasks = set(getattr(self._llms[0], "supported_tasks", ("token_classify",)))
+            if "token_classify" not in tasks:
+                raise ConfigError(f"{folders[0]}: vLLM runs this model for {sorted(tasks)}, not per-token classification")
         h = hashlib.sha256(f"{dtype}|{weights}|{tokenizer_fingerprint(self.tokenizer)}".encode())
         self.identity = f"vllm:{spec.name}:{spec.fingerprint()}:{h.hexdigest()[:16]}"
 
     def score(self, solutions: Sequence[Solution]) -> list[ScoreResult]:
         """One result per solution, in order; failures are per solution. All solutions go to vLLM in one call."""
-        torch = require("torch", extra="hf")
         results: list[ScoreResult | None] = [None] * len(solutions)
         todo: list[tuple[int, Rendered]] = []
         for i, sol in enumerate(solutions):
@@ -169,21 +187,40 @@ class VLLMScorer:
                         todo.append((i, r))
             results[i] = failure
         if todo:
-            prompts = [{"prompt_token_ids": list(r.input_ids)} for _, r in todo]
-            params = self._vllm.PoolingParams(use_activation=False)
-            outputs = self._llm.encode(prompts, pooling_params=params, pooling_task="token_classify", use_tqdm=False)
-            for (i, r), out in zip(todo, outputs, strict=True):
-                data = out.outputs.data
-                if data.shape[0] != len(r.input_ids):
-                    raise AssertionError(f"vLLM returned {data.shape[0]} token outputs for {len(r.input_ids)} tokens")
-                logits = data[list(r.positions)].float()
-                results[i] = StepScores(tuple(self._readout(torch, logits).tolist()), tokens=len(r.input_ids))
+            scored = self._log_ratio(todo) if self.spec.readout == "log_ratio" else self._head(todo)
+            for (i, r), scores in zip(todo, scored, strict=True):
+                results[i] = StepScores(tuple(scores), tokens=len(r.input_ids) * len(self._llms))
         return [r for r in results if r is not None]
+
+    def _head(self, todo: list[tuple[int, Rendered]]) -> list[list[float]]:
+        torch = require("torch", extra="hf")
+        prompts = [{"prompt_token_ids": list(r.input_ids)} for _, r in todo]
+        params = self._vllm.PoolingParams(use_activation=False)
+        outputs = self._llms[0].encode(prompts, pooling_params=params, pooling_task="token_classify", use_tqdm=False)
+        scored = []
+        for (_, r), out in zip(todo, outputs, strict=True):
+            data = out.outputs.data
+            if data.shape[0] != len(r.input_ids):
+                raise AssertionError(f"vLLM returned {data.shape[0]} token outputs for {len(r.input_ids)} tokens")
+            scored.append(self._readout(torch, data[list(r.positions)].float()).tolist())
+        return scored
+
+    def _log_ratio(self, todo: list[tuple[int, Rendered]]) -> list[list[float]]:
+        """``log pi(y_i) - log pi_ref(y_i)`` of every response token from each engine's prompt log-probabilities."""
+        prompts = [{"prompt_token_ids": list(r.input_ids)} for _, r in todo]
+        params = self._vllm.SamplingParams(max_tokens=1, temperature=0.0, prompt_logprobs=0, detokenize=False)
+        policy, ref = ([o.prompt_logprobs for o in llm.generate(prompts, params, use_tqdm=False)] for llm in self._llms)
+        scored = []
+        for (_, r), lp, lq in zip(todo, policy, ref, strict=True):
+            ids = r.input_ids
+            ratio = [lp[t][ids[t]].logprob - lq[t][ids[t]].logprob for t in range(r.spans[0][0], r.spans[-1][1])]
+            scored.append(log_ratio_step_scores(self.spec, r, ratio))
+        return scored
 
     def _readout(self, torch: Any, logits: Any) -> Any:
         if self.spec.readout == "value_head":
             if logits.shape[-1] != 1:
-                raise ConfigError(f"PRM {self.spec.name!r}: value_head needs a 1-output head, {self.folder} has {logits.shape[-1]}")
+                raise ConfigError(f"PRM {self.spec.name!r}: value_head needs a 1-output head, {self.folders[0]} has {logits.shape[-1]}")
             return torch.sigmoid(logits[:, 0])
         if not 0 <= self.spec.positive_index < logits.shape[-1]:
             raise ConfigError(f"PRM {self.spec.name!r}: positive_index {self.spec.positive_index} but {logits.shape[-1]} labels")
@@ -247,6 +284,11 @@ def vllm_model_folder(spec: PRMSpec, source: str, *, trust_remote_code: bool = F
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return str(dest), fingerprint
+
+
+def _source_fingerprint(source: str) -> str:
+    """A local folder's :func:`_folder_fingerprint`; a hub id's name."""
+    return _folder_fingerprint(Path(source)) if Path(source).is_dir() else hashlib.sha256(source.encode()).hexdigest()
 
 
 def _read_config(folder: Path) -> dict[str, Any]:
