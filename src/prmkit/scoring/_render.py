@@ -22,10 +22,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from prmkit.errors import ConfigError, PRMKitError
+from prmkit.scoring._backend import validate_solution
 from prmkit.scoring.spec import PRMSpec
-from prmkit.types import Solution
+from prmkit.types import ScoreFailure, ScoreResult, Solution
 
-__all__ = ["RenderError", "Rendered", "TokenIds", "render", "reserved_strings", "resolve_ids"]
+__all__ = ["RenderError", "Rendered", "TokenIds", "render", "render_batch", "reserved_strings", "resolve_ids"]
 
 
 class RenderError(PRMKitError, ValueError):
@@ -119,6 +120,31 @@ def render(tokenizer: Any, spec: PRMSpec, solution: Solution, ids: TokenIds | No
     if len(out.positions) != len(steps):
         raise RenderError(f"{len(out.positions)} readout positions for {len(steps)} steps")
     return out
+
+
+def render_batch(
+    tokenizer: Any, spec: PRMSpec, solutions: Sequence[Solution], ids: TokenIds, max_length: int | None
+) -> tuple[list[ScoreResult | None], list[tuple[int, Rendered]]]:
+    """Every backend's first pass: each solution becomes a :class:`ScoreFailure` in place (no steps, an
+    empty step, reserved text, a rendering error, more than ``max_length`` tokens) or a ``(position,
+    Rendered)`` left to score; the ``None`` slots of the first list are the second's."""
+    results: list[ScoreResult | None] = [None] * len(solutions)
+    todo: list[tuple[int, Rendered]] = []
+    reserved = reserved_strings(spec)
+    for i, sol in enumerate(solutions):
+        failure = validate_solution(sol, reserved)
+        if failure is None:
+            try:
+                r = render(tokenizer, spec, sol, ids)
+            except RenderError as e:
+                failure = ScoreFailure("backend_error", f"rendering: {e}", sol.id)
+            else:
+                if max_length is not None and len(r.input_ids) > max_length:
+                    failure = ScoreFailure("context_length", f"{len(r.input_ids)} tokens > max_length {max_length}", sol.id)
+                else:
+                    todo.append((i, r))
+        results[i] = failure
+    return results, todo
 
 
 def fill(template: str, **values: str) -> str:

@@ -25,7 +25,6 @@ from typing import Any, Literal, cast
 
 from prmkit._extras import require
 from prmkit.errors import ConfigError
-from prmkit.scoring._backend import validate_solution
 from prmkit.scoring._hf_head import Head
 from prmkit.scoring._hf_load import (
     head_folder_threshold,
@@ -34,9 +33,9 @@ from prmkit.scoring._hf_load import (
     tokenizer_fingerprint,
     weights_fingerprint,
 )
-from prmkit.scoring._render import Rendered, RenderError, render, reserved_strings, resolve_ids
+from prmkit.scoring._render import Rendered, render_batch, resolve_ids
 from prmkit.scoring.spec import PRMSpec
-from prmkit.types import ScoreFailure, ScoreResult, Solution, StepScores
+from prmkit.types import ScoreResult, Solution, StepScores
 
 __all__ = ["DType", "HFScorer", "cpu_has_native_bf16", "log_ratio_step_scores"]
 
@@ -149,7 +148,6 @@ class HFScorer:
             models.append(self._materialise(ref, torch_dtype, device, trust_remote_code))
         self.models = models
         self._ids = resolve_ids(tokenizer, spec)
-        self._reserved = reserved_strings(spec)
         self._heads = [Head.build(spec, m, self._ids, self._probe_ids()) for m in models]
         if compile:  # fuses the elementwise work around the matmuls; pays off on long runs
             for h in self._heads:
@@ -178,22 +176,7 @@ class HFScorer:
     def score(self, solutions: Sequence[Solution]) -> list[ScoreResult]:
         """One result per solution, in order; failures are per solution."""
         torch = require("torch", extra="hf")
-        results: list[ScoreResult | None] = [None] * len(solutions)
-        todo: list[tuple[int, Rendered]] = []
-        for i, sol in enumerate(solutions):
-            failure = validate_solution(sol, self._reserved)
-            if failure is None:
-                try:
-                    r = render(self.tokenizer, self.spec, sol, self._ids)
-                except RenderError as e:
-                    failure = ScoreFailure("backend_error", f"rendering: {e}", sol.id)
-                else:
-                    if self.max_length is not None and len(r.input_ids) > self.max_length:
-                        n, m = len(r.input_ids), self.max_length
-                        failure = ScoreFailure("context_length", f"{n} tokens > max_length {m}", sol.id)
-                    else:
-                        todo.append((i, r))
-            results[i] = failure
+        results, todo = render_batch(self.tokenizer, self.spec, solutions, self._ids, self.max_length)
         with torch.inference_mode():
             for batch in self._batches(todo):
                 for (i, r), scores in zip(batch, self._score_batch([r for _, r in batch]), strict=True):

@@ -51,7 +51,6 @@ from prmkit._extras import require
 from prmkit._vllm import engine_options as vllm_engine_options
 from prmkit._vllm import on_cpu, require_vllm
 from prmkit.errors import ConfigError
-from prmkit.scoring._backend import validate_solution
 from prmkit.scoring._hf_load import (
     HEAD_FILE,
     head_folder_threshold,
@@ -59,10 +58,10 @@ from prmkit.scoring._hf_load import (
     load_tokenizer,
     tokenizer_fingerprint,
 )
-from prmkit.scoring._render import Rendered, RenderError, render, reserved_strings, resolve_ids
+from prmkit.scoring._render import Rendered, render_batch, resolve_ids
 from prmkit.scoring.hf import DType, cpu_has_native_bf16, log_ratio_step_scores
 from prmkit.scoring.spec import PRMSpec
-from prmkit.types import ScoreFailure, ScoreResult, Solution, StepScores
+from prmkit.types import ScoreResult, Solution, StepScores
 
 __all__ = ["VLLMScorer", "vllm_model_folder"]
 
@@ -138,7 +137,6 @@ class VLLMScorer:
             str(source), trust_remote_code=trust_remote_code
         )
         self._ids = resolve_ids(self.tokenizer, spec)
-        self._reserved = reserved_strings(spec)
         self._vllm = vllm
         options: dict[str, Any] = {"runner": runner, "dtype": dtype, "seed": 0}
         if max_length is not None:
@@ -158,22 +156,7 @@ class VLLMScorer:
 
     def score(self, solutions: Sequence[Solution]) -> list[ScoreResult]:
         """One result per solution, in order; failures are per solution. All solutions go to vLLM in one call."""
-        results: list[ScoreResult | None] = [None] * len(solutions)
-        todo: list[tuple[int, Rendered]] = []
-        for i, sol in enumerate(solutions):
-            failure = validate_solution(sol, self._reserved)
-            if failure is None:
-                try:
-                    r = render(self.tokenizer, self.spec, sol, self._ids)
-                except RenderError as e:
-                    failure = ScoreFailure("backend_error", f"rendering: {e}", sol.id)
-                else:
-                    if len(r.input_ids) > self.max_length:
-                        n, m = len(r.input_ids), self.max_length
-                        failure = ScoreFailure("context_length", f"{n} tokens > max_length {m}", sol.id)
-                    else:
-                        todo.append((i, r))
-            results[i] = failure
+        results, todo = render_batch(self.tokenizer, self.spec, solutions, self._ids, self.max_length)
         if todo:
             scored = self._log_ratio(todo) if self.spec.readout == "log_ratio" else self._head(todo)
             for (i, r), scores in zip(todo, scored, strict=True):
