@@ -1,4 +1,5 @@
-"""Fixtures shared by every test: the shared data folder, and an isolated score cache."""
+"""Fixtures shared by every test: the shared data folder, an isolated score cache, and one model cache
+for the session."""
 
 from __future__ import annotations
 
@@ -16,7 +17,19 @@ def shared_data() -> Path:
     return d
 
 
+@pytest.fixture(scope="session")
+def prmkit_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One ``PRMKIT_HOME`` for the whole session. A model assembled from its PyPI chunks (0.5 GB) and
+    converted for transformers (2.5 GB in float32) or for vLLM is made once and shared by every test that
+    loads it, instead of once per test."""
+    return tmp_path_factory.mktemp("prmkit_home")
+
+
 @pytest.fixture(autouse=True)
-def _isolated_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Commands cache scores by default; tests never touch the user's cache."""
+def _isolated_cache(
+    tmp_path_factory: pytest.TempPathFactory, prmkit_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Commands cache scores by default; tests never touch the user's caches. Scores go to a cache of the
+    test's own; models to the session's."""
     monkeypatch.setenv("PRMKIT_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
+    monkeypatch.setenv("PRMKIT_HOME", str(prmkit_home))

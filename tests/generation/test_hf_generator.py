@@ -26,9 +26,10 @@ STORY = "<|im_start|>user\nTell me a story.<|im_end|>\n<|im_start|>assistant\n"
 
 
 @pytest.fixture(scope="module")
-def home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+def home(prmkit_home: Path) -> Iterator[Path]:
+    """The session's model cache (``conftest.py``), set for this module's fixtures too."""
     with pytest.MonkeyPatch.context() as mp:
-        home = tmp_path_factory.mktemp("prmkit_home")
+        home = prmkit_home
         mp.setenv("PRMKIT_HOME", str(home))
         mp.setenv("HF_HUB_OFFLINE", "1")
         threads = torch.get_num_threads()

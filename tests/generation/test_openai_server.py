@@ -36,10 +36,11 @@ PLAIN = {"top_k": 0, "min_p": 0.0, "repeat_penalty": 1.0}
 
 
 @pytest.fixture(scope="module", autouse=True)
-def _home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
-    """Verification stamps go to a temporary PRMKIT_HOME, not the user's cache."""
+def _home(prmkit_home: Path) -> Iterator[None]:
+    """Verification stamps go to the session's model cache (``conftest.py``), not the user's, for this
+    module's fixtures too."""
     with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("PRMKIT_HOME", str(tmp_path_factory.mktemp("prmkit_home")))
+        mp.setenv("PRMKIT_HOME", str(prmkit_home))
         yield
 
 

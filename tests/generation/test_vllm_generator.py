@@ -24,17 +24,16 @@ CHAT = "<|im_start|>user\nWhat is 12 * 7? Think step by step.<|im_end|>\n<|im_st
 COUNT = "1, 2, 3, 4, 5,"
 
 
-def test_vllm_generates_what_transformers_generates(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_vllm_generates_what_transformers_generates(tmp_path: Path) -> None:
     python = vllm_python()
     pytest.importorskip("torch")
     from prmkit.generation.hf import HFGenerator
 
-    monkeypatch.setenv("PRMKIT_HOME", str(tmp_path / "home"))  # converted once here, reused by the child
     try:
         fetch("smollm2-135m-instruct")
     except ModelNotInstalledError as e:
         pytest.skip(str(e))
-    to_transformers_dir("smollm2-135m-instruct")
+    to_transformers_dir("smollm2-135m-instruct")  # converted once here (PRMKIT_HOME), reused by the child
     requests = [
         GenerationRequest(CHAT, max_tokens=24, temperature=0.0),
         GenerationRequest(COUNT, max_tokens=16, temperature=0.0, stop=(" 8,",)),
