@@ -1,5 +1,6 @@
 """The ``vllm`` scoring backend gives the ``hf`` backend's scores: for trained PRMs (token classifiers, a PQM
-value head, an implicit PRM's log-ratio) and for prmkit's own.
+value head, an implicit PRM's log-ratio), for "+/-" tag PRMs (Math-Shepherd's and RLHFlow's formats, on
+untied and tied LM heads), and for prmkit's own.
 
 vLLM runs in its own environment (``tests/_vllm_env.py``). The parity test trains PRMs here with
 ``prmkit.training``, scores them here with the ``hf`` backend, then scores the same folders there with
@@ -13,6 +14,7 @@ import json
 import os
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -29,12 +31,11 @@ def test_vllm_is_a_scoring_backend() -> None:
     assert "vllm" in BACKENDS.names()
 
 
-def test_tag_readouts_stay_on_hf() -> None:
-    """Tag-token readouts (two chosen LM-head rows at each marker) are refused before vLLM is imported,
-    naming the backend that runs them."""
-    for name in ("math-shepherd", "rlhflow-8b-mistral"):
-        with pytest.raises(ConfigError, match=rf"{name}.*readout 'tag_logits' needs backend 'hf'"):
-            load_prm(name, backend="vllm", model="unused")
+def test_a_verifier_is_refused_before_vllm_is_imported() -> None:
+    """A generative verifier has no per-token model readout; the refusal comes before vLLM is needed."""
+    spec = replace(get_spec("trl-prm"), name="judge", readout="verifier")
+    with pytest.raises(ConfigError, match=r"'judge'.*readout 'verifier' is not a model readout"):
+        load_prm(spec, backend="vllm", model="unused")
 
 
 def test_without_vllm_the_error_names_the_install() -> None:
@@ -65,9 +66,10 @@ def test_vllm_scores_trained_prms_and_the_embedded_prm_as_hf_does(tmp_path: Path
     pytest.importorskip("torch")
     pytest.importorskip("peft")
     from _tiny import save_tiny_lm
+    from tokenizers import AddedToken
 
     from prmkit.evaluation.processbench import load_processbench
-    from prmkit.models.tokenizers import qwen_tokenizer
+    from prmkit.models.tokenizers import qwen_tokenizer, smollm2_tokenizer
     from prmkit.training import TrainConfig, load_spec, train
     from prmkit.types import Solution, StepScores
 
@@ -91,6 +93,16 @@ def test_vllm_scores_trained_prms_and_the_embedded_prm_as_hf_does(tmp_path: Path
     train(TrainConfig(output_dir=str(tmp_path / "implicit"), loss="implicit", beta=0.5,
                       **{**common, "train_path": str(outcomes), "learning_rate": 2e-2}))
     folders = [tmp_path / "bce", tmp_path / "bce" / "head", tmp_path / "pqm", tmp_path / "implicit"]
+    # "+/-" tag PRMs are causal LMs read at two LM-head rows: an untied Llama (SmolLM2's tokenizer with
+    # Math-Shepherd's " ки" added as one token) in Math-Shepherd's and RLHFlow's formats, a tied Qwen2 in
+    # RLHFlow's; initialised wide (0.2) so that the two logits differ by a few units, as a trained PRM's do
+    shepherd_tok = smollm2_tokenizer()
+    shepherd_tok.add_tokens([AddedToken(" ки", normalized=False, special=False)])
+    wide: dict[str, Any] = dict(hidden_size=128, intermediate_size=256, num_attention_heads=2, num_key_value_heads=1,
+                                max_position_embeddings=1024, initializer_range=0.2)
+    llama = save_tiny_lm(tmp_path / "llama-lm", "llama", shepherd_tok, tie_word_embeddings=False, **wide)
+    qwen = save_tiny_lm(tmp_path / "qwen-lm", "qwen2", tok, pad_token_id=tok.pad_token_id, **wide)
+    tagged = [("math-shepherd", llama), ("rlhflow-8b-deepseek", llama), ("rlhflow-8b-mistral", qwen)]
 
     sols = [Solution(r["prompt"], tuple(r["completions"])) for r in recs]
     long_problem = "Add up all of these numbers, one after the other: " + " + ".join(str(k) for k in range(200)) + "?"
@@ -100,12 +112,17 @@ def test_vllm_scores_trained_prms_and_the_embedded_prm_as_hf_does(tmp_path: Path
     for folder in folders:
         hf = load_prm(load_spec(folder), dtype="float32", max_length=max_length).score(sols + extra)
         want.append([list(r.scores) if isinstance(r, StepScores) else r.reason for r in hf])
+    for name, folder in tagged:
+        hf = load_prm(name, model=str(folder), dtype="float32", max_length=max_length).score(sols + extra)
+        want.append([list(r.scores) if isinstance(r, StepScores) else r.reason for r in hf])
     hf_trl = load_prm("trl-prm", model=str(tmp_path / "bce"), dtype="float32").score(sols)
 
     cases = load_processbench(shared_data / "processbench" / "gsm8k.json")[:6]
     golden = json.loads(GOLDEN.read_text())["scores"]
     runs = [{"prm": str(f), "solutions": [[s.problem, list(s.steps)] for s in sols + extra],
              "options": {"dtype": "float32", "max_length": max_length}} for f in folders]
+    runs += [{"prm": name, "solutions": [[s.problem, list(s.steps)] for s in sols + extra],
+              "options": {"model": str(folder), "dtype": "float32", "max_length": max_length}} for name, folder in tagged]
     runs.append({"prm": "prmkit-prm", "solutions": [[c.problem, list(c.steps)] for c in cases],
                  "options": {"dtype": "float32"}})
     job = tmp_path / "job.json"
@@ -116,16 +133,19 @@ def test_vllm_scores_trained_prms_and_the_embedded_prm_as_hf_does(tmp_path: Path
     assert child.returncode == 0, child.stderr[-4000:]
     got = json.loads((tmp_path / "vllm.json").read_text())
 
-    for folder, w, g in zip(folders, want, got[:4], strict=True):
-        assert g["identity"].startswith("vllm:trained-"), folder
-        assert g["results"][-2:] == ["context_length", "empty_step"], folder
+    labels = [str(f) for f in folders] + [name for name, _ in tagged]
+    prefixes = ["vllm:trained-"] * len(folders) + [f"vllm:{name}:" for name, _ in tagged]
+    for label, prefix, w, g in zip(labels, prefixes, want, got[:-1], strict=True):
+        assert g["identity"].startswith(prefix), label
+        assert g["results"][-2:] == ["context_length", "empty_step"], label
         for ws, gs in zip(w, g["results"], strict=True):
-            assert gs == pytest.approx(ws, abs=1e-5), folder
+            assert gs == pytest.approx(ws, abs=1e-5), label
         flat = [x for r in g["results"][:-2] for x in r]
-        assert max(flat) - min(flat) > 1e-4, folder  # trained weights: the scores are not all one number
+        # trained or wide weights: the scores are not all one number (the tag PRMs' span most of (0, 1))
+        assert max(flat) - min(flat) > (0.3 if prefix.endswith(":") else 1e-4), (label, min(flat), max(flat))
     # prmkit's embedded PRM (Qwen2.5-Coder-0.5B cut to 14 blocks + LoRA factors + head), built for vLLM from
     # its head folder, gives its golden fp32 scores and keeps its fitted threshold
-    embedded = got[4]
+    embedded = got[-1]
     assert embedded["threshold"] == get_spec("prmkit-prm").threshold == 0.45
     for case, scores in zip(cases, embedded["results"], strict=True):
         assert scores == pytest.approx(golden[case.id], abs=1e-4), case.id

@@ -14,12 +14,17 @@ float32, so the two backends differ only by the engines' kernels.
   generation engines, each asked for the log-probability of every prompt
   token (``prompt_logprobs=0``, one decoded token that is thrown away), and
   the step sums are the ``hf`` backend's own (:func:`~prmkit.scoring.hf.log_ratio_step_scores`).
-- ``tag_logits`` needs two chosen rows of the LM head at each marker, which
-  neither of vLLM's runners returns for prompt tokens: it stays on ``hf``.
+- ``tag_logits`` (Math-Shepherd, RLHFlow: softmax over the good and bad
+  tokens' logits): the causal LM runs as a pooling model whose per-token
+  classifier is the LM head's two rows for those tokens, taken by vLLM when it
+  loads the weights (``convert="classify"``, ``classifier_from_token``,
+  ``method="no_post_processing"``), so nothing is converted on disk; the
+  architecture's logit scaling or soft-capping (Cohere, Gemma) is applied here.
 
 What vLLM loads:
 
 - for ``log_ratio``: the two causal-LM folders (or hub ids) as they are;
+- for ``tag_logits``: the causal-LM folder (or hub id) as it is;
 - a prmkit head folder (``prmkit_head.json``: backbone + head + LoRA factors,
   as prmkit's embedded PRM ships) or a Skywork-style ``v_head`` checkpoint
   (the ``hf`` loader's own tests decide which): built once by the ``hf``
@@ -51,6 +56,7 @@ from typing import Any
 from prmkit._extras import require
 from prmkit._vllm import on_cpu, require_vllm, with_engine_defaults
 from prmkit.errors import ConfigError
+from prmkit.scoring._hf_head import _logit_postprocess
 from prmkit.scoring._hf_load import (
     HEAD_FILE,
     _has_v_head,
@@ -67,7 +73,7 @@ from prmkit.types import ScoreResult, Solution, StepScores
 
 __all__ = ["VLLMScorer", "vllm_model_folder"]
 
-READOUTS = ("token_classify", "value_head", "log_ratio")
+READOUTS = ("token_classify", "value_head", "tag_logits", "log_ratio")
 _DONE = "prmkit_vllm.json"
 """Written last into a built folder (so a folder without it is unfinished): its source and fingerprint."""
 
@@ -105,8 +111,8 @@ class VLLMScorer:
     ) -> None:
         if spec.readout not in READOUTS:
             raise ConfigError(
-                f"PRM {spec.name!r}: the vllm backend reads a classification head at each step or the log-ratio "
-                f"of two models ({', '.join(READOUTS)}); readout {spec.readout!r} needs backend 'hf'"
+                f"PRM {spec.name!r}: the vllm backend reads a model at each step ({', '.join(READOUTS)}); "
+                f"readout {spec.readout!r} is not a model readout"
             )
         vllm = require_vllm()
         cpu = on_cpu()
@@ -126,6 +132,9 @@ class VLLMScorer:
             folders = [str(source), str(ref)]
             weights = "|".join(_source_fingerprint(f) for f in folders)
             runner, extra = "generate", 1  # prompt log-probabilities come with one decoded token
+        elif spec.readout == "tag_logits":  # the causal LM as it is; vLLM takes the two LM-head rows
+            folders, weights = [str(source)], _source_fingerprint(str(source))
+            runner, extra = "pooling", 0
         else:
             folder, weights = vllm_model_folder(spec, str(source), trust_remote_code=trust_remote_code)
             folders, runner, extra = [folder], "pooling", 0
@@ -138,6 +147,14 @@ class VLLMScorer:
         options: dict[str, Any] = {"runner": runner, "dtype": dtype, "seed": 0}
         if max_length is not None:
             options["max_model_len"] = max_length + extra
+        tags: list[str] = []
+        if spec.readout == "tag_logits":
+            assert self._ids.good is not None and self._ids.bad is not None
+            tags = list(self.tokenizer.convert_ids_to_tokens([self._ids.good, self._ids.bad]))
+            overrides = {**(engine_options.pop("hf_overrides", None) or {}),
+                         "classifier_from_token": tags, "method": "no_post_processing"}
+            options |= {"convert": "classify", "hf_overrides": overrides,
+                        "pooler_config": vllm.config.PoolerConfig(task="token_classify")}
         options = with_engine_defaults({**options, **engine_options})
         self._llms = [vllm.LLM(model=f, tokenizer=f, trust_remote_code=trust_remote_code, **options) for f in folders]
         configs = [llm.llm_engine.model_config for llm in self._llms]
@@ -147,6 +164,15 @@ class VLLMScorer:
         if runner == "pooling" and "token_classify" not in self._llms[0].supported_tasks:
             tasks = sorted(self._llms[0].supported_tasks)
             raise ConfigError(f"{folders[0]}: vLLM runs this model for {tasks}, not per-token classification")
+        self._post: Any = None
+        if tags:  # vLLM looks the tokens up in its own tokenizer: it must find the ids rendering uses
+            found = list(self._llms[0].get_tokenizer().convert_tokens_to_ids(tags))
+            if found != [self._ids.good, self._ids.bad]:
+                raise ConfigError(
+                    f"PRM {spec.name!r}: the good/bad tokens {tags} are ids {[self._ids.good, self._ids.bad]} in "
+                    f"the tokenizer given but {found} in {folders[0]}'s; save that tokenizer with the model"
+                )
+            self._post = _logit_postprocess(configs[0].hf_config.get_text_config())
         h = hashlib.sha256(f"{dtype}|{weights}|{tokenizer_fingerprint(self.tokenizer)}".encode())
         self.identity = f"vllm:{spec.name}:{spec.fingerprint()}:{h.hexdigest()[:16]}"
 
@@ -185,6 +211,8 @@ class VLLMScorer:
         return scored
 
     def _readout(self, torch: Any, logits: Any) -> Any:
+        if self.spec.readout == "tag_logits":  # the good and bad tokens' logits, as the LM head gives them
+            return torch.softmax(self._post(logits[:, :2]), dim=-1)[:, 0]
         if self.spec.readout == "value_head":
             if logits.shape[-1] != 1:
                 raise ConfigError(f"PRM {self.spec.name!r}: value_head needs a 1-output head, {self.folders[0]} has {logits.shape[-1]}")
