@@ -10,6 +10,7 @@ backbone here is wider than the other tests' (hidden 128, 2 heads of 64).
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import subprocess
@@ -47,6 +48,51 @@ def test_without_vllm_the_error_names_the_install() -> None:
         pytest.skip("vllm is installed in this environment")
     with pytest.raises(MissingExtraError, match=r"scripts/install.sh vllm"):
         load_prm("trl-prm", backend="vllm", model="unused")
+
+
+def _qwen_math_prm(path: Path, tok: Any, **config: Any) -> Path:
+    """A tiny checkpoint laid out as Qwen2.5-Math-PRM ships: ``Qwen2ForProcessRewardModel`` (the backbone's
+    blocks plus a two-layer MLP ``score`` head on every token, 2 labels) and Qwen's tokenizer with ``<extra_0>``."""
+    import torch
+    from _tiny import save_tiny_lm
+    from safetensors.torch import load_file, save_file
+
+    tok = copy.deepcopy(tok)
+    tok.add_special_tokens({"additional_special_tokens": ["<extra_0>"]})
+    backbone = save_tiny_lm(path.with_name(path.name + "-base"), "qwen2", tok, pad_token_id=tok.pad_token_id, **config)
+    path.mkdir()
+    weights = {k: v for k, v in load_file(str(backbone / "model.safetensors")).items() if not k.startswith("lm_head.")}
+    g = torch.Generator().manual_seed(5)
+    h = weights["model.embed_tokens.weight"].shape[1]
+    for name, shape in (("score.0.weight", (h, h)), ("score.0.bias", (h,)), ("score.2.weight", (2, h)), ("score.2.bias", (2,))):
+        weights[name] = torch.randn(shape, generator=g) * 0.3
+    save_file(weights, str(path / "model.safetensors"), metadata={"format": "pt"})
+    config = json.loads((backbone / "config.json").read_text())
+    config |= {"architectures": ["Qwen2ForProcessRewardModel"], "num_labels": 2}
+    (path / "config.json").write_text(json.dumps(config))
+    tok.save_pretrained(str(path))
+    return path
+
+
+def _model_card_scores(folder: Path, sol: Any) -> list[float]:
+    """The model card's procedure: the chat-formatted solution with ``<extra_0>`` after every step,
+    ``softmax(score(hidden))[..., 1]`` at the ``<extra_0>`` tokens, in float32."""
+    import torch
+    from safetensors.torch import load_file
+    from transformers import AutoTokenizer, Qwen2Model
+
+    tok = AutoTokenizer.from_pretrained(str(folder))
+    messages = [{"role": "system", "content": get_spec("qwen2.5-math-prm-7b").system_prompt},
+                {"role": "user", "content": sol.problem},
+                {"role": "assistant", "content": "<extra_0>".join(sol.steps) + "<extra_0>"}]
+    text = tok.apply_chat_template(messages, tokenize=False, add_generation_prompt=False)
+    ids = torch.tensor([tok.encode(text)])
+    w = load_file(str(folder / "model.safetensors"))
+    with torch.inference_mode():
+        hidden = Qwen2Model.from_pretrained(str(folder), dtype=torch.float32)(ids).last_hidden_state[0]
+        x = torch.relu(hidden @ w["score.0.weight"].T + w["score.0.bias"])
+        probs = torch.softmax(x @ w["score.2.weight"].T + w["score.2.bias"], dim=-1)[:, 1]
+    return probs[ids[0] == tok.convert_tokens_to_ids("<extra_0>")].tolist()
 
 
 def _records() -> list[dict[str, Any]]:
@@ -102,7 +148,8 @@ def test_vllm_scores_trained_prms_and_the_embedded_prm_as_hf_does(tmp_path: Path
                                 max_position_embeddings=1024, initializer_range=0.2)
     llama = save_tiny_lm(tmp_path / "llama-lm", "llama", shepherd_tok, tie_word_embeddings=False, **wide)
     qwen = save_tiny_lm(tmp_path / "qwen-lm", "qwen2", tok, pad_token_id=tok.pad_token_id, **wide)
-    tagged = [("math-shepherd", llama), ("rlhflow-8b-deepseek", llama), ("rlhflow-8b-mistral", qwen)]
+    catalog = [("math-shepherd", llama), ("rlhflow-8b-deepseek", llama), ("rlhflow-8b-mistral", qwen)]
+    math_prm = _qwen_math_prm(tmp_path / "qwen-math-prm", tok, **wide)
 
     sols = [Solution(r["prompt"], tuple(r["completions"])) for r in recs]
     long_problem = "Add up all of these numbers, one after the other: " + " + ".join(str(k) for k in range(200)) + "?"
@@ -112,9 +159,11 @@ def test_vllm_scores_trained_prms_and_the_embedded_prm_as_hf_does(tmp_path: Path
     for folder in folders:
         hf = load_prm(load_spec(folder), dtype="float32", max_length=max_length).score(sols + extra)
         want.append([list(r.scores) if isinstance(r, StepScores) else r.reason for r in hf])
-    for name, folder in tagged:
+    for name, folder in catalog:
         hf = load_prm(name, model=str(folder), dtype="float32", max_length=max_length).score(sols + extra)
         want.append([list(r.scores) if isinstance(r, StepScores) else r.reason for r in hf])
+    want.append([_model_card_scores(math_prm, s) for s in sols] + ["context_length", "empty_step"])
+    catalog.append(("qwen2.5-math-prm-7b", math_prm))
     hf_trl = load_prm("trl-prm", model=str(tmp_path / "bce"), dtype="float32").score(sols)
 
     cases = load_processbench(shared_data / "processbench" / "gsm8k.json")[:6]
@@ -122,7 +171,7 @@ def test_vllm_scores_trained_prms_and_the_embedded_prm_as_hf_does(tmp_path: Path
     runs = [{"prm": str(f), "solutions": [[s.problem, list(s.steps)] for s in sols + extra],
              "options": {"dtype": "float32", "max_length": max_length}} for f in folders]
     runs += [{"prm": name, "solutions": [[s.problem, list(s.steps)] for s in sols + extra],
-              "options": {"model": str(folder), "dtype": "float32", "max_length": max_length}} for name, folder in tagged]
+              "options": {"model": str(folder), "dtype": "float32", "max_length": max_length}} for name, folder in catalog]
     runs.append({"prm": "prmkit-prm", "solutions": [[c.problem, list(c.steps)] for c in cases],
                  "options": {"dtype": "float32"}})
     job = tmp_path / "job.json"
@@ -133,8 +182,8 @@ def test_vllm_scores_trained_prms_and_the_embedded_prm_as_hf_does(tmp_path: Path
     assert child.returncode == 0, child.stderr[-4000:]
     got = json.loads((tmp_path / "vllm.json").read_text())
 
-    labels = [str(f) for f in folders] + [name for name, _ in tagged]
-    prefixes = ["vllm:trained-"] * len(folders) + [f"vllm:{name}:" for name, _ in tagged]
+    labels = [str(f) for f in folders] + [name for name, _ in catalog]
+    prefixes = ["vllm:trained-"] * len(folders) + [f"vllm:{name}:" for name, _ in catalog]
     for label, prefix, w, g in zip(labels, prefixes, want, got[:-1], strict=True):
         assert g["identity"].startswith(prefix), label
         assert g["results"][-2:] == ["context_length", "empty_step"], label
@@ -143,6 +192,8 @@ def test_vllm_scores_trained_prms_and_the_embedded_prm_as_hf_does(tmp_path: Path
         flat = [x for r in g["results"][:-2] for x in r]
         # trained or wide weights: the scores are not all one number (the tag PRMs' span most of (0, 1))
         assert max(flat) - min(flat) > (0.3 if prefix.endswith(":") else 1e-4), (label, min(flat), max(flat))
+    # Qwen2.5-Math-PRM's architecture went to vLLM's own implementation and gave the model card's scores
+    assert got[-2]["identity"].startswith("vllm:qwen2.5-math-prm-7b:")
     # prmkit's embedded PRM (Qwen2.5-Coder-0.5B cut to 14 blocks + LoRA factors + head), built for vLLM from
     # its head folder, gives its golden fp32 scores and keeps its fitted threshold
     embedded = got[-1]

@@ -33,7 +33,8 @@ What vLLM loads:
 - anything else as it is: a ``*ForTokenClassification`` folder (what
   ``prmkit train`` writes for ``bce``/``soft_bce``/``pqm``), or a hub id
   (vLLM's own ``Qwen2ForProcessRewardModel`` for Qwen2.5-Math-PRM; not
-  checked here, its weights are not offline).
+  checked on a tiny model of that architecture against the model card's
+  procedure).
 
 Engines run in this process, with a 1 GiB KV cache on the CPU
 (:mod:`prmkit._vllm`); build a scorer only after dropping the last.
@@ -153,8 +154,11 @@ class VLLMScorer:
             tags = list(self.tokenizer.convert_ids_to_tokens([self._ids.good, self._ids.bad]))
             overrides = {**(engine_options.pop("hf_overrides", None) or {}),
                          "classifier_from_token": tags, "method": "no_post_processing"}
-            options |= {"convert": "classify", "hf_overrides": overrides,
-                        "pooler_config": vllm.config.PoolerConfig(task="token_classify")}
+            options |= {"convert": "classify", "hf_overrides": overrides}
+        if runner == "pooling":  # every token's output, whatever the model's own pooling (Qwen2.5-Math-PRM: STEP)
+            from vllm.config import PoolerConfig
+
+            options["pooler_config"] = PoolerConfig(task="token_classify", tok_pooling_type="ALL")
         options = with_engine_defaults({**options, **engine_options})
         self._llms = [vllm.LLM(model=f, tokenizer=f, trust_remote_code=trust_remote_code, **options) for f in folders]
         configs = [llm.llm_engine.model_config for llm in self._llms]
