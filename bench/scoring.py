@@ -129,7 +129,8 @@ def main() -> None:
     if args.vllm:
         from prmkit.scoring.vllm import VLLMScorer
 
-        folder = Path(tempfile.mkdtemp(prefix="prmkit-bench-"))
+        saved = tempfile.TemporaryDirectory(prefix="prmkit-bench-")  # removed when the bench exits
+        folder = Path(saved.name)
         model.save_pretrained(str(folder))
         tok.save_pretrained(str(folder))
         fast = VLLMScorer(get_spec("trl-prm"), model=str(folder), dtype=args.dtype)
