@@ -3,6 +3,7 @@ for the session."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,19 +18,19 @@ def shared_data() -> Path:
     return d
 
 
-@pytest.fixture(scope="session")
-def prmkit_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One ``PRMKIT_HOME`` for the whole session. A model assembled from its PyPI chunks (0.5 GB) and
-    converted for transformers (2.5 GB in float32) or for vLLM is made once and shared by every test that
-    loads it, instead of once per test."""
-    return tmp_path_factory.mktemp("prmkit_home")
+@pytest.fixture(scope="session", autouse=True)
+def prmkit_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """One ``PRMKIT_HOME`` for the whole session, set before any fixture of any scope runs. A model
+    assembled from its PyPI chunks (0.5 GB) and converted for transformers (2.5 GB in float32) or for
+    vLLM is made once and shared by every test that loads it, instead of once per test."""
+    home = tmp_path_factory.mktemp("prmkit_home")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("PRMKIT_HOME", str(home))
+        yield home
 
 
 @pytest.fixture(autouse=True)
-def _isolated_cache(
-    tmp_path_factory: pytest.TempPathFactory, prmkit_home: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def _isolated_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
     """Commands cache scores by default; tests never touch the user's caches. Scores go to a cache of the
-    test's own; models to the session's."""
+    test's own; models to the session's (:func:`prmkit_home`)."""
     monkeypatch.setenv("PRMKIT_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
-    monkeypatch.setenv("PRMKIT_HOME", str(prmkit_home))

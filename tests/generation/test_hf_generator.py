@@ -27,15 +27,13 @@ STORY = "<|im_start|>user\nTell me a story.<|im_end|>\n<|im_start|>assistant\n"
 
 @pytest.fixture(scope="module")
 def home(prmkit_home: Path) -> Iterator[Path]:
-    """The session's model cache (``conftest.py``), set for this module's fixtures too."""
+    """The session's model cache (``conftest.py``), offline, with one torch thread."""
     with pytest.MonkeyPatch.context() as mp:
-        home = prmkit_home
-        mp.setenv("PRMKIT_HOME", str(home))
         mp.setenv("HF_HUB_OFFLINE", "1")
         threads = torch.get_num_threads()
         torch.set_num_threads(1)
         try:
-            yield home
+            yield prmkit_home
         finally:
             torch.set_num_threads(threads)
 

@@ -24,15 +24,6 @@ CHAT = "<|im_start|>user\nWhat is 12 * 7? Think step by step.<|im_end|>\n<|im_st
 COUNT = "1, 2, 3, 4, 5,"
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _home(prmkit_home: Path) -> Iterator[None]:
-    """Verification stamps go to the session's model cache (``conftest.py``), not the user's, for this
-    module's fixtures too."""
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("PRMKIT_HOME", str(prmkit_home))
-        yield
-
-
 def _gguf(name: str) -> Path:
     try:
         return fetch(name)

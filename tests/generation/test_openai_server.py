@@ -35,15 +35,6 @@ STORY = "<|im_start|>user\nTell me a story.<|im_end|>\n<|im_start|>assistant\n"
 PLAIN = {"top_k": 0, "min_p": 0.0, "repeat_penalty": 1.0}
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _home(prmkit_home: Path) -> Iterator[None]:
-    """Verification stamps go to the session's model cache (``conftest.py``), not the user's, for this
-    module's fixtures too."""
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("PRMKIT_HOME", str(prmkit_home))
-        yield
-
-
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
