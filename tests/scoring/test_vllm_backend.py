@@ -74,7 +74,7 @@ def _qwen_math_prm(path: Path, tok: Any, **config: Any) -> Path:
     return path
 
 
-def _model_card_scores(folder: Path, sol: Any) -> list[float]:
+def _model_card_scores(folder: Path, sols: list[Any]) -> list[list[float]]:
     """The model card's procedure: the chat-formatted solution with ``<extra_0>`` after every step,
     ``softmax(score(hidden))[..., 1]`` at the ``<extra_0>`` tokens, in float32."""
     import torch
@@ -82,17 +82,22 @@ def _model_card_scores(folder: Path, sol: Any) -> list[float]:
     from transformers import AutoTokenizer, Qwen2Model
 
     tok = AutoTokenizer.from_pretrained(str(folder))
-    messages = [{"role": "system", "content": get_spec("qwen2.5-math-prm-7b").system_prompt},
-                {"role": "user", "content": sol.problem},
-                {"role": "assistant", "content": "<extra_0>".join(sol.steps) + "<extra_0>"}]
-    text = tok.apply_chat_template(messages, tokenize=False, add_generation_prompt=False)
-    ids = torch.tensor([tok.encode(text)])
+    sep = tok.convert_tokens_to_ids("<extra_0>")
     w = load_file(str(folder / "model.safetensors"))
-    with torch.inference_mode():
-        hidden = Qwen2Model.from_pretrained(str(folder), dtype=torch.float32)(ids).last_hidden_state[0]
-        x = torch.relu(hidden @ w["score.0.weight"].T + w["score.0.bias"])
-        probs = torch.softmax(x @ w["score.2.weight"].T + w["score.2.bias"], dim=-1)[:, 1]
-    return probs[ids[0] == tok.convert_tokens_to_ids("<extra_0>")].tolist()
+    model = Qwen2Model.from_pretrained(str(folder), dtype=torch.float32)
+    out = []
+    for sol in sols:
+        messages = [{"role": "system", "content": get_spec("qwen2.5-math-prm-7b").system_prompt},
+                    {"role": "user", "content": sol.problem},
+                    {"role": "assistant", "content": "<extra_0>".join(sol.steps) + "<extra_0>"}]
+        text = tok.apply_chat_template(messages, tokenize=False, add_generation_prompt=False)
+        ids = torch.tensor([tok.encode(text)])
+        with torch.inference_mode():
+            hidden = model(ids).last_hidden_state[0]
+            x = torch.relu(hidden @ w["score.0.weight"].T + w["score.0.bias"])
+            probs = torch.softmax(x @ w["score.2.weight"].T + w["score.2.bias"], dim=-1)[:, 1]
+        out.append(probs[ids[0] == sep].tolist())
+    return out
 
 
 def _records() -> list[dict[str, Any]]:
@@ -162,7 +167,7 @@ def test_vllm_scores_trained_prms_and_the_embedded_prm_as_hf_does(tmp_path: Path
     for name, folder in catalog:
         hf = load_prm(name, model=str(folder), dtype="float32", max_length=max_length).score(sols + extra)
         want.append([list(r.scores) if isinstance(r, StepScores) else r.reason for r in hf])
-    want.append([_model_card_scores(math_prm, s) for s in sols] + ["context_length", "empty_step"])
+    want.append([*_model_card_scores(math_prm, sols), "context_length", "empty_step"])
     catalog.append(("qwen2.5-math-prm-7b", math_prm))
     hf_trl = load_prm("trl-prm", model=str(tmp_path / "bce"), dtype="float32").score(sols)
 

@@ -126,6 +126,13 @@ class VLLMScorer:
         fitted = head_folder_threshold(source)
         self.spec, self.dtype = spec, dtype
         self.threshold = spec.threshold if fitted is None else fitted
+        self.tokenizer = tokenizer if tokenizer is not None else load_tokenizer(
+            str(source), trust_remote_code=trust_remote_code
+        )
+        self._ids = resolve_ids(self.tokenizer, spec)
+        self._vllm = vllm
+        options: dict[str, Any] = {"dtype": dtype, "seed": 0}
+        tags: list[str] = []
         if spec.readout == "log_ratio":  # two causal LMs, read through their prompt log-probabilities
             ref = reference_model if reference_model is not None else spec.reference_model
             if ref is None:
@@ -133,32 +140,26 @@ class VLLMScorer:
             folders = [str(source), str(ref)]
             weights = "|".join(_source_fingerprint(f) for f in folders)
             runner, extra = "generate", 1  # prompt log-probabilities come with one decoded token
-        elif spec.readout == "tag_logits":  # the causal LM as it is; vLLM takes the two LM-head rows
-            folders, weights = [str(source)], _source_fingerprint(str(source))
-            runner, extra = "pooling", 0
         else:
-            folder, weights = vllm_model_folder(spec, str(source), trust_remote_code=trust_remote_code)
-            folders, runner, extra = [folder], "pooling", 0
-        self.folders = folders
-        self.tokenizer = tokenizer if tokenizer is not None else load_tokenizer(
-            str(source), trust_remote_code=trust_remote_code
-        )
-        self._ids = resolve_ids(self.tokenizer, spec)
-        self._vllm = vllm
-        options: dict[str, Any] = {"runner": runner, "dtype": dtype, "seed": 0}
-        if max_length is not None:
-            options["max_model_len"] = max_length + extra
-        tags: list[str] = []
-        if spec.readout == "tag_logits":
-            assert self._ids.good is not None and self._ids.bad is not None
-            tags = list(self.tokenizer.convert_ids_to_tokens([self._ids.good, self._ids.bad]))
-            overrides = {**(engine_options.pop("hf_overrides", None) or {}),
-                         "classifier_from_token": tags, "method": "no_post_processing"}
-            options |= {"convert": "classify", "hf_overrides": overrides}
-        if runner == "pooling":  # every token's output, whatever the model's own pooling (Qwen2.5-Math-PRM: STEP)
+            runner, extra = "pooling", 0
+            if spec.readout == "tag_logits":  # the causal LM as it is; vLLM takes the two LM-head rows
+                folders, weights = [str(source)], _source_fingerprint(str(source))
+                assert self._ids.good is not None and self._ids.bad is not None
+                tags = list(self.tokenizer.convert_ids_to_tokens([self._ids.good, self._ids.bad]))
+                overrides = {**(engine_options.pop("hf_overrides", None) or {}),
+                             "classifier_from_token": tags, "method": "no_post_processing"}
+                options |= {"convert": "classify", "hf_overrides": overrides}
+            else:
+                folder, weights = vllm_model_folder(spec, str(source), trust_remote_code=trust_remote_code)
+                folders = [folder]
             from vllm.config import PoolerConfig
 
+            # every token's output, whatever the model's own pooling (Qwen2.5-Math-PRM's is STEP)
             options["pooler_config"] = PoolerConfig(task="token_classify", tok_pooling_type="ALL")
+        self.folders = folders
+        options["runner"] = runner
+        if max_length is not None:
+            options["max_model_len"] = max_length + extra
         options = with_engine_defaults({**options, **engine_options})
         self._llms = [vllm.LLM(model=f, tokenizer=f, trust_remote_code=trust_remote_code, **options) for f in folders]
         configs = [llm.llm_engine.model_config for llm in self._llms]
