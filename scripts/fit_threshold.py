@@ -42,7 +42,7 @@ def main() -> None:
     import torch
     from safetensors.torch import load_file
 
-    from prmkit.cli._config_args import _read_yaml, config_from_mapping
+    from prmkit.config import load_config
     from prmkit.training import TrainConfig, read_stepwise, training_spec
     from prmkit.training._encode import encode_examples
     from prmkit.training._features import features_key, step_features
@@ -50,8 +50,7 @@ def main() -> None:
     from prmkit.training._validate import first_error_f1
     from prmkit.types import StepScores
 
-    values = {**_read_yaml(args.config), "train_path": args.train_path, "output_dir": args.output_dir}
-    cfg = config_from_mapping(TrainConfig, values, source=args.config)
+    cfg = load_config(TrainConfig, args.config, {"train_path": args.train_path, "output_dir": args.output_dir})
     out = Path(cfg.output_dir)
     tok = load_tokenizer(cfg)
     spec = training_spec(cfg)

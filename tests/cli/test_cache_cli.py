@@ -10,8 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from prmkit.cli._cache import add_cache_options, add_parser, cached
+from prmkit.cli._cache import add_parser
+from prmkit.cli._config_args import add_dataclass_arguments, config_from_args
 from prmkit.scoring.cache import CachedScorer, ScoreCache, solution_keys
+from prmkit.scoring.config import ScorerConfig
 from prmkit.types import ScoreResult, Solution, StepScores
 
 
@@ -189,7 +191,7 @@ def test_scoring_commands_use_the_cache_unless_told_not_to(
 ) -> None:
     monkeypatch.setenv("PRMKIT_CACHE_DIR", str(tmp_path / "default"))
     parser = argparse.ArgumentParser(prog="prmkit score")
-    add_cache_options(parser)
+    add_dataclass_arguments(parser, ScorerConfig)
     inner = PrefixLengthScorer("prm-a")
     for argv in (
         [],
@@ -198,7 +200,7 @@ def test_scoring_commands_use_the_cache_unless_told_not_to(
         ["--no-cache"],
         ["--no-cache"],
     ):
-        cached(inner, parser.parse_args(argv)).score(solutions(3))
+        config_from_args(ScorerConfig, parser.parse_args(argv)).cached(inner).score(solutions(3))
     assert inner.calls == 4  # the second default run was served from the cache
     assert ScoreCache(tmp_path / "default" / "scores.sqlite").stats().solutions == 3
     assert ScoreCache(tmp_path / "other.sqlite").stats().solutions == 3

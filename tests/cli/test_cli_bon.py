@@ -55,9 +55,12 @@ def test_documented_example_output(
 
 def test_registered_under_eval() -> None:
     from prmkit.cli import build_parser
+    from prmkit.cli._config_args import config_from_args
+    from prmkit.evaluation.config import BonRunConfig
 
     args = build_parser().parse_args(["eval", "bon", "--candidates", "x.jsonl", "--ns", "1,2"])
-    assert (args.command, args.benchmark, args.ns, args.prm) == ("eval", "bon", "1,2", None)
+    cfg = config_from_args(BonRunConfig, args)
+    assert (args.command, args.benchmark, cfg.bon.ns, cfg.scorer.prm) == ("eval", "bon", (1, 2), None)
 
 
 def test_stand_alone_entry(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

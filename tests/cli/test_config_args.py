@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import argparse
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
 import pytest
 
-from prmkit.cli._config_args import add_dataclass_arguments, config_from_args, field_docs
+from prmkit.cli._config_args import add_dataclass_arguments, config_from_args
+from prmkit.config import field_docs, option
 from prmkit.errors import ConfigError
 
 
@@ -75,3 +76,53 @@ def test_bad_flag_values_are_usage_errors() -> None:
         _parse(["--path", "x", "--mode", "c"])
     with pytest.raises(ConfigError, match="config file not found"):
         _parse(["--config", "/nonexistent.yaml"])
+
+
+@dataclass(frozen=True)
+class Inner:
+    device: str = "cpu"
+    """Device."""
+    no_cache: bool = field(default=False, metadata=option(group="cache"))
+    """Skip the cache."""
+    cache: str | None = field(default=None, metadata=option(group="cache"))
+    """Cache file."""
+
+
+@dataclass(frozen=True)
+class Outer:
+    out: str
+    """Output."""
+    ns: tuple[int, ...] | None = field(default=None, metadata=option(sep=","))
+    """Sizes."""
+    files: tuple[str, ...] = ()
+    """Files."""
+    n_subsets: int = field(default=10, metadata=option(flag="--subsets"))
+    """Subsets."""
+    inner: Inner = field(default_factory=lambda: Inner(device="cuda"))
+    """Nested."""
+
+
+def _outer(argv: list[str]) -> Outer:
+    p = argparse.ArgumentParser()
+    add_dataclass_arguments(p, Outer)
+    return config_from_args(Outer, p.parse_args(argv))
+
+
+def test_nested_configs_are_flat_flags_and_nested_yaml(tmp_path: Path) -> None:
+    y = tmp_path / "c.yaml"
+    y.write_text("out: o\ninner:\n  cache: c.sqlite\nfiles: [a]\n")
+    assert _outer(["--config", str(y), "--device", "cpu", "--files", "b", "c", "--files", "d"]) == Outer(
+        "o", None, ("b", "c", "d"), 10, Inner("cpu", False, "c.sqlite")
+    )
+    assert _outer(["--out", "o", "--ns", "1, 2", "--subsets", "3", "--no-cache"]) == Outer(
+        "o", (1, 2), (), 3, Inner("cuda", True, None)
+    )
+
+
+def test_flag_errors_name_the_flag() -> None:
+    with pytest.raises(ConfigError, match="--ns must be comma-separated integers, got '1,x'"):
+        _outer(["--out", "o", "--ns", "1,x"])
+    with pytest.raises(ConfigError, match="the following arguments are required: --out"):
+        _outer([])
+    with pytest.raises(SystemExit):  # flags of one group exclude each other
+        _outer(["--out", "o", "--no-cache", "--cache", "x"])

@@ -40,7 +40,7 @@ def test_the_documented_yaml_config_is_valid() -> None:
 
     import yaml
 
-    from prmkit.cli._config_args import config_from_mapping
+    from prmkit.config import config_from_mapping
 
     doc = (Path(__file__).parents[2] / "docs" / "training.md").read_text()
     block = re.search(r"```yaml\n(.*?)```", doc, re.S)

@@ -17,13 +17,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from prmkit.cli._common import add_prm_options, build_scorer, positive_int
-from prmkit.errors import ConfigError, PRMKitError
+from prmkit.cli._config_args import add_dataclass_arguments, config_from_args
+from prmkit.errors import PRMKitError
+from prmkit.evaluation.config import BonRunConfig
 
 __all__ = ["add_parser", "main"]
-
-ALL_SELECTORS = "best_of_n,majority,weighted_sum,weighted_max,hmrv,wrfv,pass_at_n"
-
 
 def add_parser(subparsers: Any) -> None:
     """Register ``bon`` on the subparsers of the ``eval`` command."""
@@ -33,90 +31,8 @@ def add_parser(subparsers: Any) -> None:
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    src = p.add_argument_group("candidates")
-    src.add_argument(
-        "--candidates",
-        required=True,
-        metavar="PATH",
-        help="candidate file: prmkit JSONL (docs/candidates.md), Qwen2.5-Math math_cot or GSM8K example solutions",
-    )
-    src.add_argument(
-        "--format",
-        default="auto",
-        choices=["auto", "prmkit", "math_cot", "gsm8k_examples"],
-        help="candidate file format (default: detect)",
-    )
-    src.add_argument(
-        "--answer-style",
-        default="auto",
-        choices=["auto", "boxed", "gsm8k", "choice"],
-        help="where to find answers in text without a given answer (default: auto)",
-    )
-    add_prm_options(p, batch_size=16)
-    p.set_defaults(prm=None)  # tells an explicit --prm from the default one
-    sc = p.add_argument_group("stored scores")
-    sc.add_argument(
-        "--scores-from-file",
-        action="store_true",
-        help="use the step (or outcome) scores stored in the candidate file instead of a PRM",
-    )
-    sc.add_argument(
-        "--save-scored",
-        metavar="PATH",
-        help="write the scored candidates here (prmkit JSONL) to reuse with --scores-from-file",
-    )
-    ev = p.add_argument_group("evaluation")
-    ev.add_argument(
-        "--selectors", help=f"comma-separated selectors, name[:param] (default: {ALL_SELECTORS})"
-    )
-    ev.add_argument(
-        "--aggregators",
-        default="last",
-        help="comma-separated step-score aggregators [sigmoid:]rule[:window] (default: last)",
-    )
-    ev.add_argument(
-        "--ns",
-        help="comma-separated N values (default: 1, 2, 4, ... up to the candidates per problem)",
-    )
-    ev.add_argument(
-        "--subsets",
-        type=positive_int,
-        default=1000,
-        help="random subsets per problem and N; all subsets when there are fewer (default 1000)",
-    )
-    ev.add_argument(
-        "--bootstrap",
-        type=int,
-        default=2000,
-        help="bootstrap resamples over problems (default 2000; 0 = no intervals)",
-    )
-    ev.add_argument(
-        "--confidence", type=float, default=0.95, help="interval coverage (default 0.95)"
-    )
-    ev.add_argument(
-        "--seed", type=int, default=0, help="seed of the subsets and the bootstrap (default 0)"
-    )
-    ev.add_argument(
-        "--timeout",
-        type=float,
-        default=5.0,
-        help="seconds per math-verify answer comparison (default 5)",
-    )
-    ev.add_argument(
-        "--baseline",
-        help="compare every other selector with this one, paired (default: majority when it runs)",
-    )
-    out = p.add_argument_group("output")
-    out.add_argument(
-        "--out", metavar="DIR", help="directory for bon.json and accuracy_vs_n.png/.svg"
-    )
-    out.add_argument("--no-plot", action="store_true", help="skip the plot")
-    out.add_argument("--quiet", action="store_true", help="no progress bars")
+    add_dataclass_arguments(p, BonRunConfig)
     p.set_defaults(func=run)
-
-
-def _csv(text: str | None) -> list[str]:
-    return [t.strip() for t in (text or "").split(",") if t.strip()]
 
 
 def run(args: argparse.Namespace) -> int:
@@ -134,22 +50,16 @@ def _run(args: argparse.Namespace) -> int:
     from prmkit.data.candidates import load_candidates, write_candidates
     from prmkit.evaluation._bon_report import format_comparisons, format_table
     from prmkit.evaluation._bon_scoring import score_candidates
-    from prmkit.evaluation.bon import BonConfig, evaluate_bon
-    from prmkit.scoring import DEFAULT_PRM
+    from prmkit.evaluation.bon import evaluate_bon
     from prmkit.search.select import Selector
 
-    if args.prm and args.scores_from_file:
-        raise ConfigError("give --prm or --scores-from-file, not both")
-    selectors = [Selector.parse(s) for s in _csv(args.selectors or ALL_SELECTORS)]
-    try:
-        ns = tuple(int(n) for n in _csv(args.ns)) or None
-    except ValueError:
-        raise ConfigError(f"--ns must be comma-separated integers, got {args.ns!r}") from None
-    cfg = BonConfig(ns, args.subsets, args.bootstrap, args.confidence, args.seed, args.timeout)
-    aggregators = _csv(args.aggregators)
-    cset = load_candidates(args.candidates, args.format, answer_style=args.answer_style)
+    run_cfg = config_from_args(BonRunConfig, args)
+    selectors = [Selector.parse(s) for s in run_cfg.selectors]
+    cfg = run_cfg.bon
+    aggregators = list(run_cfg.aggregators)
+    cset = load_candidates(run_cfg.candidates, run_cfg.format, answer_style=run_cfg.answer_style)
     source = "none"
-    if args.scores_from_file:
+    if run_cfg.scores_from_file:
         source = "file"
         missing = sum(c.step_scores is None for p in cset.problems for c in p.candidates)
         if missing:
@@ -157,34 +67,33 @@ def _run(args: argparse.Namespace) -> int:
                 f"warning: {missing} candidates have no scores in the file (treated as unscored)",
                 file=sys.stderr,
             )
-    elif args.prm or args.save_scored or any(s.spec.uses_scores for s in selectors):
-        args.prm = args.prm or DEFAULT_PRM
-        source = f"PRM {args.prm}"
-        scorer = build_scorer(args)
+    elif run_cfg.scorer.prm or run_cfg.save_scored or any(s.spec.uses_scores for s in selectors):
+        source = f"PRM {run_cfg.scorer.name}"
+        scorer = run_cfg.scorer.load()
         total = sum(len(p.candidates) for p in cset.problems)
         with tqdm(
-            total=total, desc="scoring", unit="sol", file=sys.stderr, disable=args.quiet
+            total=total, desc="scoring", unit="sol", file=sys.stderr, disable=run_cfg.quiet
         ) as bar:
-            cset = score_candidates(cset, scorer, batch_size=args.batch_size, progress=bar.update)
+            cset = score_candidates(cset, scorer, batch_size=run_cfg.batch_size, progress=bar.update)
         failed = sum(c.score_failure is not None for p in cset.problems for c in p.candidates)
         if failed:
             print(
                 f"warning: {failed} of {total} candidates could not be scored (treated as unscored)",
                 file=sys.stderr,
             )
-    if args.save_scored:
-        write_candidates(cset, args.save_scored)
+    if run_cfg.save_scored:
+        write_candidates(cset, run_cfg.save_scored)
     with tqdm(
         total=len(cset.problems),
         desc="evaluating",
         unit="problem",
         file=sys.stderr,
-        disable=args.quiet,
+        disable=run_cfg.quiet,
     ) as bar:
         result = evaluate_bon(cset, selectors, aggregators, cfg, progress=bar.update)
     baseline = (
-        Selector.parse(args.baseline)
-        if args.baseline
+        Selector.parse(run_cfg.baseline)
+        if run_cfg.baseline
         else next((s for s in selectors if s.kind == "majority"), None)
     )
     comparisons = []
@@ -198,7 +107,7 @@ def _run(args: argparse.Namespace) -> int:
     lo, hi = cset.n_range
     size = f"{lo}" if lo == hi else f"{lo}-{hi}"
     print(
-        f"{Path(args.candidates).name}: {len(cset.problems)} problems x {size} candidates; scores: {source}; "
+        f"{Path(run_cfg.candidates).name}: {len(cset.problems)} problems x {size} candidates; scores: {source}; "
         f"subsets per N: all if <= {cfg.n_subsets} else {cfg.n_subsets} random (seed {cfg.seed}); "
         f"{cfg.n_bootstrap} bootstrap resamples"
     )
@@ -206,13 +115,13 @@ def _run(args: argparse.Namespace) -> int:
     if comparisons and baseline is not None:
         print(f"\npaired differences against {baseline.name} (percentage points)")
         print(format_comparisons(comparisons, cfg.confidence))
-    if args.out:
-        outdir = Path(args.out)
+    if run_cfg.out:
+        outdir = Path(run_cfg.out)
         outdir.mkdir(parents=True, exist_ok=True)
-        doc = {"candidates": str(args.candidates), "scores": source, **result.to_json(comparisons)}
+        doc = {"candidates": str(run_cfg.candidates), "scores": source, **result.to_json(comparisons)}
         (outdir / "bon.json").write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
         wrote = [str(outdir / "bon.json")]
-        if not args.no_plot:
+        if run_cfg.plot:
             from prmkit.errors import MissingExtraError
             from prmkit.evaluation.plot import plot_accuracy_vs_n
 

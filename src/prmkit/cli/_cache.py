@@ -19,11 +19,9 @@ from pathlib import Path
 from typing import Any
 
 from prmkit.errors import PRMKitError
-from prmkit.scoring import Scorer
-from prmkit.scoring.cache import CachedScorer, CacheStats, ScoreCache, default_cache_path
-from prmkit.scoring.combine import Combined
+from prmkit.scoring.cache import CacheStats, ScoreCache, default_cache_path
 
-__all__ = ["add_cache_options", "add_parser", "cached"]
+__all__ = ["add_parser"]
 
 _DB_HELP = "score cache file (default: $PRMKIT_CACHE_DIR/scores.sqlite, else ~/.cache/prmkit/scores.sqlite)"
 
@@ -75,33 +73,6 @@ def add_parser(subparsers: Any) -> None:
         "--vacuum", action="store_true", help="afterwards, shrink the file to its live data"
     )
     prune.set_defaults(func=_prune)
-
-
-def add_cache_options(parser: argparse.ArgumentParser) -> None:
-    """``--cache PATH`` and ``--no-cache`` for every command that scores (score, processbench, bon).
-
-    >>> p = argparse.ArgumentParser()
-    >>> add_cache_options(p)
-    >>> p.parse_args(["--no-cache"]).no_cache
-    True
-    """
-    group = parser.add_mutually_exclusive_group()
-    group.add_argument("--cache", type=Path, default=None, metavar="PATH", help=_DB_HELP)
-    group.add_argument(
-        "--no-cache",
-        action="store_true",
-        help="score without reading or writing the step-score cache",
-    )
-
-
-def cached(scorer: Scorer, args: argparse.Namespace) -> Scorer:
-    """The scorer behind the cache chosen by :func:`add_cache_options` (on by default)."""
-    if getattr(args, "no_cache", False):
-        return scorer
-    path = getattr(args, "cache", None) or default_cache_path()
-    if isinstance(scorer, Combined):  # cache each member, so "a+b" reuses what "b" alone scored
-        return Combined([CachedScorer(m, path) for m in scorer.scorers], scorer.rule)
-    return CachedScorer(scorer, path)
 
 
 def _days(text: str) -> float:

@@ -1,9 +1,17 @@
 """A command line generated from a config dataclass: ``--config file.yaml`` plus one flag per field.
 
-Each field becomes ``--field-name`` with the field's attribute docstring as its
-help text. A YAML file given with ``--config`` fills the fields first; flags
-given on the command line override it; defaults fill the rest. Unknown YAML
-keys and values of the wrong type are reported together, with close names.
+Each leaf field (see :func:`prmkit.config.config_fields`; nested configs are
+flattened) becomes ``--field-name`` (or its ``option(flag=...)``) with the
+field's docstring and default as its help text. A YAML file given with
+``--config`` fills the fields first; flags given on the command line override
+it; the dataclass defaults fill the rest, so a flag has no default of its own
+(its argparse default is ``SUPPRESS``). Unknown YAML keys and values of the
+wrong type are reported together, with close names.
+
+Forms: ``bool`` -> ``--x/--no-x`` (a plain ``--x`` switch for a field named
+``no_*`` or in a group of exclusive flags); ``Literal`` and ``option(choices=)``
+-> choices; ``tuple`` -> any number of values, repeatable (or one value split
+on ``option(sep=)``); ``int``/``float``/``str`` (``none`` unsets an optional one).
 
 >>> import argparse
 >>> from dataclasses import dataclass
@@ -20,94 +28,102 @@ Demo(lr=0.5)
 from __future__ import annotations
 
 import argparse
-import ast
-import dataclasses
-import difflib
-import inspect
-import itertools
-import math
-import textwrap
-import types
+import re
 import typing
-from collections.abc import Mapping
-from pathlib import Path
 from typing import Any, TypeVar
 
+from prmkit.config import ConfigField, config_fields, config_from_mapping, merge, read_yaml
 from prmkit.errors import ConfigError
 
-__all__ = ["add_dataclass_arguments", "config_from_args", "config_from_mapping", "field_docs"]
+__all__ = ["EXTRA_FLAGS", "add_dataclass_arguments", "config_from_args", "dest", "flag_default"]
 
 C = TypeVar("C")
+_ROLE = re.compile(r":[a-z]+:`~?([^`]+)`")  # :func:`x` -> x in help text
+
+EXTRA_FLAGS = {"--config": "the YAML file the fields are read from, not a field"}
+"""Flags a generated command has besides its fields, with the reason."""
 
 
-def field_docs(cls: type) -> dict[str, str]:
-    """The attribute docstrings of a dataclass (the string literal right after each field)."""
-    docs: dict[str, str] = {}
-    for klass in reversed(cls.__mro__):
-        if not dataclasses.is_dataclass(klass):
-            continue
-        try:
-            tree = ast.parse(textwrap.dedent(inspect.getsource(klass)))
-        except (OSError, TypeError):
-            continue
-        body = tree.body[0].body if tree.body and isinstance(tree.body[0], ast.ClassDef) else []
-        for a, b in itertools.pairwise(body):
-            if (
-                isinstance(a, ast.AnnAssign)
-                and isinstance(a.target, ast.Name)
-                and isinstance(b, ast.Expr)
-                and isinstance(b.value, ast.Constant)
-                and isinstance(b.value.value, str)
-            ):
-                docs[a.target.id] = " ".join(b.value.value.split())
-    return docs
+def dest(f: ConfigField) -> str:
+    """The namespace attribute of a field's flag: the field name of a positional, else the dotted path."""
+    return f.name if f.option.positional else f.key
 
 
-def _unwrap_optional(tp: Any) -> tuple[Any, bool]:
-    if typing.get_origin(tp) in (typing.Union, types.UnionType):
-        args = [a for a in typing.get_args(tp) if a is not type(None)]
-        if len(args) == 1 and len(typing.get_args(tp)) == 2:
-            return args[0], True
-    return tp, False
-
-
-def _flag(name: str) -> str:
-    return "--" + name.replace("_", "-")
+def flag_default(f: ConfigField) -> str:
+    """The default as the help text shows it."""
+    if f.required:
+        return "required"
+    if f.default is None:
+        return "default: unset"
+    if isinstance(f.default, tuple) and f.option.sep is not None:
+        return f"default: {f.option.sep.join(str(v) for v in f.default)}"
+    return f"default: {f.default!r}"
 
 
 def add_dataclass_arguments(parser: argparse.ArgumentParser, cls: type) -> None:
-    """Add ``--config`` and one flag per field of ``cls``; unset flags stay absent from the namespace."""
-    parser.add_argument(
-        "--config", metavar="FILE.yaml", default=None, help="YAML file with the fields below; flags override it"
-    )
-    hints = typing.get_type_hints(cls)
-    docs = field_docs(cls)
-    for f in dataclasses.fields(cls):
-        tp, optional = _unwrap_optional(hints[f.name])
-        help_text = docs.get(f.name, "")
-        if f.default is not dataclasses.MISSING:
-            help_text += f" (default: {f.default!r})"
-        elif f.default_factory is not dataclasses.MISSING:
-            help_text += f" (default: {f.default_factory()!r})"
+    """Add ``--config`` and one flag per leaf field of ``cls``; unset flags stay absent from the namespace.
+
+    Nested configs get an argument group each. ``parser.get_default("config_class")`` is ``cls``.
+    """
+    parser.add_argument("--config", metavar="FILE.yaml", default=None, help="YAML file with the fields below; flags override it")
+    parser.set_defaults(config_class=cls)
+    groups: dict[tuple[str, ...], Any] = {}
+    exclusive: dict[str, Any] = {}
+    for f in config_fields(cls):
+        container: Any = parser
+        if len(f.path) > 1:
+            prefix = f.path[:-1]
+            if prefix not in groups:
+                doc = (f.owner.__doc__ or "").strip().splitlines()
+                groups[prefix] = parser.add_argument_group(".".join(prefix), doc[0] if doc else None)
+            container = groups[prefix]
+        if f.option.group is not None:
+            if f.option.group not in exclusive:
+                exclusive[f.option.group] = container.add_mutually_exclusive_group()
+            container = exclusive[f.option.group]
+        kwargs = _argument(f)
+        if f.option.positional:
+            container.add_argument(f.flag, **kwargs)
         else:
-            help_text += " (required)"
-        kwargs: dict[str, Any] = {"default": argparse.SUPPRESS, "dest": f.name, "help": help_text}
-        origin = typing.get_origin(tp)
-        if tp is bool:
-            kwargs["action"] = argparse.BooleanOptionalAction
-        elif origin is typing.Literal:
-            kwargs["choices"] = list(typing.get_args(tp))
-            kwargs["type"] = type(typing.get_args(tp)[0])
-        elif origin is tuple:
-            kwargs["nargs"] = "*"
+            container.add_argument(f.flag, dest=dest(f), **kwargs)
+
+
+def _argument(f: ConfigField) -> dict[str, Any]:
+    doc = _ROLE.sub(r"\1", f.doc).replace("``", "")
+    help_text = f"{doc} ({flag_default(f)})".strip().replace("%", "%%")
+    kwargs: dict[str, Any] = {"default": argparse.SUPPRESS, "help": help_text}
+    metavar: str | None = f.name.upper() if f.option.flag is None else f.option.flag.lstrip("-").replace("-", "_").upper()
+    tp = f.type
+    origin = typing.get_origin(tp)
+    if f.option.choices is not None:
+        kwargs["choices"] = list(f.option.choices)
+        metavar = None
+    if tp is bool:
+        plain = f.name.startswith("no_") or f.option.group is not None
+        kwargs["action"] = "store_true" if plain else argparse.BooleanOptionalAction
+    elif origin is typing.Literal:
+        kwargs["choices"] = list(typing.get_args(tp))
+        kwargs["type"] = type(typing.get_args(tp)[0])
+    elif origin is tuple:
+        if f.option.sep is not None:
+            kwargs["metavar"] = f"{metavar}[{f.option.sep}...]"
+        else:
+            kwargs["nargs"] = "+" if f.option.positional else "*"
+            kwargs["action"] = "extend"
             kwargs["type"] = typing.get_args(tp)[0]
-            kwargs["metavar"] = f.name.upper()
-        elif tp in (int, float, str):
-            kwargs["type"] = _none_or(tp) if optional else tp
-            kwargs["metavar"] = f.name.upper()
-        else:
-            raise TypeError(f"{cls.__name__}.{f.name}: no command-line form for type {tp!r}")
-        parser.add_argument(_flag(f.name), **kwargs)
+            kwargs["metavar"] = metavar
+    elif tp in (int, float, str):
+        kwargs["type"] = _none_or(tp) if f.optional else tp
+        if metavar is not None:
+            kwargs["metavar"] = metavar
+    else:
+        raise TypeError(f"{f.owner.__name__}.{f.name}: no command-line form for type {tp!r}")
+    if f.option.positional:
+        if not f.required:
+            raise TypeError(f"{f.owner.__name__}.{f.name}: a positional argument must be a required field")
+        kwargs.pop("metavar", None)
+        kwargs.pop("default")
+    return kwargs
 
 
 def _none_or(tp: type) -> Any:
@@ -120,91 +136,48 @@ def _none_or(tp: type) -> Any:
 
 def config_from_args(cls: type[C], args: argparse.Namespace) -> C:
     """Build ``cls`` from the YAML file in ``args.config`` (if any) overridden by the flags given."""
-    values: dict[str, Any] = {}
-    source = "command line"
-    if getattr(args, "config", None):
-        values.update(_read_yaml(args.config))
-        source = str(args.config)
-    names = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
-    values.update({k: v for k, v in vars(args).items() if k in names})
-    return config_from_mapping(cls, values, source=source)
+    given = vars(args)
+    leaves = config_fields(cls)
+    overrides: dict[str, Any] = {}
+    for f in leaves:
+        if dest(f) in given:
+            _put(overrides, f.path, _split(f, given[dest(f)]) if f.option.sep is not None else given[dest(f)])
+    path = given.get("config")
+    values = merge(read_yaml(path) if path else {}, overrides)
+    missing = [f.flag for f in leaves if f.required and not _has(values, f.path)]
+    if missing and not path:  # with a file, its problems and the missing fields are reported together
+        raise ConfigError(f"the following arguments are required: {', '.join(missing)}")
+    return config_from_mapping(cls, values, source=str(path) if path else "command line")
 
 
-def _read_yaml(path: str) -> dict[str, Any]:
-    import yaml
-
-    try:
-        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: config file not found") from None
-    except yaml.YAMLError as e:
-        raise ConfigError(f"{path}: not valid YAML: {e}") from None
-    if data is None:
-        return {}
-    if not isinstance(data, dict):
-        raise ConfigError(f"{path}: expected a mapping of field: value, got {type(data).__name__}")
-    return {str(k).replace("-", "_"): v for k, v in data.items()}
-
-
-def config_from_mapping(cls: type[C], values: Mapping[str, Any], *, source: str = "config") -> C:
-    """Build ``cls`` from a plain mapping, coercing YAML scalars (``1e-5`` is a string in YAML 1.1).
-
-    Every unknown key and every uncoercible value is reported in one :class:`ConfigError`.
-    """
-    hints = typing.get_type_hints(cls)
-    names = [f.name for f in dataclasses.fields(cls)]  # type: ignore[arg-type]
-    problems: list[str] = []
-    kwargs: dict[str, Any] = {}
-    for key, value in values.items():
-        if key not in hints or key not in names:
-            close = difflib.get_close_matches(key, names, n=1)
-            problems.append(f"unknown field {key!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
-            continue
+def _split(f: ConfigField, raw: Any) -> Any:
+    if not isinstance(raw, str):
+        return raw
+    sep = typing.cast(str, f.option.sep)
+    items: list[Any] = [s.strip() for s in raw.split(sep) if s.strip()]
+    elem = typing.get_args(f.type)[0]
+    if elem in (int, float):
         try:
-            kwargs[key] = _coerce(value, hints[key])
-        except (TypeError, ValueError) as e:
-            problems.append(f"{key}: {e}")
-    if problems:
-        raise ConfigError(f"{source}: " + "; ".join(problems))
-    return cls(**kwargs)
+            items = [elem(s) for s in items]
+        except ValueError:
+            what = "integers" if elem is int else "numbers"
+            sep_name = "comma" if sep == "," else repr(sep)
+            raise ConfigError(f"{f.flag} must be {sep_name}-separated {what}, got {raw!r}") from None
+    if not items and f.optional:
+        return None
+    return items
 
 
-def _coerce(value: Any, tp: Any) -> Any:
-    inner, optional = _unwrap_optional(tp)
-    if value is None:
-        if optional:
-            return None
-        raise TypeError("may not be null")
-    origin = typing.get_origin(inner)
-    if origin is typing.Literal:
-        if value not in typing.get_args(inner):
-            raise ValueError(f"{value!r} is not one of {list(typing.get_args(inner))}")
-        return value
-    if origin is tuple:
-        items = [value] if isinstance(value, str) else value
-        if not isinstance(items, list | tuple):
-            raise TypeError(f"expected a list, got {value!r}")
-        return tuple(_coerce(v, typing.get_args(inner)[0]) for v in items)
-    if inner is bool:
-        if isinstance(value, bool):
-            return value
-        raise TypeError(f"expected true/false, got {value!r}")
-    if inner is int:
-        if isinstance(value, bool) or not (isinstance(value, int) or (isinstance(value, str) and value.strip().lstrip("-").isdigit())):
-            raise TypeError(f"expected an integer, got {value!r}")
-        return int(value)
-    if inner is float:
-        if isinstance(value, bool):
-            raise TypeError(f"expected a number, got {value!r}")
-        try:
-            out = float(value)
-        except (TypeError, ValueError):
-            raise TypeError(f"expected a number, got {value!r}") from None
-        if math.isnan(out):
-            raise ValueError("NaN is not allowed")
-        return out
-    if inner is str:
-        if isinstance(value, str):
-            return value
-        raise TypeError(f"expected a string, got {value!r}")
-    raise TypeError(f"unsupported field type {tp!r}")
+def _put(values: dict[str, Any], path: tuple[str, ...], value: Any) -> None:
+    for key in path[:-1]:
+        values = values.setdefault(key, {})
+    values[path[-1]] = value
+
+
+def _has(values: Any, path: tuple[str, ...]) -> bool:
+    for key in path:
+        if not isinstance(values, dict) or key not in values:
+            return False
+        values = values[key]
+    return True
+

@@ -1,10 +1,12 @@
 """``prmkit eval processbench``: earliest-error identification, resumable, with a printed table.
 
 Splits come from ``--data FILE`` (the split is named after the file:
-``gsm8k.json`` -> ``gsm8k``) or ``--split NAME=FILE``. Results go to
-``--out DIR`` (one JSONL per split and ``summary.json``); re-running the same
-command resumes. The table gives accuracies and F1 in percent, then the
-paper's mean F1 (unweighted over splits) and the F1 weighted by split size.
+``gsm8k.json`` -> ``gsm8k``) or ``--split NAME=FILE``. Results go to ``--out
+DIR`` (one JSONL per split and ``summary.json``); re-running the same command
+resumes. The table gives accuracies and F1 in percent, then the paper's mean
+F1 (unweighted over splits) and the F1 weighted by split size. The flags are
+the fields of ``prmkit.evaluation.config.ProcessBenchConfig`` (``--config
+FILE.yaml`` reads them from a file).
 """
 
 from __future__ import annotations
@@ -14,14 +16,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from prmkit.cli._common import add_prm_options, build_scorer
+from prmkit.cli._config_args import add_dataclass_arguments, config_from_args
 from prmkit.errors import ConfigError
 from prmkit.evaluation import ProcessBenchReport, run_processbench
+from prmkit.evaluation.config import DEFAULT_SWEEP, ProcessBenchConfig
 
 __all__ = ["add_parser", "format_report"]
-
-DEFAULT_SWEEP = tuple(round(0.05 * i, 2) for i in range(21))
-
 
 def add_parser(subparsers: Any) -> None:
     """Register ``processbench`` on the subparsers of the ``eval`` command."""
@@ -31,58 +31,14 @@ def add_parser(subparsers: Any) -> None:
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    add_prm_options(p)
-    p.add_argument(
-        "--data",
-        nargs="+",
-        action="extend",
-        default=[],
-        metavar="PATH",
-        help="split files (official JSON array or JSONL); the split is named after the file",
-    )
-    p.add_argument(
-        "--split",
-        action="append",
-        default=[],
-        metavar="NAME=PATH",
-        help="a split with an explicit name",
-    )
-    p.add_argument(
-        "--out",
-        required=True,
-        metavar="DIR",
-        help="output directory (per-case JSONL, summary.json)",
-    )
-    mode = p.add_mutually_exclusive_group()
-    mode.add_argument(
-        "--threshold",
-        type=float,
-        default=None,
-        help="fixed threshold: a step scoring below it is predicted wrong "
-        "(default: the PRM's own, see 'prmkit prms --show NAME'; 0.5 for most)",
-    )
-    mode.add_argument(
-        "--fit-on",
-        metavar="SPLIT",
-        help="pick the threshold with the best F1 on this split and apply it to all (paper protocol)",
-    )
-    mode.add_argument(
-        "--sweep", action="store_true", help="also print F1 against thresholds (see --grid)"
-    )
-    p.add_argument(
-        "--grid",
-        nargs="+",
-        type=float,
-        metavar="T",
-        help="--fit-on: extra candidate thresholds; --sweep: thresholds to sweep (default 0, 0.05, ..., 1)",
-    )
+    add_dataclass_arguments(p, ProcessBenchConfig)
     p.set_defaults(func=_run)
 
 
-def _splits(args: argparse.Namespace) -> dict[str, str]:
+def _splits(cfg: ProcessBenchConfig) -> dict[str, str]:
     splits: dict[str, str] = {}
-    named = [(Path(path).name.split(".")[0], path) for path in args.data]
-    for item in args.split:
+    named = [(Path(path).name.split(".")[0], path) for path in cfg.data]
+    for item in cfg.split:
         name, sep, path = item.partition("=")
         if not sep or not name or not path:
             raise ConfigError(f"--split expects NAME=PATH, got {item!r}")
@@ -101,10 +57,11 @@ def _run(args: argparse.Namespace) -> int:
 
     from prmkit.scoring.combine import decision_threshold
 
-    splits = _splits(args)
-    if args.grid and not (args.fit_on or args.sweep):
+    cfg = config_from_args(ProcessBenchConfig, args)
+    splits = _splits(cfg)
+    if cfg.grid and not (cfg.fit_on or cfg.sweep):
         raise ConfigError("--grid needs --fit-on or --sweep")
-    scorer = build_scorer(args)
+    scorer = cfg.scorer.load()
     bars: dict[str, Any] = {}
 
     def progress(split: str, done: int, total: int) -> None:
@@ -119,19 +76,19 @@ def _run(args: argparse.Namespace) -> int:
         report = run_processbench(
             scorer,
             splits,
-            args.out,
-            threshold=decision_threshold(scorer) if args.threshold is None else args.threshold,
-            fit_on=args.fit_on,
-            grid=tuple(args.grid or ()) if args.fit_on else (),
-            sweep=tuple(args.grid or DEFAULT_SWEEP) if args.sweep else (),
-            batch_size=args.batch_size,
+            cfg.out,
+            threshold=decision_threshold(scorer) if cfg.threshold is None else cfg.threshold,
+            fit_on=cfg.fit_on,
+            grid=tuple(cfg.grid or ()) if cfg.fit_on else (),
+            sweep=tuple(cfg.grid or DEFAULT_SWEEP) if cfg.sweep else (),
+            batch_size=cfg.batch_size,
             progress=progress,
         )
     finally:
         for bar in bars.values():
             bar.close()
     print(format_report(report))
-    print(f"wrote {Path(args.out) / 'summary.json'}", file=sys.stderr)
+    print(f"wrote {Path(cfg.out) / 'summary.json'}", file=sys.stderr)
     return 0
 
 

@@ -17,10 +17,11 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from prmkit.cli._common import add_prm_options, build_scorer
+from prmkit.cli._config_args import add_dataclass_arguments, config_from_args
 from prmkit.data._io import JsonlAppender, read_jsonl
 from prmkit.errors import DataFormatError
 from prmkit.scoring import Scorer, check_scores
+from prmkit.scoring.config import ScoreFileConfig
 from prmkit.types import ScoreFailure, Solution
 
 __all__ = ["ScoreFileStats", "add_parser", "score_file"]
@@ -49,29 +50,22 @@ def add_parser(subparsers: Any) -> None:
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    add_prm_options(p)
-    p.add_argument(
-        "--input",
-        required=True,
-        help="JSONL with 'problem', 'steps' (list of str) and optional 'id'",
-    )
-    p.add_argument(
-        "--output", required=True, help="JSONL to append results to; finished ids are skipped"
-    )
+    add_dataclass_arguments(p, ScoreFileConfig)
     p.set_defaults(func=_run)
 
 
 def _run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    records = read_inputs(args.input)  # validate the whole file before loading a model
-    scorer = build_scorer(args)
+    cfg = config_from_args(ScoreFileConfig, args)
+    records = read_inputs(cfg.input)  # validate the whole file before loading a model
+    scorer = cfg.scorer.load()
     with tqdm(total=len(records), desc="score", unit="sol", file=sys.stderr) as bar:
         stats = score_file(
-            scorer, records, args.output, batch_size=args.batch_size, progress=bar.update
+            scorer, records, cfg.output, batch_size=cfg.batch_size, progress=bar.update
         )
     print(
-        f"scored {stats.scored} ({stats.failed} failed), skipped {stats.skipped} already in {args.output}",
+        f"scored {stats.scored} ({stats.failed} failed), skipped {stats.skipped} already in {cfg.output}",
         file=sys.stderr,
     )
     return 0

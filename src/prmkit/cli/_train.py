@@ -13,8 +13,7 @@ import argparse
 import sys
 
 from prmkit.cli._config_args import add_dataclass_arguments, config_from_args
-from prmkit.training.config import TrainConfig
-from prmkit.training.convert import SOURCES
+from prmkit.training.config import TrainConfig, TrainDataConfig
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -32,29 +31,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help="convert labelled step data (ProcessBench, Mr-Ben, BIG-Bench-Mistake, graded candidate sets, GSM8K "
         "example solutions located against the reference) to stepwise JSONL",
     )
-    d.add_argument("source", choices=SOURCES, help="the format of the input files")
-    d.add_argument("inputs", nargs="+", help="input files of that format")
-    d.add_argument("--out", required=True, help="stepwise JSONL to write (prompt, completions, labels, outcome, id)")
-    d.add_argument(
-        "--after-error",
-        choices=("truncate", "zero"),
-        default="truncate",
-        help="steps after the first error: drop them (default) or label them wrong",
-    )
-    d.add_argument(
-        "--rectified",
-        action="store_true",
-        help="Mr-Ben: also write each wrong solution's correct steps followed by an annotator's rewrite of its "
-        "first wrong step, all labelled correct",
-    )
-    d.add_argument(
-        "--exclude-problems-of",
-        nargs="+",
-        default=(),
-        metavar="FILE",
-        help="candidates, gsm8k-reference: drop every problem that these ProcessBench-format files hold (keep "
-        "evaluation problems out of training)",
-    )
+    add_dataclass_arguments(d, TrainDataConfig)
     d.set_defaults(func=_run_data)
 
 
@@ -79,13 +56,14 @@ def _run_data(args: argparse.Namespace) -> int:
     from prmkit.training.convert import convert
     from prmkit.training.data import read_first_error_records, write_stepwise
 
-    exclude = [sol.problem for path in args.exclude_problems_of for sol, _ in read_first_error_records(path)]
+    cfg = config_from_args(TrainDataConfig, args)
+    exclude = [sol.problem for path in cfg.exclude_problems_of for sol, _ in read_first_error_records(path)]
     examples = [
         ex
-        for path in args.inputs
-        for ex in convert(args.source, path, after_error=args.after_error, rectified=args.rectified,
+        for path in cfg.inputs
+        for ex in convert(cfg.source, path, after_error=cfg.after_error, rectified=cfg.rectified,  # type: ignore[arg-type]
                           exclude_problems=exclude)
     ]
-    n = write_stepwise(examples, args.out)
-    print(f"wrote {n} examples to {args.out}", file=sys.stderr)
+    n = write_stepwise(examples, cfg.out)
+    print(f"wrote {n} examples to {cfg.out}", file=sys.stderr)
     return 0

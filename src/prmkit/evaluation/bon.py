@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import numpy.typing as npt
 
+from prmkit.config import option
 from prmkit.errors import ConfigError, DataFormatError
 from prmkit.evaluation._bon_stats import bootstrap_ci, bootstrap_index, default_ns, subset_masks
 from prmkit.evaluation.answers import DEFAULT_TIMEOUT_S, grade_answer, group_answers
@@ -57,18 +58,18 @@ _CHUNK_CELLS = 1 << 22  # subsets x max(candidates, groups) per chunk, bounds me
 class BonConfig:
     """Settings of :func:`evaluate_bon`."""
 
-    ns: tuple[int, ...] | None = None
-    """Subset sizes; default 1, 2, 4, ... up to the smallest number of candidates per problem."""
-    n_subsets: int = 1000
+    ns: tuple[int, ...] | None = field(default=None, metadata=option(sep=","))
+    """Subset sizes N; default 1, 2, 4, ... up to the smallest number of candidates per problem."""
+    n_subsets: int = field(default=1000, metadata=option(flag="--subsets"))
     """Random subsets per problem and N (all subsets are used when there are no more than this)."""
-    n_bootstrap: int = 2000
+    n_bootstrap: int = field(default=2000, metadata=option(flag="--bootstrap"))
     """Bootstrap resamples over problems for the intervals (0 = no interval: low = high = accuracy)."""
     confidence: float = 0.95
     """Coverage of the intervals."""
     seed: int = 0
     """Seeds the subsets and the bootstrap; same seed, same numbers."""
-    timeout_s: float = DEFAULT_TIMEOUT_S
-    """Per-comparison limit of math-verify when grouping and grading answers."""
+    timeout_s: float = field(default=DEFAULT_TIMEOUT_S, metadata=option(flag="--timeout"))
+    """Per-comparison limit of math-verify, in seconds, when grouping and grading answers."""
 
     def __post_init__(self) -> None:
         problems = []

@@ -11,7 +11,10 @@ Labellers (frozen configs with a ``plan`` per solution), run by a resumable job:
 rollout batch to a store it resumes from. :func:`consensus_filter` keeps
 labels an LLM judge agrees with; :func:`inject_error` writes a known first
 error into a correct solution. Results are :class:`LabelledSolution` values
-that serialize to TRL's stepwise-supervision records.
+that serialize to TRL's stepwise-supervision records. The registries
+:data:`LABELLERS` and :data:`GRADERS` name the labellers and rollout graders
+(``prmkit label run --method``, ``--grading``); :mod:`prmkit.labeling.config`
+holds the labelling commands' configs.
 
 >>> import tempfile
 >>> from prmkit.types import Solution
@@ -37,8 +40,11 @@ from prmkit.labeling.prompts import (
     split_steps,
     step_prompt,
 )
+from prmkit.labeling.registry import GRADERS, LABELLERS
 
 __all__ = [
+    "GRADERS",
+    "LABELLERS",
     "BinarySearch",
     "Grader",
     "JobResult",

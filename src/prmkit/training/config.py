@@ -7,12 +7,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from typing import Literal
 
+from prmkit.config import option
 from prmkit.errors import ConfigError
+from prmkit.training.convert import SOURCES, AfterError
 
-__all__ = ["Loss", "TrainConfig", "Trainable"]
+__all__ = ["Loss", "TrainConfig", "TrainDataConfig", "Trainable"]
 
 Loss = Literal["bce", "soft_bce", "pqm", "implicit"]
 Trainable = Literal["lora", "top_layers", "full", "head"]
@@ -190,3 +192,23 @@ class TrainConfig:
 
     def to_dict(self) -> dict[str, object]:
         return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+@dataclass(frozen=True)
+class TrainDataConfig:
+    """Everything ``prmkit train-data`` needs: labelled step data to convert to stepwise JSONL."""
+
+    source: str = field(metadata=option(positional=True, choices=SOURCES))
+    """The format of the input files."""
+    inputs: tuple[str, ...] = field(metadata=option(positional=True))
+    """Input files of that format."""
+    out: str
+    """Stepwise JSONL to write (``prompt``, ``completions``, ``labels``, ``outcome``, ``id``)."""
+    after_error: AfterError = "truncate"
+    """Steps after the first error: drop them (``truncate``) or label them wrong (``zero``)."""
+    rectified: bool = False
+    """Mr-Ben: also write each wrong solution's correct steps followed by an annotator's rewrite of its first wrong
+    step, all labelled correct."""
+    exclude_problems_of: tuple[str, ...] = ()
+    """``candidates``, ``gsm8k-reference``: drop every problem that these ProcessBench-format files hold (keep
+    evaluation problems out of training)."""

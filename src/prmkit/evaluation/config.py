@@ -1,0 +1,101 @@
+"""Run configs of the evaluations: ``prmkit eval processbench`` and ``prmkit eval bon``.
+
+>>> ProcessBenchConfig(out="runs/pb").scorer.name == ProcessBenchConfig(out="o").scorer.name
+True
+>>> BonRunConfig(candidates="c.jsonl").selectors[:2]
+('best_of_n', 'majority')
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from prmkit.config import option
+from prmkit.data.candidates import CandidateFormat
+from prmkit.errors import ConfigError
+from prmkit.evaluation.answers import AnswerStyle
+from prmkit.evaluation.bon import BonConfig
+from prmkit.scoring.config import ScorerConfig
+from prmkit.search.select import SELECTORS
+
+__all__ = ["DEFAULT_SWEEP", "BonRunConfig", "ProcessBenchConfig"]
+
+DEFAULT_SWEEP = tuple(round(0.05 * i, 2) for i in range(21))
+"""The thresholds a ProcessBench sweep reports without a grid: 0, 0.05, ..., 1."""
+
+
+@dataclass(frozen=True)
+class ProcessBenchConfig:
+    """Settings of a ProcessBench run: splits, threshold protocol, output, PRM."""
+
+    out: str
+    """Output directory (per-case JSONL, ``summary.json``); rerunning the same run resumes it."""
+    data: tuple[str, ...] = ()
+    """Split files (official JSON array or JSONL); the split is named after the file (``gsm8k.json`` -> ``gsm8k``)."""
+    split: tuple[str, ...] = ()
+    """Splits with an explicit name, ``NAME=PATH``."""
+    threshold: float | None = field(default=None, metadata=option(group="threshold"))
+    """Fixed threshold: a step scoring below it is predicted wrong (unset: the PRM's own, see
+    ``prmkit prms --show NAME``; 0.5 for most)."""
+    fit_on: str | None = field(default=None, metadata=option(group="threshold"))
+    """Pick the threshold with the best F1 on this split and apply it to all (the paper's protocol)."""
+    sweep: bool = field(default=False, metadata=option(group="threshold"))
+    """Also report F1 against thresholds (``grid``, else 0, 0.05, ..., 1)."""
+    grid: tuple[float, ...] | None = None
+    """With ``fit_on``: extra candidate thresholds; with ``sweep``: the thresholds to sweep."""
+    batch_size: int = 8
+    """Solutions per scoring call."""
+    scorer: ScorerConfig = field(default_factory=ScorerConfig)
+    """The PRM."""
+
+    def __post_init__(self) -> None:
+        problems = []
+        if sum((self.threshold is not None, self.fit_on is not None, self.sweep)) > 1:
+            problems.append("give at most one of threshold, fit_on and sweep")
+        if self.batch_size < 1:
+            problems.append(f"batch_size must be >= 1, got {self.batch_size}")
+        if problems:
+            raise ConfigError("; ".join(problems))
+
+
+@dataclass(frozen=True)
+class BonRunConfig:
+    """Settings of a Best-of-N run: the candidates, where scores come from, selectors, statistics, output."""
+
+    candidates: str
+    """Candidate file: prmkit JSONL (docs/candidates.md), Qwen2.5-Math ``math_cot`` or GSM8K example solutions."""
+    format: CandidateFormat = "auto"
+    """Candidate file format (``auto``: detect)."""
+    answer_style: AnswerStyle = "auto"
+    """Where to find answers in text without a given answer."""
+    scores_from_file: bool = False
+    """Use the step (or outcome) scores stored in the candidate file instead of a PRM."""
+    save_scored: str | None = None
+    """Write the scored candidates here (prmkit JSONL) to reuse with ``scores_from_file``."""
+    selectors: tuple[str, ...] = field(default_factory=lambda: tuple(SELECTORS.in_order()), metadata=option(sep=","))
+    """Selectors, ``name[:param]``, names in ``prmkit.search.select.SELECTORS``; by default every registered one, in order."""
+    aggregators: tuple[str, ...] = field(default=("last",), metadata=option(sep=","))
+    """Step-score aggregators, ``[sigmoid:]rule[:window]`` (see ``prmkit.search.aggregate``)."""
+    baseline: str | None = None
+    """Compare every other selector with this one, paired (unset: ``majority`` when it runs)."""
+    out: str | None = None
+    """Directory for ``bon.json`` and ``accuracy_vs_n.png``/``.svg``."""
+    plot: bool = True
+    """Draw accuracy against N into ``out``."""
+    quiet: bool = False
+    """No progress bars."""
+    batch_size: int = 16
+    """Solutions per scoring call (when a PRM scores the candidates)."""
+    scorer: ScorerConfig = field(default_factory=ScorerConfig)
+    """The PRM, when one scores the candidates (``prm`` set, ``save_scored``, or a selector reads scores)."""
+    bon: BonConfig = field(default_factory=BonConfig)
+    """Subsets, bootstrap and grading of the evaluation."""
+
+    def __post_init__(self) -> None:
+        problems = []
+        if self.scorer.prm is not None and self.scores_from_file:
+            problems.append("give prm or scores_from_file, not both")
+        if self.batch_size < 1:
+            problems.append(f"batch_size must be >= 1, got {self.batch_size}")
+        if problems:
+            raise ConfigError("; ".join(problems))

@@ -1,0 +1,100 @@
+"""Scoring configs: which PRM to load, on which engine, behind which cache; and ``prmkit score``'s run.
+
+``prmkit score``, ``prmkit eval processbench`` and ``prmkit eval bon`` take
+their PRM options from :class:`ScorerConfig` (flattened into ``--prm``,
+``--model``, ``--backend``, ...), so the three read the same names, help and
+defaults.
+
+>>> cfg = ScorerConfig(prm="arith", no_cache=True)
+>>> cfg.name, type(cfg.load()).__name__
+('arith', 'ArithVerifier')
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from prmkit.config import option
+from prmkit.errors import ConfigError
+from prmkit.scoring import DEFAULT_PRM, Scorer, load_prm
+from prmkit.scoring.cache import CachedScorer, default_cache_path
+from prmkit.scoring.combine import Combined
+
+__all__ = ["ScoreFileConfig", "ScorerConfig"]
+
+
+@dataclass(frozen=True)
+class ScorerConfig:
+    """The PRM to score with, the engine it runs on, and the step-score cache."""
+
+    prm: str | None = None
+    """Catalogued PRM name (see ``prmkit prms``), or a combination: ``a+b`` = per-step min, ``a*b`` = product
+    (unset: ``DEFAULT_PRM``, prmkit's embedded default PRM)."""
+    model: str | None = None
+    """Weights to load instead of the catalog's: a local path or a hub id."""
+    backend: str | None = None
+    """Engine to run the PRM on, a name in ``prmkit.scoring.BACKENDS`` (unset: ``verifier`` for verifiers, else ``hf``)."""
+    dtype: str | None = None
+    """Model dtype, e.g. ``bfloat16``, ``float16``, ``float32`` (unset: the backend's)."""
+    device: str | None = None
+    """Device to run the model on, e.g. ``cuda``, ``cuda:1``, ``cpu`` (unset: the backend's)."""
+    max_length: int | None = None
+    """Longest input in tokens; longer solutions fail (unset: the backend's)."""
+    cache: str | None = field(default=None, metadata=option(group="cache"))
+    """Score cache file (unset: ``$PRMKIT_CACHE_DIR/scores.sqlite``, else ``~/.cache/prmkit/scores.sqlite``)."""
+    no_cache: bool = field(default=False, metadata=option(group="cache"))
+    """Score without reading or writing the step-score cache."""
+
+    def __post_init__(self) -> None:
+        problems = []
+        if self.max_length is not None and self.max_length < 1:
+            problems.append(f"max_length must be >= 1, got {self.max_length}")
+        if self.no_cache and self.cache is not None:
+            problems.append("give cache or no_cache, not both")
+        if problems:
+            raise ConfigError("; ".join(problems))
+
+    @property
+    def name(self) -> str:
+        """The PRM's name: ``prm``, or ``DEFAULT_PRM`` when unset."""
+        return self.prm or DEFAULT_PRM
+
+    def load(self) -> Scorer:
+        """``load_prm`` with the options that are set, behind the cache unless ``no_cache``."""
+        options: dict[str, Any] = {}
+        for key in ("model", "dtype", "device", "max_length"):
+            value = getattr(self, key)
+            if value is not None:
+                options[key] = value
+        return self.cached(load_prm(self.name, backend=self.backend, **options))
+
+    def cached(self, scorer: Scorer) -> Scorer:
+        """``scorer`` behind the step-score cache this config chooses (on unless ``no_cache``).
+
+        A combination caches each member, so ``a+b`` reuses what ``b`` alone scored.
+        """
+        if self.no_cache:
+            return scorer
+        path = self.cache or default_cache_path()
+        if isinstance(scorer, Combined):
+            return Combined([CachedScorer(m, path) for m in scorer.scorers], scorer.rule)
+        return CachedScorer(scorer, path)
+
+
+@dataclass(frozen=True)
+class ScoreFileConfig:
+    """Settings of ``prmkit score``: score every step of the solutions in a JSON Lines file, resumably."""
+
+    input: str
+    """JSONL with ``problem``, ``steps`` (list of str) and optional ``id``."""
+    output: str
+    """JSONL to append results to; finished ids are skipped."""
+    batch_size: int = 8
+    """Solutions per scoring call."""
+    scorer: ScorerConfig = field(default_factory=ScorerConfig)
+    """The PRM."""
+
+    def __post_init__(self) -> None:
+        if self.batch_size < 1:
+            raise ConfigError(f"batch_size must be >= 1, got {self.batch_size}")
