@@ -5,7 +5,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from _shared import SHARED
+from _shared_data import shared_path
 
 from prmkit.labeling._inject_arith import NUMBER, find_equations
 from prmkit.labeling.inject import ERROR_TYPES, gsm8k_solution, inject_error, inject_errors
@@ -18,9 +18,7 @@ MODELS = ("6b_finetuning", "6b_verification", "175b_finetuning", "175b_verificat
 
 def _model_solutions() -> list[Solution]:
     """Correct solutions written by models (GSM8K's example model solutions, test problems)."""
-    path = SHARED / "gsm8k" / "example_model_solutions.jsonl"
-    if not path.exists():
-        pytest.skip(f"{path} not found (set PRMKIT_SHARED_DATA)")
+    path = shared_path("gsm8k", "example_model_solutions.jsonl")
     rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()[:N_PROBLEMS]]
     return [
         gsm8k_solution(r["question"], r[m]["solution"], id=f"gsm8k-test-{i}-{m}")

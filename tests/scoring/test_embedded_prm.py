@@ -13,6 +13,7 @@ import os
 from pathlib import Path
 
 import pytest
+from _require import installed, need_module
 
 from prmkit.scoring import DEFAULT_PRM, get_spec
 
@@ -33,16 +34,13 @@ def test_the_committed_head_is_small_and_names_its_backbone() -> None:
 
 
 def _score(dtype: str | None, shared_data: Path, n: int = N_CASES) -> tuple[str, dict[str, list[float]]]:
-    pytest.importorskip("torch")
-    from prmkit.errors import MissingExtraError
+    need_module("torch")
     from prmkit.evaluation.processbench import load_processbench
     from prmkit.scoring import load_prm
     from prmkit.types import StepScores
 
-    try:
+    with installed():  # the backbone's PyPI packages
         prm = load_prm("prmkit-prm", **({"dtype": dtype} if dtype else {}))
-    except MissingExtraError as e:  # the backbone's PyPI packages are not installed
-        pytest.skip(str(e))
     cases = load_processbench(shared_data / "processbench" / "gsm8k.json")[:n]
     results = prm.score([c.solution() for c in cases])
     assert all(isinstance(r, StepScores) for r in results)

@@ -18,12 +18,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from _require import need_module
 
 from prmkit.scoring import get_spec, load_prm, score
 from prmkit.scoring.spec import PRMSpec
 from prmkit.types import Solution, StepScores
 
-torch = pytest.importorskip("torch")
+torch = need_module("torch")
 
 GOLDEN = Path(__file__).parent / "golden"
 N_GOLDEN = 3

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from _require import need_module
 from _vllm_env import vllm_python
 
 from prmkit.errors import ConfigError, MissingExtraError
@@ -39,13 +40,8 @@ def test_a_verifier_is_refused_before_vllm_is_imported() -> None:
         load_prm(spec, backend="vllm", model="unused")
 
 
-def test_without_vllm_the_error_names_the_install() -> None:
-    try:
-        import vllm  # noqa: F401
-    except ImportError:
-        pass
-    else:
-        pytest.skip("vllm is installed in this environment")
+def test_without_vllm_the_error_names_the_install(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "vllm", None)  # as where it is not installed: `import vllm` fails
     with pytest.raises(MissingExtraError, match=r"scripts/install.sh vllm"):
         load_prm("trl-prm", backend="vllm", model="unused")
 
@@ -114,8 +110,8 @@ def _records() -> list[dict[str, Any]]:
 @pytest.mark.slow
 def test_vllm_scores_trained_prms_and_the_embedded_prm_as_hf_does(tmp_path: Path, shared_data: Path) -> None:
     python = vllm_python()
-    pytest.importorskip("torch")
-    pytest.importorskip("peft")
+    need_module("torch")
+    need_module("peft")
     from _tiny import save_tiny_lm
     from tokenizers import AddedToken
 
