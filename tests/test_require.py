@@ -1,6 +1,7 @@
-"""The suite cannot go green by skipping: under CI (``CI`` set) a missing requirement fails the test.
+"""The suite cannot go green by skipping or by updating: under CI (``CI`` set) a missing requirement
+fails the test, and a golden-file update fails the test that wrote it.
 
-Each check runs pytest in a subprocess, once as on a developer's machine and once with ``CI=1``.
+The skip checks run pytest in a subprocess, once as on a developer's machine and once with ``CI=1``.
 """
 
 from __future__ import annotations
@@ -10,6 +11,9 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
+from _golden import update_golden
 
 import prmkit
 
@@ -84,3 +88,13 @@ def test_under_ci_every_skip_but_a_gpu_test_s_is_a_failure(tmp_path: Path) -> No
     counts, out = _pytest([], suite, tmp_path / "dev", ci=False)
     assert counts == {"passed": 1 + (gpu == "passed"), "xfailed": 1, "skipped": 4 + (gpu == "skipped")}, out
 
+
+def test_updating_a_golden_file_writes_it_and_fails(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    golden = tmp_path / "golden.json"
+    golden.write_text("old\n")
+    update_golden(golden, "new\n")  # unset: nothing happens
+    assert golden.read_text() == "old\n"
+    monkeypatch.setenv("PRMKIT_UPDATE_GOLDEN", "1")
+    with pytest.raises(pytest.fail.Exception, match="PRMKIT_UPDATE_GOLDEN is set: wrote"):
+        update_golden(golden, "new\n")
+    assert golden.read_text() == "new\n"

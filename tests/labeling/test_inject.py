@@ -1,10 +1,10 @@
 import json
-import os
 import re
 from collections import Counter
 from pathlib import Path
 
 import pytest
+from _golden import update_golden
 from _shared_data import shared_path
 
 from prmkit.labeling._inject_arith import NUMBER, find_equations
@@ -130,8 +130,7 @@ def _golden_sample(injections):
 def test_golden_sample_per_type(source, injections) -> None:
     golden = HERE / f"golden_injections_{source}.json"
     got = _golden_sample(injections)
-    if os.environ.get("PRMKIT_REGEN_GOLDEN"):
-        golden.write_text(json.dumps(got, indent=1, ensure_ascii=False) + "\n")
+    update_golden(golden, json.dumps(got, indent=1, ensure_ascii=False) + "\n")
     assert got == json.loads(golden.read_text())
 
 

@@ -2,22 +2,24 @@
 
 Every reference below is written the way the family's model card or
 evaluation script does it (one forward pass per prefix, full logits, plain
-``log_softmax``), independently of :mod:`prmkit.scoring._render`. Golden
-numbers in ``golden/`` pin the first solutions' scores; regenerate them with
-``PRMKIT_UPDATE_GOLDEN=1`` after a deliberate change only.
+``log_softmax``), independently of :mod:`prmkit.scoring._render`.
+
+Golden numbers in ``golden/`` pin the first solutions' scores;
+``PRMKIT_UPDATE_GOLDEN=1`` rewrites them and fails the test
+(``tests/_golden.py``), after a deliberate change only.
 """
 
 from __future__ import annotations
 
 import json
 import math
-import os
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import pytest
+from _golden import update_golden
 from _require import need_module
 
 from prmkit.scoring import get_spec, load_prm, score
@@ -239,8 +241,7 @@ def test_scores_match_golden_numbers(scored: Any, solutions: tuple[Solution, ...
     name, case, _, results = scored
     path = GOLDEN / f"{name}.json"
     got = {s.id: list(r.scores) for s, r in zip(solutions[:N_GOLDEN], results, strict=False)}
-    if os.environ.get("PRMKIT_UPDATE_GOLDEN"):
-        path.write_text(json.dumps({"spec": case.spec.name, "scores": got}, indent=1) + "\n")
+    update_golden(path, json.dumps({"spec": case.spec.name, "scores": got}, indent=1) + "\n")
     want = json.loads(path.read_text())["scores"]
     assert got.keys() == want.keys()
     for sid in want:
