@@ -27,6 +27,8 @@ from prmkit.errors import ConfigError, MissingExtraError
 from prmkit.scoring import BACKENDS, get_spec, load_prm
 
 GOLDEN = Path(__file__).parent / "golden" / "prmkit-prm-real.json"
+QWEN_SYSTEM = "Please reason step by step, and put your final answer within \\boxed{}."
+"""The system prompt of the Qwen2.5-Math-PRM model card, written here rather than read from the catalog."""
 
 
 def test_vllm_is_a_scoring_backend() -> None:
@@ -83,7 +85,7 @@ def _model_card_scores(folder: Path, sols: list[Any]) -> list[list[float]]:
     model = Qwen2Model.from_pretrained(str(folder), dtype=torch.float32)
     out = []
     for sol in sols:
-        messages = [{"role": "system", "content": get_spec("qwen2.5-math-prm-7b").system_prompt},
+        messages = [{"role": "system", "content": QWEN_SYSTEM},
                     {"role": "user", "content": sol.problem},
                     {"role": "assistant", "content": "<extra_0>".join(sol.steps) + "<extra_0>"}]
         text = tok.apply_chat_template(messages, tokenize=False, add_generation_prompt=False)
