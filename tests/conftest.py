@@ -1,5 +1,5 @@
 """Fixtures shared by every test: the shared data folder, an isolated score cache, and one model cache
-for the session."""
+for the session; and the hooks that, under CI, fail every skip but a ``gpu`` test's (``_require.py``)."""
 
 from __future__ import annotations
 
@@ -7,15 +7,20 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from _shared_data import shared_data_dir
+from _require import (
+    pytest_collection_modifyitems,
+    pytest_make_collect_report,
+    pytest_runtest_makereport,
+)
+from _shared_data import shared_path
+
+__all__ = ["pytest_collection_modifyitems", "pytest_make_collect_report", "pytest_runtest_makereport"]
 
 
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
-    d = shared_data_dir()
-    if d is None:
-        pytest.skip("the shared data folder (../shared/data) is not beside this checkout")
-    return d
+    """The shared data folder (``_shared_data.py``); a skip where it is absent, a failure under CI."""
+    return shared_path()
 
 
 @pytest.fixture(scope="session", autouse=True)

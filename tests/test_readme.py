@@ -3,14 +3,18 @@
 import re
 from pathlib import Path
 
+import pytest
+from _markdown import python_blocks, run_block
+
 README = Path(__file__).resolve().parents[1] / "README.md"
 
 
-def test_readme_python_examples_run() -> None:
-    blocks = re.findall(r"```python\n(.*?)```", README.read_text(), flags=re.S)
+def test_readme_python_examples_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    blocks = python_blocks(README)
     assert blocks, "the README has no Python example"
-    for code in blocks:
-        exec(compile(code, str(README), "exec"), {})
+    monkeypatch.chdir(tmp_path)
+    for block in blocks:
+        run_block(block)
 
 
 def test_readme_opens_with_two_commands() -> None:

@@ -256,3 +256,54 @@ def test_python_dash_m_prmkit(tmp_path: Path) -> None:
         timeout=120,
     )
     assert bad.returncode == 2 and "prmkit: error:" in bad.stderr
+
+
+def _pb_records(rows: list[tuple[list[str], int]]) -> list[dict[str, Any]]:
+    return [{"id": f"m-{i}", "generator": "g", "problem": "?", "steps": steps, "final_answer_correct": label == -1,
+             "label": label} for i, (steps, label) in enumerate(rows)]
+
+
+# arith marks a step wrong exactly when it states a false equation: it finds 3 of these 4 errors (the
+# unchecked "13 apples" it misses) and passes 4 of these 5 correct cases (it flags the one whose label says
+# correct though it states 5 * 3 = 16)
+MIXED = [
+    (["2 + 3 = 5", "5 * 2 = 11"], 1),
+    (["4 + 4 = 9", "9 - 1 = 8"], 0),
+    (["1 + 1 = 3"], 0),
+    (["6 * 2 = 12", "So there are 13 apples."], 1),
+    (["3 + 4 = 7", "7 * 2 = 14"], -1),
+    (["9 - 4 = 5"], -1),
+    (["The answer is 12."], -1),
+    (["5 * 3 = 16", "The answer is 16."], -1),
+    (["8 / 2 = 4"], -1),
+]
+# 1 of 2 errors found (the first), all 3 correct cases passed
+OTHER = [
+    (["7 + 1 = 9"], 0),
+    (["2 * 2 = 4", "It doubles again to 9."], 1),
+    (["1 + 2 = 3"], -1),
+    (["6 / 3 = 2"], -1),
+    (["10 - 1 = 9"], -1),
+]
+
+
+def test_eval_processbench_table_columns_hold_their_own_numbers(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Error and correct accuracies differ on every row, so a swapped or misplaced column is caught."""
+    a, b = tmp_path / "gsm8k.json", tmp_path / "other.json"
+    a.write_text(json.dumps(_pb_records(MIXED)))
+    b.write_text(json.dumps(_pb_records(OTHER)))
+    args = ["eval", "processbench", "--prm", "arith", "--data", str(a), "--split", f"other={b}",
+            "--out", str(tmp_path / "out"), "--no-cache"]
+    assert main(args) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[2].split() == ["split", "n", "failed", "error_acc", "correct_acc", "F1"]
+    # F1 = 2 * 75 * 80 / (75 + 80) = 77.42; 2 * 50 * 100 / 150 = 66.67
+    assert out[3].split() == ["gsm8k", "9", "0", "75.0", "80.0", "77.4"]
+    assert out[4].split() == ["other", "5", "0", "50.0", "100.0", "66.7"]
+    assert out[5] == "mean F1 (paper: unweighted mean over splits): 72.0"  # (77.42 + 66.67) / 2 = 72.04
+    assert out[6] == "weighted F1 (by split size, not the paper's): 73.6"  # (9 * 77.42 + 5 * 66.67) / 14 = 73.58
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text())
+    got = {name: (s["error_acc"], s["correct_acc"]) for name, s in summary["splits"].items()}
+    assert got == {"gsm8k": (0.75, 0.8), "other": (0.5, 1.0)}

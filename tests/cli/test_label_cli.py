@@ -1,13 +1,11 @@
 import argparse
 import json
 import os
-from pathlib import Path
 
 import pytest
+from _shared_data import shared_path
 
 from prmkit.cli._label import add_parser
-
-SHARED = Path(os.environ.get("PRMKIT_SHARED_DATA") or Path(__file__).resolve().parents[2] / ".." / "shared" / "data")
 
 
 def _parse(argv):
@@ -17,9 +15,7 @@ def _parse(argv):
 
 
 def test_label_inject_writes_records_with_the_injected_index(tmp_path, capsys) -> None:
-    train = SHARED / "gsm8k" / "train.jsonl"
-    if not train.exists():
-        pytest.skip(f"{train} not found (set PRMKIT_SHARED_DATA)")
+    train = shared_path("gsm8k", "train.jsonl")
     src = tmp_path / "in.jsonl"
     src.write_text("".join(train.read_text().splitlines(keepends=True)[:30]))
     out = tmp_path / "out.jsonl"
@@ -45,7 +41,6 @@ def test_unknown_error_type_is_a_config_error(tmp_path) -> None:
 def test_a_dataset_run_is_stoppable_by_sigterm_and_by_an_inherited_ignored_sigint() -> None:
     """``label dataset`` exports its state on KeyboardInterrupt; both signals must raise it, even when a
     background start left SIGINT ignored, and the old handlers must come back."""
-    import os
     import signal
 
     import pytest

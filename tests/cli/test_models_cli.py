@@ -6,9 +6,10 @@ import hashlib
 from pathlib import Path
 
 import pytest
+from _require import installed
 
 from prmkit.cli import main
-from prmkit.models import CATALOG, CatalogEntry, Chunk, ModelNotInstalledError, fetch
+from prmkit.models import CATALOG, CatalogEntry, Chunk, fetch
 
 SMOL = "smollm2-135m-instruct"
 
@@ -31,10 +32,8 @@ def absent(monkeypatch: pytest.MonkeyPatch) -> CatalogEntry:
 
 
 def _smol() -> Path:
-    try:
+    with installed():
         return fetch(SMOL)
-    except ModelNotInstalledError as e:
-        pytest.skip(str(e))
 
 
 def test_list_names(capsys: pytest.CaptureFixture[str]) -> None:

@@ -8,7 +8,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from _shared_data import shared_data_dir
+from _require import need_module
+from _shared_data import shared_path
 
 from prmkit.errors import DataFormatError
 
@@ -19,8 +20,6 @@ from _train_fixtures import tiny_qwen2
 from prmkit.cli._train import add_parser
 
 __all__ = ["tiny_qwen2"]  # a session fixture, shared with tests/training
-
-SHARED = shared_data_dir() or Path("../shared/data")
 
 
 def _main(argv: list[str]) -> int:
@@ -45,7 +44,7 @@ def test_train_help_lists_every_config_field(capsys: pytest.CaptureFixture[str])
 
 @pytest.mark.slow
 def test_train_from_yaml_with_a_flag_override(tiny_qwen2: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    pytest.importorskip("peft")
+    need_module("peft")
     from _train_fixtures import arithmetic_records, write_jsonl
 
     data = write_jsonl(tmp_path / "t.jsonl", arithmetic_records(4))
@@ -63,10 +62,9 @@ def test_train_from_yaml_with_a_flag_override(tiny_qwen2: Path, tmp_path: Path, 
     assert spec["readout"] == "token_classify" and spec["model"] == "."
 
 
-@pytest.mark.skipif(not (SHARED / "big_bench_mistake").exists(), reason="shared/data/big_bench_mistake not present")
 def test_train_data_converts_files(tmp_path: Path) -> None:
     out = tmp_path / "bbm.jsonl"
-    files = [str(SHARED / "big_bench_mistake" / f) for f in ("multistep_arithmetic.jsonl", "logical_deduction.jsonl")]
+    files = [str(shared_path("big_bench_mistake", f)) for f in ("multistep_arithmetic.jsonl", "logical_deduction.jsonl")]
     assert _main(["train-data", "big-bench-mistake", *files, "--out", str(out)]) == 0
     lines = out.read_text().splitlines()
     assert len(lines) == 600
@@ -74,23 +72,21 @@ def test_train_data_converts_files(tmp_path: Path) -> None:
     assert first["labels"] == [1.0, 1.0, 1.0, 0.0] and first["outcome"] is False
 
 
-@pytest.mark.skipif(not (SHARED / "mr_ben" / "math.json").exists(), reason="shared/data/mr_ben not present")
 def test_train_data_rectified_appends_the_minimal_pairs(tmp_path: Path) -> None:
     out = tmp_path / "mrben.jsonl"
-    assert _main(["train-data", "mr-ben", str(SHARED / "mr_ben" / "math.json"), "--rectified", "--out", str(out)]) == 0
+    assert _main(["train-data", "mr-ben", str(shared_path("mr_ben", "math.json")), "--rectified", "--out", str(out)]) == 0
     lines = [json.loads(x) for x in out.read_text().splitlines()]
     assert len(lines) == 918 + 1538
     assert lines[918]["id"].endswith("/rectified-0") and set(lines[918]["labels"]) == {1.0}
     with pytest.raises(DataFormatError, match="only Mr-Ben has rectified steps"):
-        _main(["train-data", "big-bench-mistake", str(SHARED / "big_bench_mistake" / "word_sorting.jsonl"),
+        _main(["train-data", "big-bench-mistake", str(shared_path("big_bench_mistake", "word_sorting.jsonl")),
                "--rectified", "--out", str(out)])
 
 
-@pytest.mark.skipif(not (SHARED / "bon_qwen25math_math_cot_100").exists(), reason="shared/data BoN set not present")
 def test_train_data_candidates_drop_the_processbench_problems(tmp_path: Path) -> None:
     out = tmp_path / "cot.jsonl"
-    cot = str(SHARED / "bon_qwen25math_math_cot_100" / "math_cot_100.jsonl")
-    pb = [str(SHARED / "processbench" / f"{s}.json") for s in ("gsm8k", "math")]
+    cot = str(shared_path("bon_qwen25math_math_cot_100", "math_cot_100.jsonl"))
+    pb = [str(shared_path("processbench", f"{s}.json")) for s in ("gsm8k", "math")]
     assert _main(["train-data", "candidates", cot, "--exclude-problems-of", *pb, "--out", str(out)]) == 0
     lines = [json.loads(x) for x in out.read_text().splitlines()]
     # 13 of the set's 100 MATH problems are ProcessBench MATH problems: 87 x 8 responses stay
@@ -101,11 +97,10 @@ def test_train_data_candidates_drop_the_processbench_problems(tmp_path: Path) ->
     assert wrong["labels"][-1] == 0.0 and set(wrong["labels"][:-1]) <= {None}
 
 
-@pytest.mark.skipif(not (SHARED / "gsm8k" / "example_model_solutions.jsonl").exists(), reason="shared/data/gsm8k not present")
 def test_train_data_gsm8k_reference_drops_the_processbench_problems(tmp_path: Path) -> None:
     out = tmp_path / "ref.jsonl"
-    pb = [str(SHARED / "processbench" / f"{s}.json") for s in ("gsm8k", "math")]
-    assert _main(["train-data", "gsm8k-reference", str(SHARED / "gsm8k" / "example_model_solutions.jsonl"),
+    pb = [str(shared_path("processbench", f"{s}.json")) for s in ("gsm8k", "math")]
+    assert _main(["train-data", "gsm8k-reference", str(shared_path("gsm8k", "example_model_solutions.jsonl")),
                   "--exclude-problems-of", *pb, "--out", str(out)]) == 0
     lines = [json.loads(x) for x in out.read_text().splitlines()]
     assert len(lines) == 2686 and sum(x["outcome"] for x in lines) == 672

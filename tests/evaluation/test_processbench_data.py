@@ -7,14 +7,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from _shared_data import shared_data_dir
+from _shared_data import shared_path
 
 from prmkit.errors import DataFormatError
 from prmkit.evaluation import ProcessBenchCase, load_processbench
-
-
-def shared_data() -> Path | None:
-    return shared_data_dir()
 
 
 def record(i: int = 0, **changes: Any) -> dict[str, Any]:
@@ -32,10 +28,7 @@ def record(i: int = 0, **changes: Any) -> dict[str, Any]:
 
 @pytest.mark.parametrize("split", ["gsm8k", "math"])
 def test_official_splits_load_with_the_paper_counts(split: str) -> None:
-    data = shared_data()
-    if data is None:
-        pytest.skip("shared data folder not found beside the checkout")
-    cases = load_processbench(data / "processbench" / f"{split}.json")
+    cases = load_processbench(shared_path("processbench", f"{split}.json"))
     n, n_error = {"gsm8k": (400, 207), "math": (1000, 594)}[split]
     assert len(cases) == n and sum(c.has_error for c in cases) == n_error
     assert {c.split for c in cases} == {split}

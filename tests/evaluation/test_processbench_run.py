@@ -12,16 +12,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from _shared_data import shared_data_dir
+from _shared_data import shared_path
 
 from prmkit.errors import ConfigError, DataFormatError
 from prmkit.evaluation import ProcessBenchCase, fit_threshold, run_processbench
 from prmkit.scoring.arith import ArithVerifier
 from prmkit.types import ScoreFailure, ScoreResult, Solution
-
-
-def shared_data() -> Path | None:
-    return shared_data_dir()
 
 
 def toy_cases(seed: int, n: int, prefix: str) -> list[dict[str, Any]]:
@@ -246,10 +242,7 @@ def test_sweep_rows_equal_fixed_threshold_runs(tmp_path: Path, splits: dict[str,
 
 @pytest.mark.slow
 def test_arith_on_the_real_gsm8k_and_math_splits(tmp_path: Path) -> None:
-    data = shared_data()
-    if data is None:
-        pytest.skip("shared data folder not found beside the checkout")
-    pb = data / "processbench"
+    pb = shared_path("processbench")
     report = run_processbench(
         ArithVerifier(),
         {"gsm8k": pb / "gsm8k.json", "math": pb / "math.json"},

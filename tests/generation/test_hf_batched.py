@@ -13,13 +13,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from _require import need_module
 from _tiny import save_tiny_lm
 
 from prmkit.errors import ConfigError, ContextLengthError
 from prmkit.generation import GenerationRequest, Sample
 
-torch = pytest.importorskip("torch")
-transformers = pytest.importorskip("transformers")
+torch = need_module("torch")
+transformers = need_module("transformers")
 
 from prmkit.generation.hf import HFGenerator  # noqa: E402
 from prmkit.models.tokenizers import qwen_tokenizer, smollm2_tokenizer  # noqa: E402

@@ -7,13 +7,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from _require import installed, need_module
 
 from prmkit.errors import ContextLengthError
 from prmkit.generation import GenerationRequest, Generator, Sample, cut_at_stop
-from prmkit.models import ModelNotInstalledError, fetch, to_transformers_dir
+from prmkit.models import fetch, to_transformers_dir
 
-torch = pytest.importorskip("torch")
-transformers = pytest.importorskip("transformers")
+torch = need_module("torch")
+transformers = need_module("transformers")
 
 from prmkit.generation.hf import HFGenerator  # noqa: E402
 
@@ -40,10 +41,8 @@ def home(prmkit_home: Path) -> Iterator[Path]:
 
 @pytest.fixture(scope="module")
 def hf_dir(home: Path) -> Path:
-    try:
+    with installed():
         fetch(NAME)
-    except ModelNotInstalledError as e:
-        pytest.skip(str(e))
     return to_transformers_dir(NAME)
 
 
@@ -67,7 +66,7 @@ def test_conversion_is_cached_and_complete(hf_dir: Path, home: Path) -> None:
 
 
 def test_dequantized_weights_equal_gguf_py_dequantization(hf_dir: Path) -> None:
-    gguf = pytest.importorskip("gguf")
+    gguf = need_module("gguf")
     from safetensors import safe_open
 
     reader = gguf.GGUFReader(str(fetch(NAME)))

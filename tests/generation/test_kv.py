@@ -3,10 +3,10 @@ columns, row selection, left trimming and joining rows of different lengths."""
 
 from __future__ import annotations
 
-import pytest
+from _require import need_module
 
-torch = pytest.importorskip("torch")
-pytest.importorskip("transformers")
+torch = need_module("torch")
+need_module("transformers")
 
 from transformers.cache_utils import DynamicLayer  # noqa: E402
 

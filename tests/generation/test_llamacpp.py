@@ -6,17 +6,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from _require import installed, need_module
 
 from prmkit.errors import ContextLengthError
 from prmkit.generation import GenerationRequest, Generator, load_generator
-from prmkit.models import ModelNotInstalledError, fetch
+from prmkit.models import fetch
 
-try:
-    import llama_cpp  # noqa: F401
-except ImportError:  # pragma: no cover - CI installs it
-    pytest.skip("llama-cpp-python is not installed: pip install 'prmkit[llamacpp]'", allow_module_level=True)
+need_module("llama_cpp", "llama-cpp-python is not installed: pip install 'prmkit[llamacpp]'")
 
-from prmkit.generation.llamacpp import LlamaCppGenerator
+from prmkit.generation.llamacpp import LlamaCppGenerator  # noqa: E402
 
 pytestmark = pytest.mark.slow  # real pretrained weights
 
@@ -25,10 +23,8 @@ COUNT = "1, 2, 3, 4, 5,"
 
 
 def _gguf(name: str) -> Path:
-    try:
+    with installed():
         return fetch(name)
-    except ModelNotInstalledError as e:
-        pytest.skip(str(e))
 
 
 @pytest.fixture(scope="module")

@@ -14,17 +14,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from _require import installed, need_module
 
 from prmkit.generation import GenerationError, GenerationRequest, Generator
-from prmkit.models import ModelNotInstalledError, fetch
+from prmkit.models import fetch
 
-try:
-    import llama_cpp.server  # noqa: F401
-except ImportError:  # pragma: no cover - CI installs it
-    pytest.skip("llama-cpp-python[server] is not installed", allow_module_level=True)
+need_module("llama_cpp.server", "llama-cpp-python[server] is not installed: pip install 'prmkit[llamacpp]'")
 
-from prmkit.generation.llamacpp import LlamaCppGenerator
-from prmkit.generation.openai_http import OpenAIGenerator
+from prmkit.generation.llamacpp import LlamaCppGenerator  # noqa: E402
+from prmkit.generation.openai_http import OpenAIGenerator  # noqa: E402
 
 pytestmark = pytest.mark.slow  # a real server with real weights
 
@@ -43,10 +41,8 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="module")
 def gguf() -> Path:
-    try:
+    with installed():
         return fetch("smollm2-135m-instruct")
-    except ModelNotInstalledError as e:
-        pytest.skip(str(e))
 
 
 @pytest.fixture(scope="module")

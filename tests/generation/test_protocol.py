@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import pytest
 
 from prmkit.errors import ConfigError, UnknownNameError
@@ -55,13 +57,8 @@ def test_registry_names_every_backend_and_suggests() -> None:
         load_generator("llama.cpp")
 
 
-def test_vllm_backend_without_vllm_names_the_extra() -> None:
-    try:
-        import vllm  # noqa: F401
-    except ImportError:
-        pass
-    else:
-        pytest.skip("vllm is installed")
+def test_vllm_backend_without_vllm_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "vllm", None)  # as where it is not installed: `import vllm` fails
     from prmkit.errors import MissingExtraError
 
     with pytest.raises(MissingExtraError, match=r"pip install 'prmkit\[vllm\]'"):

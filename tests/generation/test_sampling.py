@@ -6,8 +6,9 @@ import math
 from collections.abc import Iterator
 
 import pytest
+from _require import need_module
 
-torch = pytest.importorskip("torch")
+torch = need_module("torch")
 
 from prmkit.generation._sampling import RowSampler, gumbel_noise, next_tokens  # noqa: E402
 

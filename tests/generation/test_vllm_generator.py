@@ -13,10 +13,11 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from _require import installed, need_module
 from _vllm_env import vllm_python
 
 from prmkit.generation import GenerationRequest
-from prmkit.models import ModelNotInstalledError, fetch, to_transformers_dir
+from prmkit.models import fetch, to_transformers_dir
 
 pytestmark = pytest.mark.slow
 
@@ -26,13 +27,11 @@ COUNT = "1, 2, 3, 4, 5,"
 
 def test_vllm_generates_what_transformers_generates(tmp_path: Path) -> None:
     python = vllm_python()
-    pytest.importorskip("torch")
+    need_module("torch")
     from prmkit.generation.hf import HFGenerator
 
-    try:
+    with installed():
         fetch("smollm2-135m-instruct")
-    except ModelNotInstalledError as e:
-        pytest.skip(str(e))
     to_transformers_dir("smollm2-135m-instruct")  # converted once here (PRMKIT_HOME), reused by the child
     requests = [
         GenerationRequest(CHAT, max_tokens=24, temperature=0.0),

@@ -1,11 +1,11 @@
 import json
-import os
 import re
 from collections import Counter
 from pathlib import Path
 
 import pytest
-from _shared import SHARED
+from _golden import update_golden
+from _shared_data import shared_path
 
 from prmkit.labeling._inject_arith import NUMBER, find_equations
 from prmkit.labeling.inject import ERROR_TYPES, gsm8k_solution, inject_error, inject_errors
@@ -18,9 +18,7 @@ MODELS = ("6b_finetuning", "6b_verification", "175b_finetuning", "175b_verificat
 
 def _model_solutions() -> list[Solution]:
     """Correct solutions written by models (GSM8K's example model solutions, test problems)."""
-    path = SHARED / "gsm8k" / "example_model_solutions.jsonl"
-    if not path.exists():
-        pytest.skip(f"{path} not found (set PRMKIT_SHARED_DATA)")
+    path = shared_path("gsm8k", "example_model_solutions.jsonl")
     rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()[:N_PROBLEMS]]
     return [
         gsm8k_solution(r["question"], r[m]["solution"], id=f"gsm8k-test-{i}-{m}")
@@ -132,8 +130,7 @@ def _golden_sample(injections):
 def test_golden_sample_per_type(source, injections) -> None:
     golden = HERE / f"golden_injections_{source}.json"
     got = _golden_sample(injections)
-    if os.environ.get("PRMKIT_REGEN_GOLDEN"):
-        golden.write_text(json.dumps(got, indent=1, ensure_ascii=False) + "\n")
+    update_golden(golden, json.dumps(got, indent=1, ensure_ascii=False) + "\n")
     assert got == json.loads(golden.read_text())
 
 

@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 
 import pytest
+from _require import need_module
 from _resume_worker import labeller
 from _scripted import ScriptedPolicy, exact_grader
 from _tables import scripted_tasks
@@ -123,7 +124,7 @@ def test_duplicate_task_ids_are_refused(tmp_path) -> None:
 
 @pytest.mark.slow
 def test_ray_runner_gives_the_labels_of_a_single_process(tmp_path) -> None:
-    ray = pytest.importorskip("ray")
+    ray = need_module("ray")
     import functools
 
     from prmkit.labeling import RayRunner

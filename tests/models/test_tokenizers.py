@@ -5,11 +5,12 @@ from __future__ import annotations
 import os
 
 import pytest
+from _require import need_module
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
-pytest.importorskip("transformers")
+need_module("transformers")
 
-from prmkit.models.tokenizers import QWEN2_SPECIAL_TOKENS, qwen_tokenizer, smollm2_tokenizer
+from prmkit.models.tokenizers import QWEN2_SPECIAL_TOKENS, qwen_tokenizer, smollm2_tokenizer  # noqa: E402
 
 TEXTS = (
     "Hello, world!",

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from _require import need_module
 from _tiny import tiny_config
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -25,7 +26,7 @@ QWEN_VOCAB = 151936
 
 @pytest.fixture(scope="session")
 def torch() -> Any:
-    torch = pytest.importorskip("torch")
+    torch = need_module("torch")
     torch.set_num_threads(1)  # tiny models: threads only add contention on a shared CPU
     return torch
 

@@ -3,21 +3,15 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
-from _shared_data import shared_data_dir
+from _shared_data import shared_path
 
 from prmkit.errors import ConfigError
 from prmkit.scoring import load_prm, score
 from prmkit.scoring.arith import ArithVerifier, check_step, scorer_for_spec, step_is_correct
 from prmkit.scoring.catalog import get_spec
 from prmkit.types import ScoreFailure, Solution, StepScores
-
-
-def shared_data() -> Path | None:
-    return shared_data_dir()
-
 
 # (step text, verdicts of the claims found, in order). "true"/"false": checked; "skip": found, not decidable.
 TRUE_CLAIMS = [
@@ -128,10 +122,7 @@ REAL_STEPS = [
 
 @pytest.mark.parametrize(("case_id", "step", "has_false_claim"), REAL_STEPS)
 def test_real_processbench_steps(case_id: str, step: int, has_false_claim: bool) -> None:
-    data = shared_data()
-    if data is None:
-        pytest.skip("shared data folder not found beside the checkout")
-    cases = {r["id"]: r for r in json.loads((data / "processbench" / "gsm8k.json").read_text())}
+    cases = {r["id"]: r for r in json.loads(shared_path("processbench", "gsm8k.json").read_text())}
     assert step_is_correct(cases[case_id]["steps"][step]) is not has_false_claim
 
 

@@ -3,7 +3,7 @@
 The head folder in the package holds only the step head, the LoRA factors
 and the name of its backbone; the backbone (Qwen2.5-Coder-0.5B-Instruct) is
 provisioned from its PyPI packages. Golden numbers: ``tests/scoring/golden/prmkit-prm-real.json``
-(regenerate with ``PRMKIT_UPDATE_GOLDEN=1``).
+(``PRMKIT_UPDATE_GOLDEN=1`` rewrites them and fails the test: ``tests/_golden.py``).
 """
 
 from __future__ import annotations
@@ -13,6 +13,8 @@ import os
 from pathlib import Path
 
 import pytest
+from _golden import update_golden
+from _require import installed, need_module
 
 from prmkit.scoring import DEFAULT_PRM, get_spec
 
@@ -33,16 +35,13 @@ def test_the_committed_head_is_small_and_names_its_backbone() -> None:
 
 
 def _score(dtype: str | None, shared_data: Path, n: int = N_CASES) -> tuple[str, dict[str, list[float]]]:
-    pytest.importorskip("torch")
-    from prmkit.errors import MissingExtraError
+    need_module("torch")
     from prmkit.evaluation.processbench import load_processbench
     from prmkit.scoring import load_prm
     from prmkit.types import StepScores
 
-    try:
+    with installed():  # the backbone's PyPI packages
         prm = load_prm("prmkit-prm", **({"dtype": dtype} if dtype else {}))
-    except MissingExtraError as e:  # the backbone's PyPI packages are not installed
-        pytest.skip(str(e))
     cases = load_processbench(shared_data / "processbench" / "gsm8k.json")[:n]
     results = prm.score([c.solution() for c in cases])
     assert all(isinstance(r, StepScores) for r in results)
@@ -53,9 +52,8 @@ def _score(dtype: str | None, shared_data: Path, n: int = N_CASES) -> tuple[str,
 def test_real_scores_match_golden_numbers_and_bf16_stays_close(shared_data: Path) -> None:
     """Golden numbers in fp32 (the same on any CPU to ~1e-6); the spec's bf16 stays near them."""
     identity, got = _score("float32", shared_data)
-    if os.environ.get("PRMKIT_UPDATE_GOLDEN"):
-        rounded = {k: [round(s, 5) for s in v] for k, v in got.items()}
-        GOLDEN.write_text(json.dumps({"identity": identity, "scores": rounded}, indent=1) + "\n")
+    rounded = {k: [round(s, 5) for s in v] for k, v in got.items()}
+    update_golden(GOLDEN, json.dumps({"identity": identity, "scores": rounded}, indent=1) + "\n")
     want = json.loads(GOLDEN.read_text())
     assert identity == want["identity"]
     assert got.keys() == want["scores"].keys()

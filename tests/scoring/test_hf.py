@@ -9,12 +9,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from _require import need_module
 
 from prmkit.errors import ConfigError
 from prmkit.scoring import get_spec, load_prm, score
 from prmkit.types import ScoreFailure, Solution, StepScores
 
-torch = pytest.importorskip("torch")
+torch = need_module("torch")
 
 from prmkit.scoring import hf  # noqa: E402
 

@@ -2,42 +2,52 @@
 
 Every reference below is written the way the family's model card or
 evaluation script does it (one forward pass per prefix, full logits, plain
-``log_softmax``), independently of :mod:`prmkit.scoring._render`. Golden
-numbers in ``golden/`` pin the first solutions' scores; regenerate them with
-``PRMKIT_UPDATE_GOLDEN=1`` after a deliberate change only.
+``log_softmax``), independently of :mod:`prmkit.scoring._render`, and states
+the card's constants (system prompt, step marker, cumulative or per-step)
+literally: a reference never reads the spec under test, so a wrong catalog
+entry cannot agree with itself.
+
+Golden numbers in ``golden/`` pin the first solutions' scores;
+``PRMKIT_UPDATE_GOLDEN=1`` rewrites them and fails the test
+(``tests/_golden.py``), after a deliberate change only.
 """
 
 from __future__ import annotations
 
 import json
 import math
-import os
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import pytest
+from _golden import update_golden
+from _require import need_module
 
 from prmkit.scoring import get_spec, load_prm, score
 from prmkit.scoring.spec import PRMSpec
 from prmkit.types import Solution, StepScores
 
-torch = pytest.importorskip("torch")
+torch = need_module("torch")
 
 GOLDEN = Path(__file__).parent / "golden"
 N_GOLDEN = 3
 
+QWEN_SYSTEM = "Please reason step by step, and put your final answer within \\boxed{}."
+"""The system prompt of the Qwen2.5-Math(-PRM) model cards."""
+
 # ---------------------------------------------------------------- references
 
 
-def ref_qwen_prm(spec: PRMSpec, model: Any, tok: Any, sol: Solution) -> list[float]:
+def ref_qwen_prm(model: Any, tok: Any, sol: Solution) -> list[float]:
     """Qwen2.5-Math-PRM card: render steps[:k] with the template, read softmax[1] at the last <extra_0>."""
     tag = tok.convert_tokens_to_ids("<extra_0>")
     out = []
     for k in range(1, sol.n_steps + 1):
         messages = [
-            {"role": "system", "content": spec.system_prompt},
+            {"role": "system", "content": QWEN_SYSTEM},
             {"role": "user", "content": sol.problem},
             {"role": "assistant", "content": "<extra_0>".join(sol.steps[:k]) + "<extra_0>"},
         ]
@@ -50,7 +60,7 @@ def ref_qwen_prm(spec: PRMSpec, model: Any, tok: Any, sol: Solution) -> list[flo
     return out
 
 
-def ref_math_shepherd(spec: PRMSpec, model: Any, tok: Any, sol: Solution) -> list[float]:
+def ref_math_shepherd(model: Any, tok: Any, sol: Solution) -> list[float]:
     """Math-Shepherd card: f"{question} {output}" with "step ки" lines, P(+) over {+,-} at every tag."""
     text = f"{sol.problem} " + "\n".join(f"{s} ки" for s in sol.steps)
     ids = torch.tensor([[tok.bos_token_id, *tok.encode(text, add_special_tokens=False)]])  # Mistral's encode adds BOS
@@ -60,7 +70,7 @@ def ref_math_shepherd(spec: PRMSpec, model: Any, tok: Any, sol: Solution) -> lis
     return scores[ids[0] == tok.convert_tokens_to_ids(" ки")].tolist()
 
 
-def ref_rlhflow(spec: PRMSpec, model: Any, tok: Any, sol: Solution) -> list[float]:
+def ref_rlhflow(model: Any, tok: Any, sol: Solution) -> list[float]:
     """RLHFlow prm_evaluate.py: one pass per prefix conversation, P(+) where the last '+' is predicted.
 
     Llama-3.1 ends a turn with ``+<|eot_id|>`` so RLHFlow reads position -3;
@@ -80,7 +90,7 @@ def ref_rlhflow(spec: PRMSpec, model: Any, tok: Any, sol: Solution) -> list[floa
     return out
 
 
-def ref_skywork(spec: PRMSpec, model: Any, tok: Any, sol: Solution) -> list[float]:
+def ref_skywork(model: Any, tok: Any, sol: Solution) -> list[float]:
     """Skywork io_utils: BOS + problem + "\\n", every "\\n"-split piece tokenised + "\\n" id; per prefix."""
     newline = tok.encode("\n", add_special_tokens=False)[-1]
     out = []
@@ -97,9 +107,9 @@ def ref_skywork(spec: PRMSpec, model: Any, tok: Any, sol: Solution) -> list[floa
     return out
 
 
-def ref_trl(spec: PRMSpec, model: Any, tok: Any, sol: Solution) -> list[float]:
+def ref_trl(model: Any, tok: Any, sol: Solution, *, step_separator: str) -> list[float]:
     """TRL PRMTrainer.tokenize_row: separate step ids + separator ids, label on the last; per prefix."""
-    sep = tok.encode(spec.step_marker, add_special_tokens=False)
+    sep = tok.encode(step_separator, add_special_tokens=False)
     out = []
     for k in range(1, sol.n_steps + 1):
         ids = tok(sol.problem, add_special_tokens=False)["input_ids"]
@@ -111,10 +121,9 @@ def ref_trl(spec: PRMSpec, model: Any, tok: Any, sol: Solution) -> list[float]:
     return out
 
 
-def ref_prmkit(spec: PRMSpec, model: Any, tok: Any, sol: Solution) -> list[float]:
+def ref_prmkit(model: Any, tok: Any, sol: Solution) -> list[float]:
     """prmkit-prm: Qwen's chat template (system + user, generation prompt) as the prompt, then TRL's steps; per prefix."""
-    system = "Please reason step by step, and put your final answer within \\boxed{}."
-    prompt = tok.apply_chat_template([{"role": "system", "content": system}, {"role": "user", "content": sol.problem}],
+    prompt = tok.apply_chat_template([{"role": "system", "content": QWEN_SYSTEM}, {"role": "user", "content": sol.problem}],
                                      tokenize=False, add_generation_prompt=True)
     sep = tok.encode("\n\n", add_special_tokens=False)
     out = []
@@ -126,8 +135,13 @@ def ref_prmkit(spec: PRMSpec, model: Any, tok: Any, sol: Solution) -> list[float
     return out
 
 
-def ref_implicit(spec: PRMSpec, models: tuple[Any, Any], tok: Any, sol: Solution) -> list[float]:
-    """Implicit PRM: full-sequence log_softmax of both models; step k ends where the text cut after it ends."""
+def ref_implicit(
+    models: tuple[Any, Any], tok: Any, sol: Solution, *, beta: float, cumulative: bool, sigmoid: bool
+) -> list[float]:
+    """Implicit PRM: full-sequence log_softmax of both models; step k ends where the text cut after it ends.
+
+    ``cumulative``: a step's reward is q at its end (EurusPRM-Stage2's card), else q minus the previous
+    step's (Stage1's "single" step reward)."""
     content = "\n\n".join(sol.steps)
     full = tok.apply_chat_template(
         [{"role": "user", "content": sol.problem}, {"role": "assistant", "content": content}], tokenize=False
@@ -146,10 +160,10 @@ def ref_implicit(spec: PRMSpec, models: tuple[Any, Any], tok: Any, sol: Solution
     ratio = (logps[0] - logps[1]).double()  # ratio[i] is token i + 1's
     q_prev, out = 0.0, []
     for end in ends:
-        q = spec.beta * ratio[n_prompt - 1 : end - 1].sum().item()
-        reward = q if spec.cumulative else q - q_prev
+        q = beta * ratio[n_prompt - 1 : end - 1].sum().item()
+        reward = q if cumulative else q - q_prev
         q_prev = q
-        out.append(1 / (1 + math.exp(-reward)) if spec.sigmoid else reward)
+        out.append(1 / (1 + math.exp(-reward)) if sigmoid else reward)
     return out
 
 
@@ -160,17 +174,21 @@ def ref_implicit(spec: PRMSpec, models: tuple[Any, Any], tok: Any, sol: Solution
 class Case:
     spec: PRMSpec
     reference: Callable[..., list[float]]
+    """``(model or (policy, reference), tokenizer, solution) -> scores``, with the card's constants written in."""
     build: Callable[[Any], tuple[Any, Any, Any]]
     """``request -> (model, reference_model or None, tokenizer)``."""
     atol: float = 1e-5
 
 
-def _implicit(spec: PRMSpec) -> Case:
-    # a raw log-ratio is a difference of two sums of ~-12 log-probabilities per token: fp32 rounding that
-    # depends on the batch shape reaches 2e-5 there (seen on an AVX2 CPU), far below what a token moved
-    # between steps changes
-    return Case(spec, ref_implicit, lambda r: (r.getfixturevalue("qwen_lm")(51), r.getfixturevalue("qwen_lm")(52),
-                                               r.getfixturevalue("qwen_tok")), atol=1e-4)
+def _implicit(name: str, cumulative: bool) -> Case:
+    # beta 1, no sigmoid: raw log-ratio sums, so a token moved between steps shows at 1e-5 (the catalog's
+    # beta 0.001 + sigmoid is checked against these in test_hf.py). A raw log-ratio is a difference of two
+    # sums of ~-12 log-probabilities per token: fp32 rounding that depends on the batch shape reaches 2e-5
+    # there (seen on an AVX2 CPU), far below what a token moved between steps changes
+    spec = replace(get_spec(name), beta=1.0, sigmoid=False)
+    reference = partial(ref_implicit, beta=1.0, cumulative=cumulative, sigmoid=False)
+    return Case(spec, reference, lambda r: (r.getfixturevalue("qwen_lm")(51), r.getfixturevalue("qwen_lm")(52),
+                                            r.getfixturevalue("qwen_tok")), atol=1e-4)
 
 
 CASES = {
@@ -196,12 +214,12 @@ CASES = {
     ),
     "h4-qwen2.5-math-7b-prm-0.2": Case(
         get_spec("h4-qwen2.5-math-7b-prm-0.2"),
-        ref_trl,
+        partial(ref_trl, step_separator="\n\n"),  # the H4 model card's step_separator
         lambda r: (r.getfixturevalue("qwen_classifier")(2, 61), None, r.getfixturevalue("qwen_tok")),
     ),
     "trl-prm": Case(
         get_spec("trl-prm"),
-        ref_trl,
+        partial(ref_trl, step_separator="\n"),  # PRMConfig's default step_separator
         lambda r: (r.getfixturevalue("llama_classifier")(49152, 2, 62), None, r.getfixturevalue("smol_tok")),
     ),
     "prmkit-prm": Case(
@@ -209,10 +227,8 @@ CASES = {
         ref_prmkit,
         lambda r: (r.getfixturevalue("qwen_classifier")(2, 63), None, r.getfixturevalue("qwen_tok")),
     ),
-    # beta 1, no sigmoid: raw log-ratio sums, so a token moved between steps shows at 1e-5
-    # (the catalog's beta 0.001 + sigmoid is checked against these in test_hf.py)
-    "eurus-prm-stage1": _implicit(replace(get_spec("eurus-prm-stage1"), beta=1.0, sigmoid=False)),
-    "eurus-prm-stage2": _implicit(replace(get_spec("eurus-prm-stage2"), beta=1.0, sigmoid=False)),
+    "eurus-prm-stage1": _implicit("eurus-prm-stage1", cumulative=False),  # the card's per-step reward
+    "eurus-prm-stage2": _implicit("eurus-prm-stage2", cumulative=True),  # the card's accumulative reward
 }
 
 
@@ -230,7 +246,7 @@ def test_one_pass_batched_scores_equal_the_reference_procedure(scored: Any, solu
         for sol, got in zip(solutions, results, strict=True):
             assert isinstance(got, StepScores), (sol.id, got)
             assert len(got.scores) == sol.n_steps
-            want = case.reference(case.spec, (model, ref_model) if ref_model is not None else model, tok, sol)
+            want = case.reference((model, ref_model) if ref_model is not None else model, tok, sol)
             assert got.scores == pytest.approx(want, abs=case.atol, rel=1e-5), (name, sol.id)
 
 
@@ -238,8 +254,7 @@ def test_scores_match_golden_numbers(scored: Any, solutions: tuple[Solution, ...
     name, case, _, results = scored
     path = GOLDEN / f"{name}.json"
     got = {s.id: list(r.scores) for s, r in zip(solutions[:N_GOLDEN], results, strict=False)}
-    if os.environ.get("PRMKIT_UPDATE_GOLDEN"):
-        path.write_text(json.dumps({"spec": case.spec.name, "scores": got}, indent=1) + "\n")
+    update_golden(path, json.dumps({"spec": case.spec.name, "scores": got}, indent=1) + "\n")
     want = json.loads(path.read_text())["scores"]
     assert got.keys() == want.keys()
     for sid in want:

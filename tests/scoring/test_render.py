@@ -25,7 +25,8 @@ def test_chat_reads_the_extra_0_after_every_step_inside_the_response(qwen_prm_to
     assert r.input_ids.count(tag) == 4  # the problem's own tag is not read
     text = tok.decode(list(r.input_ids))
     assert text.endswith("<|im_start|>assistant\n" + "<extra_0>".join(SOL.steps) + "<extra_0><|im_end|>\n")
-    assert text.startswith("<|im_start|>system\n" + spec.system_prompt + "<|im_end|>\n<|im_start|>user\n")
+    system = "Please reason step by step, and put your final answer within \\boxed{}."  # the model card's
+    assert text.startswith("<|im_start|>system\n" + system + "<|im_end|>\n<|im_start|>user\n")
 
 
 def test_text_tags_every_step_and_prepends_bos(smol_shepherd_tok: Any) -> None:

@@ -20,12 +20,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from _require import need_module
 from _vllm_env import vllm_python
 
 from prmkit.errors import ConfigError, MissingExtraError
 from prmkit.scoring import BACKENDS, get_spec, load_prm
 
 GOLDEN = Path(__file__).parent / "golden" / "prmkit-prm-real.json"
+QWEN_SYSTEM = "Please reason step by step, and put your final answer within \\boxed{}."
+"""The system prompt of the Qwen2.5-Math-PRM model card, written here rather than read from the catalog."""
 
 
 def test_vllm_is_a_scoring_backend() -> None:
@@ -39,13 +42,8 @@ def test_a_verifier_is_refused_before_vllm_is_imported() -> None:
         load_prm(spec, backend="vllm", model="unused")
 
 
-def test_without_vllm_the_error_names_the_install() -> None:
-    try:
-        import vllm  # noqa: F401
-    except ImportError:
-        pass
-    else:
-        pytest.skip("vllm is installed in this environment")
+def test_without_vllm_the_error_names_the_install(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "vllm", None)  # as where it is not installed: `import vllm` fails
     with pytest.raises(MissingExtraError, match=r"scripts/install.sh vllm"):
         load_prm("trl-prm", backend="vllm", model="unused")
 
@@ -87,7 +85,7 @@ def _model_card_scores(folder: Path, sols: list[Any]) -> list[list[float]]:
     model = Qwen2Model.from_pretrained(str(folder), dtype=torch.float32)
     out = []
     for sol in sols:
-        messages = [{"role": "system", "content": get_spec("qwen2.5-math-prm-7b").system_prompt},
+        messages = [{"role": "system", "content": QWEN_SYSTEM},
                     {"role": "user", "content": sol.problem},
                     {"role": "assistant", "content": "<extra_0>".join(sol.steps) + "<extra_0>"}]
         text = tok.apply_chat_template(messages, tokenize=False, add_generation_prompt=False)
@@ -114,8 +112,8 @@ def _records() -> list[dict[str, Any]]:
 @pytest.mark.slow
 def test_vllm_scores_trained_prms_and_the_embedded_prm_as_hf_does(tmp_path: Path, shared_data: Path) -> None:
     python = vllm_python()
-    pytest.importorskip("torch")
-    pytest.importorskip("peft")
+    need_module("torch")
+    need_module("peft")
     from _tiny import save_tiny_lm
     from tokenizers import AddedToken
 

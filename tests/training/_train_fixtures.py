@@ -8,6 +8,7 @@ import random
 from pathlib import Path
 
 import pytest
+from _require import need_module
 from _tiny import save_tiny_lm
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -16,8 +17,8 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 
 def _save_tiny(path: Path, arch: str, tokenizer: object) -> Path:
-    pytest.importorskip("torch")
-    pytest.importorskip("transformers")
+    need_module("torch")
+    need_module("transformers")
     return save_tiny_lm(path, arch, tokenizer, max_position_embeddings=1024,
                         pad_token_id=tokenizer.pad_token_id)  # type: ignore[attr-defined]
 
@@ -25,14 +26,14 @@ def _save_tiny(path: Path, arch: str, tokenizer: object) -> Path:
 @pytest.fixture(scope="session")
 def tiny_qwen2(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A 2-layer Qwen2 causal LM (hidden 32) with the real Qwen2.5 tokenizer."""
-    tokenizers = pytest.importorskip("prmkit.models.tokenizers")
+    tokenizers = need_module("prmkit.models.tokenizers")
     return _save_tiny(tmp_path_factory.mktemp("tiny-qwen2"), "qwen2", tokenizers.qwen_tokenizer())
 
 
 @pytest.fixture(scope="session")
 def tiny_llama(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A 2-layer Llama causal LM (hidden 32) with SmolLM2's real tokenizer."""
-    tokenizers = pytest.importorskip("prmkit.models.tokenizers")
+    tokenizers = need_module("prmkit.models.tokenizers")
     tok = tokenizers.smollm2_tokenizer()
     if tok.pad_token_id is None:
         tok.pad_token = tok.eos_token

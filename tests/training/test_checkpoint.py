@@ -6,9 +6,10 @@ import random
 from pathlib import Path
 
 import pytest
+from _require import need_module
 
-torch = pytest.importorskip("torch")
-np = pytest.importorskip("numpy")
+torch = need_module("torch")
+np = need_module("numpy")
 
 from prmkit.errors import ConfigError  # noqa: E402
 from prmkit.training._checkpoint import latest_checkpoint, load_checkpoint, save_checkpoint  # noqa: E402

@@ -7,10 +7,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from _require import need_module
 
-torch = pytest.importorskip("torch")
-pytest.importorskip("transformers")
-pytest.importorskip("peft")
+torch = need_module("torch")
+need_module("transformers")
+need_module("peft")
 
 from _train_fixtures import arithmetic_records, write_jsonl  # noqa: E402
 

@@ -7,7 +7,7 @@ import math
 from pathlib import Path
 
 import pytest
-from _shared_data import shared_data_dir
+from _shared_data import shared_path
 
 from prmkit.errors import DataFormatError
 from prmkit.training.convert import convert, paragraph_steps
@@ -17,8 +17,6 @@ from prmkit.training.data import (
     read_stepwise,
     write_stepwise,
 )
-
-SHARED = shared_data_dir() or Path("../shared/data")
 
 
 def _write(tmp_path: Path, *objs: object) -> Path:
@@ -92,9 +90,8 @@ def test_processbench_conversion_truncates_after_the_first_error(tmp_path: Path)
     assert z.labels == (1.0, 0.0, 0.0)
 
 
-@pytest.mark.skipif(not (SHARED / "mr_ben" / "math.json").exists(), reason="shared/data/mr_ben not present")
 def test_mr_ben_conversion() -> None:
-    exs = convert("mr-ben", SHARED / "mr_ben" / "math.json")
+    exs = convert("mr-ben", shared_path("mr_ben", "math.json"))
     assert len(exs) == 918
     assert sum(e.outcome for e in exs) == 149
     assert sum(e.first_error == -1 for e in exs) == 149
@@ -104,11 +101,10 @@ def test_mr_ben_conversion() -> None:
     assert not any(c.startswith("Step ") for e in exs for c in e.completions)
 
 
-@pytest.mark.skipif(not (SHARED / "mr_ben" / "math.json").exists(), reason="shared/data/mr_ben not present")
 def test_mr_ben_rectified_steps_make_minimal_pairs() -> None:
-    exs = convert("mr-ben", SHARED / "mr_ben" / "math.json", rectified=True)
+    exs = convert("mr-ben", shared_path("mr_ben", "math.json"), rectified=True)
     plain, fixed = exs[:918], exs[918:]
-    assert plain == convert("mr-ben", SHARED / "mr_ben" / "math.json")
+    assert plain == convert("mr-ben", shared_path("mr_ben", "math.json"))
     assert len(fixed) == 1538  # two rewrites for each of the 769 wrong solutions
     assert all(e.labels == (1.0,) * len(e.completions) and e.outcome is None for e in fixed)
     wrong = {e.id: e for e in plain if e.first_error >= 0}
@@ -138,9 +134,8 @@ def test_mr_ben_rectified_errors(tmp_path: Path) -> None:
         convert("processbench", p, rectified=True)
 
 
-@pytest.mark.skipif(not (SHARED / "big_bench_mistake").exists(), reason="shared/data/big_bench_mistake not present")
 def test_big_bench_mistake_conversion() -> None:
-    exs = convert("big-bench-mistake", SHARED / "big_bench_mistake" / "multistep_arithmetic.jsonl")
+    exs = convert("big-bench-mistake", shared_path("big_bench_mistake", "multistep_arithmetic.jsonl"))
     assert len(exs) == 300
     assert sum(e.first_error != -1 for e in exs) == 238
     e0 = exs[0]  # mistake_index 3 of 5 steps, answer 1244 vs target -2116
@@ -204,9 +199,8 @@ def test_paragraph_steps_join_formulas_bullets_and_lead_ins() -> None:
     assert paragraph_steps([]) == ()
 
 
-@pytest.mark.skipif(not (SHARED / "bon_qwen25math_math_cot_100").exists(), reason="shared/data BoN set not present")
 def test_candidate_sets_give_outcome_labels_without_the_excluded_problems() -> None:
-    path = SHARED / "bon_qwen25math_math_cot_100" / "math_cot_100.jsonl"
+    path = shared_path("bon_qwen25math_math_cot_100", "math_cot_100.jsonl")
     exs = convert("candidates", path)
     assert len(exs) == 800 and sum(bool(e.outcome) for e in exs) == 728  # the file's 'score' fields
     for e in exs:
@@ -226,7 +220,7 @@ def test_candidate_sets_give_outcome_labels_without_the_excluded_problems() -> N
     kept = convert("candidates", path, exclude_problems=[" " + problems[0] + "\n", problems[1]])
     assert len(kept) == 800 - 16 and not {problems[0], problems[1]} & {e.prompt for e in kept}
     with pytest.raises(DataFormatError, match="only candidate sets"):
-        convert("mr-ben", SHARED / "mr_ben" / "math.json", exclude_problems=["x"])
+        convert("mr-ben", shared_path("mr_ben", "math.json"), exclude_problems=["x"])
 
 
 def test_ungraded_candidates_are_refused(tmp_path: Path) -> None:
@@ -284,12 +278,11 @@ def test_gsm8k_reference_locates_the_first_step_off_the_reference_path(tmp_path:
         convert("big-bench-mistake", p, exclude_problems=["x"])
 
 
-@pytest.mark.skipif(not (SHARED / "gsm8k" / "example_model_solutions.jsonl").exists(), reason="shared/data/gsm8k not present")
 def test_gsm8k_reference_on_the_example_model_solutions_without_processbench() -> None:
     from prmkit.training._gsm8k_reference import gsm8k_reference_examples
 
-    pb = [x["problem"] for s in ("gsm8k", "math") for x in json.loads((SHARED / "processbench" / f"{s}.json").read_text())]
-    got = gsm8k_reference_examples(SHARED / "gsm8k" / "example_model_solutions.jsonl", exclude_problems=pb)
+    pb = [x["problem"] for s in ("gsm8k", "math") for x in json.loads(shared_path("processbench", f"{s}.json").read_text())]
+    got = gsm8k_reference_examples(shared_path("gsm8k", "example_model_solutions.jsonl"), exclude_problems=pb)
     # 375 of ProcessBench GSM8K's 400 problems are GSM8K test problems of this file (whitespace collapsed)
     assert got.counts() == {"problems": 944, "excluded_problems": 375, "located": 2014, "unlocated": 196,
                             "correct": 672, "cut_off": 9, "examples": 2686}
@@ -302,5 +295,5 @@ def test_gsm8k_reference_on_the_example_model_solutions_without_processbench() -
         ("gsm8k-test-0/6b_verification", (0.0,)),
         ("gsm8k-test-0/6b_finetuning", (1.0, 0.0)),
     ]
-    assert convert("gsm8k-reference", SHARED / "gsm8k" / "example_model_solutions.jsonl", exclude_problems=pb) == \
+    assert convert("gsm8k-reference", shared_path("gsm8k", "example_model_solutions.jsonl"), exclude_problems=pb) == \
         got.examples

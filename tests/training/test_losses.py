@@ -6,8 +6,9 @@ import math
 import random
 
 import pytest
+from _require import need_module
 
-torch = pytest.importorskip("torch")
+torch = need_module("torch")
 
 from prmkit.training.losses import PAD_LABEL, implicit_ce, pqm_loss, step_bce, token_logprobs  # noqa: E402
 

@@ -6,10 +6,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from _require import need_module
 
-torch = pytest.importorskip("torch")
-pytest.importorskip("transformers")
-pytest.importorskip("peft")
+torch = need_module("torch")
+need_module("transformers")
+need_module("peft")
 
 from prmkit.errors import ConfigError  # noqa: E402
 from prmkit.training import TrainConfig, training_spec  # noqa: E402

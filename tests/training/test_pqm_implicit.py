@@ -7,10 +7,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from _require import need_module
 
-torch = pytest.importorskip("torch")
-pytest.importorskip("transformers")
-pytest.importorskip("peft")
+torch = need_module("torch")
+need_module("transformers")
+need_module("peft")
 
 from _train_fixtures import arithmetic_records, write_jsonl  # noqa: E402
 
@@ -32,7 +33,7 @@ def _naive_log_ratio(policy: Any, ref: Any, ids: Any, mask: Any) -> Any:
 
 
 def test_gathered_response_logprobs_equal_the_full_forward(tiny_llama: Path) -> None:
-    transformers = pytest.importorskip("transformers")
+    transformers = need_module("transformers")
     from prmkit.training._model import build_model
     from prmkit.training.implicit import per_row_sum, response_logprobs
 
@@ -85,7 +86,7 @@ def test_pqm_trains_a_value_head_that_the_hf_backend_reads(tiny_llama: Path, tmp
     sols = [Solution(r["prompt"], tuple(r["completions"])) for r in recs]  # type: ignore[arg-type]
     got = prm.score(sols)
     # the same numbers straight from the exported weights: sigmoid(Q) at each separator
-    transformers = pytest.importorskip("transformers")
+    transformers = need_module("transformers")
     model = transformers.AutoModelForTokenClassification.from_pretrained(str(tmp_path / "o")).eval()
     assert model.config.num_labels == 1
     tok = load_tokenizer(cfg)
@@ -98,7 +99,7 @@ def test_pqm_trains_a_value_head_that_the_hf_backend_reads(tiny_llama: Path, tmp
 
 
 def test_implicit_prm_trains_on_outcomes_and_scores_by_log_ratio(tiny_llama: Path, tmp_path: Path) -> None:
-    transformers = pytest.importorskip("transformers")
+    transformers = need_module("transformers")
     from prmkit.scoring._render import render
 
     recs = arithmetic_records(8, seed=2)

@@ -9,10 +9,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from _require import need_module
 
-torch = pytest.importorskip("torch")
-pytest.importorskip("transformers")
-pytest.importorskip("peft")
+torch = need_module("torch")
+need_module("transformers")
+need_module("peft")
 
 from _train_fixtures import arithmetic_records, write_jsonl  # noqa: E402
 from safetensors.torch import load_file  # noqa: E402
@@ -254,8 +255,8 @@ def test_step_auc_is_the_pairwise_probability_over_labelled_steps() -> None:
 
 
 def test_save_adapter_writes_a_peft_adapter_that_reproduces_the_export(tiny_qwen2: Path, tmp_path: Path) -> None:
-    peft = pytest.importorskip("peft")
-    transformers = pytest.importorskip("transformers")
+    peft = need_module("peft")
+    transformers = need_module("transformers")
     from prmkit.training._model import load_tokenizer
     from prmkit.training.export import training_spec
 
@@ -277,7 +278,7 @@ def test_save_adapter_writes_a_peft_adapter_that_reproduces_the_export(tiny_qwen
 
 
 def test_head_on_a_cut_frozen_backbone_trains_resumes_and_exports_a_small_folder(tiny_qwen2: Path, tmp_path: Path) -> None:
-    transformers = pytest.importorskip("transformers")
+    transformers = need_module("transformers")
     from prmkit.training._model import load_tokenizer
     from prmkit.training.export import training_spec
 
