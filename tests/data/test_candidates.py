@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from prmkit.answers import Answer, NoAnswer
 from prmkit.data.candidates import load_candidates, split_steps, write_candidates
 from prmkit.errors import DataFormatError
-from prmkit.evaluation.answers import Answer, NoAnswer
 
 GOOD = {
     "id": "p1",

@@ -151,7 +151,8 @@ def _load_problems(path: Path, n: int | None, seed: int) -> list[Any]:
 def _policy(args: argparse.Namespace) -> tuple[Any, Any, Any, str]:
     """(generator, sampling, grader, policy identity) from the policy options."""
     from prmkit.generation import load_generator
-    from prmkit.labeling import Sampling, grade_text, grade_text_lenient
+    from prmkit.labeling import Sampling
+    from prmkit.steps import grade_text, grade_text_lenient
 
     options: dict[str, Any] = {}
     if args.backend == "hf":
@@ -243,12 +244,11 @@ def _run(args: argparse.Namespace) -> int:
         MonteCarlo,
         RayRunner,
         Sampling,
-        grade_text,
-        grade_text_lenient,
         run_job,
     )
     from prmkit.labeling.io import read_tasks, write_records
     from prmkit.labeling.tree_search import TreeSearch
+    from prmkit.steps import grade_text, grade_text_lenient
 
     tasks = read_tasks(args.input)
     labeller: Any = {

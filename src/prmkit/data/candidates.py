@@ -51,9 +51,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from prmkit.answers import Answer, AnswerStyle, NoAnswer, as_answer, extract_answer
 from prmkit.data._io import JsonlAppender, read_jsonl
 from prmkit.errors import DataFormatError
-from prmkit.evaluation.answers import Answer, AnswerStyle, NoAnswer, as_answer, extract_answer
 
 __all__ = [
     "Candidate",

@@ -21,7 +21,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from prmkit.labeling._types import LabelledSolution
-from prmkit.labeling.prompts import ChatFormat, _boxed, render_chat
+from prmkit.steps._prompts import ChatFormat, _boxed, render_chat
 
 if TYPE_CHECKING:
     from prmkit.generation import Generator

@@ -42,7 +42,7 @@ from typing import Literal, get_args
 
 from prmkit.labeling._inject_edits import EDITS, problem_numbers
 from prmkit.labeling._types import LabelledSolution
-from prmkit.labeling.prompts import extract_final_answer
+from prmkit.steps import extract_final_answer
 from prmkit.types import Solution, first_error_to_labels
 
 __all__ = ["ERROR_TYPES", "ErrorType", "Injection", "gsm8k_solution", "inject_error", "inject_errors"]

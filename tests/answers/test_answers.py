@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from prmkit.evaluation.answers import (
+from prmkit.answers import (
     Answer,
     NoAnswer,
     answers_equivalent,

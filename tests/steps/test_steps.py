@@ -1,4 +1,9 @@
-from prmkit.labeling.prompts import (
+"""Step-structured solutions: splitting, the stated answer, GSM8K references and the continuation prompts."""
+
+import json
+from pathlib import Path
+
+from prmkit.steps import (
     continuation_prefix,
     extract_final_answer,
     gsm8k_reference,
@@ -40,6 +45,8 @@ def test_prefix_round_trips_through_split() -> None:
     assert continuation_prefix(()) == ""
 
 
-def test_gsm8k_reference(gsm8k_train) -> None:
-    assert gsm8k_reference(gsm8k_train[0]["answer"]) == "72"
-    assert all(gsm8k_reference(r["answer"]).lstrip("-").replace(".", "").isdigit() for r in gsm8k_train[:500])
+def test_gsm8k_reference(shared_data: Path) -> None:
+    with (shared_data / "gsm8k" / "train.jsonl").open(encoding="utf-8") as fh:
+        train = [json.loads(line) for line in fh]
+    assert gsm8k_reference(train[0]["answer"]) == "72"
+    assert all(gsm8k_reference(r["answer"]).lstrip("-").replace(".", "").isdigit() for r in train[:500])

@@ -28,9 +28,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from prmkit.evaluation import _answers_extract as ex
-from prmkit.evaluation._answers_canon import canonical_key, is_short_rational
-from prmkit.evaluation._answers_verify import Verdict, math_verify_equal
+from prmkit.answers import _extract as ex
+from prmkit.answers._canon import canonical_key, is_short_rational
+from prmkit.answers._verify import Verdict, math_verify_equal
 
 __all__ = [
     "DEFAULT_TIMEOUT_S",

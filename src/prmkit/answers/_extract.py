@@ -1,4 +1,4 @@
-"""Finding the final answer in a solution's text (no normalisation here; see ``_answers_canon``).
+"""Finding the final answer in a solution's text (no normalisation here; see ``_canon``).
 
 Each finder returns the raw answer text of the **last** match, or ``None``.
 

@@ -1,17 +1,18 @@
 """Grading a rollout: does the final answer of a step-structured text match the gold answer?
 
-The answer is read with :func:`prmkit.labeling.prompts.parse_solution` (text a
+The answer is read with :func:`prmkit.steps.parse_solution` (text a
 policy writes after its answer paragraph is ignored) and compared with
-:func:`prmkit.evaluation.answers.grade_answer`, the grading Best-of-N uses.
+:func:`prmkit.answers.grade_answer`, the grading Best-of-N uses.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from prmkit.labeling.prompts import parse_solution
+from prmkit.answers import extract_answer, grade_answer
+from prmkit.steps._prompts import parse_solution
 
-__all__ = ["Grader", "grade_text", "grade_text_lenient"]
+__all__ = ["Grader", "grade_text", "grade_text_lenient", "grader_name"]
 
 Grader = Callable[[str, str], bool]
 """``grader(solution_text, reference) -> correct``; must be a picklable module-level function for Ray."""
@@ -25,8 +26,6 @@ def grade_text(text: str, reference: str) -> bool:
     >>> grade_text("The answer is: \\\\boxed{\\\\frac{1}{2}}", "0.5")
     True
     """
-    from prmkit.evaluation.answers import grade_answer
-
     answer = parse_solution(text).answer
     if answer is None:
         return False
@@ -42,9 +41,28 @@ def grade_text_lenient(text: str, reference: str) -> bool:
     >>> grade_text_lenient("So she earned 0.2 x 50 = $10.", "10"), grade_text("So she earned 0.2 x 50 = $10.", "10")
     (True, False)
     """
-    from prmkit.evaluation.answers import extract_answer, grade_answer
-
     answer = parse_solution(text).answer
     if answer is not None:
         return grade_answer(answer, reference)
     return grade_answer(extract_answer(text, "auto", last_number_fallback=True), reference)
+
+
+# The built-in graders keep the name they were first recorded under (their module then), so that a
+# labelling job made before they moved, and the datasets exported from one, still match and resume.
+_RECORDED_AS: tuple[tuple[Grader, str], ...] = (
+    (grade_text, "prmkit.labeling._grading.grade_text"),
+    (grade_text_lenient, "prmkit.labeling._grading.grade_text_lenient"),
+)
+
+
+def grader_name(grader: Grader) -> str:
+    """The name a labelling job records for its grader in ``job.json``: ``module.qualname``, except
+    that the built-in graders keep the name they were first recorded under.
+
+    >>> grader_name(grade_text), grader_name(len)
+    ('prmkit.labeling._grading.grade_text', 'builtins.len')
+    """
+    for known, name in _RECORDED_AS:
+        if grader is known:
+            return name
+    return f"{getattr(grader, '__module__', '?')}.{getattr(grader, '__qualname__', repr(grader))}"
