@@ -5,11 +5,12 @@ from pathlib import Path
 
 from prmkit.steps import (
     continuation_prefix,
-    extract_final_answer,
     gsm8k_reference,
+    join_steps,
     parse_solution,
     rollout_prompt,
     split_steps,
+    stated_answer,
     step_prompt,
 )
 
@@ -21,12 +22,21 @@ def test_policy_output_is_cut_into_paragraph_steps_and_answer() -> None:
     assert p.answer == "72"
 
 
+def test_split_steps_on_blank_lines() -> None:
+    assert split_steps("a\n\nb\n \nc\nd\n\n\n") == ("a", "b", "c\nd")
+    assert split_steps("a\n\n\n b \n \t\nc") == ("a", "b", "c")
+    assert split_steps("  \n\n") == () and split_steps("") == ()
+    assert join_steps([" a ", "b\nc"]) == "a\n\nb\nc"
+
+
 def test_answer_forms() -> None:
-    assert extract_final_answer("The answer is: $1,200") == "1,200"
-    assert extract_final_answer("the answer is 5\nmore text") == "5"
-    assert extract_final_answer(r"The answer is: \boxed{\frac{3}{4}}") == r"\frac{3}{4}"
-    assert extract_final_answer(r"so \boxed{2} and The answer is: 3") == "2"  # boxed wins
-    assert extract_final_answer("72 apples") is None
+    assert stated_answer("The answer is: $1,200") == "1,200"
+    assert stated_answer("the answer is 5\nmore text") == "5"
+    assert stated_answer(r"The answer is: \boxed{\frac{3}{4}}") == r"\frac{3}{4}"
+    assert stated_answer(r"so \boxed{2} and The answer is: 3") == "2"  # boxed wins
+    assert stated_answer("72 apples") is None
+    assert stated_answer("A: 18") == "18" and stated_answer("#### 18") == "18"
+    assert stated_answer(r"\fbox{18}") == "18" and stated_answer(r"so \boxed 18") == "18"
     assert parse_solution("no answer at all\n\nstill none").answer is None
 
 

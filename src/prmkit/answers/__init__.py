@@ -18,20 +18,16 @@ worker process under a wall-clock limit per comparison.
 (0, 0, 0, 1, -1)
 """
 
-from prmkit.answers._answer import (
+from prmkit.answers._answer import Answer, AnswerStyle, NoAnswer, as_answer, extract_answer
+from prmkit.answers._canon import canonical_key
+from prmkit.answers._grade import (
     DEFAULT_TIMEOUT_S,
-    Answer,
-    AnswerStyle,
-    NoAnswer,
-    Verdict,
     answers_equivalent,
-    as_answer,
-    canonical_key,
     compare_answers,
-    extract_answer,
     grade_answer,
     group_answers,
 )
+from prmkit.answers._verify import Verdict
 
 __all__ = [
     "DEFAULT_TIMEOUT_S",

@@ -8,6 +8,8 @@ Each finder returns the raw answer text of the **last** match, or ``None``.
 '7'
 >>> answer_phrase("So the answer is $72.")
 '$72'
+>>> answer_is("So our answer is: $72.")
+'72'
 >>> answer_line("She makes 18 a day\\nA: 18")
 '18'
 >>> choice_letter("The correct option is (C).")
@@ -19,6 +21,7 @@ from __future__ import annotations
 import re
 
 __all__ = [
+    "answer_is",
     "answer_line",
     "answer_phrase",
     "choice_letter",
@@ -30,6 +33,7 @@ __all__ = [
 _BOX = re.compile(r"\\(?:boxed|fbox)\b\s*")
 _MARKER = re.compile(r"^\s*####\s*(.+?)\s*$", re.MULTILINE)
 _PHRASE = re.compile(r"the\s+(?:final\s+)?answer\s+is\s*[:：]?\s*(.+)", re.IGNORECASE)
+_ANSWER_IS = re.compile(r"answer is\s*:?\s*(.+)", re.IGNORECASE)
 _LINE = re.compile(
     r"^\s*(?:\*\*)?(?:A|Answer|Final\s+Answer)(?:\*\*)?\s*[:：]\s*(?:\*\*)?\s*(.+?)\s*$",
     re.IGNORECASE | re.MULTILINE,
@@ -111,6 +115,24 @@ def answer_phrase(text: str) -> str | None:
         return None
     boxed = last_boxed(last)
     return boxed if boxed is not None else _clean_tail(last)
+
+
+def answer_is(text: str) -> str | None:
+    """The rest of the line after the last "answer is" (with or without "the"); ``$`` and a final period dropped.
+
+    The rule of step-structured solutions (``The answer is: 72``): looser than
+    :func:`answer_phrase` about what comes before "answer is", and it keeps the
+    whole rest of the line.
+
+    >>> answer_is("My answer is 5 apples."), answer_is("The answer is: $"), answer_is("the answer isn't clear")
+    ('5 apples', None, "n't clear")
+    """
+    hits = _ANSWER_IS.findall(text)
+    if not hits:
+        return None
+    lines = hits[-1].strip().splitlines()  # "." stops at "\n" only; splitlines also cuts at "\r", "\f" ...
+    ans = lines[0].strip().rstrip(".").strip().strip("$").strip() if lines else ""
+    return ans or None
 
 
 def answer_line(text: str) -> str | None:

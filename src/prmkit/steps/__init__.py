@@ -2,8 +2,9 @@ r"""Step-structured solutions: split into steps and join, read the stated answer
 
 A step-structured solution is plain text whose paragraphs (separated by a
 blank line) are its steps; the last one states the final answer. Labelling
-samples and continues such solutions with the prompts here. Answers are
-graded with :mod:`prmkit.answers`.
+samples and continues such solutions with the prompts here; search, Best-of-N
+and training read the same steps with :func:`split_steps`. Answers are read
+and graded with :mod:`prmkit.answers` (answer style ``stated``).
 
 >>> p = parse_solution("Half of 48 is 24.\n\n48 + 24 = 72.\n\nThe answer is: 72")
 >>> p.steps, p.answer
@@ -15,21 +16,23 @@ True
 """
 
 from prmkit.steps._grading import Grader, grade_text, grade_text_lenient, grader_name
-from prmkit.steps._prompts import (
+from prmkit.steps._parse import (
     STEP_SEPARATOR,
-    ChatFormat,
-    Dataset,
     ParsedSolution,
-    PromptStyle,
-    StepPrompt,
-    continuation_prefix,
-    extract_final_answer,
     gsm8k_reference,
     join_steps,
     parse_solution,
+    split_steps,
+    stated_answer,
+)
+from prmkit.steps._prompts import (
+    ChatFormat,
+    Dataset,
+    PromptStyle,
+    StepPrompt,
+    continuation_prefix,
     render_chat,
     rollout_prompt,
-    split_steps,
     step_prompt,
 )
 
@@ -42,7 +45,6 @@ __all__ = [
     "PromptStyle",
     "StepPrompt",
     "continuation_prefix",
-    "extract_final_answer",
     "grade_text",
     "grade_text_lenient",
     "grader_name",
@@ -52,5 +54,6 @@ __all__ = [
     "render_chat",
     "rollout_prompt",
     "split_steps",
+    "stated_answer",
     "step_prompt",
 ]

@@ -1,7 +1,7 @@
-"""Grading a rollout: does the final answer of a step-structured text match the gold answer?
+"""Grading a solution text: does the final answer it states match the reference answer?
 
-The answer is read with :func:`prmkit.steps.parse_solution` (text a
-policy writes after its answer paragraph is ignored) and compared with
+The answer is read with :func:`~prmkit.steps.parse_solution` (text a policy
+writes after its answer paragraph is ignored) and compared with
 :func:`prmkit.answers.grade_answer`, the grading Best-of-N uses.
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from prmkit.answers import extract_answer, grade_answer
-from prmkit.steps._prompts import parse_solution
+from prmkit.steps._parse import parse_solution
 
 __all__ = ["Grader", "grade_text", "grade_text_lenient", "grader_name"]
 
