@@ -59,6 +59,8 @@ def test_extract(text: str, style: str, expected: str) -> None:
         (r"\boxed{unclosed", "boxed", "no_marker"),
         ("The answer is a prime number", "choice", "not_a_choice"),
         ("#### 18", "boxed", "no_marker"),
+        (r"put it within \(\boxed\), then", "boxed", "no_marker"),
+        ("#### Part 1: the area", "gsm8k", "no_marker"),
         ("So our answer is 7.", "auto", "no_marker"),
         ("no marker here", "stated", "no_marker"),
     ],

@@ -40,6 +40,13 @@ def test_answer_forms() -> None:
     assert parse_solution("no answer at all\n\nstill none").answer is None
 
 
+def test_a_heading_or_an_empty_marker_does_not_end_the_solution() -> None:
+    text = "**Step 1:** 2 + 2 = 4.\n\n#### Part 2: the rest\n\n**Final answer:**\n\n\\(\\boxed{4}\\)"
+    p = parse_solution(text)
+    assert len(p.steps) == 4 and p.answer == "4"
+    assert parse_solution("Put it in \\boxed{}.\n\nSo \\boxed{5}.").answer == "5"
+
+
 def test_rollout_prompt_continues_the_prefix_inside_the_assistant_turn() -> None:
     prompt = rollout_prompt("Tom has 3 apples. How many?", ("Tom has 3 apples.",))
     assert prompt.count("<|im_start|>") == 5  # system, example user/assistant, user, assistant

@@ -31,7 +31,8 @@ __all__ = [
 ]
 
 _BOX = re.compile(r"\\(?:boxed|fbox)\b\s*")
-_MARKER = re.compile(r"^\s*####\s*(.+?)\s*$", re.MULTILINE)
+_BARE = re.compile(r"([^\s$\\)\]},.;:][^\s$]*)")
+_MARKER = re.compile(r"^[ \t]*####[ \t]*(\S+)[ \t]*$", re.MULTILINE)
 _PHRASE = re.compile(r"the\s+(?:final\s+)?answer\s+is\s*[:：]?\s*(.+)", re.IGNORECASE)
 _ANSWER_IS = re.compile(r"answer is\s*:?\s*(.+)", re.IGNORECASE)
 _LINE = re.compile(
@@ -70,10 +71,13 @@ def _braced(text: str, start: int) -> tuple[str, int] | None:
 def last_boxed(text: str) -> str | None:
     r"""Content of the last ``\boxed{...}`` (or ``\fbox{...}``, or ``\boxed 5``); braces must balance.
 
+    The unbraced form takes the token up to a space or ``$``; a token that starts with a backslash
+    or closing punctuation is prose about the command ("within \(\boxed\), ..."), not an answer.
+
     >>> last_boxed(r"\boxed{a}{b} then \boxed{\{1, 2\}}")
     '\\{1, 2\\}'
-    >>> last_boxed(r"\boxed 5") , last_boxed(r"\boxed{unclosed") is None
-    ('5', True)
+    >>> last_boxed(r"\boxed 5") , last_boxed(r"\boxed{unclosed") is None, last_boxed(r"in \(\boxed\), so") is None
+    ('5', True, True)
     """
     found: str | None = None
     for m in _BOX.finditer(text):
@@ -83,14 +87,19 @@ def last_boxed(text: str) -> str | None:
             if got is not None:
                 found = got[0]
         else:
-            tail = re.match(r"([^\s$]+)", text[pos:])
+            tail = _BARE.match(text, pos)
             if tail:
                 found = tail.group(1)
     return found
 
 
 def gsm8k_marker(text: str) -> str | None:
-    """The text after the last ``#### `` line marker (GSM8K references)."""
+    """The answer on the last ``#### x`` line (GSM8K references), ``x`` one token: a markdown heading
+    (``#### Part 1: the area``) is not an answer.
+
+    >>> gsm8k_marker("#### 1,072"), gsm8k_marker("#### Part 1: the area")
+    ('1,072', None)
+    """
     hits = _MARKER.findall(text)
     return hits[-1] if hits else None
 
