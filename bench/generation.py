@@ -2,7 +2,7 @@
 
 On Monte Carlo rollout prompts (GSM8K train problems, each continued from a
 prefix of 0-2 steps of its reference solution, rendered by
-``prmkit.labeling.prompts.rollout_prompt``: 300-500 tokens), with the labelling
+``prmkit.steps.rollout_prompt``: 300-500 tokens), with the labelling
 settings (n rollouts per prompt, temperature 0.7, the ChatML stop strings,
 per-request seeds), it times
 
@@ -37,7 +37,7 @@ import torch
 
 from prmkit.generation import GenerationRequest, Sample, cut_at_stop, load_generator, sample_seed
 from prmkit.generation.hf import HFGenerator
-from prmkit.labeling.prompts import rollout_prompt
+from prmkit.steps import rollout_prompt
 
 REPO = Path(__file__).resolve().parents[1]
 GSM8K = next(

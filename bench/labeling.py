@@ -40,14 +40,16 @@ from prmkit.labeling import (
     MonteCarlo,
     ReplayRunner,
     Sampling,
+    run_job,
+)
+from prmkit.labeling.dataset import restore_job
+from prmkit.steps import (
     grade_text,
     grade_text_lenient,
     gsm8k_reference,
     parse_solution,
-    run_job,
+    rollout_prompt,
 )
-from prmkit.labeling.dataset import restore_job
-from prmkit.labeling.prompts import rollout_prompt
 from prmkit.types import Solution
 
 POLICIES = {"smollm2": "smollm2-135m-instruct", "qwen2.5-coder-0.5b": "qwen2.5-coder-0.5b-instruct"}

@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from prmkit.data.candidates import load_candidates, split_steps, write_candidates
+from prmkit.answers import Answer, NoAnswer
+from prmkit.data.candidates import load_candidates, write_candidates
 from prmkit.errors import DataFormatError
-from prmkit.evaluation.answers import Answer, NoAnswer
+from prmkit.steps import split_steps
 
 GOOD = {
     "id": "p1",
@@ -127,11 +128,6 @@ def test_malformed_json_and_unknown_format(tmp_path: Path) -> None:
         load_candidates(_write(tmp_path, {"question": "q", "answer": "a"}))
     with pytest.raises(DataFormatError, match="file not found"):
         load_candidates(tmp_path / "missing.jsonl")
-
-
-def test_split_steps() -> None:
-    assert split_steps("a\n\nb\n \nc\nd\n\n\n") == ("a", "b", "c\nd")
-    assert split_steps("") == ()
 
 
 def test_math_cot_loader(shared_data: Path) -> None:

@@ -10,9 +10,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from prmkit.answers import Answer, NoAnswer, as_answer
 from prmkit.data.candidates import Candidate, CandidateProblem, CandidateSet, load_candidates
 from prmkit.errors import ConfigError, DataFormatError
-from prmkit.evaluation.answers import Answer, NoAnswer, as_answer
 from prmkit.evaluation.bon import BonConfig, evaluate_bon
 from prmkit.search.aggregate import Aggregator
 from prmkit.search.select import select

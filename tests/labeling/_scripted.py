@@ -13,7 +13,7 @@ import os
 from collections.abc import Mapping, Sequence
 
 from prmkit.generation import GenerationRequest, Sample, sample_seed
-from prmkit.labeling.prompts import split_steps
+from prmkit.steps import parse_solution, split_steps
 
 ASSISTANT = "<|im_start|>assistant\n"
 
@@ -69,6 +69,4 @@ class ScriptedPolicy:
 
 def exact_grader(text: str, reference: str) -> bool:
     """Grade by the stated answer string (scripted answers need no equivalence)."""
-    from prmkit.labeling.prompts import parse_solution
-
     return parse_solution(text).answer == reference

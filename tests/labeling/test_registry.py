@@ -5,10 +5,9 @@ from prmkit.labeling import (
     LABELLERS,
     BinarySearch,
     MonteCarlo,
-    grade_text,
-    grade_text_lenient,
 )
 from prmkit.labeling.tree_search import TreeSearch
+from prmkit.steps import grade_text, grade_text_lenient
 
 
 def test_every_registered_name_resolves_to_what_it_names() -> None:

@@ -8,8 +8,8 @@ import random
 import numpy as np
 import pytest
 
+from prmkit.answers import NoAnswer
 from prmkit.errors import ConfigError, UnknownNameError
-from prmkit.evaluation.answers import NoAnswer
 from prmkit.search import _select_core as core
 from prmkit.search.select import SELECTORS, Selector, run_selector, select
 

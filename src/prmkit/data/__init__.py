@@ -6,7 +6,6 @@ from prmkit.data.candidates import (
     CandidateProblem,
     CandidateSet,
     load_candidates,
-    split_steps,
     write_candidates,
 )
 
@@ -18,6 +17,5 @@ __all__ = [
     "load_candidates",
     "read_json_records",
     "read_jsonl",
-    "split_steps",
     "write_candidates",
 ]

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
+from prmkit.answers import Answer, as_answer, extract_answer
+from prmkit.data._candidate_types import Candidate, CandidateProblem
 from prmkit.data._io import read_jsonl
-from prmkit.data.candidates import Candidate, CandidateProblem, split_steps
 from prmkit.errors import DataFormatError
-from prmkit.evaluation.answers import Answer, as_answer, extract_answer
+from prmkit.steps import split_steps
 
 GSM8K_EXAMPLE_MODELS = ("6b_finetuning", "6b_verification", "175b_finetuning", "175b_verification")
 """The four solutions per problem of ``example_model_solutions.jsonl``, in file order."""

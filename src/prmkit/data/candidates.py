@@ -44,16 +44,17 @@ for compute accounting). Unknown fields are errors. A malformed record raises
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from prmkit.answers import Answer, AnswerStyle, as_answer, extract_answer
+from prmkit.data._candidate_types import Candidate, CandidateProblem, CandidateSet
+from prmkit.data._candidates_formats import read_gsm8k_examples, read_math_cot
 from prmkit.data._io import JsonlAppender, read_jsonl
 from prmkit.errors import DataFormatError
-from prmkit.evaluation.answers import Answer, AnswerStyle, NoAnswer, as_answer, extract_answer
+from prmkit.steps import split_steps
 
 __all__ = [
     "Candidate",
@@ -61,63 +62,10 @@ __all__ = [
     "CandidateProblem",
     "CandidateSet",
     "load_candidates",
-    "split_steps",
     "write_candidates",
 ]
 
 CandidateFormat = Literal["auto", "prmkit", "math_cot", "gsm8k_examples"]
-
-
-@dataclass(frozen=True)
-class Candidate:
-    """One sampled solution of a problem."""
-
-    steps: tuple[str, ...]
-    answer: Answer | NoAnswer
-    correct: bool | None = None
-    """From the file; None = to be graded against the problem's reference."""
-    step_scores: tuple[float, ...] | None = None
-    """One score per step, or a single outcome score; None = not scored."""
-    policy_tokens: int | None = None
-    verifier_tokens: int | None = None
-    score_failure: str | None = None
-    """Why scoring this candidate failed (a :class:`~prmkit.types.ScoreFailure` reason)."""
-
-
-@dataclass(frozen=True)
-class CandidateProblem:
-    """A problem and its N candidates, in sampling order."""
-
-    id: str
-    problem: str
-    candidates: tuple[Candidate, ...]
-    reference: str | None = None
-
-
-@dataclass(frozen=True)
-class CandidateSet:
-    """Problems x candidates. ``source`` names where it came from."""
-
-    problems: tuple[CandidateProblem, ...]
-    source: str = ""
-
-    @property
-    def n_range(self) -> tuple[int, int]:
-        """Smallest and largest number of candidates per problem."""
-        sizes = [len(p.candidates) for p in self.problems] or [0]
-        return min(sizes), max(sizes)
-
-
-_BLANK = re.compile(r"\n[ \t]*\n")
-
-
-def split_steps(text: str) -> tuple[str, ...]:
-    """Split a solution into steps on blank lines (empty pieces are dropped).
-
-    >>> split_steps("a\\n\\n  \\nb\\nc\\n\\n")
-    ('a', 'b\\nc')
-    """
-    return tuple(s.strip() for s in _BLANK.split(text) if s.strip())
 
 
 class _CandidateRecord(BaseModel):
@@ -222,12 +170,8 @@ def load_candidates(
     if fmt == "prmkit":
         problems = _read_prmkit(p, answer_style)
     elif fmt == "math_cot":
-        from prmkit.data._candidates_formats import read_math_cot
-
         problems = read_math_cot(p)
     elif fmt == "gsm8k_examples":
-        from prmkit.data._candidates_formats import read_gsm8k_examples
-
         problems = read_gsm8k_examples(p)
     else:
         raise DataFormatError(f"unknown candidate format {fmt!r}", path=p)

@@ -7,16 +7,6 @@
 
 from prmkit.evaluation._bon_report import format_comparisons, format_table
 from prmkit.evaluation._bon_scoring import score_candidates
-from prmkit.evaluation.answers import (
-    Answer,
-    NoAnswer,
-    answers_equivalent,
-    canonical_key,
-    compare_answers,
-    extract_answer,
-    grade_answer,
-    group_answers,
-)
 from prmkit.evaluation.bon import BonConfig, BonResult, BonRow, Comparison, evaluate_bon
 from prmkit.evaluation.processbench import (
     AVERAGES_NOTE,
@@ -38,27 +28,19 @@ from prmkit.evaluation.processbench import (
 
 __all__ = [
     "AVERAGES_NOTE",
-    "Answer",
     "BonConfig",
     "BonResult",
     "BonRow",
     "Comparison",
-    "NoAnswer",
     "ProcessBenchCase",
     "ProcessBenchReport",
     "SplitMetrics",
     "SweepRow",
-    "answers_equivalent",
     "candidate_thresholds",
-    "canonical_key",
-    "compare_answers",
     "evaluate_bon",
-    "extract_answer",
     "fit_threshold",
     "format_comparisons",
     "format_table",
-    "grade_answer",
-    "group_answers",
     "harmonic_f1",
     "load_processbench",
     "mean_f1",

@@ -17,7 +17,7 @@ def format_table(result: BonResult) -> str:
     """Accuracy (%) with its interval and the compute per problem, one row per selector, aggregator and N.
 
     >>> from prmkit.data.candidates import Candidate, CandidateProblem, CandidateSet
-    >>> from prmkit.evaluation.answers import Answer
+    >>> from prmkit.answers import Answer
     >>> from prmkit.evaluation.bon import BonConfig, evaluate_bon
     >>> cands = tuple(Candidate(("s",), Answer.of(a), a == "2") for a in ("1", "2", "2"))
     >>> res = evaluate_bon(CandidateSet((CandidateProblem("p", "?", cands),)), ["majority"], config=BonConfig(ns=(3,)))

@@ -4,13 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
-from typing import TYPE_CHECKING
 
+from prmkit.data.candidates import CandidateSet
 from prmkit.scoring._backend import Scorer, check_scores
 from prmkit.types import ScoreFailure, Solution, StepScores
-
-if TYPE_CHECKING:
-    from prmkit.data.candidates import CandidateSet
 
 __all__ = ["score_candidates"]
 
@@ -30,7 +27,7 @@ def score_candidates(
     candidates scored after each batch.
 
     >>> from prmkit.data.candidates import Candidate, CandidateProblem, CandidateSet
-    >>> from prmkit.evaluation.answers import Answer
+    >>> from prmkit.answers import Answer
     >>> class Len:  # a model-free scorer: 1.0 for short steps
     ...     identity = "len"
     ...     def score(self, sols):

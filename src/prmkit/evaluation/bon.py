@@ -14,13 +14,13 @@ Protocol (B3/B4 of the method cards, with random instead of prefix subsets):
   differences use the same resamples). The interval reflects which problems
   were sampled, not subset noise (already averaged out).
 * Correctness comes from the file; where it is missing the candidate's
-  answer is graded against the problem's reference (:mod:`.answers`).
+  answer is graded against the problem's reference (:mod:`prmkit.answers`).
 * Compute: expected tokens per problem at N — the policy's (N x mean
   ``policy_tokens``) and the verifier's (N x mean ``verifier_tokens`` for
   selectors that read scores, 0 for the others); ``None`` when any count is unknown.
 
 >>> from prmkit.data.candidates import Candidate, CandidateProblem, CandidateSet
->>> from prmkit.evaluation.answers import Answer
+>>> from prmkit.answers import Answer
 >>> c = lambda a, ok, s: Candidate(("step",), Answer.of(a), ok, (s,))
 >>> cs = CandidateSet((CandidateProblem("p", "?", (c("1", False, 0.9), c("2", True, 0.1), c("2", True, 0.2))),))
 >>> res = evaluate_bon(cs, ["majority", "best_of_n"], ["last"], BonConfig(n_bootstrap=0))
@@ -33,21 +33,19 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
+from prmkit.answers import DEFAULT_TIMEOUT_S, grade_answer, group_answers
 from prmkit.config import option
+from prmkit.data.candidates import CandidateSet
 from prmkit.errors import ConfigError, DataFormatError
 from prmkit.evaluation._bon_stats import bootstrap_ci, bootstrap_index, default_ns, subset_masks
-from prmkit.evaluation.answers import DEFAULT_TIMEOUT_S, grade_answer, group_answers
 from prmkit.search import _select_core as core
 from prmkit.search.aggregate import Aggregator
 from prmkit.search.select import Selector, run_selector
-
-if TYPE_CHECKING:
-    from prmkit.data.candidates import CandidateSet
 
 __all__ = ["BonConfig", "BonResult", "BonRow", "Comparison", "evaluate_bon"]
 

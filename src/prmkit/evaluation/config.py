@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from prmkit.answers import AnswerStyle
 from prmkit.config import option
 from prmkit.data.candidates import CandidateFormat
 from prmkit.errors import ConfigError
-from prmkit.evaluation.answers import AnswerStyle
 from prmkit.evaluation.bon import BonConfig
 from prmkit.scoring.config import ScorerConfig
 from prmkit.search.select import SELECTORS

@@ -23,30 +23,17 @@ holds the labelling commands' configs.
 [1.0]
 """
 
-from prmkit.labeling._grading import Grader, grade_text, grade_text_lenient
 from prmkit.labeling._runners import LocalRunner, ReplayRunner, Sampling, rollout_seed
 from prmkit.labeling._types import LabelledSolution, LabelOutcome, LabelTask, Probe, Rollout
 from prmkit.labeling.binary_search import BinarySearch
 from prmkit.labeling.job import JobResult, Labeller, RayRunner, run_job
 from prmkit.labeling.mc import MonteCarlo
-from prmkit.labeling.prompts import (
-    ParsedSolution,
-    StepPrompt,
-    continuation_prefix,
-    extract_final_answer,
-    gsm8k_reference,
-    join_steps,
-    parse_solution,
-    split_steps,
-    step_prompt,
-)
 from prmkit.labeling.registry import GRADERS, LABELLERS
 
 __all__ = [
     "GRADERS",
     "LABELLERS",
     "BinarySearch",
-    "Grader",
     "JobResult",
     "LabelOutcome",
     "LabelTask",
@@ -54,22 +41,11 @@ __all__ = [
     "Labeller",
     "LocalRunner",
     "MonteCarlo",
-    "ParsedSolution",
     "Probe",
     "RayRunner",
     "ReplayRunner",
     "Rollout",
     "Sampling",
-    "StepPrompt",
-    "continuation_prefix",
-    "extract_final_answer",
-    "grade_text",
-    "grade_text_lenient",
-    "gsm8k_reference",
-    "join_steps",
-    "parse_solution",
     "rollout_seed",
     "run_job",
-    "split_steps",
-    "step_prompt",
 ]

@@ -11,8 +11,8 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from prmkit._extras import require
-from prmkit.labeling._grading import Grader
 from prmkit.labeling._runners import Sampling, Unit, UnitResult, run_units
+from prmkit.steps import Grader
 
 if TYPE_CHECKING:
     from prmkit.generation import Generator

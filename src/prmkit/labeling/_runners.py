@@ -15,11 +15,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 from prmkit.errors import ContextLengthError, DataFormatError
-from prmkit.labeling._grading import Grader
 from prmkit.labeling._types import Rollout, prefix_key
-from prmkit.labeling.prompts import (
+from prmkit.steps import (
     ChatFormat,
     Dataset,
+    Grader,
     PromptStyle,
     continuation_prefix,
     rollout_prompt,
@@ -44,7 +44,7 @@ class Sampling:
     stop: tuple[str, ...] = ()
     """Extra stop strings (the policy's end-of-turn token always stops)."""
     example: bool = True
-    """Put the one-shot worked example in the prompt (see :func:`prmkit.labeling.prompts.step_prompt`)."""
+    """Put the one-shot worked example in the prompt (see :func:`prmkit.steps.step_prompt`)."""
     chat_format: ChatFormat = "chatml"
     """How the prompt is rendered for the policy: ChatML (instruct models) or plain text."""
     style: PromptStyle = "structured"

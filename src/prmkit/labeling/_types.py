@@ -14,7 +14,7 @@ from collections.abc import Generator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from prmkit.labeling.prompts import Dataset, join_steps
+from prmkit.steps import Dataset, join_steps
 from prmkit.types import Solution
 
 __all__ = [

@@ -19,9 +19,10 @@ from typing import Any, Literal
 from prmkit.config import option
 from prmkit.errors import ConfigError
 from prmkit.generation import Generator, load_generator
-from prmkit.labeling import BinarySearch, Grader, Labeller, MonteCarlo, Sampling
+from prmkit.labeling import BinarySearch, Labeller, MonteCarlo, Sampling
 from prmkit.labeling.registry import GRADERS, LABELLERS
 from prmkit.labeling.tree_search import TreeSearch
+from prmkit.steps import Grader
 
 __all__ = ["ConsensusConfig", "DatasetConfig", "InjectConfig", "LabelRunConfig", "PolicyConfig", "SampleConfig"]
 

@@ -18,13 +18,11 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
 
+from prmkit.answers import Answer, extract_answer
+from prmkit.generation import GenerationRequest, Generator
 from prmkit.labeling._types import LabelledSolution
-from prmkit.labeling.prompts import ChatFormat, _boxed, render_chat
-
-if TYPE_CHECKING:
-    from prmkit.generation import Generator
+from prmkit.steps import ChatFormat, render_chat
 
 __all__ = ["ConsensusResult", "JudgeVerdict", "consensus_filter", "judge_messages", "judge_solutions", "parse_verdict"]
 
@@ -55,10 +53,10 @@ def judge_messages(problem: str, steps: Sequence[str]) -> tuple[dict[str, str], 
 
 def parse_verdict(text: str) -> int | None:
     """The index in the judge's last ``\\boxed{}``; None when there is none or it is not an integer."""
-    boxed = _boxed(text)
-    if boxed is None:
+    boxed = extract_answer(text, "boxed")
+    if not isinstance(boxed, Answer):
         return None
-    m = re.fullmatch(r"\s*(-?\d+)\s*", boxed.replace("\\text{", "").replace("}", ""))
+    m = re.fullmatch(r"\s*(-?\d+)\s*", boxed.text.replace("\\text{", "").replace("}", ""))
     return int(m.group(1)) if m else None
 
 
@@ -90,8 +88,6 @@ def judge_solutions(
 
     ``chat_format`` renders the judge's messages (``"plain"``: the user message as is).
     """
-    from prmkit.generation import GenerationRequest
-
     out: list[JudgeVerdict] = []
     for start in range(0, len(labelled), batch_size):
         chunk = labelled[start : start + batch_size]

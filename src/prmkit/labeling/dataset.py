@@ -30,13 +30,13 @@ from pathlib import Path
 from typing import Any
 
 from prmkit.data import read_jsonl
-from prmkit.labeling._grading import Grader, grade_text
 from prmkit.labeling._runners import LocalRunner, ReplayRunner, Sampling
 from prmkit.labeling._types import LabelledSolution
 from prmkit.labeling.binary_search import BinarySearch
 from prmkit.labeling.job import JobResult, run_job
 from prmkit.labeling.mc import MonteCarlo
 from prmkit.labeling.sample import Problem, sample_solutions, tasks_from_samples
+from prmkit.steps import Grader, grade_text
 
 __all__ = ["DatasetResult", "build_dataset", "export_dataset", "export_state", "restore_job", "summarize"]
 

@@ -42,7 +42,7 @@ from typing import Literal, get_args
 
 from prmkit.labeling._inject_edits import EDITS, problem_numbers
 from prmkit.labeling._types import LabelledSolution
-from prmkit.labeling.prompts import extract_final_answer
+from prmkit.steps import stated_answer
 from prmkit.types import Solution, first_error_to_labels
 
 __all__ = ["ERROR_TYPES", "ErrorType", "Injection", "gsm8k_solution", "inject_error", "inject_errors"]
@@ -96,7 +96,7 @@ def inject_error(solution: Solution, error_type: ErrorType, *, seed: int = 0) ->
     if error_type not in EDITS:
         raise ValueError(f"unknown error type {error_type!r}; expected one of {', '.join(ERROR_TYPES)}")
     steps = solution.steps
-    last = len(steps) - 1 if steps and extract_final_answer(steps[-1]) is not None else len(steps)
+    last = len(steps) - 1 if steps and stated_answer(steps[-1]) is not None else len(steps)
     nums = problem_numbers(solution.problem)
     rng = random.Random(f"{seed}|{solution.id}|{error_type}")
     order = list(range(last))

@@ -28,7 +28,6 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 from prmkit.errors import ConfigError
-from prmkit.labeling._grading import Grader, grade_text
 from prmkit.labeling._ray import RayRunner
 from prmkit.labeling._runners import (
     LocalRunner,
@@ -49,7 +48,7 @@ from prmkit.labeling._types import (
     Probe,
     Rollout,
 )
-from prmkit.labeling.prompts import join_steps
+from prmkit.steps import Grader, grade_text, grader_name, join_steps
 
 __all__ = ["JobResult", "Labeller", "LocalRunner", "RayRunner", "ReplayRunner", "Sampling", "run_job"]
 
@@ -237,7 +236,7 @@ def _fingerprint(labeller: Labeller, seed: int, grader: Grader, sampling: Sampli
         "method": labeller.method,
         "labeller": config,
         "seed": seed,
-        "grader": f"{getattr(grader, '__module__', '?')}.{getattr(grader, '__qualname__', repr(grader))}",
+        "grader": grader_name(grader),
         "sampling": dataclasses.asdict(sampling),
         "policy": policy,
     }

@@ -24,5 +24,5 @@ LABELLERS.register("tree_search", "prmkit.labeling.tree_search:TreeSearch")
 GRADERS: Registry[Callable[[str, str], bool]] = Registry("grader")
 """Rollout graders ``grader(solution_text, reference) -> correct`` by name (module-level functions, so Ray can
 pickle them): ``strict`` counts a text that states no answer as wrong, ``lenient`` grades it on its last number."""
-GRADERS.register("strict", "prmkit.labeling:grade_text")
-GRADERS.register("lenient", "prmkit.labeling:grade_text_lenient")
+GRADERS.register("strict", "prmkit.steps:grade_text")
+GRADERS.register("lenient", "prmkit.steps:grade_text_lenient")

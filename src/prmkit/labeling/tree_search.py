@@ -30,7 +30,7 @@ from typing import ClassVar, Literal
 
 from prmkit.errors import ConfigError
 from prmkit.labeling._types import LabelOutcome, LabelTask, Method, Plan, Probe, Rollout
-from prmkit.labeling.prompts import join_steps, parse_solution
+from prmkit.steps import join_steps, parse_solution
 
 __all__ = ["TreeSearch", "rollout_value"]
 

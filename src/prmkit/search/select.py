@@ -1,7 +1,7 @@
 r"""Selectors: choose one answer among a problem's N candidates.
 
 Each selector sees the candidates' answers (grouped by equivalence, see
-:func:`prmkit.evaluation.answers.group_answers`), their aggregated solution
+:func:`prmkit.answers.group_answers`), their aggregated solution
 scores (:mod:`prmkit.search.aggregate`) and, for the oracle only, their
 correctness. Registry :data:`SELECTORS`; the name is also the CLI and JSON value.
 
@@ -53,16 +53,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import numpy as np
 
 from prmkit._registry import Registry
+from prmkit.answers import DEFAULT_TIMEOUT_S, Answer, NoAnswer, as_answer, group_answers
 from prmkit.errors import ConfigError
 from prmkit.search import _select_core as core
-
-if TYPE_CHECKING:  # imported in select(): prmkit.evaluation imports this module
-    from prmkit.evaluation.answers import Answer, NoAnswer
 
 __all__ = ["SELECTORS", "Selection", "Selector", "SelectorDef", "run_selector", "select"]
 
@@ -208,8 +205,6 @@ def select(
     >>> select("weighted_sum", ["3", "7", "7"], scores=[0.9, 0.5, 0.5]).answer.key
     '7'
     """
-    from prmkit.evaluation.answers import DEFAULT_TIMEOUT_S, NoAnswer, as_answer, group_answers
-
     sel = selector if isinstance(selector, Selector) else Selector.parse(selector)
     n = len(answers)
     if sel.spec.uses_scores and scores is None:

@@ -31,9 +31,9 @@ import os
 import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
-from prmkit.data._io import read_jsonl
+from prmkit.data import CandidateSet, load_candidates, read_jsonl
 from prmkit.errors import DataFormatError
 from prmkit.training._gsm8k_reference import ReferenceLabels, gsm8k_reference_examples
 from prmkit.training.data import (
@@ -42,9 +42,6 @@ from prmkit.training.data import (
     first_error_example,
     records_with_position,
 )
-
-if TYPE_CHECKING:
-    from prmkit.data.candidates import CandidateSet
 
 __all__ = [
     "SOURCES",
@@ -199,7 +196,7 @@ def candidate_examples(
     candidate's position; ungraded candidates (``correct`` is null) are errors.
 
     >>> from prmkit.data.candidates import Candidate, CandidateProblem, CandidateSet
-    >>> from prmkit.evaluation.answers import as_answer
+    >>> from prmkit.answers import as_answer
     >>> cs = CandidateSet((CandidateProblem("p0", "2+3?", (Candidate(("2+3=6.", "So 6."), as_answer("6"), False),
     ...                                                    Candidate(("2+3=5.",), as_answer("5"), True))),))
     >>> [(ex.id, ex.to_json()["labels"]) for ex in candidate_examples(cs)]
@@ -259,8 +256,6 @@ def convert(
     if source == "gsm8k-reference":
         return gsm8k_reference_examples(p, exclude_problems=exclude).examples
     if source == "candidates":
-        from prmkit.data.candidates import load_candidates
-
         return candidate_examples(load_candidates(p), exclude_problems=exclude)
     out: list[StepwiseExample] = []
     if source == "processbench":

@@ -1,4 +1,4 @@
-"""Finding the final answer in a solution's text (no normalisation here; see ``_answers_canon``).
+"""Finding the final answer in a solution's text (no normalisation here; see ``_canon``).
 
 Each finder returns the raw answer text of the **last** match, or ``None``.
 
@@ -8,6 +8,8 @@ Each finder returns the raw answer text of the **last** match, or ``None``.
 '7'
 >>> answer_phrase("So the answer is $72.")
 '$72'
+>>> answer_is("So our answer is: $72.")
+'72'
 >>> answer_line("She makes 18 a day\\nA: 18")
 '18'
 >>> choice_letter("The correct option is (C).")
@@ -19,6 +21,7 @@ from __future__ import annotations
 import re
 
 __all__ = [
+    "answer_is",
     "answer_line",
     "answer_phrase",
     "choice_letter",
@@ -28,8 +31,10 @@ __all__ = [
 ]
 
 _BOX = re.compile(r"\\(?:boxed|fbox)\b\s*")
-_MARKER = re.compile(r"^\s*####\s*(.+?)\s*$", re.MULTILINE)
+_BARE = re.compile(r"([^\s$\\)\]},.;:][^\s$]*)")
+_MARKER = re.compile(r"^[ \t]*####[ \t]*(\S+)[ \t]*$", re.MULTILINE)
 _PHRASE = re.compile(r"the\s+(?:final\s+)?answer\s+is\s*[:：]?\s*(.+)", re.IGNORECASE)
+_ANSWER_IS = re.compile(r"answer is\s*:?\s*(.+)", re.IGNORECASE)
 _LINE = re.compile(
     r"^\s*(?:\*\*)?(?:A|Answer|Final\s+Answer)(?:\*\*)?\s*[:：]\s*(?:\*\*)?\s*(.+?)\s*$",
     re.IGNORECASE | re.MULTILINE,
@@ -66,10 +71,13 @@ def _braced(text: str, start: int) -> tuple[str, int] | None:
 def last_boxed(text: str) -> str | None:
     r"""Content of the last ``\boxed{...}`` (or ``\fbox{...}``, or ``\boxed 5``); braces must balance.
 
+    The unbraced form takes the token up to a space or ``$``; a token that starts with a backslash
+    or closing punctuation is prose about the command ("within \(\boxed\), ..."), not an answer.
+
     >>> last_boxed(r"\boxed{a}{b} then \boxed{\{1, 2\}}")
     '\\{1, 2\\}'
-    >>> last_boxed(r"\boxed 5") , last_boxed(r"\boxed{unclosed") is None
-    ('5', True)
+    >>> last_boxed(r"\boxed 5") , last_boxed(r"\boxed{unclosed") is None, last_boxed(r"in \(\boxed\), so") is None
+    ('5', True, True)
     """
     found: str | None = None
     for m in _BOX.finditer(text):
@@ -79,14 +87,19 @@ def last_boxed(text: str) -> str | None:
             if got is not None:
                 found = got[0]
         else:
-            tail = re.match(r"([^\s$]+)", text[pos:])
+            tail = _BARE.match(text, pos)
             if tail:
                 found = tail.group(1)
     return found
 
 
 def gsm8k_marker(text: str) -> str | None:
-    """The text after the last ``#### `` line marker (GSM8K references)."""
+    """The answer on the last ``#### x`` line (GSM8K references), ``x`` one token: a markdown heading
+    (``#### Part 1: the area``) is not an answer.
+
+    >>> gsm8k_marker("#### 1,072"), gsm8k_marker("#### Part 1: the area")
+    ('1,072', None)
+    """
     hits = _MARKER.findall(text)
     return hits[-1] if hits else None
 
@@ -111,6 +124,24 @@ def answer_phrase(text: str) -> str | None:
         return None
     boxed = last_boxed(last)
     return boxed if boxed is not None else _clean_tail(last)
+
+
+def answer_is(text: str) -> str | None:
+    """The rest of the line after the last "answer is" (with or without "the"); ``$`` and a final period dropped.
+
+    The rule of step-structured solutions (``The answer is: 72``): looser than
+    :func:`answer_phrase` about what comes before "answer is", and it keeps the
+    whole rest of the line.
+
+    >>> answer_is("My answer is 5 apples."), answer_is("The answer is: $"), answer_is("the answer isn't clear")
+    ('5 apples', None, "n't clear")
+    """
+    hits = _ANSWER_IS.findall(text)
+    if not hits:
+        return None
+    lines = hits[-1].strip().splitlines()  # "." stops at "\n" only; splitlines also cuts at "\r", "\f" ...
+    ans = lines[0].strip().rstrip(".").strip().strip("$").strip() if lines else ""
+    return ans or None
 
 
 def answer_line(text: str) -> str | None:

@@ -1,4 +1,4 @@
-"""Step-structured solutions: prompts that make a policy write one step per paragraph, and parsing.
+"""Step-continuation prompts: ask a policy for a solution written one step per paragraph.
 
 A step-structured solution is plain text whose paragraphs (separated by a blank
 line) are its steps, ending with a final paragraph that states the answer:
@@ -7,35 +7,26 @@ The same prompt is used to sample whole solutions and to continue a prefix
 (a Monte Carlo rollout): the prefix is the first ``t`` steps followed by a
 blank line, written as the start of the assistant's reply.
 
->>> p = parse_solution("Half of 48 is 24.\\n\\n48 + 24 = 72.\\n\\nThe answer is: 72")
->>> p.steps, p.answer
-(('Half of 48 is 24.', '48 + 24 = 72.', 'The answer is: 72'), '72')
->>> continuation_prefix(p.steps[:2])
+>>> continuation_prefix(["Half of 48 is 24.", "48 + 24 = 72."])
 'Half of 48 is 24.\\n\\n48 + 24 = 72.\\n\\n'
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+from prmkit.steps._parse import STEP_SEPARATOR, join_steps
+
 __all__ = [
-    "STEP_SEPARATOR",
     "ChatFormat",
     "Dataset",
-    "ParsedSolution",
     "PromptStyle",
     "StepPrompt",
     "continuation_prefix",
-    "extract_final_answer",
-    "gsm8k_reference",
-    "join_steps",
-    "parse_solution",
     "render_chat",
     "rollout_prompt",
-    "split_steps",
     "step_prompt",
 ]
 
@@ -52,9 +43,6 @@ LaTeX paragraphs look like the solutions PRM benchmarks are written in."""
 
 _BOXED_SYSTEM = "You are a helpful assistant."
 _BOXED_INSTRUCTION = "Please reason step by step, and put your final answer within \\boxed{}."
-
-STEP_SEPARATOR = "\n\n"
-"""Steps are paragraphs: joined by, and split on, a blank line."""
 
 _SYSTEM = (
     "You are a careful math tutor. Solve the problem step by step. Write each step as its own "
@@ -180,102 +168,6 @@ def rollout_prompt(
     raise ValueError(f"chat_format must be 'chatml' or 'plain', got {chat_format!r}")
 
 
-def join_steps(steps: Sequence[str]) -> str:
-    """The text of a step-structured solution: steps joined by a blank line."""
-    return STEP_SEPARATOR.join(s.strip() for s in steps)
-
-
 def continuation_prefix(steps: Sequence[str]) -> str:
     """The assistant-reply prefix a rollout continues: the steps, then a blank line ('' for none)."""
     return join_steps(steps) + STEP_SEPARATOR if steps else ""
-
-
-_BLANK_LINE = re.compile(r"\n[ \t]*\n+")
-
-
-def split_steps(text: str) -> tuple[str, ...]:
-    """Paragraphs of ``text``, stripped, empty ones dropped.
-
-    >>> split_steps("a\\n\\n\\n b \\n \\nc")
-    ('a', 'b', 'c')
-    """
-    return tuple(p.strip() for p in _BLANK_LINE.split(text.strip()) if p.strip())
-
-
-_ANSWER = re.compile(r"answer is\s*:?\s*(.+)", re.IGNORECASE)
-
-
-def _boxed(text: str) -> str | None:
-    """Content of the last ``\\boxed{...}`` with balanced braces, else None."""
-    start = text.rfind("\\boxed{")
-    if start < 0:
-        return None
-    i, depth = start + len("\\boxed{"), 1
-    for j in range(i, len(text)):
-        if text[j] == "{":
-            depth += 1
-        elif text[j] == "}":
-            depth -= 1
-            if depth == 0:
-                return text[i:j].strip()
-    return None
-
-
-def extract_final_answer(text: str) -> str | None:
-    """The answer a step-structured solution states, or None when it states none.
-
-    Takes the last ``\\boxed{...}`` if any, else what follows the last
-    "The answer is" (up to the end of that line, trailing period and ``$``
-    stripped).
-
-    >>> extract_final_answer("So 8 left.\\n\\nThe answer is: 8.")
-    '8'
-    >>> extract_final_answer("The answer is: \\\\boxed{\\\\frac{1}{2}}")
-    '\\\\frac{1}{2}'
-    >>> extract_final_answer("no answer here") is None
-    True
-    """
-    boxed = _boxed(text)
-    if boxed is not None:
-        return boxed
-    hits = _ANSWER.findall(text)
-    if not hits:
-        return None
-    ans = hits[-1].strip().splitlines()[0].strip().rstrip(".").strip().strip("$").strip()
-    return ans or None
-
-
-@dataclass(frozen=True)
-class ParsedSolution:
-    """A policy's output cut into steps; ``answer`` is None when no final answer was stated."""
-
-    steps: tuple[str, ...]
-    answer: str | None
-
-
-def parse_solution(text: str) -> ParsedSolution:
-    """Cut a step-structured solution into steps and read its final answer.
-
-    Text after the paragraph that states the answer (a policy that keeps
-    talking) is dropped, so the answer paragraph is always the last step.
-
-    >>> parse_solution("a\\n\\nThe answer is: 3\\n\\nProblem: next").steps
-    ('a', 'The answer is: 3')
-    """
-    steps = split_steps(text)
-    for i, s in enumerate(steps):
-        if extract_final_answer(s) is not None:
-            steps = steps[: i + 1]
-            break
-    return ParsedSolution(steps, extract_final_answer(join_steps(steps)))
-
-
-def gsm8k_reference(answer_field: str) -> str:
-    """The gold answer of a GSM8K record: what follows ``####``, commas removed.
-
-    >>> gsm8k_reference("48/2 = <<48/2=24>>24 clips.\\n#### 1,072")
-    '1072'
-    """
-    if "####" not in answer_field:
-        raise ValueError("GSM8K answer has no '####' line")
-    return answer_field.rsplit("####", 1)[1].strip().replace(",", "")

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from prmkit.evaluation.answers import (
+from prmkit.answers import (
     Answer,
     NoAnswer,
     answers_equivalent,
@@ -19,6 +19,7 @@ from prmkit.evaluation.answers import (
     grade_answer,
     group_answers,
 )
+from prmkit.data import load_candidates
 
 
 @pytest.mark.parametrize(
@@ -36,6 +37,11 @@ from prmkit.evaluation.answers import (
         (r"Hence \boxed{\text{(C)}}", "choice", "C"),
         ("Reasoning...\n(D)", "choice", "D"),
         ("Answer: E", "choice", "E"),
+        (r"\fbox{42}", "auto", "42"),
+        ("our answer is: $1,200.", "stated", "1,200"),
+        (r"The answer is $\boxed{5}$. Or is it 6?", "stated", "5"),
+        ("It looks accurate.\n#### 9", "stated", "9"),
+        ("Answer: 18", "stated", "18"),
     ],
 )
 def test_extract(text: str, style: str, expected: str) -> None:
@@ -53,6 +59,10 @@ def test_extract(text: str, style: str, expected: str) -> None:
         (r"\boxed{unclosed", "boxed", "no_marker"),
         ("The answer is a prime number", "choice", "not_a_choice"),
         ("#### 18", "boxed", "no_marker"),
+        (r"put it within \(\boxed\), then", "boxed", "no_marker"),
+        ("#### Part 1: the area", "gsm8k", "no_marker"),
+        ("So our answer is 7.", "auto", "no_marker"),
+        ("no marker here", "stated", "no_marker"),
     ],
 )
 def test_missing_answer_is_typed_not_raised(text: str, style: str, reason: str) -> None:
@@ -162,8 +172,6 @@ def test_grading_references() -> None:
 
 def test_grading_agrees_with_gsm8k_labels(shared_data: Path) -> None:
     """Independent labels: every solution's ``is_correct`` in OpenAI's example solutions."""
-    from prmkit.data.candidates import load_candidates
-
     cs = load_candidates(shared_data / "gsm8k" / "example_model_solutions.jsonl")
     pairs = [
         (grade_answer(c.answer, p.reference or ""), c.correct)
@@ -177,8 +185,6 @@ def test_grading_agrees_with_gsm8k_labels(shared_data: Path) -> None:
 
 def test_grading_against_math_cot_labels(shared_data: Path) -> None:
     """799 of 800 agree with the file's grader; the one difference is '10000' vs '10{,}000', which we call equal."""
-    from prmkit.data.candidates import load_candidates
-
     cs = load_candidates(shared_data / "bon_qwen25math_math_cot_100" / "math_cot_100.jsonl")
     diff = [
         (p.id, c.answer.text)

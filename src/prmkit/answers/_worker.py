@@ -1,7 +1,7 @@
 """The math-verify worker process: reads JSON requests on stdin, writes one JSON verdict per line.
 
 Run as a script (it imports nothing from prmkit); started and killed by
-:mod:`prmkit.evaluation._answers_verify`. Request ``{"g": gold, "t": target}``;
+:mod:`prmkit.answers._verify`. Request ``{"g": gold, "t": target}``;
 reply ``{"v": "equal" | "different" | "error"}``. The first line written is
 ``{"ready": true}`` once math-verify is imported (or ``{"missing": "..."}``).
 """

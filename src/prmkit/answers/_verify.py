@@ -1,6 +1,6 @@
 """Symbolic equivalence with math-verify, under a hard wall-clock limit per comparison.
 
-Comparisons run in a separate worker process (the script ``_answers_worker.py``,
+Comparisons run in a separate worker process (the script ``_worker.py``,
 started on first use and kept). The parent waits at most ``timeout_s`` seconds
 for each verdict; on a timeout it kills the worker (and starts a fresh one for
 the next comparison; start-up is not counted in any comparison's limit). A process
@@ -42,7 +42,7 @@ _STARTUP_S = 120.0
 class _Worker:
     def __init__(self) -> None:
         # Run the worker file as a script: no prmkit import (and no package __init__) in the child.
-        script = str(Path(__file__).with_name("_answers_worker.py"))
+        script = str(Path(__file__).with_name("_worker.py"))
         boot = f"import runpy; runpy.run_path({script!r}, run_name='__main__')"
         self.proc = subprocess.Popen(
             [sys.executable, "-c", boot],
