@@ -34,8 +34,8 @@ def test_the_committed_head_is_small_and_names_its_backbone() -> None:
 
 def _score(dtype: str | None, shared_data: Path, n: int = N_CASES) -> tuple[str, dict[str, list[float]]]:
     pytest.importorskip("torch")
+    from prmkit.data import load_processbench
     from prmkit.errors import MissingExtraError
-    from prmkit.evaluation.processbench import load_processbench
     from prmkit.scoring import load_prm
     from prmkit.types import StepScores
 

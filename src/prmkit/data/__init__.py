@@ -9,13 +9,16 @@ from prmkit.data.candidates import (
     split_steps,
     write_candidates,
 )
+from prmkit.data.processbench import ProcessBenchCase, load_processbench
 
 __all__ = [
     "Candidate",
     "CandidateProblem",
     "CandidateSet",
     "JsonlAppender",
+    "ProcessBenchCase",
     "load_candidates",
+    "load_processbench",
     "read_json_records",
     "read_jsonl",
     "split_steps",

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from _shared_data import shared_data_dir
 
+from prmkit.data import ProcessBenchCase, load_processbench
 from prmkit.errors import DataFormatError
-from prmkit.evaluation import ProcessBenchCase, load_processbench
 
 
 def shared_data() -> Path | None:
