@@ -5,6 +5,7 @@ import pytest
 from prmkit.errors import DataFormatError
 from prmkit.labeling import LabelledSolution
 from prmkit.labeling.io import read_tasks, write_records
+from prmkit.types import StepwiseExample
 
 
 def _write(path, *records):
@@ -42,7 +43,8 @@ def test_bad_records_name_file_line_and_field(tmp_path, record, message) -> None
 
 
 def test_write_records_round_trips(tmp_path) -> None:
-    x = LabelledSolution("a", "mc", "q", ("s0", "s1"), (0.625, 0.0), 1, rollouts=8, rollout_tokens=77, mc=(0.625, 0.0))
+    ex = StepwiseExample("q", ("s0", "s1"), (0.625, 0.0), id="a")
+    x = LabelledSolution(ex, "mc", 1, rollouts=8, rollout_tokens=77, mc=(0.625, 0.0))
     assert write_records([x], tmp_path / "o.jsonl") == 1
     rec = json.loads((tmp_path / "o.jsonl").read_text())
     assert rec["labels"] == [0.625, 0.0] and rec["prompt"] == "q" and rec["completions"] == ["s0", "s1"]

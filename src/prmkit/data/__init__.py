@@ -1,6 +1,6 @@
-"""Reading and writing the files prmkit works with."""
+"""Reading and writing the files prmkit works with: JSON Lines, candidate sets, ProcessBench."""
 
-from prmkit.data._io import JsonlAppender, read_json_records, read_jsonl
+from prmkit.data._io import JsonlAppender, read_json_records, read_jsonl, records_with_position
 from prmkit.data.candidates import (
     Candidate,
     CandidateProblem,
@@ -9,7 +9,7 @@ from prmkit.data.candidates import (
     split_steps,
     write_candidates,
 )
-from prmkit.data.processbench import ProcessBenchCase, load_processbench
+from prmkit.data.processbench import ProcessBenchCase, load_processbench, parse_processbench_record
 
 __all__ = [
     "Candidate",
@@ -19,8 +19,10 @@ __all__ = [
     "ProcessBenchCase",
     "load_candidates",
     "load_processbench",
+    "parse_processbench_record",
     "read_json_records",
     "read_jsonl",
+    "records_with_position",
     "split_steps",
     "write_candidates",
 ]

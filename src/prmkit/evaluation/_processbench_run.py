@@ -228,8 +228,10 @@ def _record(
     return rec
 
 
-def _read_done(path: Path, by_id: Mapping[str, ProcessBenchCase]) -> dict[str, list[float] | None]:
-    done: dict[str, list[float] | None] = {}
+def _read_done(
+    path: Path, by_id: Mapping[str | None, ProcessBenchCase]
+) -> dict[str | None, list[float] | None]:
+    done: dict[str | None, list[float] | None] = {}
     for line, obj in read_jsonl(path):
         where: dict[str, Any] = {"path": str(path), "line": line}
         case_id = obj.get("id")

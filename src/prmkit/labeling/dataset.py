@@ -102,7 +102,9 @@ def summarize(
     """Dataset statistics: solutions, accuracy, steps, rollouts and tokens per labelled solution,
     and how often binary search and MC name the same first error.
 
-    >>> ls = lambda m, r, fe: LabelledSolution("a", m, "q", ("s1", "s2"), (1.0, 0.0), fe, rollouts=r, rollout_tokens=10)
+    >>> from prmkit.types import StepwiseExample
+    >>> ex = StepwiseExample("q", ("s1", "s2"), (1.0, 0.0), id="a")
+    >>> ls = lambda m, r, fe: LabelledSolution(ex, m, fe, rollouts=r, rollout_tokens=10)
     >>> s = summarize([{"correct": False, "steps": ["s1", "s2"]}], [ls("mc", 8, 1)], [ls("binary_search", 3, 1)])
     >>> s["rollouts_per_solution"], s["bs_rollout_ratio"], s["first_error_agreement"]
     ({'mc': 8.0, 'binary_search': 3.0}, 0.375, 1.0)
@@ -116,7 +118,7 @@ def summarize(
         "solutions": len(solutions),
         "correct": sum(bool(s.get("correct")) for s in solutions),
         "labelled": len(mc),
-        "steps_per_solution": sum(len(m.completions) for m in mc) / n,
+        "steps_per_solution": sum(len(m.example.completions) for m in mc) / n,
         "first_error_at_step": sum(m.first_error >= 0 for m in mc),
         "rollouts_per_solution": {"mc": mc_rollouts / n, "binary_search": bs_rollouts / max(len(bs), 1)},
         "rollout_tokens_per_solution": sum(m.rollout_tokens for m in mc) / n,
