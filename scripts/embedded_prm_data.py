@@ -54,9 +54,9 @@ def main() -> None:
                          "in draw order, so N pins the version a head was trained on; default: all)")
     args = ap.parse_args()
 
-    from prmkit.data import load_processbench
+    from prmkit.data import load_processbench, write_stepwise
     from prmkit.labeling.inject import Injection, inject_errors
-    from prmkit.training import convert, write_stepwise
+    from prmkit.training import convert
     from prmkit.types import Solution, StepwiseExample
 
     def cut(inj: Injection) -> StepwiseExample:  # the injected copy up to its edited step

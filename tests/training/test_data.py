@@ -9,9 +9,10 @@ from pathlib import Path
 import pytest
 from _shared_data import shared_data_dir
 
+from prmkit.data import write_stepwise
 from prmkit.errors import DataFormatError
 from prmkit.training.convert import convert, paragraph_steps
-from prmkit.training.data import read_first_error_records, read_stepwise, write_stepwise
+from prmkit.training.data import read_first_error_records, read_stepwise
 from prmkit.types import StepwiseExample
 
 SHARED = shared_data_dir() or Path("../shared/data")

@@ -236,6 +236,7 @@ def _generator_options(backend: str, threads: int | None) -> dict[str, Any]:
 def _run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
+    from prmkit.data import write_stepwise
     from prmkit.generation import load_generator
     from prmkit.labeling import (
         BinarySearch,
@@ -247,7 +248,7 @@ def _run(args: argparse.Namespace) -> int:
         grade_text_lenient,
         run_job,
     )
-    from prmkit.labeling.io import read_tasks, write_records
+    from prmkit.labeling.io import read_tasks
     from prmkit.labeling.tree_search import TreeSearch
 
     tasks = read_tasks(args.input)
@@ -272,7 +273,7 @@ def _run(args: argparse.Namespace) -> int:
     if args.ray:
         runner.shutdown()
     if args.out is not None:
-        write_records(result.labelled, args.out)
+        write_stepwise(result.labelled, args.out)
     n = len(result.labelled)
     total = sum(x.rollouts for x in result.labelled)
     print(f"{n} labelled solutions; {total} rollouts used ({total / max(n, 1):.1f} per solution), "
@@ -281,9 +282,10 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _inject(args: argparse.Namespace) -> int:
+    from prmkit.data import write_stepwise
     from prmkit.errors import ConfigError
     from prmkit.labeling.inject import ERROR_TYPES, ErrorType, inject_errors
-    from prmkit.labeling.io import read_tasks, write_records
+    from prmkit.labeling.io import read_tasks
 
     names = ERROR_TYPES if args.types == "all" else tuple(t.strip() for t in args.types.split(","))
     unknown = [t for t in names if t not in ERROR_TYPES]
@@ -295,25 +297,24 @@ def _inject(args: argparse.Namespace) -> int:
     if wrong:
         print(f"prmkit: skipping {len(wrong)} solutions marked incorrect", file=sys.stderr)
     injections = inject_errors([t.solution for t in tasks if t.correct is not False], types, seed=args.seed)
-    write_records((i.to_labelled() for i in injections), args.out)
+    write_stepwise((i.to_labelled() for i in injections), args.out)
     counts = {t: sum(i.error_type == t for i in injections) for t in types}
     print(json.dumps({"solutions": len(tasks) - len(wrong), "injected": len(injections), "by_type": counts}))
     return 0
 
 
 def _consensus(args: argparse.Namespace) -> int:
-    from prmkit.data import read_jsonl
+    from prmkit.data import read_jsonl, write_stepwise
     from prmkit.generation import load_generator
     from prmkit.labeling import LabelledSolution
     from prmkit.labeling.consensus import consensus_filter, judge_solutions
-    from prmkit.labeling.io import write_records
 
     labelled = [LabelledSolution.from_record(rec) for _, rec in read_jsonl(args.labels)]
     judge = load_generator(args.backend, model=args.judge)
     verdicts = judge_solutions(labelled, judge, n=args.samples, temperature=args.temperature,
                                max_tokens=args.max_tokens)
     result = consensus_filter(labelled, verdicts)
-    write_records(result.kept, args.out)
+    write_stepwise(result.kept, args.out)
     print(json.dumps({"solutions": len(labelled), "kept": len(result.kept),
                       "kept_fraction": round(result.kept_fraction, 4),
                       "unparsed_verdicts": sum(v.first_error is None for v in verdicts),

@@ -1,4 +1,4 @@
-"""Reading and writing the files prmkit works with: JSON Lines, candidate sets, ProcessBench."""
+"""Reading and writing the files prmkit works with: JSON Lines, candidate sets, ProcessBench, stepwise records."""
 
 from prmkit.data._io import JsonlAppender, read_json_records, read_jsonl, records_with_position
 from prmkit.data.candidates import (
@@ -10,6 +10,7 @@ from prmkit.data.candidates import (
     write_candidates,
 )
 from prmkit.data.processbench import ProcessBenchCase, load_processbench, parse_processbench_record
+from prmkit.data.stepwise import StepwiseRecord, write_stepwise
 
 __all__ = [
     "Candidate",
@@ -17,6 +18,7 @@ __all__ = [
     "CandidateSet",
     "JsonlAppender",
     "ProcessBenchCase",
+    "StepwiseRecord",
     "load_candidates",
     "load_processbench",
     "parse_processbench_record",
@@ -25,4 +27,5 @@ __all__ = [
     "records_with_position",
     "split_steps",
     "write_candidates",
+    "write_stepwise",
 ]

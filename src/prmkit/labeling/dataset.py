@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from prmkit.data import read_jsonl
+from prmkit.data import read_jsonl, write_stepwise
 from prmkit.labeling._grading import Grader, grade_text
 from prmkit.labeling._runners import LocalRunner, ReplayRunner, Sampling
 from prmkit.labeling._types import LabelledSolution
@@ -143,8 +143,7 @@ def export_dataset(result: DatasetResult, directory: str | os.PathLike[str], out
     JSONL, plus ``summary.json`` and the MC job's ``job.json``, into ``out``."""
     dest = export_state(directory, out)
     for name, job in (("mc.jsonl.gz", result.mc), ("binary_search.jsonl.gz", result.bs)):
-        with open(dest / name, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as fout:
-            fout.writelines((json.dumps(x.to_record(), ensure_ascii=False) + "\n").encode() for x in job.labelled)
+        write_stepwise(job.labelled, dest / name)
     (dest / "summary.json").write_text(json.dumps(result.summary(), indent=2) + "\n", encoding="utf-8")
     return dest
 

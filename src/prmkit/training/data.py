@@ -13,16 +13,14 @@ answer is wrong, whatever came before. ``outcome`` (is the final answer right)
 is what the implicit PRM trains on. ``id`` is optional. Errors name the file,
 the line, the field and the value.
 
-In memory a record is a :class:`~prmkit.types.StepwiseExample`.
+In memory a record is a :class:`~prmkit.types.StepwiseExample`; files of them
+are written by :func:`prmkit.data.write_stepwise`.
 """
 
 from __future__ import annotations
 
-import json
 import math
 import os
-from collections.abc import Iterable
-from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, StrictBool, StrictStr, ValidationError
@@ -36,7 +34,6 @@ __all__ = [
     "parse_record",
     "read_first_error_records",
     "read_stepwise",
-    "write_stepwise",
 ]
 
 LabelKind = Literal["hard", "soft", "outcome"]
@@ -139,20 +136,6 @@ def read_stepwise(
     """
     p = str(path)
     return [parse_record(obj, kind, threshold=threshold, path=p, **where) for where, obj in records_with_position(p)]
-
-
-def write_stepwise(examples: Iterable[StepwiseExample], path: str | os.PathLike[str]) -> int:
-    """Write examples as stepwise JSONL (atomically: a temp file renamed into place); returns the count."""
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(target.name + ".tmp")
-    n = 0
-    with open(tmp, "w", encoding="utf-8") as fh:
-        for ex in examples:
-            fh.write(json.dumps(ex.to_record(), ensure_ascii=False) + "\n")
-            n += 1
-    os.replace(tmp, target)
-    return n
 
 
 def read_first_error_records(path: str | os.PathLike[str]) -> list[tuple[Solution, int]]:
