@@ -153,7 +153,7 @@ def summarize(name: str, mc: list[LabelledSolution], other: list[dict[str, Any]]
     n = len(pairs)
     mc_roll = sum(m.rollouts for m, _ in pairs)
     bs_roll = sum(o["rollouts"] for _, o in pairs)
-    monotone = sum(list(m.labels) == sorted(m.labels, reverse=True) for m, _ in pairs)
+    monotone = sum(list(m.example.labels) == sorted(m.example.labels, reverse=True) for m, _ in pairs)
     return {
         "comparison": name,
         "solutions": n,

@@ -38,7 +38,7 @@ from pathlib import Path
 
 import torch
 
-from prmkit.evaluation import load_processbench
+from prmkit.data import load_processbench
 from prmkit.scoring import get_spec
 from prmkit.scoring._render import render, resolve_ids
 from prmkit.scoring.hf import HFScorer

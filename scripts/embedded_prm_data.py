@@ -54,17 +54,17 @@ def main() -> None:
                          "in draw order, so N pins the version a head was trained on; default: all)")
     args = ap.parse_args()
 
+    from prmkit.data import load_processbench, write_stepwise
     from prmkit.labeling.inject import Injection, inject_errors
-    from prmkit.training import StepwiseExample, convert, write_stepwise
-    from prmkit.training.data import first_error_example
-    from prmkit.types import Solution
+    from prmkit.training import convert
+    from prmkit.types import Solution, StepwiseExample
 
     def cut(inj: Injection) -> StepwiseExample:  # the injected copy up to its edited step
-        return first_error_example(inj.solution.problem, inj.solution.steps, inj.first_error, outcome=False,
-                                   id=str(inj.solution.id))
+        return StepwiseExample.from_first_error(inj.solution.problem, inj.solution.steps, inj.first_error,
+                                                outcome=False, id=str(inj.solution.id))
 
     def all_correct(sol: Solution) -> StepwiseExample:
-        return first_error_example(sol.problem, sol.steps, -1, outcome=True, id=str(sol.id))
+        return StepwiseExample.from_first_error(sol.problem, sol.steps, -1, outcome=True, id=str(sol.id))
 
     shared, policy, samples, out = Path(args.shared), Path(args.policy), Path(args.samples), Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -92,8 +92,8 @@ def main() -> None:
     counts["policy-correct"] = write_stepwise(map(all_correct, correct), out / "policy-correct.jsonl")
     counts["policy-inject"] = write_stepwise(map(cut, inject_errors(correct, seed=args.seed)),
                                              out / "policy-inject.jsonl")
-    seen = [x["problem"] for split in ("gsm8k", "math")
-            for x in json.loads((shared / "processbench" / f"{split}.json").read_text(encoding="utf-8"))]
+    seen = [case.problem for split in ("gsm8k", "math")
+            for case in load_processbench(shared / "processbench" / f"{split}.json")]
     cot = list(convert("candidates", shared / "bon_qwen25math_math_cot_100" / "math_cot_100.jsonl",
                        exclude_problems=seen))
     counts["qwen-math-cot"] = write_stepwise(cot, out / "qwen-math-cot.jsonl")

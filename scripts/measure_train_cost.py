@@ -38,8 +38,9 @@ def main() -> None:
 
     import importlib.util
 
+    from prmkit.data import write_stepwise
     from prmkit.models.tokenizers import smollm2_tokenizer
-    from prmkit.training import TrainConfig, convert, train, training_spec, write_stepwise
+    from prmkit.training import TrainConfig, convert, train, training_spec
     from prmkit.training._encode import encode_examples
 
     t_start = time.perf_counter()

@@ -30,3 +30,16 @@ def test_error_names_file_line_field_value() -> None:
 def test_unknown_prm_suggests() -> None:
     with pytest.raises(UnknownNameError, match="did you mean 'math-shepherd'"):
         get_spec("math-shepard")
+
+
+def test_stepwise_example_is_the_one_labelled_steps_type() -> None:
+    from prmkit.types import UNLABELLED, StepwiseExample
+
+    ex = StepwiseExample("q", ["a", "b"], [1, UNLABELLED], id="x")  # type: ignore[arg-type]
+    assert ex.completions == ("a", "b") and ex.labels is not None and ex.labels[0] == 1.0
+    assert ex.to_record() == {"prompt": "q", "completions": ["a", "b"], "labels": [1.0, None], "id": "x"}
+    assert not ex.fully_labelled and ex.solution == Solution("q", ("a", "b"), "x")
+    assert StepwiseExample("q", ("a",), outcome=True).to_record() == {"prompt": "q", "completions": ["a"], "outcome": True}
+    cut = StepwiseExample.from_first_error("q", ["a", "b", "c"], 1, outcome=False, id="y")
+    assert (cut.completions, cut.labels, cut.first_error, cut.outcome) == (("a", "b"), (1.0, 0.0), 1, False)
+    assert StepwiseExample.from_first_error("q", ["a", "b"], -1).labels == (1.0, 1.0)

@@ -16,7 +16,7 @@ from prmkit.errors import (
     UnknownNameError,
 )
 from prmkit.scoring import PRMSpec, Scorer, load_prm, score
-from prmkit.types import ScoreFailure, ScoreResult, Solution, StepLabels, StepScores
+from prmkit.types import ScoreFailure, ScoreResult, Solution, StepScores, StepwiseExample
 
 __version__ = "0.1.0"
 
@@ -31,8 +31,8 @@ __all__ = [
     "ScoreResult",
     "Scorer",
     "Solution",
-    "StepLabels",
     "StepScores",
+    "StepwiseExample",
     "UnknownNameError",
     "__version__",
     "load_prm",

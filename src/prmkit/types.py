@@ -17,10 +17,17 @@ step scores
     log-ratio PRMs produce unbounded rewards. A scorer returns **exactly** one
     score per step or fails.
 step labels
-    One label per step (:class:`StepLabels`): 1.0 = correct, 0.0 = wrong, and
-    floats in between for soft (Monte Carlo) labels. ProcessBench's ``label``
-    field is a different, equivalent encoding: the index of the earliest wrong
-    step, or -1 if no step is wrong (see :func:`first_error_to_labels`).
+    One label per step: 1.0 = correct, 0.0 = wrong, floats in between for soft
+    (Monte Carlo) labels, and :data:`UNLABELLED` (NaN; ``null`` in files) for a
+    step whose correctness is unknown. ProcessBench's ``label`` field is a
+    different, equivalent encoding: the index of the earliest wrong step, or -1
+    if no step is wrong (see :func:`first_error_to_labels`).
+stepwise example
+    A problem, its steps and their step labels and/or the outcome
+    (:class:`StepwiseExample`): TRL's stepwise supervision (``prompt`` /
+    ``completions`` / ``labels``), the one in-memory type for labelled steps.
+    Labellers return them with their rollout accounting, training reads and
+    writes them, and ProcessBench cases convert to them.
 score failure
     A typed, per-solution failure (:class:`ScoreFailure`): the solution is too
     long for the model, has an empty step, and so on. Long runs record the
@@ -32,17 +39,19 @@ solutions x steps (ragged).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from typing import Literal
+from dataclasses import dataclass
+from typing import Any, Literal
 
 __all__ = [
+    "UNLABELLED",
     "FailureReason",
     "ScoreFailure",
     "ScoreResult",
     "Solution",
-    "StepLabels",
     "StepScores",
+    "StepwiseExample",
     "first_error_to_labels",
     "labels_to_first_error",
 ]
@@ -114,20 +123,94 @@ class ScoreFailure:
 ScoreResult = StepScores | ScoreFailure
 
 
-@dataclass(frozen=True)
-class StepLabels:
-    """One label per step: 1.0 correct, 0.0 wrong, floats in between for soft labels.
+UNLABELLED = math.nan
+"""The label of a step whose correctness is unknown (``null`` in files): read, never trained on."""
 
-    >>> StepLabels((1.0, 0.375)).first_error(threshold=0.5)
-    1
+
+@dataclass(frozen=True)
+class StepwiseExample:
+    """A problem, its steps and one label per step and/or the outcome: TRL's stepwise supervision.
+
+    ``labels`` holds one float per step (see *step labels* above), or is None
+    when only the outcome is known; ``outcome`` says whether the final answer
+    is right (None: unknown).
+
+    >>> ex = StepwiseExample("1+1?", ("1+1=2",), labels=(1.0,))
+    >>> ex.first_error
+    -1
+    >>> StepwiseExample("1+1?", ("1+1=3", "So 3."), labels=(UNLABELLED, 0.0)).to_record()["labels"]
+    [None, 0.0]
     """
 
-    labels: tuple[float, ...]
-    extra: dict[str, float] = field(default_factory=dict, compare=False)
+    prompt: str
+    completions: tuple[str, ...]
+    labels: tuple[float, ...] | None = None
+    outcome: bool | None = None
+    id: str | None = None
 
-    def first_error(self, threshold: float = 0.5) -> int:
-        """Index of the first step whose label is below ``threshold``, else -1."""
-        return next((i for i, v in enumerate(self.labels) if v < threshold), -1)
+    def __post_init__(self) -> None:
+        if not isinstance(self.completions, tuple):
+            object.__setattr__(self, "completions", tuple(self.completions))
+        if self.labels is not None and not isinstance(self.labels, tuple):
+            object.__setattr__(self, "labels", tuple(float(v) for v in self.labels))
+
+    @classmethod
+    def from_first_error(
+        cls,
+        problem: str,
+        steps: Sequence[str],
+        first_error: int,
+        *,
+        outcome: bool | None = None,
+        after_error: Literal["truncate", "zero"] = "truncate",
+        id: str | None = None,
+    ) -> StepwiseExample:
+        """An example from an earliest-error label (ProcessBench's ``label``).
+
+        Steps after the first error have unknown correctness: ``truncate`` drops them
+        (PRM800K/Lessons practice); ``zero`` labels them wrong.
+
+        >>> StepwiseExample.from_first_error("q", ["a", "b", "c"], 1).labels
+        (1.0, 0.0)
+        >>> StepwiseExample.from_first_error("q", ["a", "b", "c"], 1, after_error="zero").labels
+        (1.0, 0.0, 0.0)
+        """
+        labels = first_error_to_labels(first_error, len(steps))
+        kept = len(steps) if first_error == -1 or after_error == "zero" else first_error + 1
+        return cls(problem, tuple(steps[:kept]), labels[:kept], outcome, id)
+
+    @property
+    def solution(self) -> Solution:
+        return Solution(self.prompt, self.completions, self.id)
+
+    @property
+    def first_error(self) -> int:
+        """Index of the earliest step labelled below 0.5, or -1 (ProcessBench's ``label``).
+
+        A ``ValueError`` when an unlabelled step comes first: then the earliest error is unknown.
+        """
+        if self.labels is None:
+            raise ValueError("example has no step labels")
+        first = labels_to_first_error(self.labels)
+        if any(math.isnan(v) for v in self.labels[: len(self.labels) if first == -1 else first]):
+            raise ValueError(f"example {self.id!r}: an unlabelled step precedes its first error, which is unknown")
+        return first
+
+    @property
+    def fully_labelled(self) -> bool:
+        """Every step has a label (none is :data:`UNLABELLED`)."""
+        return self.labels is not None and not any(math.isnan(v) for v in self.labels)
+
+    def to_record(self) -> dict[str, Any]:
+        """The stepwise JSON object: ``prompt``, ``completions``, then ``labels``, ``outcome``, ``id`` where set."""
+        out: dict[str, Any] = {"prompt": self.prompt, "completions": list(self.completions)}
+        if self.labels is not None:
+            out["labels"] = [None if math.isnan(v) else float(v) for v in self.labels]
+        if self.outcome is not None:
+            out["outcome"] = self.outcome
+        if self.id is not None:
+            out["id"] = self.id
+        return out
 
 
 def first_error_to_labels(first_error: int, n_steps: int) -> tuple[float, ...]:

@@ -14,8 +14,9 @@ from typing import Any
 import pytest
 from _shared_data import shared_path
 
+from prmkit.data import ProcessBenchCase
 from prmkit.errors import ConfigError, DataFormatError
-from prmkit.evaluation import ProcessBenchCase, fit_threshold, run_processbench
+from prmkit.evaluation import fit_threshold, run_processbench
 from prmkit.scoring.arith import ArithVerifier
 from prmkit.types import ScoreFailure, ScoreResult, Solution
 

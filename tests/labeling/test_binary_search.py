@@ -24,12 +24,12 @@ def test_binary_search_finds_the_reference_boundary_with_shared_rollouts(tmp_pat
     agree = 0
     for m, b in zip(mc.labelled, bs.labelled, strict=True):
         if b.extra["solution_correct"]:
-            assert b.first_error == -1 and b.rollouts == 0 and b.labels == (1.0,) * len(b.labels)
+            assert b.first_error == -1 and b.rollouts == 0 and b.example.labels == (1.0,) * len(b.example.completions)
             continue
         # same seeds -> the same rollouts: the search lands where bisection over MC's values lands
         assert b.first_error == bisect_hard(m.mc)
-        assert b.labels == tuple(float(i < b.first_error) for i in range(len(b.labels)))
-        monotone_labels = list(m.labels) == sorted(m.labels, reverse=True)
+        assert b.example.labels == tuple(float(i < b.first_error) for i in range(len(b.example.completions)))
+        monotone_labels = list(m.example.labels) == sorted(m.example.labels, reverse=True)
         if monotone_labels:
             assert b.first_error == m.first_error
         agree += b.first_error == m.first_error

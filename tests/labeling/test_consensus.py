@@ -8,6 +8,7 @@ from prmkit.labeling.consensus import (
     judge_solutions,
     parse_verdict,
 )
+from prmkit.types import StepwiseExample
 
 
 class KeywordJudge:
@@ -29,7 +30,8 @@ class KeywordJudge:
 
 def _x(id_, steps, first_error):
     labels = tuple(float(first_error < 0 or i < first_error) for i in range(len(steps)))
-    return LabelledSolution(id_, "mc", "q " + id_, tuple(steps), labels, first_error, rollouts=16, rollout_tokens=300)
+    ex = StepwiseExample("q " + id_, tuple(steps), labels, id=id_)
+    return LabelledSolution(ex, "mc", first_error, rollouts=16, rollout_tokens=300)
 
 
 def test_keeps_only_solutions_whose_first_error_the_judge_names() -> None:
@@ -48,7 +50,7 @@ def test_keeps_only_solutions_whose_first_error_the_judge_names() -> None:
     assert [x.id for x in res.kept] == ["agree-error", "agree-clean"]
     assert res.kept_fraction == pytest.approx(2 / 5)
     kept = res.kept[0]
-    assert kept.method == "consensus" and kept.labels == xs[0].labels and kept.rollouts == 16
+    assert kept.method == "consensus" and kept.example == xs[0].example and kept.rollouts == 16
     assert kept.extra["labels_from"] == "mc" and kept.extra["judge_tokens"] == 36
     assert judge.prompts[0].startswith("<|im_start|>user\nThe following is a math problem")
 

@@ -62,7 +62,7 @@ def test_label_is_the_injected_step(injections) -> None:
         else:
             assert len(new) == len(orig) and new[i + 1 :] == orig[i + 1 :] and new[i] != orig[i]
         labelled = inj.to_labelled()
-        assert labelled.first_error == i and labelled.labels == inj.labels and labelled.rollouts == 0
+        assert labelled.first_error == i and labelled.example.labels == inj.labels and labelled.rollouts == 0
         assert labelled.id == f"{inj.original.id}#{inj.error_type}"
 
 

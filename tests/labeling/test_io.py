@@ -2,9 +2,11 @@ import json
 
 import pytest
 
+from prmkit.data import write_stepwise
 from prmkit.errors import DataFormatError
 from prmkit.labeling import LabelledSolution
-from prmkit.labeling.io import read_tasks, write_records
+from prmkit.labeling.io import read_tasks
+from prmkit.types import StepwiseExample
 
 
 def _write(path, *records):
@@ -41,9 +43,10 @@ def test_bad_records_name_file_line_and_field(tmp_path, record, message) -> None
         read_tasks(p)
 
 
-def test_write_records_round_trips(tmp_path) -> None:
-    x = LabelledSolution("a", "mc", "q", ("s0", "s1"), (0.625, 0.0), 1, rollouts=8, rollout_tokens=77, mc=(0.625, 0.0))
-    assert write_records([x], tmp_path / "o.jsonl") == 1
+def test_labelled_solutions_are_written_and_read_back(tmp_path) -> None:
+    ex = StepwiseExample("q", ("s0", "s1"), (0.625, 0.0), id="a")
+    x = LabelledSolution(ex, "mc", 1, rollouts=8, rollout_tokens=77, mc=(0.625, 0.0))
+    assert write_stepwise([x], tmp_path / "o.jsonl") == 1
     rec = json.loads((tmp_path / "o.jsonl").read_text())
     assert rec["labels"] == [0.625, 0.0] and rec["prompt"] == "q" and rec["completions"] == ["s0", "s1"]
     assert LabelledSolution.from_record(rec) == x

@@ -29,7 +29,7 @@ def test_mc_labels_match_the_reference_procedure(tmp_path, label) -> None:
         own = float(task.solution.steps[-1].endswith(table[task.solution.problem][0]))
         assert x.mc == (*c, own)
         expected = [float(v > 0) for v in c] + [own] if label == "hard" else [*c, own]
-        assert list(x.labels) == expected
+        assert list(x.example.labels) == expected
         assert x.first_error == next((i for i, v in enumerate([*c, own]) if v == 0), -1)
         n_steps = len(task.solution.steps)
         assert x.rollouts == 8 * (n_steps - 1)
@@ -46,10 +46,10 @@ def test_threshold_and_truncation_change_labels(tmp_path) -> None:
         runs[name] = run_job(tasks, cfg, LocalRunner(ScriptedPolicy(table)), tmp_path / name, grader=exact_grader)
     for a, h, t in zip(runs["any"].labelled, runs["half"].labelled, runs["trunc"].labelled, strict=True):
         mc = [v for v in a.mc if v is not None]
-        assert list(h.labels) == [float(v > 0.5) for v in mc]
+        assert list(h.example.labels) == [float(v > 0.5) for v in mc]
         cut = a.first_error + 1 if a.first_error >= 0 else len(mc)
-        assert t.completions == a.completions[:cut] and t.labels == a.labels[:cut]
-    assert any(a.labels != h.labels for a, h in zip(runs["any"].labelled, runs["half"].labelled, strict=True))
+        assert t.example.completions == a.example.completions[:cut] and t.example.labels == a.example.labels[:cut]
+    assert any(a.example.labels != h.example.labels for a, h in zip(runs["any"].labelled, runs["half"].labelled, strict=True))
 
 
 def test_config_errors_list_every_problem() -> None:

@@ -31,8 +31,8 @@ def test_an_exhausted_pool_ends_the_search_without_reselecting(tmp_path) -> None
     # every wrong root rollout has the same first step, so its state is probed once and then reused
     assert policy.samples == 16
     for x in res.labelled:
-        assert x.completions == ("So we continue from step 0.",)
-        assert x.labels == (0.0,) and x.first_error == 0
+        assert x.example.completions == ("So we continue from step 0.",)
+        assert x.example.labels == (0.0,) and x.first_error == 0
         assert x.rollouts == 16 and x.extra["group_size"] == root_wrong
 
 
@@ -43,7 +43,7 @@ def test_search_limit_bounds_the_number_of_searches(tmp_path) -> None:
     assert len(res.labelled) == 7
     for x in res.labelled:
         assert all(0 < v <= 1 for v in x.mc[:-1]) and x.mc[-1] == 0.0  # states on the path, then the wrong end
-        assert x.labels == x.mc  # soft labels are the states' MC values
+        assert x.example.labels == x.mc  # soft labels are the states' MC values
 
 
 def test_config_errors() -> None:

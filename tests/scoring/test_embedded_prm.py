@@ -36,7 +36,7 @@ def test_the_committed_head_is_small_and_names_its_backbone() -> None:
 
 def _score(dtype: str | None, shared_data: Path, n: int = N_CASES) -> tuple[str, dict[str, list[float]]]:
     need_module("torch")
-    from prmkit.evaluation.processbench import load_processbench
+    from prmkit.data import load_processbench
     from prmkit.scoring import load_prm
     from prmkit.types import StepScores
 

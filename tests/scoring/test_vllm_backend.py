@@ -117,7 +117,7 @@ def test_vllm_scores_trained_prms_and_the_embedded_prm_as_hf_does(tmp_path: Path
     from _tiny import save_tiny_lm
     from tokenizers import AddedToken
 
-    from prmkit.evaluation.processbench import load_processbench
+    from prmkit.data import load_processbench
     from prmkit.models.tokenizers import qwen_tokenizer, smollm2_tokenizer
     from prmkit.training import TrainConfig, load_spec, train
     from prmkit.types import Solution, StepScores

@@ -9,14 +9,11 @@ from pathlib import Path
 import pytest
 from _shared_data import shared_path
 
+from prmkit.data import write_stepwise
 from prmkit.errors import DataFormatError
 from prmkit.training.convert import convert, paragraph_steps
-from prmkit.training.data import (
-    StepwiseExample,
-    read_first_error_records,
-    read_stepwise,
-    write_stepwise,
-)
+from prmkit.training.data import read_first_error_records, read_stepwise
+from prmkit.types import StepwiseExample
 
 
 def _write(tmp_path: Path, *objs: object) -> Path:
@@ -183,10 +180,10 @@ def test_null_labels_are_unlabelled_steps(tmp_path: Path) -> None:
         _ = wrong.first_error
     with pytest.raises(ValueError, match="unknown"):  # no error is labelled, but the last step is open
         _ = tail.first_error
-    assert read_stepwise(p, "soft")[1].to_json()["labels"] == [1.0, None]
+    assert read_stepwise(p, "soft")[1].to_record()["labels"] == [1.0, None]
     write_stepwise([wrong, tail], tmp_path / "w.jsonl")  # written as null, read back the same
     again = read_stepwise(tmp_path / "w.jsonl", "hard")
-    assert [e.to_json() for e in again] == [wrong.to_json(), tail.to_json()]
+    assert [e.to_record() for e in again] == [wrong.to_record(), tail.to_record()]
     assert "NaN" not in (tmp_path / "w.jsonl").read_text()
     with pytest.raises(DataFormatError, match=r"w.jsonl:1: field 'labels': validation needs the first error"):
         read_first_error_records(tmp_path / "w.jsonl")

@@ -169,8 +169,9 @@ def _dataset(args: argparse.Namespace) -> int:
 def _run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
+    from prmkit.data import write_stepwise
     from prmkit.labeling import LocalRunner, RayRunner, run_job
-    from prmkit.labeling.io import read_tasks, write_records
+    from prmkit.labeling.io import read_tasks
 
     cfg = config_from_args(LabelRunConfig, args)
     tasks = read_tasks(cfg.input)
@@ -188,7 +189,7 @@ def _run(args: argparse.Namespace) -> int:
     if cfg.ray:
         runner.shutdown()
     if cfg.out is not None:
-        write_records(result.labelled, cfg.out)
+        write_stepwise(result.labelled, cfg.out)
     n = len(result.labelled)
     total = sum(x.rollouts for x in result.labelled)
     print(f"{n} labelled solutions; {total} rollouts used ({total / max(n, 1):.1f} per solution), "
@@ -197,9 +198,10 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _inject(args: argparse.Namespace) -> int:
+    from prmkit.data import write_stepwise
     from prmkit.errors import ConfigError
     from prmkit.labeling.inject import ERROR_TYPES, ErrorType, inject_errors
-    from prmkit.labeling.io import read_tasks, write_records
+    from prmkit.labeling.io import read_tasks
 
     cfg = config_from_args(InjectConfig, args)
     names = ERROR_TYPES if cfg.types == "all" else tuple(t.strip() for t in cfg.types.split(","))
@@ -212,18 +214,17 @@ def _inject(args: argparse.Namespace) -> int:
     if wrong:
         print(f"prmkit: skipping {len(wrong)} solutions marked incorrect", file=sys.stderr)
     injections = inject_errors([t.solution for t in tasks if t.correct is not False], types, seed=cfg.seed)
-    write_records((i.to_labelled() for i in injections), cfg.out)
+    write_stepwise((i.to_labelled() for i in injections), cfg.out)
     counts = {t: sum(i.error_type == t for i in injections) for t in types}
     print(json.dumps({"solutions": len(tasks) - len(wrong), "injected": len(injections), "by_type": counts}))
     return 0
 
 
 def _consensus(args: argparse.Namespace) -> int:
-    from prmkit.data import read_jsonl
+    from prmkit.data import read_jsonl, write_stepwise
     from prmkit.generation import load_generator
     from prmkit.labeling import LabelledSolution
     from prmkit.labeling.consensus import consensus_filter, judge_solutions
-    from prmkit.labeling.io import write_records
 
     cfg = config_from_args(ConsensusConfig, args)
     labelled = [LabelledSolution.from_record(rec) for _, rec in read_jsonl(cfg.labels)]
@@ -231,7 +232,7 @@ def _consensus(args: argparse.Namespace) -> int:
     verdicts = judge_solutions(labelled, judge, n=cfg.samples, temperature=cfg.temperature,
                                max_tokens=cfg.max_tokens)
     result = consensus_filter(labelled, verdicts)
-    write_records(result.kept, cfg.out)
+    write_stepwise(result.kept, cfg.out)
     print(json.dumps({"solutions": len(labelled), "kept": len(result.kept),
                       "kept_fraction": round(result.kept_fraction, 4),
                       "unparsed_verdicts": sum(v.first_error is None for v in verdicts),

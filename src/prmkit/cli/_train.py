@@ -53,8 +53,9 @@ def _run_train(args: argparse.Namespace) -> int:
 
 
 def _run_data(args: argparse.Namespace) -> int:
+    from prmkit.data import write_stepwise
     from prmkit.training.convert import convert
-    from prmkit.training.data import read_first_error_records, write_stepwise
+    from prmkit.training.data import read_first_error_records
 
     cfg = config_from_args(TrainDataConfig, args)
     exclude = [sol.problem for path in cfg.exclude_problems_of for sol, _ in read_first_error_records(path)]

@@ -1,6 +1,6 @@
-"""Reading and writing the files prmkit works with."""
+"""Reading and writing the files prmkit works with: JSON Lines, candidate sets, ProcessBench, stepwise records."""
 
-from prmkit.data._io import JsonlAppender, read_json_records, read_jsonl
+from prmkit.data._io import JsonlAppender, read_json_records, read_jsonl, records_with_position
 from prmkit.data.candidates import (
     Candidate,
     CandidateProblem,
@@ -8,14 +8,22 @@ from prmkit.data.candidates import (
     load_candidates,
     write_candidates,
 )
+from prmkit.data.processbench import ProcessBenchCase, load_processbench, parse_processbench_record
+from prmkit.data.stepwise import StepwiseRecord, write_stepwise
 
 __all__ = [
     "Candidate",
     "CandidateProblem",
     "CandidateSet",
     "JsonlAppender",
+    "ProcessBenchCase",
+    "StepwiseRecord",
     "load_candidates",
+    "load_processbench",
+    "parse_processbench_record",
     "read_json_records",
     "read_jsonl",
+    "records_with_position",
     "write_candidates",
+    "write_stepwise",
 ]

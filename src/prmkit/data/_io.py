@@ -10,7 +10,7 @@ from typing import Any, TextIO
 
 from prmkit.errors import DataFormatError
 
-__all__ = ["JsonlAppender", "read_json_records", "read_jsonl"]
+__all__ = ["JsonlAppender", "read_json_records", "read_jsonl", "records_with_position"]
 
 
 def read_jsonl(path: str | os.PathLike[str]) -> Iterator[tuple[int, dict[str, Any]]]:
@@ -42,6 +42,20 @@ def read_json_records(path: str | os.PathLike[str]) -> list[tuple[int, dict[str,
     For a JSON array the position is the 0-based record index; for JSON Lines
     it is the 1-based line number (the kind of position is in the error text).
     """
+    return [(pos, obj) for where, obj in records_with_position(path) for pos in where.values()]
+
+
+def records_with_position(path: str | os.PathLike[str]) -> list[tuple[dict[str, int], dict[str, Any]]]:
+    """``({"record": i}, object)`` for each object of a JSON array, ``({"line": n}, object)`` for JSON Lines.
+
+    The position dictionary is ready to pass on to :class:`~prmkit.errors.DataFormatError`.
+
+    >>> import tempfile, os
+    >>> p = os.path.join(tempfile.mkdtemp(), "a.json")
+    >>> _ = open(p, "w").write('[{"x": 1}]')
+    >>> records_with_position(p)
+    [({'record': 0}, {'x': 1})]
+    """
     p = str(path)
     try:
         text = Path(p).read_text(encoding="utf-8")
@@ -57,9 +71,9 @@ def read_json_records(path: str | os.PathLike[str]) -> list[tuple[int, dict[str,
         for i, obj in enumerate(arr):
             if not isinstance(obj, dict):
                 raise DataFormatError("expected a JSON object", path=p, record=i, value=obj)
-            out.append((i, obj))
+            out.append(({"record": i}, obj))
         return out
-    return list(read_jsonl(p))
+    return [({"line": line}, obj) for line, obj in read_jsonl(p)]
 
 
 class JsonlAppender:

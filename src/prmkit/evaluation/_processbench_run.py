@@ -23,8 +23,8 @@ from pathlib import Path
 from typing import Any
 
 from prmkit.data._io import JsonlAppender, read_jsonl
+from prmkit.data.processbench import ProcessBenchCase, load_processbench
 from prmkit.errors import ConfigError, DataFormatError
-from prmkit.evaluation._processbench_data import ProcessBenchCase, load_processbench
 from prmkit.evaluation._processbench_metrics import (
     SplitMetrics,
     mean_f1,
@@ -106,7 +106,7 @@ def run_processbench(
 ) -> ProcessBenchReport:
     """Score ProcessBench splits with ``scorer``, resumably, and write ``out_dir/summary.json``.
 
-    ``splits`` maps a split name to a data file (see :func:`load_processbench`)
+    ``splits`` maps a split name to a data file (see :func:`prmkit.data.load_processbench`)
     or to loaded cases. ``threshold`` is used as is unless ``fit_on`` names a
     split: then the threshold maximising F1 on that split (candidates: the
     midpoints of its distinct scores, plus ``grid``) is applied to every split
@@ -228,8 +228,10 @@ def _record(
     return rec
 
 
-def _read_done(path: Path, by_id: Mapping[str, ProcessBenchCase]) -> dict[str, list[float] | None]:
-    done: dict[str, list[float] | None] = {}
+def _read_done(
+    path: Path, by_id: Mapping[str | None, ProcessBenchCase]
+) -> dict[str | None, list[float] | None]:
+    done: dict[str | None, list[float] | None] = {}
     for line, obj in read_jsonl(path):
         where: dict[str, Any] = {"path": str(path), "line": line}
         case_id = obj.get("id")

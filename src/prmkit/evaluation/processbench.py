@@ -5,7 +5,7 @@ none). A scalar PRM predicts the earliest step scoring below a threshold; a
 split's F1 is the harmonic mean of the accuracy on erroneous cases and on
 correct cases. The paper reports the unweighted mean over its four splits
 (gsm8k, math, olympiadbench, omnimath) with the threshold that maximises F1 on
-gsm8k.
+gsm8k. The records are read by :func:`prmkit.data.load_processbench`.
 
 >>> round(harmonic_f1(72.0, 96.4), 2)
 82.43
@@ -13,7 +13,6 @@ gsm8k.
 (1, -1)
 """
 
-from prmkit.evaluation._processbench_data import ProcessBenchCase, load_processbench
 from prmkit.evaluation._processbench_metrics import (
     SplitMetrics,
     harmonic_f1,
@@ -36,14 +35,12 @@ from prmkit.evaluation._processbench_thresholds import (
 
 __all__ = [
     "AVERAGES_NOTE",
-    "ProcessBenchCase",
     "ProcessBenchReport",
     "SplitMetrics",
     "SweepRow",
     "candidate_thresholds",
     "fit_threshold",
     "harmonic_f1",
-    "load_processbench",
     "mean_f1",
     "metrics_at_thresholds",
     "predict_first_error",

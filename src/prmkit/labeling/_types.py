@@ -2,7 +2,8 @@
 
 A labeller is written as a *plan*: a Python generator that yields a list of
 :class:`Probe` (rollout requests), receives one list of :class:`Rollout` per
-probe, and finally returns its :class:`LabelOutcome` values. Plans never call
+probe, and finally returns its :class:`LabelOutcome` values (labelled steps,
+a :class:`~prmkit.types.StepwiseExample` each). Plans never call
 a policy themselves, so the same plan runs in one process, resumes from a
 store, or fans out over Ray (see :mod:`prmkit.labeling.job`).
 """
@@ -15,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from prmkit.steps import Dataset, join_steps
-from prmkit.types import Solution
+from prmkit.types import UNLABELLED, Solution, StepwiseExample
 
 __all__ = [
     "LabelOutcome",
@@ -113,12 +114,10 @@ def prefix_key(steps: tuple[str, ...]) -> str:
 class LabelOutcome:
     """What a plan returns for one labelled sequence of steps (before accounting)."""
 
-    prompt: str
-    completions: tuple[str, ...]
-    labels: tuple[float, ...]
-    """Hard (0.0/1.0) or soft (Monte Carlo fraction) labels, one per completion."""
+    example: StepwiseExample
+    """The prompt, the steps and one label per step: hard (0.0/1.0) or soft (Monte Carlo fraction)."""
     first_error: int
-    """Index of the first wrong step, -1 if none."""
+    """Index of the first wrong step by the labeller's rule, -1 if none (soft labels alone may not tell it)."""
     mc: tuple[float | None, ...] = ()
     """MC value of the prefix ending at each step where it was estimated, else None."""
     extra: Mapping[str, Any] = field(default_factory=dict)
@@ -126,19 +125,20 @@ class LabelOutcome:
 
 @dataclass(frozen=True)
 class LabelledSolution:
-    """A labelled solution in TRL's stepwise-supervision shape, with its rollout accounting.
+    """A labelled solution (a :class:`~prmkit.types.StepwiseExample`) with its rollout accounting.
 
-    >>> ls = LabelledSolution("q1", "mc", "1+1?", ("1+1=2",), (1.0,), -1, rollouts=0, rollout_tokens=0)
-    >>> sorted(ls.to_record())[:4]
-    ['completions', 'first_error', 'id', 'labels']
+    >>> ex = StepwiseExample("1+1?", ("1+1=2",), (1.0,), id="q1")
+    >>> ls = LabelledSolution(ex, "mc", -1, rollouts=0, rollout_tokens=0)
+    >>> ls.id, sorted(ls.to_record())[:4]
+    ('q1', ['completions', 'first_error', 'id', 'labels'])
     """
 
-    id: str
+    example: StepwiseExample
+    """The prompt, the steps and their labels; its ``id`` names the solution (the task id, suffixed
+    ``/<j>`` when a plan labels several sequences)."""
     method: Method
-    prompt: str
-    completions: tuple[str, ...]
-    labels: tuple[float, ...]
     first_error: int
+    """Index of the first wrong step by the labeller's rule, -1 if none."""
     rollouts: int
     """Rollouts this labelling used (read from the store or freshly generated)."""
     rollout_tokens: int
@@ -149,16 +149,25 @@ class LabelledSolution:
     """Prompt tokens the policy read for those rollouts (each rollout counts its own prompt)."""
 
     def __post_init__(self) -> None:
-        if len(self.labels) != len(self.completions):
-            raise ValueError(f"{self.id}: {len(self.labels)} labels for {len(self.completions)} steps")
+        ex = self.example
+        if ex.id is None:
+            raise ValueError("a labelled solution needs an id (its example's)")
+        if ex.labels is None or len(ex.labels) != len(ex.completions):
+            n = "no" if ex.labels is None else len(ex.labels)
+            raise ValueError(f"{ex.id}: {n} labels for {len(ex.completions)} steps")
+
+    @property
+    def id(self) -> str:
+        return str(self.example.id)
 
     def to_record(self) -> dict[str, Any]:
         """One JSON object: ``prompt``/``completions``/``labels`` (floats) plus accounting."""
+        ex = self.example.to_record()
         rec: dict[str, Any] = {
             "id": self.id,
-            "prompt": self.prompt,
-            "completions": list(self.completions),
-            "labels": [float(v) for v in self.labels],
+            "prompt": ex["prompt"],
+            "completions": ex["completions"],
+            "labels": ex["labels"],
             "first_error": self.first_error,
             "method": self.method,
             "rollouts": self.rollouts,
@@ -175,11 +184,13 @@ class LabelledSolution:
     def from_record(cls, rec: Mapping[str, Any]) -> LabelledSolution:
         """Inverse of :meth:`to_record`."""
         return cls(
-            id=str(rec["id"]),
+            example=StepwiseExample(
+                rec["prompt"],
+                tuple(rec["completions"]),
+                tuple(UNLABELLED if v is None else float(v) for v in rec["labels"]),
+                id=str(rec["id"]),
+            ),
             method=rec["method"],
-            prompt=rec["prompt"],
-            completions=tuple(rec["completions"]),
-            labels=tuple(float(v) for v in rec["labels"]),
             first_error=int(rec["first_error"]),
             rollouts=int(rec["rollouts"]),
             rollout_tokens=int(rec["rollout_tokens"]),

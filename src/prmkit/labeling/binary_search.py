@@ -37,7 +37,7 @@ prefix before a later one, which matters when MC values are not monotone.
 >>> try:
 ...     plan.send([[Rollout(0, False, 3, ""), Rollout(1, False, 3, "")]])
 ... except StopIteration as stop:
-...     print(stop.value[0].labels, stop.value[0].first_error)
+...     print(stop.value[0].example.labels, stop.value[0].first_error)
 (1.0, 1.0, 0.0, 0.0, 0.0) 2
 """
 
@@ -49,6 +49,7 @@ from typing import ClassVar, Literal
 
 from prmkit.errors import ConfigError
 from prmkit.labeling._types import LabelOutcome, LabelTask, Method, Plan, Probe, Rollout
+from prmkit.types import StepwiseExample
 
 __all__ = ["BinarySearch", "probe_prefix"]
 
@@ -86,7 +87,8 @@ class BinarySearch:
         mc: list[float | None] = [None] * n
         if task.correct:
             mc[-1] = 1.0
-            return [LabelOutcome(task.solution.problem, steps, (1.0,) * n, -1, tuple(mc), {"k": self.k, "probes": []})]
+            ex = StepwiseExample(task.solution.problem, steps, (1.0,) * n)
+            return [LabelOutcome(ex, -1, tuple(mc), {"k": self.k, "probes": []})]
         mc[-1] = 0.0
         lo, hi = 0, n
         probes: list[list[int]] = []
@@ -114,7 +116,9 @@ class BinarySearch:
         first_error = hi - 1
         labels = tuple(1.0 if i < first_error else 0.0 for i in range(n))
         return [
-            LabelOutcome(task.solution.problem, steps, labels, first_error, tuple(mc), {"k": self.k, "probes": probes})
+            LabelOutcome(
+                StepwiseExample(task.solution.problem, steps, labels), first_error, tuple(mc), {"k": self.k, "probes": probes}
+            )
         ]
 
 

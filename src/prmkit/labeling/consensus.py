@@ -93,7 +93,7 @@ def judge_solutions(
         chunk = labelled[start : start + batch_size]
         requests = [
             GenerationRequest(
-                _render(judge_messages(x.prompt, x.completions), chat_format),
+                _render(judge_messages(x.example.prompt, x.example.completions), chat_format),
                 n=n,
                 max_tokens=max_tokens,
                 temperature=temperature,
@@ -103,7 +103,7 @@ def judge_solutions(
             for i, x in enumerate(chunk)
         ]
         for x, samples in zip(chunk, judge.generate(requests), strict=True):
-            votes = tuple(_in_range(parse_verdict(s.text), len(x.completions)) for s in samples)
+            votes = tuple(_in_range(parse_verdict(s.text), len(x.example.completions)) for s in samples)
             counts = Counter(v for v in votes if v is not None)
             best = max(counts.values(), default=0)
             first = next((v for v in votes if v is not None and counts[v] == best), None)
@@ -134,7 +134,8 @@ class ConsensusResult:
 def consensus_filter(labelled: Sequence[LabelledSolution], verdicts: Sequence[JudgeVerdict]) -> ConsensusResult:
     """Keep each labelled solution whose first error the judge names exactly.
 
-    >>> x = LabelledSolution("a", "mc", "q", ("s0", "s1"), (1.0, 0.0), 1, rollouts=8, rollout_tokens=90)
+    >>> from prmkit.types import StepwiseExample
+    >>> x = LabelledSolution(StepwiseExample("q", ("s0", "s1"), (1.0, 0.0), id="a"), "mc", 1, rollouts=8, rollout_tokens=90)
     >>> res = consensus_filter([x], [JudgeVerdict("a", 1, (1,), 40)])
     >>> res.kept[0].method, res.kept[0].extra["judge_tokens"]
     ('consensus', 40)

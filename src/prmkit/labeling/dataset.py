@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from prmkit.data import read_jsonl
+from prmkit.data import read_jsonl, write_stepwise
 from prmkit.labeling._runners import LocalRunner, ReplayRunner, Sampling
 from prmkit.labeling._types import LabelledSolution
 from prmkit.labeling.binary_search import BinarySearch
@@ -102,7 +102,9 @@ def summarize(
     """Dataset statistics: solutions, accuracy, steps, rollouts and tokens per labelled solution,
     and how often binary search and MC name the same first error.
 
-    >>> ls = lambda m, r, fe: LabelledSolution("a", m, "q", ("s1", "s2"), (1.0, 0.0), fe, rollouts=r, rollout_tokens=10)
+    >>> from prmkit.types import StepwiseExample
+    >>> ex = StepwiseExample("q", ("s1", "s2"), (1.0, 0.0), id="a")
+    >>> ls = lambda m, r, fe: LabelledSolution(ex, m, fe, rollouts=r, rollout_tokens=10)
     >>> s = summarize([{"correct": False, "steps": ["s1", "s2"]}], [ls("mc", 8, 1)], [ls("binary_search", 3, 1)])
     >>> s["rollouts_per_solution"], s["bs_rollout_ratio"], s["first_error_agreement"]
     ({'mc': 8.0, 'binary_search': 3.0}, 0.375, 1.0)
@@ -116,7 +118,7 @@ def summarize(
         "solutions": len(solutions),
         "correct": sum(bool(s.get("correct")) for s in solutions),
         "labelled": len(mc),
-        "steps_per_solution": sum(len(m.completions) for m in mc) / n,
+        "steps_per_solution": sum(len(m.example.completions) for m in mc) / n,
         "first_error_at_step": sum(m.first_error >= 0 for m in mc),
         "rollouts_per_solution": {"mc": mc_rollouts / n, "binary_search": bs_rollouts / max(len(bs), 1)},
         "rollout_tokens_per_solution": sum(m.rollout_tokens for m in mc) / n,
@@ -141,8 +143,7 @@ def export_dataset(result: DatasetResult, directory: str | os.PathLike[str], out
     JSONL, plus ``summary.json`` and the MC job's ``job.json``, into ``out``."""
     dest = export_state(directory, out)
     for name, job in (("mc.jsonl.gz", result.mc), ("binary_search.jsonl.gz", result.bs)):
-        with open(dest / name, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as fout:
-            fout.writelines((json.dumps(x.to_record(), ensure_ascii=False) + "\n").encode() for x in job.labelled)
+        write_stepwise(job.labelled, dest / name)
     (dest / "summary.json").write_text(json.dumps(result.summary(), indent=2) + "\n", encoding="utf-8")
     return dest
 

@@ -43,7 +43,7 @@ from typing import Literal, get_args
 from prmkit.labeling._inject_edits import EDITS, problem_numbers
 from prmkit.labeling._types import LabelledSolution
 from prmkit.steps import stated_answer
-from prmkit.types import Solution, first_error_to_labels
+from prmkit.types import Solution, StepwiseExample, first_error_to_labels
 
 __all__ = ["ERROR_TYPES", "ErrorType", "Injection", "gsm8k_solution", "inject_error", "inject_errors"]
 
@@ -74,11 +74,8 @@ class Injection:
     def to_labelled(self) -> LabelledSolution:
         """The injection as a stepwise-supervision record (no rollouts spent)."""
         return LabelledSolution(
-            id=str(self.solution.id),
+            example=StepwiseExample(self.solution.problem, self.solution.steps, self.labels, id=str(self.solution.id)),
             method="inject",
-            prompt=self.solution.problem,
-            completions=self.solution.steps,
-            labels=self.labels,
             first_error=self.first_error,
             rollouts=0,
             rollout_tokens=0,

@@ -1,4 +1,4 @@
-"""Reading solutions to label and writing stepwise-supervision records.
+"""Reading solutions to label (labelled ones are written by :func:`prmkit.data.write_stepwise`).
 
 Input records (JSON Lines, one solution each) take either prmkit's own shape
 
@@ -20,19 +20,18 @@ whose reference solution becomes a step-structured solution (see
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from prmkit.data import JsonlAppender, read_jsonl
+from prmkit.data import read_jsonl
 from prmkit.errors import DataFormatError
-from prmkit.labeling._types import LabelledSolution, LabelTask
+from prmkit.labeling._types import LabelTask
 from prmkit.labeling.inject import gsm8k_solution
 from prmkit.labeling.sample import Problem
 from prmkit.steps import gsm8k_reference
 from prmkit.types import Solution
 
-__all__ = ["read_problems", "read_tasks", "write_records"]
+__all__ = ["read_problems", "read_tasks"]
 
 
 def _field(rec: dict[str, Any], names: tuple[str, ...], path: str, line: int, kind: type | tuple[type, ...]) -> Any:
@@ -98,12 +97,3 @@ def read_problems(path: str | os.PathLike[str]) -> list[Problem]:
     return problems
 
 
-def write_records(labelled: Iterable[LabelledSolution], path: str | os.PathLike[str]) -> int:
-    """Write TRL stepwise-supervision records (with accounting) as JSONL; returns how many."""
-    n = 0
-    Path(path).unlink(missing_ok=True)
-    with JsonlAppender(path, fsync=False) as w:
-        for x in labelled:
-            w.write(x.to_record())
-            n += 1
-    return n

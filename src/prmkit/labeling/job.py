@@ -14,7 +14,7 @@ labels as an uninterrupted run, without generating any recorded rollout again.
 >>> from prmkit.labeling import MonteCarlo, LabelTask
 >>> task = LabelTask(Solution("1+1?", ("The answer is: 2",), id="q1"), "2")
 >>> res = run_job([task], MonteCarlo(k=4), LocalRunner(generator=None), tempfile.mkdtemp())
->>> res.labelled[0].labels, res.labelled[0].rollouts       # one step: graded, no rollout
+>>> res.labelled[0].example.labels, res.labelled[0].rollouts       # one step: graded, no rollout
 ((1.0,), 0)
 """
 
@@ -213,11 +213,8 @@ def _label(a: _Active, method: Method, outcomes: list[LabelOutcome]) -> list[Lab
     many = len(outcomes) > 1
     return [
         LabelledSolution(
-            id=f"{a.task.id}/{j}" if many else a.task.id,
+            example=replace(o.example, id=f"{a.task.id}/{j}" if many else a.task.id),
             method=method,
-            prompt=o.prompt,
-            completions=o.completions,
-            labels=o.labels,
             first_error=o.first_error,
             rollouts=a.rollouts,
             rollout_tokens=a.tokens,

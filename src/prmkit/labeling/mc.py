@@ -17,7 +17,7 @@ K - 1 probes of k rollouts each.
 >>> try:
 ...     plan.send([[r(True), r(False)], [r(False), r(False)]])
 ... except StopIteration as stop:
-...     print(stop.value[0].labels, stop.value[0].first_error)
+...     print(stop.value[0].example.labels, stop.value[0].first_error)
 (0.5, 0.0, 0.0) 1
 """
 
@@ -28,6 +28,7 @@ from typing import ClassVar, Literal
 
 from prmkit.errors import ConfigError
 from prmkit.labeling._types import LabelOutcome, LabelTask, Method, Plan, Probe
+from prmkit.types import StepwiseExample
 
 __all__ = ["MonteCarlo"]
 
@@ -78,9 +79,7 @@ class MonteCarlo:
             completions, labels, mc = steps[: first_error + 1], labels[: first_error + 1], mc[: first_error + 1]
         return [
             LabelOutcome(
-                prompt=task.solution.problem,
-                completions=tuple(completions),
-                labels=tuple(labels),
+                example=StepwiseExample(task.solution.problem, tuple(completions), tuple(labels)),
                 first_error=first_error,
                 mc=tuple(mc),
                 extra={"k": self.k},

@@ -31,6 +31,7 @@ from typing import ClassVar, Literal
 from prmkit.errors import ConfigError
 from prmkit.labeling._types import LabelOutcome, LabelTask, Method, Plan, Probe, Rollout
 from prmkit.steps import join_steps, parse_solution
+from prmkit.types import StepwiseExample
 
 __all__ = ["TreeSearch", "rollout_value"]
 
@@ -128,6 +129,5 @@ class TreeSearch:
             start = t
         labels = tuple(v if self.label == "soft" else float(v > 0) for v in values)
         first_error = next((i for i, v in enumerate(values) if v <= 0), -1)
-        return LabelOutcome(
-            task.solution.problem, tuple(segments), labels, first_error, tuple(values), {"k": self.k, "steps": len(path)}
-        )
+        example = StepwiseExample(task.solution.problem, tuple(segments), labels)
+        return LabelOutcome(example, first_error, tuple(values), {"k": self.k, "steps": len(path)})

@@ -13,13 +13,12 @@ folder loads in the ``hf`` scoring backend with :func:`load_spec`::
 
 from prmkit.training.config import Loss, Trainable, TrainConfig
 from prmkit.training.convert import convert
-from prmkit.training.data import StepwiseExample, read_stepwise, write_stepwise
+from prmkit.training.data import read_stepwise
 from prmkit.training.export import load_spec, training_spec
 from prmkit.training.trainer import TrainResult, train
 
 __all__ = [
     "Loss",
-    "StepwiseExample",
     "TrainConfig",
     "TrainResult",
     "Trainable",
@@ -28,5 +27,4 @@ __all__ = [
     "read_stepwise",
     "train",
     "training_spec",
-    "write_stepwise",
 ]

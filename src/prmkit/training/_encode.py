@@ -21,8 +21,8 @@ from prmkit._extras import require
 from prmkit.scoring._backend import validate_solution
 from prmkit.scoring._render import RenderError, render, reserved_strings, resolve_ids
 from prmkit.scoring.spec import PRMSpec
-from prmkit.training.data import StepwiseExample
 from prmkit.training.losses import PAD_LABEL
+from prmkit.types import StepwiseExample
 
 if TYPE_CHECKING:
     from torch import Tensor

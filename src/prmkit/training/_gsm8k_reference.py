@@ -27,12 +27,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, fields
 from fractions import Fraction
 
+from prmkit.data import read_jsonl
 from prmkit.data._candidates_formats import GSM8K_EXAMPLE_MODELS
-from prmkit.data._io import read_jsonl
 from prmkit.errors import DataFormatError
 from prmkit.scoring._arith_eval import Bin, Node, Un, Undecidable, evaluate, parse
 from prmkit.scoring._arith_tokens import tokenize
-from prmkit.training.data import StepwiseExample
+from prmkit.types import StepwiseExample
 
 __all__ = ["ReferenceLabels", "annotation_values", "gsm8k_reference_examples", "reference_values"]
 

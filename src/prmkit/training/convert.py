@@ -1,10 +1,11 @@
 """Human-labelled step data -> stepwise training records.
 
-Each source marks the earliest wrong step; :func:`~prmkit.training.data.first_error_example`
+Each source marks the earliest wrong step; :meth:`~prmkit.types.StepwiseExample.from_first_error`
 turns that into per-step labels. ``after_error="truncate"`` (default) keeps the
 steps up to and including the first error, whose later labels are unknown.
 
-* ProcessBench-style files: ``problem``, ``steps``, ``label`` (0-based, -1 = none), ``final_answer_correct``.
+* ProcessBench-style files: ``problem``, ``steps``, ``label`` (0-based, -1 = none), ``final_answer_correct``
+  (read by :func:`~prmkit.data.load_processbench` with ``strict=False``).
 * Mr-Ben (``math.json``): question UUID -> three solutions with ``Model_Solution_Steps``
   ("Step k: ..."), ``Model_Solution_Correctness`` and a 1-based ``Model_Solution_First_Error_Step``.
   Each wrong solution also carries its annotators' rewrites of the first wrong step
@@ -33,15 +34,10 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
-from prmkit.data import CandidateSet, load_candidates, read_jsonl
+from prmkit.data import CandidateSet, load_candidates, load_processbench, read_jsonl
 from prmkit.errors import DataFormatError
 from prmkit.training._gsm8k_reference import ReferenceLabels, gsm8k_reference_examples
-from prmkit.training.data import (
-    UNLABELLED,
-    StepwiseExample,
-    first_error_example,
-    records_with_position,
-)
+from prmkit.types import UNLABELLED, StepwiseExample
 
 __all__ = [
     "SOURCES",
@@ -53,7 +49,6 @@ __all__ = [
     "mr_ben_record",
     "mr_ben_rectified",
     "paragraph_steps",
-    "processbench_record",
 ]
 
 AfterError = Literal["truncate", "zero"]
@@ -72,22 +67,6 @@ def _steps(obj: dict[str, Any], key: str, where: dict[str, Any]) -> list[str]:
     if not isinstance(steps, list) or not steps or not all(isinstance(s, str) for s in steps):
         raise DataFormatError("expected a non-empty list of strings", field=key, value=steps, **where)
     return steps
-
-
-def processbench_record(obj: dict[str, Any], *, after_error: AfterError = "truncate", **where: Any) -> StepwiseExample:
-    """One ProcessBench-style record; ``outcome`` is ``final_answer_correct`` when present."""
-    problem = _need(obj, "problem", str, where)
-    steps = _steps(obj, "steps", where)
-    label = _need(obj, "label", int, where)
-    if not -1 <= label < len(steps):
-        raise DataFormatError(f"earliest wrong step must be in [-1, {len(steps)})", field="label", value=label, **where)
-    outcome = obj.get("final_answer_correct")
-    if outcome is not None and not isinstance(outcome, bool):
-        raise DataFormatError("expected true/false", field="final_answer_correct", value=outcome, **where)
-    sid = obj.get("id")
-    return first_error_example(
-        problem, steps, label, outcome=outcome, after_error=after_error, id=None if sid is None else str(sid)
-    )
 
 
 def mr_ben_record(
@@ -115,7 +94,7 @@ def mr_ben_record(
         first = int(text) - 1
     prompt = question.strip() + ("\n" + options.strip() if str(options).strip() else "")
     sid = f"{obj.get('Question_UUID')}/{obj.get('Sampled_Model')}"
-    return first_error_example(prompt, steps, first, outcome=correctness == "correct", after_error=after_error, id=sid)
+    return StepwiseExample.from_first_error(prompt, steps, first, outcome=correctness == "correct", after_error=after_error, id=sid)
 
 
 def mr_ben_rectified(obj: dict[str, Any], **where: Any) -> list[StepwiseExample]:
@@ -151,7 +130,7 @@ def big_bench_mistake_record(obj: dict[str, Any], *, after_error: AfterError = "
         raise DataFormatError(f"expected null or a step index in [0, {len(steps)})", field="mistake_index", value=mistake, **where)
     answer, target = obj.get("answer"), obj.get("target")
     outcome = None if answer is None or target is None else str(answer).strip() == str(target).strip()
-    return first_error_example(problem, steps, -1 if mistake is None else mistake, outcome=outcome, after_error=after_error)
+    return StepwiseExample.from_first_error(problem, steps, -1 if mistake is None else mistake, outcome=outcome, after_error=after_error)
 
 
 _DISPLAY = re.compile(r"^\s*(\\\[|\$\$|\\begin\{)")
@@ -189,7 +168,7 @@ def candidate_examples(
     wrong where a flawed process reaches the right answer (ProcessBench finds that in 2 % of
     its GSM8K and 9 % of its MATH cases). A wrong answer labels only the last step wrong,
     since every prefix that ends in it is wrong, and leaves the earlier steps unlabelled
-    (:data:`~prmkit.training.data.UNLABELLED`): the first error is unknown. ``outcome`` is
+    (:data:`~prmkit.types.UNLABELLED`): the first error is unknown. ``outcome`` is
     the grade. Problems whose text is in ``exclude_problems`` (after stripping) are dropped,
     so an evaluation set's problems stay out of training. ``paragraphs`` re-segments the
     candidates' steps with :func:`paragraph_steps`. Ids are ``<problem id>/<k>``, ``k`` the
@@ -199,7 +178,7 @@ def candidate_examples(
     >>> from prmkit.answers import as_answer
     >>> cs = CandidateSet((CandidateProblem("p0", "2+3?", (Candidate(("2+3=6.", "So 6."), as_answer("6"), False),
     ...                                                    Candidate(("2+3=5.",), as_answer("5"), True))),))
-    >>> [(ex.id, ex.to_json()["labels"]) for ex in candidate_examples(cs)]
+    >>> [(ex.id, ex.to_record()["labels"]) for ex in candidate_examples(cs)]
     [('p0/0', [None, 0.0]), ('p0/1', [1.0])]
     """
     skip = {p.strip() for p in exclude_problems}
@@ -259,8 +238,7 @@ def convert(
         return candidate_examples(load_candidates(p), exclude_problems=exclude)
     out: list[StepwiseExample] = []
     if source == "processbench":
-        for where, obj in records_with_position(p):
-            out.append(processbench_record(obj, after_error=after_error, path=p, **where))
+        out.extend(case.example(after_error) for case in load_processbench(p, strict=False))
     elif source == "big-bench-mistake":
         for line, obj in read_jsonl(p):
             ex = big_bench_mistake_record(obj, after_error=after_error, path=p, line=line)

@@ -13,88 +13,30 @@ answer is wrong, whatever came before. ``outcome`` (is the final answer right)
 is what the implicit PRM trains on. ``id`` is optional. Errors name the file,
 the line, the field and the value.
 
->>> ex = StepwiseExample("1+1?", ("1+1=2",), labels=(1.0,))
->>> ex.first_error
--1
->>> StepwiseExample("1+1?", ("1+1=3", "So 3."), labels=(UNLABELLED, 0.0)).to_json()["labels"]
-[None, 0.0]
+In memory a record is a :class:`~prmkit.types.StepwiseExample`; files of them
+are written by :func:`prmkit.data.write_stepwise`.
 """
 
 from __future__ import annotations
 
-import json
 import math
 import os
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, StrictBool, StrictStr, ValidationError
 
-from prmkit.data._io import read_json_records
+from prmkit.data import parse_processbench_record, records_with_position
 from prmkit.errors import DataFormatError
-from prmkit.types import Solution, first_error_to_labels, labels_to_first_error
+from prmkit.types import UNLABELLED, Solution, StepwiseExample
 
 __all__ = [
-    "UNLABELLED",
     "LabelKind",
-    "StepwiseExample",
-    "first_error_example",
     "parse_record",
     "read_first_error_records",
     "read_stepwise",
-    "records_with_position",
-    "write_stepwise",
 ]
 
 LabelKind = Literal["hard", "soft", "outcome"]
-
-UNLABELLED = math.nan
-"""The in-memory label of a step with unknown correctness (``null`` in the files): read, never trained on."""
-
-
-@dataclass(frozen=True)
-class StepwiseExample:
-    """One training solution: the prompt, its steps and their labels (floats) and/or the outcome."""
-
-    prompt: str
-    completions: tuple[str, ...]
-    labels: tuple[float, ...] | None = None
-    outcome: bool | None = None
-    id: str | None = None
-
-    @property
-    def solution(self) -> Solution:
-        return Solution(self.prompt, self.completions, self.id)
-
-    @property
-    def first_error(self) -> int:
-        """Index of the earliest step labelled below 0.5, or -1 (ProcessBench's ``label``).
-
-        A ``ValueError`` when an unlabelled step comes first: then the earliest error is unknown.
-        """
-        if self.labels is None:
-            raise ValueError("example has no step labels")
-        first = labels_to_first_error(self.labels)
-        if any(math.isnan(v) for v in self.labels[: len(self.labels) if first == -1 else first]):
-            raise ValueError(f"example {self.id!r}: an unlabelled step precedes its first error, which is unknown")
-        return first
-
-    @property
-    def fully_labelled(self) -> bool:
-        """Every step has a label (none is :data:`UNLABELLED`)."""
-        return self.labels is not None and not any(math.isnan(v) for v in self.labels)
-
-    def to_json(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"prompt": self.prompt, "completions": list(self.completions)}
-        if self.labels is not None:
-            out["labels"] = [None if math.isnan(v) else v for v in self.labels]
-        if self.outcome is not None:
-            out["outcome"] = self.outcome
-        if self.id is not None:
-            out["id"] = self.id
-        return out
 
 
 class _Record(BaseModel):
@@ -133,17 +75,6 @@ def _label(value: Any, kind: LabelKind, where: dict[str, Any], threshold: float 
     return float(value)
 
 
-def records_with_position(path: str) -> list[tuple[dict[str, int], dict[str, Any]]]:
-    """``({"line": n} or {"record": i}, object)`` for a JSONL file or a JSON array."""
-    try:
-        with open(path, encoding="utf-8") as fh:
-            head = fh.read(64).lstrip()[:1]
-    except FileNotFoundError:
-        raise DataFormatError("file not found", path=path) from None
-    key = "record" if head == "[" else "line"
-    return [({key: pos}, obj) for pos, obj in read_json_records(path)]
-
-
 def parse_record(
     obj: dict[str, Any],
     kind: LabelKind,
@@ -153,7 +84,7 @@ def parse_record(
     line: int | None = None,
     record: int | None = None,
 ) -> StepwiseExample:
-    """Check one decoded JSON object and turn it into a :class:`StepwiseExample`.
+    """Check one decoded JSON object and turn it into a :class:`~prmkit.types.StepwiseExample`.
 
     With ``threshold``, hard-label kinds accept numbers in [0, 1] and read ``value > threshold`` as 1.
     """
@@ -207,42 +138,19 @@ def read_stepwise(
     return [parse_record(obj, kind, threshold=threshold, path=p, **where) for where, obj in records_with_position(p)]
 
 
-def write_stepwise(examples: Iterable[StepwiseExample], path: str | os.PathLike[str]) -> int:
-    """Write examples as stepwise JSONL (atomically: a temp file renamed into place); returns the count."""
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(target.name + ".tmp")
-    n = 0
-    with open(tmp, "w", encoding="utf-8") as fh:
-        for ex in examples:
-            fh.write(json.dumps(ex.to_json(), ensure_ascii=False) + "\n")
-            n += 1
-    os.replace(tmp, target)
-    return n
-
-
 def read_first_error_records(path: str | os.PathLike[str]) -> list[tuple[Solution, int]]:
     """Validation data as ``(solution, first_error)``: ProcessBench records or stepwise JSONL.
 
-    ProcessBench records carry ``problem``, ``steps`` and ``label`` (the earliest
-    wrong step, -1 if none); stepwise records derive it from ``labels``.
+    ProcessBench-style records (read by :func:`prmkit.data.parse_processbench_record`)
+    carry ``problem``, ``steps`` and ``label`` (the earliest wrong step, -1 if none);
+    stepwise records derive it from ``labels``.
     """
     p = str(path)
     out: list[tuple[Solution, int]] = []
     for where, obj in records_with_position(p):
         if "steps" in obj:
-            problem, steps, label = obj.get("problem"), obj.get("steps"), obj.get("label")
-            if not isinstance(problem, str):
-                raise DataFormatError("expected a string", path=p, field="problem", value=problem, **where)
-            if not isinstance(steps, list) or not all(isinstance(s, str) for s in steps):
-                raise DataFormatError("expected a list of strings", path=p, field="steps", value=steps, **where)
-            if isinstance(label, bool) or not isinstance(label, int) or not -1 <= label < len(steps):
-                raise DataFormatError(
-                    f"expected the index of the earliest wrong step in [-1, {len(steps)})",
-                    path=p, field="label", value=label, **where,
-                )
-            sid = obj.get("id")
-            out.append((Solution(problem, tuple(steps), None if sid is None else str(sid)), label))
+            case = parse_processbench_record(obj, strict=False, path=p, line=where.get("line"), record=where.get("record"))
+            out.append((case.solution(), case.label))
         else:
             ex = parse_record(obj, "soft", path=p, **where)
             try:
@@ -253,27 +161,3 @@ def read_first_error_records(path: str | os.PathLike[str]) -> list[tuple[Solutio
                     path=p, field="labels", value=obj.get("labels"), **where,
                 ) from None
     return out
-
-
-def first_error_example(
-    problem: str,
-    steps: Sequence[str],
-    first_error: int,
-    *,
-    outcome: bool | None = None,
-    after_error: Literal["truncate", "zero"] = "truncate",
-    id: str | None = None,
-) -> StepwiseExample:
-    """A stepwise example from an earliest-error label.
-
-    Steps after the first error have unknown correctness: ``truncate`` drops them
-    (PRM800K/Lessons practice); ``zero`` labels them wrong.
-
-    >>> first_error_example("q", ["a", "b", "c"], 1).labels
-    (1.0, 0.0)
-    >>> first_error_example("q", ["a", "b", "c"], 1, after_error="zero").labels
-    (1.0, 0.0, 0.0)
-    """
-    labels = first_error_to_labels(first_error, len(steps))
-    kept = len(steps) if first_error == -1 or after_error == "zero" else first_error + 1
-    return StepwiseExample(problem, tuple(steps[:kept]), labels[:kept], outcome, id)

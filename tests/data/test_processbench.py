@@ -9,8 +9,9 @@ from typing import Any
 import pytest
 from _shared_data import shared_path
 
+from prmkit.data import ProcessBenchCase, load_processbench
 from prmkit.errors import DataFormatError
-from prmkit.evaluation import ProcessBenchCase, load_processbench
+from prmkit.types import StepwiseExample
 
 
 def record(i: int = 0, **changes: Any) -> dict[str, Any]:
@@ -110,3 +111,46 @@ def test_duplicate_ids_and_empty_files(tmp_path: Path) -> None:
         load_processbench(empty)
     with pytest.raises(DataFormatError, match="file not found"):
         load_processbench(tmp_path / "missing.json")
+
+
+def test_processbench_style_records_need_only_the_solution_and_its_label(tmp_path: Path) -> None:
+    p = tmp_path / "val.json"
+    recs = [
+        {"problem": "q", "steps": ["a", "b"], "label": 1, "note": "ignored"},
+        {"id": 7, "problem": "q", "steps": ["a"], "label": -1, "final_answer_correct": True},
+        {"id": 7, "problem": "q", "steps": ["a"], "label": 0},  # ids need not be unique here
+    ]
+    p.write_text(json.dumps(recs))
+    a, b, c = load_processbench(p, strict=False)
+    assert (a.id, a.steps, a.label, a.generator, a.final_answer_correct, a.split) == (None, ("a", "b"), 1, None, None, "val")
+    assert (b.id, c.id) == ("7", "7")
+    assert b.example() == StepwiseExample("q", ("a",), (1.0,), True, "7")
+    assert a.example().labels == (1.0, 0.0) and a.example().completions == ("a", "b")
+    with pytest.raises(DataFormatError, match=r"\(record 0\): field 'id': field required"):
+        load_processbench(p)  # the official record has every field
+    (tmp_path / "empty.jsonl").write_text("")
+    assert load_processbench(tmp_path / "empty.jsonl", strict=False) == []
+
+
+STYLE_BAD = [
+    ({"steps": ["a"], "label": -1}, "problem", None, "field required"),
+    ({"problem": "q", "steps": [], "label": -1}, "steps", "[]", "steps is empty"),
+    ({"problem": "q", "steps": ["a"], "label": 1}, "label", "1", "label must be -1 or a step index in [0, 1)"),
+    ({"problem": "q", "steps": ["a"], "label": True}, "label", "True", "valid integer"),
+    ({"problem": "q", "steps": ["a"], "label": 0, "final_answer_correct": "yes"}, "final_answer_correct", "'yes'", "valid boolean"),
+    ({"problem": "q", "steps": ["a"], "label": 0, "id": [1]}, "id", None, ""),
+]
+
+
+@pytest.mark.parametrize(("rec", "field", "shown", "message"), STYLE_BAD, ids=[b[1] for b in STYLE_BAD])
+def test_processbench_style_errors_name_file_line_field_and_value(
+    tmp_path: Path, rec: dict[str, Any], field: str, shown: str | None, message: str
+) -> None:
+    lines = tmp_path / "val.jsonl"
+    lines.write_text(json.dumps({"problem": "q", "steps": ["a"], "label": 0}) + "\n" + json.dumps(rec) + "\n")
+    with pytest.raises(DataFormatError) as err:
+        load_processbench(lines, strict=False)
+    text = str(err.value)
+    assert text.startswith(f"{lines}:2: field '{field}") and message.lower() in text.lower()
+    if shown is not None:
+        assert f"(got {shown})" in text
