@@ -10,7 +10,7 @@ import pytest
 
 from prmkit.answers import NoAnswer
 from prmkit.errors import ConfigError, UnknownNameError
-from prmkit.search import _select_core as core
+from prmkit.search import batched as core
 from prmkit.search.select import SELECTORS, Selector, run_selector, select
 
 SCORED = ["best_of_n", "weighted_sum", "weighted_max", "hmrv", "wrfv"]

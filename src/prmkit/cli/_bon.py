@@ -48,8 +48,7 @@ def _run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from prmkit.data.candidates import load_candidates, write_candidates
-    from prmkit.evaluation._bon_report import format_comparisons, format_table
-    from prmkit.evaluation._bon_scoring import score_candidates
+    from prmkit.evaluation import format_comparisons, format_table, score_candidates
     from prmkit.evaluation.bon import evaluate_bon
     from prmkit.search.select import Selector
 

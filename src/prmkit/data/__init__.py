@@ -1,5 +1,6 @@
 """Reading and writing the files prmkit works with: JSON Lines, candidate sets, ProcessBench, stepwise records."""
 
+from prmkit.data._candidates_formats import GSM8K_EXAMPLE_MODELS
 from prmkit.data._io import JsonlAppender, read_json_records, read_jsonl, records_with_position
 from prmkit.data.candidates import (
     Candidate,
@@ -12,6 +13,7 @@ from prmkit.data.processbench import ProcessBenchCase, load_processbench, parse_
 from prmkit.data.stepwise import StepwiseRecord, write_stepwise
 
 __all__ = [
+    "GSM8K_EXAMPLE_MODELS",
     "Candidate",
     "CandidateProblem",
     "CandidateSet",

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from prmkit.data._io import JsonlAppender, read_jsonl
+from prmkit.data import JsonlAppender, read_jsonl
 from prmkit.data.processbench import ProcessBenchCase, load_processbench
 from prmkit.errors import ConfigError, DataFormatError
 from prmkit.evaluation._processbench_metrics import (

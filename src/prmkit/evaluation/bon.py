@@ -43,7 +43,7 @@ from prmkit.config import option
 from prmkit.data.candidates import CandidateSet
 from prmkit.errors import ConfigError, DataFormatError
 from prmkit.evaluation._bon_stats import bootstrap_ci, bootstrap_index, default_ns, subset_masks
-from prmkit.search import _select_core as core
+from prmkit.search import batched as core
 from prmkit.search.aggregate import Aggregator
 from prmkit.search.select import Selector, run_selector
 

@@ -28,11 +28,15 @@ reading left to right); :func:`check_step` says which rule skipped a claim.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
+from fractions import Fraction
 from typing import Any
 
 from prmkit.errors import ConfigError
 from prmkit.scoring._arith_claims import ClaimCheck, Verdict, check_text
+from prmkit.scoring._arith_eval import Bin, Node, Un, Undecidable, evaluate, parse
+from prmkit.scoring._arith_tokens import tokenize
 from prmkit.scoring._backend import validate_solution
 from prmkit.scoring.spec import PRMSpec
 from prmkit.types import ScoreResult, Solution, StepScores
@@ -42,6 +46,7 @@ __all__ = [
     "ClaimCheck",
     "Verdict",
     "check_step",
+    "operation_values",
     "scorer_for_spec",
     "step_is_correct",
 ]
@@ -111,3 +116,26 @@ def scorer_for_spec(spec: PRMSpec, **options: Any) -> ArithVerifier:
     if problems:
         raise ConfigError("; ".join(problems))
     return ArithVerifier(spec)
+
+
+def operation_values(expr: str) -> list[Fraction]:
+    """The exact value of every operation in a calculator expression, innermost first; [] if it does not parse.
+
+    >>> operation_values("16-3-4")
+    [Fraction(13, 1), Fraction(9, 1)]
+    """
+    out: list[Fraction] = []
+
+    def walk(node: Node) -> None:
+        if isinstance(node, Un):
+            walk(node.x)
+        elif isinstance(node, Bin):
+            walk(node.left)
+            walk(node.right)
+            with contextlib.suppress(Undecidable):
+                out.append(evaluate(node, "frac").exact)
+
+    node = parse(tokenize(expr, ranges=False))
+    if node is not None:
+        walk(node)
+    return out

@@ -59,7 +59,7 @@ import numpy as np
 from prmkit._registry import Registry
 from prmkit.answers import DEFAULT_TIMEOUT_S, Answer, NoAnswer, as_answer, group_answers
 from prmkit.errors import ConfigError
-from prmkit.search import _select_core as core
+from prmkit.search import batched as core
 
 __all__ = ["SELECTORS", "Selection", "Selector", "SelectorDef", "run_selector", "select"]
 

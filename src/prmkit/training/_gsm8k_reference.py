@@ -20,18 +20,15 @@ labels every step correct (the outcome-to-process assumption).
 
 from __future__ import annotations
 
-import contextlib
 import os
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field, fields
 from fractions import Fraction
 
-from prmkit.data import read_jsonl
-from prmkit.data._candidates_formats import GSM8K_EXAMPLE_MODELS
+from prmkit.data import GSM8K_EXAMPLE_MODELS, read_jsonl
 from prmkit.errors import DataFormatError
-from prmkit.scoring._arith_eval import Bin, Node, Un, Undecidable, evaluate, parse
-from prmkit.scoring._arith_tokens import tokenize
+from prmkit.scoring.arith import operation_values
 from prmkit.types import StepwiseExample
 
 __all__ = ["ReferenceLabels", "annotation_values", "gsm8k_reference_examples", "reference_values"]
@@ -46,25 +43,6 @@ def _number(text: str) -> Fraction | None:
         return Fraction(text.replace(",", "").strip())
     except (ValueError, ZeroDivisionError):
         return None
-
-
-def _subvalues(expr: str) -> list[Fraction]:
-    """The value of every operation in a calculator expression (``16-3-4`` -> 13, 9); [] if it does not parse."""
-    out: list[Fraction] = []
-
-    def walk(node: Node) -> None:
-        if isinstance(node, Un):
-            walk(node.x)
-        elif isinstance(node, Bin):
-            walk(node.left)
-            walk(node.right)
-            with contextlib.suppress(Undecidable):
-                out.append(evaluate(node, "frac").exact)
-
-    node = parse(tokenize(expr, ranges=False))
-    if node is not None:
-        walk(node)
-    return out
 
 
 def annotation_values(text: str) -> list[Fraction]:
@@ -91,7 +69,7 @@ def reference_values(question: str, reference: str) -> frozenset[Fraction]:
     """
     values: set[Fraction] = set(annotation_values(reference))
     for ann in _ANNOTATION.findall(reference):
-        values.update(_subvalues(ann.rpartition("=")[0]))
+        values.update(operation_values(ann.rpartition("=")[0]))
     for num in _NUMBER.findall(question):
         v = _number(num)
         if v is not None:

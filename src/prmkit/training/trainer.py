@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from prmkit._extras import require
-from prmkit.data._io import JsonlAppender
+from prmkit.data import JsonlAppender
 from prmkit.errors import DataFormatError
 from prmkit.scoring.spec import PRMSpec
 from prmkit.training import losses
