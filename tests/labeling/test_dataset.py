@@ -5,9 +5,9 @@ import json
 
 from _scripted import ScriptedPolicy, exact_grader
 
+from prmkit.generation._solutions import Problem, sample_solutions, solution_seed
 from prmkit.labeling import Sampling
 from prmkit.labeling.dataset import build_dataset, export_dataset, restore_job
-from prmkit.labeling.sample import Problem, sample_solutions, solution_seed
 
 TABLE = {"q1": ("4", [0.9, 0.9, 0.9]), "q2": ("7", [0.5, 0.0, 0.0]), "q3": ("9", [0.2, 0.2, 0.2])}
 PROBLEMS = [Problem(q, q, ref) for q, (ref, _) in TABLE.items()]
@@ -62,7 +62,7 @@ def test_build_export_restore_resume(tmp_path) -> None:
 
 
 def test_a_smaller_draw_is_the_start_of_a_larger_one() -> None:
-    from prmkit.labeling.sample import pick_problems
+    from prmkit.generation._solutions import pick_problems
 
     big = pick_problems(range(7473), 200, seed=0)
     assert pick_problems(range(7473), 100, seed=0) == big[:100] and len(set(big)) == 200

@@ -20,7 +20,7 @@ HERE = Path(__file__).resolve().parent
 
 def _env() -> dict[str, str]:
     src = str(Path(prmkit.__file__).resolve().parents[1])
-    return {**os.environ, "PYTHONPATH": os.pathsep.join([src, str(HERE)])}
+    return {**os.environ, "PYTHONPATH": os.pathsep.join([src, str(HERE), str(HERE.parent)])}
 
 
 def _stored(directory: Path) -> list[tuple[str, str, int, int]]:

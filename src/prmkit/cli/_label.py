@@ -136,8 +136,8 @@ def _policy_options(p: argparse.ArgumentParser) -> None:
 
 def _load_problems(path: Path, n: int | None, seed: int) -> list[Any]:
     from prmkit.errors import DataFormatError
+    from prmkit.generation._solutions import pick_problems
     from prmkit.labeling.io import read_problems
-    from prmkit.labeling.sample import pick_problems
 
     problems = read_problems(path)
     if n is None:
@@ -167,7 +167,7 @@ def _policy(args: argparse.Namespace) -> tuple[Any, Any, Any, str]:
 def _sample(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from prmkit.labeling.sample import sample_solutions
+    from prmkit.generation._solutions import sample_solutions
 
     problems = _load_problems(args.problems, args.n, args.seed)
     gen, sampling, grader, _ = _policy(args)

@@ -21,7 +21,6 @@ that serialize to TRL's stepwise-supervision records.
 """
 
 from prmkit.labeling._grading import Grader, grade_text, grade_text_lenient
-from prmkit.labeling._runners import LocalRunner, ReplayRunner, Sampling, rollout_seed
 from prmkit.labeling._types import LabelledSolution, LabelOutcome, LabelTask, Probe, Rollout
 from prmkit.labeling.binary_search import BinarySearch
 from prmkit.labeling.job import JobResult, Labeller, RayRunner, run_job
@@ -37,6 +36,7 @@ from prmkit.labeling.prompts import (
     split_steps,
     step_prompt,
 )
+from prmkit.runtime._runners import LocalRunner, ReplayRunner, Sampling, rollout_seed
 
 __all__ = [
     "BinarySearch",

@@ -26,10 +26,10 @@ from typing import Any
 
 from prmkit.data import JsonlAppender, read_jsonl
 from prmkit.errors import DataFormatError
+from prmkit.generation._solutions import Problem
 from prmkit.labeling._types import LabelledSolution, LabelTask
 from prmkit.labeling.inject import gsm8k_solution
 from prmkit.labeling.prompts import gsm8k_reference
-from prmkit.labeling.sample import Problem
 from prmkit.types import Solution
 
 __all__ = ["read_problems", "read_tasks", "write_records"]

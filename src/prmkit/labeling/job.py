@@ -29,17 +29,6 @@ from typing import Any, Protocol
 
 from prmkit.errors import ConfigError
 from prmkit.labeling._grading import Grader, grade_text
-from prmkit.labeling._ray import RayRunner
-from prmkit.labeling._runners import (
-    LocalRunner,
-    ReplayRunner,
-    Runner,
-    Sampling,
-    Unit,
-    UnitFailure,
-    rollout_seed,
-)
-from prmkit.labeling._store import RolloutStore
 from prmkit.labeling._types import (
     LabelledSolution,
     LabelOutcome,
@@ -50,6 +39,17 @@ from prmkit.labeling._types import (
     Rollout,
 )
 from prmkit.labeling.prompts import join_steps
+from prmkit.runtime._ray import RayRunner
+from prmkit.runtime._runners import (
+    LocalRunner,
+    ReplayRunner,
+    Runner,
+    Sampling,
+    Unit,
+    UnitFailure,
+    rollout_seed,
+)
+from prmkit.runtime._store import RolloutStore
 
 __all__ = ["JobResult", "Labeller", "LocalRunner", "RayRunner", "ReplayRunner", "Sampling", "run_job"]
 

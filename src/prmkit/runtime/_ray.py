@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from prmkit._extras import require
 from prmkit.labeling._grading import Grader
-from prmkit.labeling._runners import Sampling, Unit, UnitResult, run_units
+from prmkit.runtime._runners import Sampling, Unit, UnitResult, run_units
 
 if TYPE_CHECKING:
     from prmkit.generation import Generator

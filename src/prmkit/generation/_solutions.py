@@ -27,9 +27,9 @@ from typing import Any
 
 from prmkit.data import JsonlAppender, read_jsonl
 from prmkit.labeling._grading import Grader, grade_text
-from prmkit.labeling._runners import Sampling
 from prmkit.labeling._types import LabelTask
 from prmkit.labeling.prompts import Dataset, parse_solution
+from prmkit.runtime._runners import Sampling
 from prmkit.types import Solution
 
 __all__ = ["Problem", "pick_problems", "sample_solutions", "solution_seed", "tasks_from_samples"]

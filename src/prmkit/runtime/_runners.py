@@ -240,7 +240,7 @@ class ReplayRunner:
     """
 
     def __init__(self, directory: str | os.PathLike[str]) -> None:
-        from prmkit.labeling._store import RolloutStore
+        from prmkit.runtime._store import RolloutStore
 
         self.directory = str(directory)
         self.store = RolloutStore(directory, fingerprint=None)
