@@ -32,14 +32,12 @@ from pathlib import Path
 from typing import Any
 
 from prmkit.data import JsonlAppender, read_jsonl
+from prmkit.generation import Sampling
 from prmkit.labeling import (
     BinarySearch,
     LabelledSolution,
     LabelTask,
-    LocalRunner,
     MonteCarlo,
-    ReplayRunner,
-    Sampling,
     grade_text,
     grade_text_lenient,
     gsm8k_reference,
@@ -48,6 +46,7 @@ from prmkit.labeling import (
 )
 from prmkit.labeling.dataset import restore_job
 from prmkit.labeling.prompts import rollout_prompt
+from prmkit.runtime import LocalRunner, ReplayRunner
 from prmkit.types import Solution
 
 POLICIES = {"smollm2": "smollm2-135m-instruct", "qwen2.5-coder-0.5b": "qwen2.5-coder-0.5b-instruct"}

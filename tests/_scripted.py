@@ -1,4 +1,4 @@
-"""A deterministic scripted policy for orchestration tests (implements the Generator protocol).
+"""A deterministic scripted policy for job and sampling tests (implements the Generator protocol).
 
 The rollout from a prefix of ``t`` steps of problem ``q`` is correct iff
 ``u(seed) < p[q][t]`` where ``u`` is a hash of the sample's seed in [0, 1):
@@ -13,7 +13,7 @@ import os
 from collections.abc import Mapping, Sequence
 
 from prmkit.generation import GenerationRequest, Sample, sample_seed
-from prmkit.labeling.prompts import split_steps
+from prmkit.labeling.prompts import parse_solution, split_steps
 
 ASSISTANT = "<|im_start|>assistant\n"
 
@@ -69,6 +69,4 @@ class ScriptedPolicy:
 
 def exact_grader(text: str, reference: str) -> bool:
     """Grade by the stated answer string (scripted answers need no equivalence)."""
-    from prmkit.labeling.prompts import parse_solution
-
     return parse_solution(text).answer == reference

@@ -136,7 +136,7 @@ def _policy_options(p: argparse.ArgumentParser) -> None:
 
 def _load_problems(path: Path, n: int | None, seed: int) -> list[Any]:
     from prmkit.errors import DataFormatError
-    from prmkit.generation._solutions import pick_problems
+    from prmkit.generation import pick_problems
     from prmkit.labeling.io import read_problems
 
     problems = read_problems(path)
@@ -150,8 +150,8 @@ def _load_problems(path: Path, n: int | None, seed: int) -> list[Any]:
 
 def _policy(args: argparse.Namespace) -> tuple[Any, Any, Any, str]:
     """(generator, sampling, grader, policy identity) from the policy options."""
-    from prmkit.generation import load_generator
-    from prmkit.labeling import Sampling, grade_text, grade_text_lenient
+    from prmkit.generation import Sampling, load_generator
+    from prmkit.labeling import grade_text, grade_text_lenient
 
     options: dict[str, Any] = {}
     if args.backend == "hf":
@@ -167,7 +167,7 @@ def _policy(args: argparse.Namespace) -> tuple[Any, Any, Any, str]:
 def _sample(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from prmkit.generation._solutions import sample_solutions
+    from prmkit.generation import sample_solutions
 
     problems = _load_problems(args.problems, args.n, args.seed)
     gen, sampling, grader, _ = _policy(args)
@@ -236,19 +236,11 @@ def _generator_options(backend: str, threads: int | None) -> dict[str, Any]:
 def _run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from prmkit.generation import load_generator
-    from prmkit.labeling import (
-        BinarySearch,
-        LocalRunner,
-        MonteCarlo,
-        RayRunner,
-        Sampling,
-        grade_text,
-        grade_text_lenient,
-        run_job,
-    )
+    from prmkit.generation import Sampling, load_generator
+    from prmkit.labeling import BinarySearch, MonteCarlo, grade_text, grade_text_lenient, run_job
     from prmkit.labeling.io import read_tasks, write_records
     from prmkit.labeling.tree_search import TreeSearch
+    from prmkit.runtime import LocalRunner, RayRunner
 
     tasks = read_tasks(args.input)
     labeller: Any = {

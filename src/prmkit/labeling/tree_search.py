@@ -29,8 +29,9 @@ from dataclasses import dataclass
 from typing import ClassVar, Literal
 
 from prmkit.errors import ConfigError
-from prmkit.labeling._types import LabelOutcome, LabelTask, Method, Plan, Probe, Rollout
+from prmkit.labeling._types import LabelOutcome, LabelTask, Method, Plan
 from prmkit.labeling.prompts import join_steps, parse_solution
+from prmkit.runtime import Probe, Rollout
 
 __all__ = ["TreeSearch", "rollout_value"]
 
