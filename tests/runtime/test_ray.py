@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import json
 import os
+import signal
 from pathlib import Path
 
 import pytest
@@ -27,6 +28,7 @@ def _stored(directory: Path) -> list[str]:
 @pytest.mark.slow
 def test_ray_actors_give_the_results_of_a_single_process(tmp_path) -> None:
     ray = pytest.importorskip("ray")
+    sigterm = signal.getsignal(signal.SIGTERM)  # ray.init installs its own handler and shutdown leaves it
     problems, steps, table = scripted_problems(10, seed=9)
     tasks, _ = scripted_tasks(10, seed=9, monotone=False)
     src = str(Path(prmkit.__file__).resolve().parents[1])
@@ -53,3 +55,4 @@ def test_ray_actors_give_the_results_of_a_single_process(tmp_path) -> None:
     finally:
         runner.shutdown()
         ray.shutdown()
+        signal.signal(signal.SIGTERM, sigterm)
