@@ -32,17 +32,16 @@ from pathlib import Path
 from typing import Any
 
 from prmkit.data import JsonlAppender, read_jsonl
+from prmkit.generation import Sampling
 from prmkit.labeling import (
     BinarySearch,
     LabelledSolution,
     LabelTask,
-    LocalRunner,
     MonteCarlo,
-    ReplayRunner,
-    Sampling,
     run_job,
 )
 from prmkit.labeling.dataset import restore_job
+from prmkit.runtime import LocalRunner, ReplayRunner
 from prmkit.steps import (
     grade_text,
     grade_text_lenient,

@@ -15,7 +15,8 @@ import pytest
 from prmkit.answers import extract_answer, grade_answer
 from prmkit.data import load_candidates
 from prmkit.evaluation import BonConfig, evaluate_bon
-from prmkit.labeling import LabelTask, LocalRunner, MonteCarlo, run_job
+from prmkit.labeling import LabelTask, MonteCarlo, run_job
+from prmkit.runtime import LocalRunner
 from prmkit.steps import grade_text, split_steps
 from prmkit.types import Solution
 

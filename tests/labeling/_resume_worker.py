@@ -11,7 +11,8 @@ import time
 from _scripted import ScriptedPolicy, exact_grader
 from _tables import scripted_tasks
 
-from prmkit.labeling import BinarySearch, LocalRunner, MonteCarlo, run_job
+from prmkit.labeling import BinarySearch, MonteCarlo, run_job
+from prmkit.runtime import LocalRunner
 
 
 class SlowPolicy(ScriptedPolicy):

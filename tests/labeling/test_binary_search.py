@@ -2,8 +2,9 @@ import pytest
 from _scripted import ScriptedPolicy, exact_grader
 from _tables import scripted_tasks
 
-from prmkit.errors import ConfigError
-from prmkit.labeling import BinarySearch, LocalRunner, MonteCarlo, ReplayRunner, run_job
+from prmkit.errors import ConfigError, DataFormatError
+from prmkit.labeling import BinarySearch, MonteCarlo, run_job
+from prmkit.runtime import LocalRunner, ReplayRunner
 
 
 def bisect_hard(mc):
@@ -66,9 +67,6 @@ def test_config_errors() -> None:
 
 
 def test_replay_on_the_mc_store_equals_a_live_run_with_the_same_seed(tmp_path) -> None:
-    from prmkit.errors import DataFormatError
-    from prmkit.labeling import ReplayRunner
-
     tasks, table = scripted_tasks(15, seed=6, monotone=False)
     run_job(tasks, MonteCarlo(k=8), LocalRunner(ScriptedPolicy(table)), tmp_path / "mc", seed=2, grader=exact_grader)
     live = run_job(tasks, BinarySearch(k=8, wave=2), LocalRunner(ScriptedPolicy(table)), tmp_path / "live", seed=2,

@@ -5,26 +5,12 @@ import json
 
 from _scripted import ScriptedPolicy, exact_grader
 
-from prmkit.labeling import Sampling
-from prmkit.labeling.dataset import build_dataset, export_dataset, restore_job
-from prmkit.labeling.sample import Problem, sample_solutions, solution_seed
+from prmkit.generation import Problem, Sampling
+from prmkit.labeling.dataset import build_dataset, export_dataset, export_state, restore_job
 
 TABLE = {"q1": ("4", [0.9, 0.9, 0.9]), "q2": ("7", [0.5, 0.0, 0.0]), "q3": ("9", [0.2, 0.2, 0.2])}
 PROBLEMS = [Problem(q, q, ref) for q, (ref, _) in TABLE.items()]
 SAMPLING = Sampling(style="structured", max_tokens=32)
-
-
-def test_sampled_solutions_are_seeded_by_id_and_resume(tmp_path) -> None:
-    policy = ScriptedPolicy(TABLE)
-    path = tmp_path / "solutions.jsonl"
-    first = sample_solutions(PROBLEMS[:2], policy, path, seed=3, sampling=SAMPLING, grader=exact_grader)
-    assert [r["id"] for r in first] == ["q1-s0", "q2-s0"] and policy.samples == 2
-    assert [r["seed"] for r in first] == [solution_seed(3, "q1-s0"), solution_seed(3, "q2-s0")]
-    every = sample_solutions(PROBLEMS, policy, path, seed=3, sampling=SAMPLING, grader=exact_grader)
-    assert policy.samples == 3  # only q3 was missing
-    assert every[:2] == first
-    for rec in every:
-        assert rec["steps"][-1].startswith("The answer is: ") and rec["correct"] == (rec["answer"] == TABLE[rec["problem"]][0])
 
 
 def test_build_export_restore_resume(tmp_path) -> None:
@@ -61,17 +47,7 @@ def test_build_export_restore_resume(tmp_path) -> None:
     assert grown.samples == 1 + 4 and len(bigger.mc.labelled) == 4
 
 
-def test_a_smaller_draw_is_the_start_of_a_larger_one() -> None:
-    from prmkit.labeling.sample import pick_problems
-
-    big = pick_problems(range(7473), 200, seed=0)
-    assert pick_problems(range(7473), 100, seed=0) == big[:100] and len(set(big)) == 200
-    assert pick_problems(range(7473), 100, seed=1) != big[:100]
-
-
 def test_an_unfinished_job_exports_its_state_and_resumes_elsewhere(tmp_path) -> None:
-    from prmkit.labeling.dataset import export_state
-
     policy = ScriptedPolicy(TABLE)
     build_dataset(PROBLEMS[:2], policy, tmp_path / "job", seed=1, k=4, sampling=SAMPLING, grader=exact_grader)
     export_state(tmp_path / "job", tmp_path / "state")  # as if stopped before q3

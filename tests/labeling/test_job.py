@@ -7,21 +7,20 @@ import time
 from pathlib import Path
 
 import pytest
-from _require import need_module
-from _resume_worker import labeller
-from _scripted import ScriptedPolicy, exact_grader
+from _scripted import ScriptedPolicy, exact_grader, parse_prompt
 from _tables import scripted_tasks
 
 import prmkit
-from prmkit.errors import ConfigError
-from prmkit.labeling import LocalRunner, MonteCarlo, run_job
+from prmkit.errors import ConfigError, ContextLengthError
+from prmkit.labeling import MonteCarlo, run_job
+from prmkit.runtime import LocalRunner
 
 HERE = Path(__file__).resolve().parent
 
 
 def _env() -> dict[str, str]:
     src = str(Path(prmkit.__file__).resolve().parents[1])
-    return {**os.environ, "PYTHONPATH": os.pathsep.join([src, str(HERE)])}
+    return {**os.environ, "PYTHONPATH": os.pathsep.join([src, str(HERE), str(HERE.parent)])}
 
 
 def _stored(directory: Path) -> list[tuple[str, str, int, int]]:
@@ -122,43 +121,7 @@ def test_duplicate_task_ids_are_refused(tmp_path) -> None:
         run_job([tasks[0], tasks[0]], MonteCarlo(), LocalRunner(ScriptedPolicy(table)), tmp_path, grader=exact_grader)
 
 
-@pytest.mark.slow
-def test_ray_runner_gives_the_labels_of_a_single_process(tmp_path) -> None:
-    ray = need_module("ray")
-    import functools
-
-    from prmkit.labeling import RayRunner
-
-    tasks, table = scripted_tasks(10, seed=9, monotone=False)
-    local = run_job(tasks, labeller("binary_search"), LocalRunner(ScriptedPolicy(table)), tmp_path / "local",
-                    grader=exact_grader)
-    env = _env()
-    runner = RayRunner(
-        functools.partial(ScriptedPolicy, table),
-        num_actors=4,
-        num_cpus=0.5,
-        chunk_units=2,
-        init_kwargs={"num_cpus": 2, "include_dashboard": False,
-                     "runtime_env": {"env_vars": {"PYTHONPATH": env["PYTHONPATH"]}}},
-    )
-    try:
-        distributed = run_job(tasks, labeller("binary_search"), runner, tmp_path / "ray", grader=exact_grader)
-        mc_local = run_job(tasks, MonteCarlo(k=8), LocalRunner(ScriptedPolicy(table)), tmp_path / "mcl",
-                           grader=exact_grader)
-        mc_ray = run_job(tasks, MonteCarlo(k=8), runner, tmp_path / "mcr", grader=exact_grader)
-    finally:
-        runner.shutdown()
-        ray.shutdown()
-    assert distributed.labelled == local.labelled
-    assert mc_ray.labelled == mc_local.labelled
-    assert distributed.generated == local.generated
-
-
 def test_a_prompt_too_long_fails_its_task_only(tmp_path) -> None:
-    from _scripted import parse_prompt
-
-    from prmkit.errors import ContextLengthError
-
     class ShortContext(ScriptedPolicy):
         def generate(self, requests):
             for i, r in enumerate(requests):

@@ -3,7 +3,8 @@ from _scripted import ScriptedPolicy, exact_grader, unit_interval
 from _tables import scripted_tasks
 
 from prmkit.errors import ConfigError
-from prmkit.labeling import LocalRunner, MonteCarlo, Probe, rollout_seed, run_job
+from prmkit.labeling import MonteCarlo, run_job
+from prmkit.runtime import LocalRunner, Probe, rollout_seed
 
 
 def reference_mc(task, table, k, seed):

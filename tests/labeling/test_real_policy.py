@@ -3,17 +3,11 @@
 import pytest
 from _require import installed, need_module
 
-from prmkit.labeling import (
-    BinarySearch,
-    LabelTask,
-    LocalRunner,
-    MonteCarlo,
-    ReplayRunner,
-    Sampling,
-    run_job,
-)
+from prmkit.generation import Sampling
+from prmkit.labeling import BinarySearch, LabelTask, MonteCarlo, run_job
 from prmkit.labeling.consensus import consensus_filter, judge_solutions
 from prmkit.labeling.inject import gsm8k_solution
+from prmkit.runtime import LocalRunner, RayRunner, ReplayRunner
 
 pytestmark = pytest.mark.slow
 
@@ -75,7 +69,6 @@ def test_ray_actors_with_the_real_policy_reproduce_the_single_process_rollouts(t
 
     import prmkit
     from prmkit.generation import load_generator
-    from prmkit.labeling import RayRunner
 
     task = _task(gsm8k_train)
     sampling = Sampling(temperature=0.8, max_tokens=24)

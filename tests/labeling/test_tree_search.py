@@ -2,8 +2,9 @@ import pytest
 from _scripted import ScriptedPolicy, exact_grader, unit_interval
 
 from prmkit.errors import ConfigError
-from prmkit.labeling import LabelTask, LocalRunner, Probe, rollout_seed, run_job
+from prmkit.labeling import LabelTask, run_job
 from prmkit.labeling.tree_search import TreeSearch, rollout_value
+from prmkit.runtime import LocalRunner, Probe, rollout_seed
 from prmkit.types import Solution
 
 

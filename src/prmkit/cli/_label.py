@@ -80,8 +80,8 @@ def add_parser(subparsers: Any) -> None:
 
 def _load_problems(path: str, n: int | None, seed: int) -> list[Any]:
     from prmkit.errors import DataFormatError
+    from prmkit.generation import pick_problems
     from prmkit.labeling.io import read_problems
-    from prmkit.labeling.sample import pick_problems
 
     problems = read_problems(path)
     if n is None:
@@ -100,7 +100,7 @@ def _policy(policy: PolicyConfig, batch_size: int) -> tuple[Any, Any]:
 def _sample(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from prmkit.labeling.sample import sample_solutions
+    from prmkit.generation import sample_solutions
 
     cfg = config_from_args(SampleConfig, args)
     problems = _load_problems(cfg.problems, cfg.n, cfg.seed)
@@ -170,8 +170,9 @@ def _run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from prmkit.data import write_stepwise
-    from prmkit.labeling import LocalRunner, RayRunner, run_job
+    from prmkit.labeling import run_job
     from prmkit.labeling.io import read_tasks
+    from prmkit.runtime import LocalRunner, RayRunner
 
     cfg = config_from_args(LabelRunConfig, args)
     tasks = read_tasks(cfg.input)

@@ -1,10 +1,15 @@
-"""Generation: sample n continuations of a prefix, on llama.cpp, an OpenAI-compatible server,
-transformers or vLLM.
+"""The policy layer: sample n continuations of a prefix, on llama.cpp, an OpenAI-compatible server,
+transformers or vLLM; continue a prefix of steps; sample whole solutions.
 
 Every backend takes the same :class:`GenerationRequest` (prompt, n, max_tokens,
 temperature, top_p, stop strings, seed) and returns, per request, ``n``
 :class:`Sample` values (text, generated token count, finish reason, prompt token
 count). Backends are imported only when used.
+
+On top of the engines: :class:`Sampling` (sampling settings and prompt format)
+builds the request that continues a prefix of steps, :func:`continued_text` is
+the solution text a continuation makes, and :func:`sample_solutions` writes
+seeded, resumable policy solutions of :class:`Problem` values.
 
 >>> from prmkit.generation import GENERATORS, GenerationRequest
 >>> GENERATORS.names()
@@ -19,6 +24,7 @@ from __future__ import annotations
 from typing import Any
 
 from prmkit._registry import Registry
+from prmkit.generation._continuation import Sampling, continued_text
 from prmkit.generation._protocol import (
     FinishReason,
     GenerationError,
@@ -29,6 +35,7 @@ from prmkit.generation._protocol import (
     cut_at_stop,
     sample_seed,
 )
+from prmkit.generation._solutions import Problem, pick_problems, sample_solutions, solution_seed
 
 __all__ = [
     "GENERATORS",
@@ -36,11 +43,17 @@ __all__ = [
     "GenerationError",
     "GenerationRequest",
     "Generator",
+    "Problem",
     "Sample",
+    "Sampling",
     "check_samples",
+    "continued_text",
     "cut_at_stop",
     "load_generator",
+    "pick_problems",
     "sample_seed",
+    "sample_solutions",
+    "solution_seed",
 ]
 
 GENERATORS: Registry[Any] = Registry("generator")

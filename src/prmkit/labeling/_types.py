@@ -1,21 +1,21 @@
-"""Values shared by the labellers: what to label, what a rollout returned, what a labeller asks for.
+"""Values shared by the labellers: what to label, what a labeller returns, what a labelled solution is.
 
-A labeller is written as a *plan*: a Python generator that yields a list of
-:class:`Probe` (rollout requests), receives one list of :class:`Rollout` per
-probe, and finally returns its :class:`LabelOutcome` values (labelled steps,
-a :class:`~prmkit.types.StepwiseExample` each). Plans never call
-a policy themselves, so the same plan runs in one process, resumes from a
-store, or fans out over Ray (see :mod:`prmkit.labeling.job`).
+A labeller is written as a :data:`prmkit.runtime.Plan`: a Python generator
+that yields a list of :class:`~prmkit.runtime.Probe` (rollout requests),
+receives one list of :class:`~prmkit.runtime.Rollout` per probe, and finally
+returns its :class:`LabelOutcome` values. Plans never call a policy
+themselves, so the same plan runs in one process, resumes from a store, or
+fans out over Ray (see :mod:`prmkit.labeling.job`).
 """
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Generator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from prmkit.steps import Dataset, join_steps
+from prmkit.runtime import Plan as RuntimePlan
+from prmkit.steps import Dataset
 from prmkit.types import UNLABELLED, Solution, StepwiseExample
 
 __all__ = [
@@ -24,9 +24,6 @@ __all__ = [
     "LabelledSolution",
     "Method",
     "Plan",
-    "Probe",
-    "Rollout",
-    "prefix_key",
 ]
 
 Method = Literal["mc", "binary_search", "tree_search", "inject", "consensus"]
@@ -57,57 +54,6 @@ class LabelTask:
     @property
     def id(self) -> str:
         return str(self.solution.id)
-
-
-@dataclass(frozen=True)
-class Rollout:
-    """One completion of a prefix, graded against the reference."""
-
-    index: int
-    """Rollout index within its prefix (0-based); with the job seed it fixes the sampling seed."""
-    correct: bool
-    """The completion's final answer is equivalent to the reference (no answer counts as wrong)."""
-    n_tokens: int
-    """Tokens the policy generated for this completion."""
-    text: str
-    """The completion (continuation of the prefix)."""
-    finish_reason: Literal["stop", "length"] = "stop"
-    """``"length"`` when the completion hit ``max_tokens``."""
-    prompt_tokens: int = 0
-    """Tokens of the prompt (question and prefix) the policy read for this completion."""
-
-
-@dataclass(frozen=True)
-class Probe:
-    """A request for rollouts ``first .. first+count-1`` from a prefix of steps.
-
-    >>> Probe(("a",), first=0, count=8).indices
-    range(0, 8)
-    """
-
-    steps: tuple[str, ...]
-    """The prefix: the steps kept before the policy continues (empty = the question alone)."""
-    first: int = 0
-    """Index of the first rollout wanted."""
-    count: int = 8
-    """How many rollouts."""
-
-    @property
-    def indices(self) -> range:
-        return range(self.first, self.first + self.count)
-
-    @property
-    def key(self) -> str:
-        return prefix_key(self.steps)
-
-
-def prefix_key(steps: tuple[str, ...]) -> str:
-    """A short stable key for a prefix's text (its rollouts are stored under it).
-
-    >>> prefix_key(()) == prefix_key(())
-    True
-    """
-    return hashlib.sha256(join_steps(steps).encode()).hexdigest()[:16]
 
 
 @dataclass(frozen=True)
@@ -200,5 +146,5 @@ class LabelledSolution:
         )
 
 
-Plan = Generator[list[Probe], list[list[Rollout]], list[LabelOutcome]]
+Plan = RuntimePlan[list[LabelOutcome]]
 """A labeller's plan: yields probes, receives their rollouts, returns its outcomes."""

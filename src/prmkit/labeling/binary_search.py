@@ -26,7 +26,8 @@ bisection from the middle pays about log2 K; it also meets an early bad
 prefix before a later one, which matters when MC values are not monotone.
 
 >>> from prmkit.types import Solution
->>> from prmkit.labeling._types import LabelTask, Rollout
+>>> from prmkit.labeling import LabelTask
+>>> from prmkit.runtime import Rollout
 >>> steps = ("s1", "s2", "s3", "s4", "The answer is: 9")
 >>> task = LabelTask(Solution("q", steps, id="s"), "8", correct=False)
 >>> plan = BinarySearch(k=2, wave=2).plan(task)
@@ -48,7 +49,8 @@ from dataclasses import dataclass
 from typing import ClassVar, Literal
 
 from prmkit.errors import ConfigError
-from prmkit.labeling._types import LabelOutcome, LabelTask, Method, Plan, Probe, Rollout
+from prmkit.labeling._types import LabelOutcome, LabelTask, Method, Plan
+from prmkit.runtime import Probe, Rollout
 from prmkit.types import StepwiseExample
 
 __all__ = ["BinarySearch", "probe_prefix"]

@@ -18,8 +18,8 @@ from typing import Any, Literal
 
 from prmkit.config import option
 from prmkit.errors import ConfigError
-from prmkit.generation import Generator, load_generator
-from prmkit.labeling import BinarySearch, Labeller, MonteCarlo, Sampling
+from prmkit.generation import Generator, Sampling, load_generator
+from prmkit.labeling import BinarySearch, Labeller, MonteCarlo
 from prmkit.labeling.registry import GRADERS, LABELLERS
 from prmkit.labeling.tree_search import TreeSearch
 from prmkit.steps import Grader

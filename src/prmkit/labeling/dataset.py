@@ -3,7 +3,7 @@
 :func:`build_dataset` chains three resumable steps in one job directory:
 
 1. ``solutions.jsonl`` — one policy-written solution per problem
-   (:func:`prmkit.labeling.sample.sample_solutions`);
+   (:func:`prmkit.generation.sample_solutions`);
 2. ``mc/`` — per-step Monte Carlo labels of every solution that states an
    answer (k rollouts from every step prefix but the last);
 3. ``bs/`` — binary search for the first error (galloping) on the *same*
@@ -30,12 +30,13 @@ from pathlib import Path
 from typing import Any
 
 from prmkit.data import read_jsonl, write_stepwise
-from prmkit.labeling._runners import LocalRunner, ReplayRunner, Sampling
+from prmkit.generation import Generator, Problem, Sampling, sample_solutions
 from prmkit.labeling._types import LabelledSolution
 from prmkit.labeling.binary_search import BinarySearch
+from prmkit.labeling.io import tasks_from_samples
 from prmkit.labeling.job import JobResult, run_job
 from prmkit.labeling.mc import MonteCarlo
-from prmkit.labeling.sample import Problem, sample_solutions, tasks_from_samples
+from prmkit.runtime import LocalRunner, ReplayRunner
 from prmkit.steps import Grader, grade_text
 
 __all__ = ["DatasetResult", "build_dataset", "export_dataset", "export_state", "restore_job", "summarize"]
@@ -64,7 +65,7 @@ class DatasetResult:
 
 def build_dataset(
     problems: Sequence[Problem],
-    generator: Any,
+    generator: Generator,
     directory: str | os.PathLike[str],
     *,
     seed: int = 0,

@@ -20,18 +20,19 @@ whose reference solution becomes a step-structured solution (see
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from prmkit.data import read_jsonl
 from prmkit.errors import DataFormatError
+from prmkit.generation import Problem
 from prmkit.labeling._types import LabelTask
 from prmkit.labeling.inject import gsm8k_solution
-from prmkit.labeling.sample import Problem
 from prmkit.steps import gsm8k_reference
 from prmkit.types import Solution
 
-__all__ = ["read_problems", "read_tasks"]
+__all__ = ["read_problems", "read_tasks", "tasks_from_samples"]
 
 
 def _field(rec: dict[str, Any], names: tuple[str, ...], path: str, line: int, kind: type | tuple[type, ...]) -> Any:
@@ -97,3 +98,19 @@ def read_problems(path: str | os.PathLike[str]) -> list[Problem]:
     return problems
 
 
+def tasks_from_samples(records: Sequence[dict[str, Any]], *, require_answer: bool = True) -> list[LabelTask]:
+    """Label tasks of sampled solutions (:func:`prmkit.generation.sample_solutions` records); solutions
+    without steps (or, by default, without a stated answer: a policy cut off mid-solution) are left out.
+
+    >>> rec = {"id": "p-s0", "problem": "1+1?", "steps": ["1+1 = 2.", "The answer is: 2"], "reference": "2",
+    ...        "dataset": "gsm8k", "correct": True, "answer": "2"}
+    >>> [t.id for t in tasks_from_samples([rec, {**rec, "id": "p-s1", "answer": None}])]
+    ['p-s0']
+    """
+    tasks = []
+    for rec in records:
+        if not rec["steps"] or (require_answer and rec.get("answer") is None):
+            continue
+        sol = Solution(rec["problem"], tuple(rec["steps"]), id=rec["id"])
+        tasks.append(LabelTask(sol, rec["reference"], rec.get("dataset", "gsm8k"), rec.get("correct")))
+    return tasks

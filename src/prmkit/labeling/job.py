@@ -1,17 +1,18 @@
-"""A resumable labelling job: plans run in lockstep, rollouts are recorded as they finish.
+"""A resumable labelling job: a labeller's plans run on :mod:`prmkit.runtime`, labels recorded as tasks finish.
 
-:func:`run_job` drives one labeller's plans (see :mod:`prmkit.labeling._types`)
-over many tasks. Each round it collects the rollouts every active plan asks
-for, skips those already in the job's store, hands the rest to a runner
-(this process or Ray) and records each finished batch before going on.
-Every rollout's seed is a pure function of (job seed, task id, prefix,
-rollout index), and labels are computed only from stored rollouts, so a job
-killed at any point and restarted in the same directory produces the same
-labels as an uninterrupted run, without generating any recorded rollout again.
+:func:`run_job` hands one labeller plan per task to :func:`prmkit.runtime.run_plans`,
+which runs them in lockstep on a runner (this process, a replayed store or
+Ray), skipping the rollouts already in the job's store and recording each
+finished batch before going on. Every rollout's seed is a pure function of
+(job seed, task id, prefix, rollout index), and labels are computed only from
+stored rollouts, so a job killed at any point and restarted in the same
+directory produces the same labels as an uninterrupted run, without
+generating any recorded rollout again.
 
 >>> import tempfile
 >>> from prmkit.types import Solution
 >>> from prmkit.labeling import MonteCarlo, LabelTask
+>>> from prmkit.runtime import LocalRunner
 >>> task = LabelTask(Solution("1+1?", ("The answer is: 2",), id="q1"), "2")
 >>> res = run_job([task], MonteCarlo(k=4), LocalRunner(generator=None), tempfile.mkdtemp())
 >>> res.labelled[0].example.labels, res.labelled[0].rollouts       # one step: graded, no rollout
@@ -22,35 +23,16 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from collections import deque
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
-from prmkit.errors import ConfigError
-from prmkit.labeling._ray import RayRunner
-from prmkit.labeling._runners import (
-    LocalRunner,
-    ReplayRunner,
-    Runner,
-    Sampling,
-    Unit,
-    UnitFailure,
-    rollout_seed,
-)
-from prmkit.labeling._store import RolloutStore
-from prmkit.labeling._types import (
-    LabelledSolution,
-    LabelOutcome,
-    LabelTask,
-    Method,
-    Plan,
-    Probe,
-    Rollout,
-)
+from prmkit.generation import Problem, Sampling
+from prmkit.labeling._types import LabelledSolution, LabelOutcome, LabelTask, Method, Plan
+from prmkit.runtime import RolloutStore, Runner, Usage, run_plans
 from prmkit.steps import Grader, grade_text, grader_name, join_steps
 
-__all__ = ["JobResult", "Labeller", "LocalRunner", "RayRunner", "ReplayRunner", "Sampling", "run_job"]
+__all__ = ["JobResult", "Labeller", "run_job"]
 
 
 class Labeller(Protocol):
@@ -69,7 +51,7 @@ class JobResult:
     labelled: tuple[LabelledSolution, ...]
     generated: int
     """Rollouts the runner produced in this run (not those read back from this job's store);
-    with a :class:`ReplayRunner` they come from another job's store, not from a policy."""
+    with a :class:`~prmkit.runtime.ReplayRunner` they come from another job's store, not from a policy."""
     reused: int
     """Rollout requests answered from the store (finished before a restart, or shared by another plan)."""
     tokens: int
@@ -80,16 +62,6 @@ class JobResult:
     def records(self) -> list[dict[str, Any]]:
         """TRL stepwise-supervision records (``prompt``, ``completions``, ``labels``) with accounting."""
         return [x.to_record() for x in self.labelled]
-
-
-@dataclass
-class _Active:
-    task: LabelTask
-    plan: Plan
-    pending: list[Probe] = field(default_factory=list)
-    rollouts: int = 0
-    tokens: int = 0
-    prompt_tokens: int = 0
 
 
 def run_job(
@@ -107,120 +79,68 @@ def run_job(
 ) -> JobResult:
     """Label every task with ``labeller``; resumable in ``directory``.
 
-    ``policy`` names the rollout policy; it is part of the job's fingerprint
-    with the labeller's config, seed, sampling and grader, and a directory
-    holding a job with another fingerprint is refused. ``max_active`` bounds
-    how many plans run in lockstep (and so the size of one round).
-    ``on_task_done`` is called as each task finishes (for progress bars).
+    ``runner`` is a :class:`prmkit.runtime.LocalRunner`, ``RayRunner`` or
+    ``ReplayRunner``. ``policy`` names the rollout policy; it is part of the
+    job's fingerprint with the labeller's config, seed, sampling and grader,
+    and a directory holding a job with another fingerprint is refused.
+    ``max_active`` bounds how many plans run in lockstep (and so the size of
+    one round). ``on_task_done`` is called as each task finishes (for progress bars).
     """
     sampling = sampling if sampling is not None else Sampling()
     tasks = list(tasks)
-    ids = [t.id for t in tasks]
-    if len(set(ids)) != len(ids):
-        dup = sorted({i for i in ids if ids.count(i) > 1})
-        raise ConfigError(f"task ids must be unique within a job; repeated: {dup[:5]}")
-    store = RolloutStore(directory, fingerprint=_fingerprint(labeller, seed, grader, sampling, policy))
+    by_id = {t.id: t for t in tasks}
+    store = RolloutStore(directory, fingerprint=_fingerprint(labeller, seed, grader, sampling, policy),
+                         results_file="labels.jsonl", results_key="labelled")
+    started: dict[str, LabelTask] = {}
+    fresh: dict[str, list[LabelledSolution]] = {}
+
+    def plan(problem: Problem) -> Plan:
+        task = by_id[problem.id]
+        if task.correct is None:
+            task = replace(task, correct=bool(grader(join_steps(task.solution.steps), task.reference)))
+        started[task.id] = task
+        return labeller.plan(task)
+
+    def finish(problem: Problem, outcomes: list[LabelOutcome], usage: Usage) -> None:
+        task = started.pop(problem.id)
+        labelled = _label(task, labeller.method, outcomes, usage)
+        store.add_result(task.id, [x.to_record() for x in labelled])
+        fresh[task.id] = labelled
+        if on_task_done is not None:
+            on_task_done(task, labelled)
+
     try:
-        return _drive(tasks, labeller, runner, store, seed, grader, sampling, max_active, on_task_done)
+        problems = [Problem(t.id, t.solution.problem, t.reference, t.dataset) for t in tasks]
+        stats = run_plans(problems, plan, runner, store, on_finish=finish, grader=grader, sampling=sampling,
+                          seed=seed, max_active=max_active)
+        labelled = tuple(x for t in tasks for x in _labelled(store, fresh, t.id))
+        failures = tuple(
+            (t.id, f["reason"], f["detail"]) for t in tasks if (f := store.failure(t.id)) is not None
+        )
     finally:
         store.close()
+    return JobResult(labelled, stats.generated, stats.reused, stats.tokens, failures)
 
 
-def _drive(
-    tasks: list[LabelTask],
-    labeller: Labeller,
-    runner: Runner,
-    store: RolloutStore,
-    seed: int,
-    grader: Grader,
-    sampling: Sampling,
-    max_active: int,
-    on_task_done: Callable[[LabelTask, list[LabelledSolution]], object] | None,
-) -> JobResult:
-    queue = deque(t for t in tasks if store.labelled(t.id) is None)
-    active: dict[str, _Active] = {}
-    generated = reused = tokens = 0
-
-    def finish(a: _Active, outcomes: list[LabelOutcome]) -> None:
-        labelled = _label(a, labeller.method, outcomes)
-        store.add_labels(a.task.id, labelled)
-        del active[a.task.id]
-        if on_task_done is not None:
-            on_task_done(a.task, labelled)
-
-    def advance(a: _Active, results: list[list[Rollout]] | None) -> None:
-        try:
-            while True:
-                a.pending = next(a.plan) if results is None else a.plan.send(results)
-                if a.pending:
-                    return
-                results = []  # a plan that asks for nothing gets nothing back at once
-        except StopIteration as stop:
-            finish(a, stop.value)
-
-    while queue or active:
-        while queue and len(active) < max_active:
-            task = queue.popleft()
-            if task.correct is None:
-                task = replace(task, correct=bool(grader(join_steps(task.solution.steps), task.reference)))
-            a = active[task.id] = _Active(task, labeller.plan(task))
-            advance(a, None)
-        units: dict[tuple[str, str], tuple[_Active, Probe, set[int]]] = {}
-        for a in active.values():
-            for p in a.pending:
-                miss = store.missing(a.task.id, p)
-                reused += p.count - len(miss)
-                if miss:
-                    slot = units.setdefault((a.task.id, p.key), (a, p, set()))
-                    slot[2].update(miss)
-        work = [_unit(a.task, p.steps, sorted(idx), seed) for a, p, idx in units.values()]
-        for unit, rollouts in runner.run(work, grader, sampling):
-            if isinstance(rollouts, UnitFailure):
-                if unit.task_id in active:
-                    store.add_failure(unit.task_id, rollouts.reason, rollouts.detail)
-                    del active[unit.task_id]
-                continue
-            store.add(unit.task_id, unit.key, zip(rollouts, unit.seeds, strict=True))
-            generated += len(rollouts)
-            tokens += sum(r.n_tokens for r in rollouts)
-        for a in list(active.values()):
-            results = [store.get(a.task.id, p) for p in a.pending]
-            a.rollouts += sum(len(rs) for rs in results)
-            a.tokens += sum(r.n_tokens for rs in results for r in rs)
-            a.prompt_tokens += sum(r.prompt_tokens for rs in results for r in rs)
-            advance(a, results)
-    labelled = tuple(x for t in tasks for x in (store.labelled(t.id) or []))
-    failures = tuple(
-        (t.id, f["reason"], f["detail"]) for t in tasks if (f := store.failure(t.id)) is not None
-    )
-    return JobResult(labelled, generated, reused, tokens, failures)
+def _labelled(store: RolloutStore, fresh: dict[str, list[LabelledSolution]], task_id: str) -> list[LabelledSolution]:
+    """A task's labels: as made in this run, else as read back from the store (none if unfinished or failed)."""
+    if task_id in fresh:
+        return fresh[task_id]
+    return [LabelledSolution.from_record(rec) for rec in store.result(task_id) or []]
 
 
-def _unit(task: LabelTask, steps: tuple[str, ...], indices: Sequence[int], seed: int) -> Unit:
-    key = Probe(steps).key
-    return Unit(
-        task_id=task.id,
-        problem=task.solution.problem,
-        reference=task.reference,
-        dataset=task.dataset,
-        steps=steps,
-        indices=tuple(indices),
-        seeds=tuple(rollout_seed(seed, task.id, key, i) for i in indices),
-    )
-
-
-def _label(a: _Active, method: Method, outcomes: list[LabelOutcome]) -> list[LabelledSolution]:
+def _label(task: LabelTask, method: Method, outcomes: list[LabelOutcome], usage: Usage) -> list[LabelledSolution]:
     many = len(outcomes) > 1
     return [
         LabelledSolution(
-            example=replace(o.example, id=f"{a.task.id}/{j}" if many else a.task.id),
+            example=replace(o.example, id=f"{task.id}/{j}" if many else task.id),
             method=method,
             first_error=o.first_error,
-            rollouts=a.rollouts,
-            rollout_tokens=a.tokens,
-            prompt_tokens=a.prompt_tokens,
+            rollouts=usage.rollouts,
+            rollout_tokens=usage.tokens,
+            prompt_tokens=usage.prompt_tokens,
             mc=o.mc,
-            extra={**o.extra, "solution_correct": a.task.correct, **({"group_size": len(outcomes)} if many else {})},
+            extra={**o.extra, "solution_correct": task.correct, **({"group_size": len(outcomes)} if many else {})},
         )
         for j, o in enumerate(outcomes)
     ]

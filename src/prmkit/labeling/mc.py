@@ -8,7 +8,8 @@ step's label is the solution's own correctness, so it costs no rollout:
 K - 1 probes of k rollouts each.
 
 >>> from prmkit.types import Solution
->>> from prmkit.labeling._types import LabelTask, Rollout
+>>> from prmkit.labeling import LabelTask
+>>> from prmkit.runtime import Rollout
 >>> task = LabelTask(Solution("q", ("a", "b", "The answer is: 1"), id="s"), "2", correct=False)
 >>> plan = MonteCarlo(k=2, label="soft").plan(task)
 >>> [p.steps for p in next(plan)]
@@ -27,7 +28,8 @@ from dataclasses import dataclass
 from typing import ClassVar, Literal
 
 from prmkit.errors import ConfigError
-from prmkit.labeling._types import LabelOutcome, LabelTask, Method, Plan, Probe
+from prmkit.labeling._types import LabelOutcome, LabelTask, Method, Plan
+from prmkit.runtime import Probe
 from prmkit.types import StepwiseExample
 
 __all__ = ["MonteCarlo"]

@@ -29,7 +29,8 @@ from dataclasses import dataclass
 from typing import ClassVar, Literal
 
 from prmkit.errors import ConfigError
-from prmkit.labeling._types import LabelOutcome, LabelTask, Method, Plan, Probe, Rollout
+from prmkit.labeling._types import LabelOutcome, LabelTask, Method, Plan
+from prmkit.runtime import Probe, Rollout
 from prmkit.steps import join_steps, parse_solution
 from prmkit.types import StepwiseExample
 

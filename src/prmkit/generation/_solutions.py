@@ -1,4 +1,4 @@
-"""Policy-written solutions to label: sample a policy on problems, parse the steps, grade the answer.
+"""Policy-written solutions: sample a policy on problems, parse the steps, grade the answer.
 
 A resumable, append-only step: every finished solution is one fsynced JSONL
 line, so a killed run loses at most the batch in flight and a rerun samples
@@ -6,8 +6,8 @@ only what is missing. A solution's sampling seed is a function of the job
 seed and its id, so the same command writes the same solutions whatever was
 already on disk (up to the generator's own determinism).
 
-Each line is a :func:`prmkit.labeling.io.read_tasks` record (``id``,
-``problem``, ``steps``, ``reference``, ``dataset``, ``correct``) plus the
+Each line holds ``id``, ``problem``, ``steps``, ``reference``, ``dataset`` and
+``correct`` (what :func:`prmkit.labeling.io.read_tasks` reads) plus the
 policy's raw ``text``, its ``answer`` (None when it states none), ``seed``,
 ``n_tokens``, ``prompt_tokens`` and ``finish_reason``.
 
@@ -26,12 +26,11 @@ from pathlib import Path
 from typing import Any
 
 from prmkit.data import JsonlAppender, read_jsonl
-from prmkit.labeling._runners import Sampling
-from prmkit.labeling._types import LabelTask
+from prmkit.generation._continuation import Sampling
+from prmkit.generation._protocol import Generator
 from prmkit.steps import Dataset, Grader, grade_text, parse_solution
-from prmkit.types import Solution
 
-__all__ = ["Problem", "pick_problems", "sample_solutions", "solution_seed", "tasks_from_samples"]
+__all__ = ["Problem", "pick_problems", "sample_solutions", "solution_seed"]
 
 
 @dataclass(frozen=True)
@@ -43,7 +42,7 @@ class Problem:
     """
 
     id: str
-    """Unique id; sampled solutions are ``{id}-s{j}``."""
+    """Unique id (a job keys its rollouts by it); solutions sampled from it are ``{id}-s{j}``."""
     problem: str
     """The problem statement."""
     reference: str
@@ -76,22 +75,24 @@ def solution_seed(job_seed: int, solution_id: str) -> int:
 
 def sample_solutions(
     problems: Sequence[Problem],
-    generator: Any,
+    generator: Generator,
     path: str | os.PathLike[str],
     *,
+    grader: Grader = grade_text,
     per_problem: int = 1,
     seed: int = 0,
     sampling: Sampling | None = None,
-    grader: Grader = grade_text,
     batch_size: int = 32,
     on_done: Callable[[dict[str, Any]], object] | None = None,
 ) -> list[dict[str, Any]]:
     """Sample ``per_problem`` solutions of every problem into ``path`` (JSONL), resuming what is there.
 
     Returns the records of all requested solutions, in problem order. Requests
-    go to ``generator`` ``batch_size`` at a time; ``on_done`` sees each record
-    as it is written.
+    go to ``generator`` ``batch_size`` at a time; ``grader(text, reference)`` decides
+    ``correct``; ``on_done`` sees each record as it is written.
     """
+    # imported here, not at the top: prmkit.labeling, which holds the step text helpers, imports this package
+
     sampling = sampling if sampling is not None else Sampling()
     out = Path(path)
     done: dict[str, dict[str, Any]] = {}
@@ -129,20 +130,3 @@ def sample_solutions(
                     on_done(rec)
     return [done[sid] for _, sid in wanted]
 
-
-def tasks_from_samples(records: Sequence[dict[str, Any]], *, require_answer: bool = True) -> list[LabelTask]:
-    """Label tasks of sampled solutions; solutions without steps (or, by default, without a stated
-    answer: a policy cut off mid-solution) are left out.
-
-    >>> rec = {"id": "p-s0", "problem": "1+1?", "steps": ["1+1 = 2.", "The answer is: 2"], "reference": "2",
-    ...        "dataset": "gsm8k", "correct": True, "answer": "2"}
-    >>> [t.id for t in tasks_from_samples([rec, {**rec, "id": "p-s1", "answer": None}])]
-    ['p-s0']
-    """
-    tasks = []
-    for rec in records:
-        if not rec["steps"] or (require_answer and rec.get("answer") is None):
-            continue
-        sol = Solution(rec["problem"], tuple(rec["steps"]), id=rec["id"])
-        tasks.append(LabelTask(sol, rec["reference"], rec.get("dataset", "gsm8k"), rec.get("correct")))
-    return tasks

@@ -1,6 +1,6 @@
 """Rollouts on Ray: a pool of actors, each holding its own generator, fed chunks of units.
 
-The driver (:func:`prmkit.labeling.job.run_job`) keeps the plans and the store;
+The driver (:func:`prmkit.runtime.run_plans`) keeps the plans and the store;
 actors only generate and grade. Finished chunks come back in completion order
 and are recorded by the driver at once, so the store has one writer.
 """
@@ -8,14 +8,11 @@ and are recorded by the driver at once, so the store has one writer.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from prmkit._extras import require
-from prmkit.labeling._runners import Sampling, Unit, UnitResult, run_units
-from prmkit.steps import Grader
-
-if TYPE_CHECKING:
-    from prmkit.generation import Generator
+from prmkit.generation import Generator, Sampling
+from prmkit.runtime._units import Grader, Unit, UnitResult, run_units
 
 __all__ = ["RayRunner"]
 

@@ -1,4 +1,4 @@
-"""A deterministic scripted policy for orchestration tests (implements the Generator protocol).
+"""A deterministic scripted policy for job and sampling tests (implements the Generator protocol).
 
 The rollout from a prefix of ``t`` steps of problem ``q`` is correct iff
 ``u(seed) < p[q][t]`` where ``u`` is a hash of the sample's seed in [0, 1):

@@ -1,17 +1,19 @@
-"""The append-only store behind a resumable labelling job.
+"""The append-only store behind a resumable job.
 
 A job directory holds three files:
 
 ``job.json``
-    The job's fingerprint (labeller config, seed, sampling, grader). A restart
-    with a different fingerprint is refused: its rollouts would not be the
-    ones the stored labels were made from.
+    The job's fingerprint (the client's configuration: method, seed, sampling,
+    grader, policy). A restart with a different fingerprint is refused: its
+    rollouts would not be the ones the stored results were made from.
 ``rollouts.jsonl``
     One line per finished rollout batch: the task id, the prefix key, and the
     graded rollouts with their seeds. Written (and fsynced) as each batch
     finishes, so a killed job loses only the batch in flight.
-``labels.jsonl``
-    One line per finished task with its labelled solutions.
+``results.jsonl`` (the name is the client's: labelling jobs write ``labels.jsonl``)
+    One line per finished task: ``{"task": id, <key>: [records]}``, the
+    client's JSON records of its result under the client's key, plus
+    ``"failed": {"reason", "detail"}`` for a task that could not be run.
 
 Reading tolerates a half-written last line (a kill mid-write) and drops it.
 """
@@ -26,13 +28,13 @@ from typing import Any
 
 from prmkit.data import JsonlAppender, read_jsonl
 from prmkit.errors import ConfigError, DataFormatError
-from prmkit.labeling._types import LabelledSolution, Probe, Rollout
+from prmkit.runtime._plans import Probe, Rollout
 
 __all__ = ["RolloutStore"]
 
 
 class RolloutStore:
-    """Rollouts and finished labels of one job, keyed by (task id, prefix key, rollout index).
+    """Rollouts and finished results of one job; rollouts keyed by (task id, prefix key, rollout index).
 
     >>> import tempfile
     >>> st = RolloutStore(tempfile.mkdtemp(), fingerprint={"seed": 0})
@@ -43,25 +45,37 @@ class RolloutStore:
     [True, False]
     """
 
-    def __init__(self, directory: str | os.PathLike[str], *, fingerprint: Mapping[str, Any] | None) -> None:
-        """Open (creating if needed) the job in ``directory``; ``fingerprint=None`` opens it read-only."""
+    def __init__(
+        self,
+        directory: str | os.PathLike[str],
+        *,
+        fingerprint: Mapping[str, Any] | None,
+        results_file: str = "results.jsonl",
+        results_key: str = "results",
+    ) -> None:
+        """Open (creating if needed) the job in ``directory``; ``fingerprint=None`` opens it read-only.
+
+        Finished tasks are recorded in ``results_file``, their records under ``results_key``.
+        """
         self.directory = Path(directory)
+        self.results_file = results_file
+        self.results_key = results_key
         self._rollouts: dict[tuple[str, str], dict[int, Rollout]] = {}
         self._seeds: dict[tuple[str, str, int], int] = {}
-        self._labels: dict[str, list[LabelledSolution]] = {}
+        self._results: dict[str, list[dict[str, Any]]] = {}
         self._failures: dict[str, dict[str, str]] = {}
         self._rollout_out: JsonlAppender | None = None
-        self._label_out: JsonlAppender | None = None
+        self._result_out: JsonlAppender | None = None
         if fingerprint is None:
             if not (self.directory / "rollouts.jsonl").exists():
-                raise DataFormatError("no rollouts.jsonl: not a labelling job directory", path=str(self.directory))
+                raise DataFormatError("no rollouts.jsonl: not a job directory", path=str(self.directory))
             self._load(repair=False)
             return
         self.directory.mkdir(parents=True, exist_ok=True)
         self._check_fingerprint(dict(fingerprint))
         self._load(repair=True)
         self._rollout_out = JsonlAppender(self.directory / "rollouts.jsonl")
-        self._label_out = JsonlAppender(self.directory / "labels.jsonl")
+        self._result_out = JsonlAppender(self.directory / results_file)
 
     @property
     def fingerprint(self) -> dict[str, Any]:
@@ -87,7 +101,7 @@ class RolloutStore:
 
     def _load(self, *, repair: bool) -> None:
         if repair:
-            for name in ("rollouts.jsonl", "labels.jsonl"):
+            for name in ("rollouts.jsonl", self.results_file):
                 _drop_partial_tail(self.directory / name)
         rpath = self.directory / "rollouts.jsonl"
         if rpath.exists():
@@ -99,10 +113,10 @@ class RolloutStore:
                         int(r["i"]), bool(r["correct"]), int(r["n_tokens"]), r["text"], r["finish"],
                         int(r.get("prompt_tokens", 0)),
                     )
-        lpath = self.directory / "labels.jsonl"
+        lpath = self.directory / self.results_file
         if lpath.exists():
             for _, rec in _complete_lines(lpath, repair):
-                self._labels[rec["task"]] = [LabelledSolution.from_record(x) for x in rec["labelled"]]
+                self._results[rec["task"]] = list(rec[self.results_key])
                 if "failed" in rec:
                     self._failures[rec["task"]] = rec["failed"]
 
@@ -161,37 +175,33 @@ class RolloutStore:
         """Rollouts stored so far."""
         return sum(len(v) for v in self._rollouts.values())
 
-    # -- labels --------------------------------------------------------------------------------
-    def labelled(self, task_id: str) -> list[LabelledSolution] | None:
-        """The finished labels of a task, or None if it is not finished."""
-        return self._labels.get(task_id)
+    # -- results -------------------------------------------------------------------------------
+    def result(self, task_id: str) -> list[dict[str, Any]] | None:
+        """The records of a finished task (none for a failed one), or None if it is not finished."""
+        return self._results.get(task_id)
 
-    def add_labels(self, task_id: str, labelled: list[LabelledSolution]) -> None:
-        """Record a finished task."""
-        if self._label_out is None:
+    def add_result(self, task_id: str, records: list[dict[str, Any]]) -> None:
+        """Record a finished task's result as JSON records."""
+        if self._result_out is None:
             raise PermissionError(f"{self.directory}: store opened read-only")
-        self._label_out.write({"task": task_id, "labelled": [x.to_record() for x in labelled]})
-        self._labels[task_id] = labelled
+        self._result_out.write({"task": task_id, self.results_key: records})
+        self._results[task_id] = records
 
     def add_failure(self, task_id: str, reason: str, detail: str) -> None:
-        """Record a task that cannot be labelled (it counts as finished: a rerun does not retry it)."""
-        if self._label_out is None:
+        """Record a task that cannot be run (it counts as finished: a rerun does not retry it)."""
+        if self._result_out is None:
             raise PermissionError(f"{self.directory}: store opened read-only")
         failed = {"reason": reason, "detail": detail}
-        self._label_out.write({"task": task_id, "labelled": [], "failed": failed})
-        self._labels[task_id] = []
+        self._result_out.write({"task": task_id, self.results_key: [], "failed": failed})
+        self._results[task_id] = []
         self._failures[task_id] = failed
 
     def failure(self, task_id: str) -> dict[str, str] | None:
         """``{"reason", "detail"}`` of a failed task, else None."""
         return self._failures.get(task_id)
 
-    def all_labelled(self) -> list[LabelledSolution]:
-        """Every finished labelled solution, in the order tasks finished."""
-        return [x for xs in self._labels.values() for x in xs]
-
     def close(self) -> None:
-        for out in (self._rollout_out, self._label_out):
+        for out in (self._rollout_out, self._result_out):
             if out is not None:
                 out.close()
 
