@@ -20,6 +20,10 @@ counts how many samples are identical across batch sizes (same seeds: they
 differ only where batched floating-point math flips a token).
 
     python bench/generation.py --dtype bfloat16 --requests 4 --n 8 --max-tokens 128 --batch-size 8,16,32
+
+``--model`` also takes a transformers folder; the suite's smoke test
+(``tests/bench``) runs the bench on a tiny one with a few short requests.
+``--json`` writes every figure, ratios included.
 """
 
 from __future__ import annotations
@@ -111,7 +115,7 @@ def timed(label: str, fn: Any, requests: list[GenerationRequest]) -> dict[str, A
         "method": label,
         "samples": sum(len(s) for s in out),
         "tokens": tokens,
-        "wall_s": round(wall, 2),
+        "wall_s": round(wall, 3),
         "tok_per_s": round(tokens / wall, 2),
         "load_before": round(load, 2),
         "texts": [s.text for samples in out for s in samples],
@@ -159,7 +163,7 @@ def main() -> None:
           f"temperature 0.7; {args.threads} threads; {os.cpu_count()} cores; load avg {os.getloadavg()[0]:.2f}")
     report: dict[str, Any] = {"args": {k: str(v) for k, v in vars(args).items()}, "runs": {}}
     for dtype in args.dtype.split(","):
-        gen = HFGenerator(args.model, dtype=dtype)  # type: ignore[arg-type]
+        gen = HFGenerator(args.model, dtype=dtype)
         lengths = [len(gen.tokenizer(r.prompt).input_ids) for r in requests]
         gen.generate([GenerationRequest(requests[0].prompt, n=2, max_tokens=4, seed=0)])  # warm-up
         prefill = prefill_seconds(gen, requests)
@@ -177,9 +181,12 @@ def main() -> None:
         first = rows[0]["texts"]
         same = {r["method"]: sum(a == b for a, b in zip(first, r["texts"], strict=True)) for r in rows[1:-1]}
         saved = sum(prefill) * (args.n - 1)
-        print(f"  best: {best['method']} at {best['tok_per_s']} tok/s = {best['tok_per_s'] / base['tok_per_s']:.2f}x "
-              f"one-at-a-time" + (f", {best['tok_per_s'] / report['llamacpp']['tok_per_s']:.2f}x llama.cpp"
-                                  if "llamacpp" in report else ""))
+        # a ratio only against a baseline that ran (llama.cpp: with --llamacpp) and produced tokens
+        baselines = {"one-at-a-time": base, "llama.cpp": report.get("llamacpp")}
+        ratios = {label: best["tok_per_s"] / other["tok_per_s"]
+                  for label, other in baselines.items() if other is not None and other["tok_per_s"] > 0}
+        print(f"  best: {best['method']} at {best['tok_per_s']} tok/s"
+              + "".join(f", {ratio:.2f}x {label}" for label, ratio in ratios.items()))
         print(f"  prefix sharing saves {saved:.1f} s of prefill ({args.n - 1} of {args.n} per prompt): "
               f"without it the best batched run would take {1 + saved / best['wall_s']:.2f}x as long")
         print(f"  samples identical to {rows[0]['method']}: " + ", ".join(f"{k}: {v}/{len(first)}" for k, v in same.items()))
@@ -188,6 +195,9 @@ def main() -> None:
             "prefill_s": [round(p, 3) for p in prefill],
             "methods": [{k: v for k, v in r.items() if k != "texts"} for r in rows],
             "identical_to_first": same,
+            "best": best["method"],
+            "ratios_best_vs": {label: round(ratio, 3) for label, ratio in ratios.items()},
+            "prefill_sharing_factor": round(1 + saved / best["wall_s"], 3),
         }
     if "llamacpp" in report:
         report["llamacpp"].pop("texts", None)

@@ -17,6 +17,12 @@ job directory (exact replay) or a labels JSONL with ``mc`` values (binary
 search cost then computed as an expectation over rollout orders).
 
     python bench/labeling.py --policy qwen2.5-coder-0.5b --n 10 --out runs/labeling-bench
+    python bench/labeling.py --labelled datasets/gsm8k-train-qwen2.5-coder-0.5b [--independent]
+
+``--policy hf:MODEL`` samples with the transformers generator (a catalog name or
+a folder: the suite's smoke test, ``tests/bench``, runs every command on a tiny
+one), ``--limit`` keeps the first solutions of a ``--labelled`` set, and
+``--max-tokens`` caps fresh rollouts. Figures a run did not measure are null.
 """
 
 from __future__ import annotations
@@ -28,6 +34,8 @@ import math
 import random
 import sys
 import time
+from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -55,14 +63,16 @@ POLICIES = {"smollm2": "smollm2-135m-instruct", "qwen2.5-coder-0.5b": "qwen2.5-c
 SHARED = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "gsm8k" / "train.jsonl"
 
 
-def load_policy(args: argparse.Namespace) -> Any:
+def load_policy(args: argparse.Namespace, policy: str) -> Any:
+    """``hf:MODEL``: the transformers generator (as a labelling job's ``hf:`` policy); else llama.cpp."""
     from prmkit.generation import load_generator
 
-    model = POLICIES.get(args.policy, args.policy)
-    return load_generator("llamacpp", model=model, n_ctx=args.n_ctx, n_threads=args.threads)
+    if policy.startswith("hf:"):
+        return load_generator("hf", model=policy[3:], dtype="bfloat16", batch_size=64)
+    return load_generator("llamacpp", model=policy, n_ctx=args.n_ctx, n_threads=args.threads)
 
 
-def sample_solutions(args: argparse.Namespace, gen: Any, out: Path) -> list[dict[str, Any]]:
+def sample_solutions(args: argparse.Namespace, gen: Any, out: Path, max_tokens: int) -> list[dict[str, Any]]:
     """One policy-written solution per problem, stored as it is written (resumable)."""
     from prmkit.generation import GenerationRequest
 
@@ -78,7 +88,7 @@ def sample_solutions(args: argparse.Namespace, gen: Any, out: Path) -> list[dict
                 continue
             row = rows[i]
             req = GenerationRequest(
-                rollout_prompt(row["question"]), n=1, max_tokens=args.max_tokens, temperature=args.temperature,
+                rollout_prompt(row["question"]), n=1, max_tokens=max_tokens, temperature=args.temperature,
                 stop=("<|im_end|>", "<|im_start|>"), seed=args.seed * 100_003 + i,
             )
             (sample,) = gen.generate([req])[0]
@@ -146,6 +156,8 @@ def from_labels_file(
 
 
 def summarize(name: str, mc: list[LabelledSolution], other: list[dict[str, Any]]) -> dict[str, Any]:
+    """The comparison's figures; one this run did not measure (no pairs, no wrong solution, no
+    token counts, no MC rollouts) is None, never a made-up 0."""
     by_id = {o["id"]: o for o in other}
     pairs = [(m, by_id[m.id]) for m in mc if m.id in by_id]
     wrong = [(m, o) for m, o in pairs if not m.extra.get("solution_correct", False)]
@@ -153,20 +165,23 @@ def summarize(name: str, mc: list[LabelledSolution], other: list[dict[str, Any]]
     mc_roll = sum(m.rollouts for m, _ in pairs)
     bs_roll = sum(o["rollouts"] for _, o in pairs)
     monotone = sum(list(m.example.labels) == sorted(m.example.labels, reverse=True) for m, _ in pairs)
+
+    def per(total: float, count: int) -> float | None:
+        return total / count if count else None
+
     return {
         "comparison": name,
         "solutions": n,
         "wrong_solutions": len(wrong),
-        "mc_rollouts_per_solution": mc_roll / n if n else 0.0,
-        "bs_rollouts_per_solution": bs_roll / n if n else 0.0,
-        "rollout_ratio_bs_over_mc": bs_roll / mc_roll if mc_roll else 0.0,
-        "mc_tokens_per_solution": sum(m.rollout_tokens for m, _ in pairs) / n if n else 0.0,
-        "bs_tokens_per_solution": sum(o.get("tokens", 0) for _, o in pairs) / n if n else 0.0,
-        "first_error_agreement": sum(m.first_error == o["first_error"] for m, o in pairs) / n if n else 0.0,
-        "first_error_agreement_wrong_only": (
-            sum(m.first_error == o["first_error"] for m, o in wrong) / len(wrong) if wrong else 0.0
-        ),
-        "mc_labels_monotone": monotone / n if n else 0.0,
+        "mc_rollouts_per_solution": per(mc_roll, n),
+        "bs_rollouts_per_solution": per(bs_roll, n),
+        "rollout_ratio_bs_over_mc": per(bs_roll, mc_roll),
+        "mc_tokens_per_solution": per(sum(m.rollout_tokens for m, _ in pairs), n),
+        "bs_tokens_per_solution": (per(sum(o["tokens"] for _, o in pairs), n)
+                                   if all("tokens" in o for _, o in pairs) else None),
+        "first_error_agreement": per(sum(m.first_error == o["first_error"] for m, o in pairs), n),
+        "first_error_agreement_wrong_only": per(sum(m.first_error == o["first_error"] for m, o in wrong), len(wrong)),
+        "mc_labels_monotone": per(monotone, n),
     }
 
 
@@ -175,7 +190,7 @@ def as_rows(labelled: tuple[LabelledSolution, ...]) -> list[dict[str, Any]]:
             for x in labelled]
 
 
-def progress(label: str, total: int):  # type: ignore[no-untyped-def]
+def progress(label: str, total: int) -> tuple[Any, Callable[..., object]]:
     from tqdm import tqdm
 
     bar = tqdm(total=total, desc=label, file=sys.stderr)
@@ -184,14 +199,16 @@ def progress(label: str, total: int):  # type: ignore[no-untyped-def]
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--policy", default="qwen2.5-coder-0.5b",
-                    help="smollm2, qwen2.5-coder-0.5b, or a .gguf path (default: qwen2.5-coder-0.5b)")
+    ap.add_argument("--policy", default=None,
+                    help="smollm2, qwen2.5-coder-0.5b, a .gguf path (llama.cpp), or hf:MODEL (transformers); "
+                         "default qwen2.5-coder-0.5b, and with --labelled --independent the job's own policy")
     ap.add_argument("--n", type=int, default=10, help="number of GSM8K train problems (one solution each)")
-    ap.add_argument("--k", type=int, default=8, help="rollouts per probed prefix (default 8)")
+    ap.add_argument("--k", type=int, default=8, help="rollouts per probed prefix (default 8; --labelled: the job's)")
     ap.add_argument("--wave", type=int, default=2, help="binary search: rollouts drawn at a time (early stop)")
     ap.add_argument("--seed", type=int, default=0, help="job seed (problem choice, solutions, rollouts)")
     ap.add_argument("--temperature", type=float, default=0.7, help="sampling temperature")
-    ap.add_argument("--max-tokens", type=int, default=320, help="most tokens per solution or rollout")
+    ap.add_argument("--max-tokens", type=int, default=None,
+                    help="most tokens per solution or rollout (default 320; --labelled: the job's)")
     ap.add_argument("--grading", choices=("strict", "lenient"), default="strict",
                     help="strict: no stated answer is wrong; lenient: fall back to the last number")
     ap.add_argument("--threads", type=int, default=1, help="llama.cpp CPU threads")
@@ -205,22 +222,27 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--labelled", default=None,
                     help="skip generation: an exported dataset (prmkit label dataset --export) or an MC job directory "
                          "(exact replay of its rollouts), or an MC labels JSONL")
+    ap.add_argument("--limit", type=int, default=None, help="--labelled: only its first N solutions")
     ap.add_argument("--out", default="runs/labeling-bench", help="output directory (resumable)")
+    ap.add_argument("--json", type=Path, default=None, help="also write the summary here (it is always in --out)")
     args = ap.parse_args(argv)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     grader = grade_text_lenient if args.grading == "lenient" else grade_text
     report: list[dict[str, Any]] = []
+    policy_name = POLICIES.get(args.policy, args.policy or POLICIES["qwen2.5-coder-0.5b"])
+    k = args.k
 
     if args.labelled and Path(args.labelled).is_file():
+        mc_list: list[LabelledSolution] = []
         for search in args.search.split(","):
             mc_list, bs_rows = from_labels_file(Path(args.labelled), args.k, args.wave, search)
+            mc_list = mc_list[: args.limit]
             report.append(summarize(f"binary search ({search}, expected over rollout order) vs MC labels file",
                                     mc_list, bs_rows))
     else:
         mc_dir = Path(args.labelled) if args.labelled else out / "mc"
-        sampling = Sampling(temperature=args.temperature, max_tokens=args.max_tokens)
-        policy_name = POLICIES.get(args.policy, args.policy)
+        sampling = Sampling(temperature=args.temperature, max_tokens=args.max_tokens or 320)
         gen = None
         records: list[dict[str, Any]] = []
         if args.labelled and (mc_dir / "mc.jsonl.gz").exists():  # an exported dataset (prmkit label dataset --export)
@@ -231,9 +253,11 @@ def main(argv: list[str] | None = None) -> int:
         elif args.labelled:
             records = [r for _, rec in read_jsonl(mc_dir / "labels.jsonl") for r in rec["labelled"]]
         if args.labelled:
+            records = records[: args.limit]
             fp = json.loads((mc_dir / "job.json").read_text())
             seed, k = fp["seed"], fp["labeller"]["k"]
             sampling = Sampling(**{**fp["sampling"], "stop": tuple(fp["sampling"]["stop"])})  # sample as the job did
+            policy_name = policy_name if args.policy else fp["policy"]  # fresh rollouts: the job's policy by default
             # fresh rollouts are graded against the reference answers, which live with the job's solutions
             solutions = mc_dir.parent / "solutions.jsonl"
             reference = {rec["id"]: rec["reference"] for _, rec in read_jsonl(solutions)} if solutions.exists() else {}
@@ -245,10 +269,10 @@ def main(argv: list[str] | None = None) -> int:
                 for r in records
             ]
         else:
-            seed, k = args.seed, args.k
-            gen = load_policy(args)
+            seed = args.seed
+            gen = load_policy(args, policy_name)
             t0 = time.time()
-            sols = sample_solutions(args, gen, out)
+            sols = sample_solutions(args, gen, out, sampling.max_tokens)
             tasks = [
                 LabelTask(Solution(s["problem"], tuple(s["steps"]), id=s["id"]), s["reference"], correct=s["correct"])
                 for s in sols if s["steps"]
@@ -267,26 +291,25 @@ def main(argv: list[str] | None = None) -> int:
             report.append(summarize(f"binary search ({search}) on MC's rollouts (same seeds)", mc_list,
                                     as_rows(replay.labelled)))
         if args.independent:
-            if gen is None and args.labelled and fp["policy"].startswith("hf:"):  # the job's own backend
-                from prmkit.generation import load_generator
-
-                policy_name = fp["policy"]
-                gen = load_generator("hf", model=policy_name[3:], dtype="bfloat16", batch_size=64)
-            gen = gen or load_policy(args)
+            gen = gen or load_policy(args, policy_name)
+            fresh = replace(sampling, max_tokens=args.max_tokens or sampling.max_tokens)
             for search in args.search.split(","):
                 bar, done = progress(f"binary search ({search})", len(tasks))
                 indep = run_job(tasks, BinarySearch(k=k, wave=args.wave, search=search),
                                 LocalRunner(gen, batch_size=max(k, args.max_active * args.wave)),
                                 out / f"bs_independent_{search}", seed=seed + 1,
-                                grader=grader, sampling=sampling, policy=policy_name, max_active=args.max_active,
+                                grader=grader, sampling=fresh, policy=policy_name, max_active=args.max_active,
                                 on_task_done=done)
                 bar.close()
                 report.append(summarize(f"binary search ({search}) on fresh rollouts (job seed + 1)", mc_list,
                                         as_rows(indep.labelled)))
-    accuracy = sum(bool(x.extra.get("solution_correct")) for x in mc_list) / max(1, len(mc_list))
-    summary = {"policy": args.policy, "k": args.k, "wave": args.wave, "policy_accuracy": accuracy, "results": report}
-    (out / "summary.json").write_text(json.dumps(summary, indent=1) + "\n")
-    print(json.dumps(summary, indent=1))
+    accuracy = sum(bool(x.extra.get("solution_correct")) for x in mc_list) / len(mc_list) if mc_list else None
+    summary = {"policy": policy_name, "k": k, "wave": args.wave, "policy_accuracy": accuracy, "results": report}
+    text = json.dumps(summary, indent=1) + "\n"
+    (out / "summary.json").write_text(text)
+    if args.json:
+        args.json.write_text(text)
+    print(text, end="")
     return 0
 
 

@@ -24,6 +24,10 @@ beside it).
     python bench/scoring.py                 # all 400 solutions
     python bench/scoring.py --limit 100     # a quicker, seeded subset
     .venv-vllm/bin/python bench/scoring.py --vllm
+
+``--model DIR`` times a transformers folder instead of SmolLM2 (its tokenizer
+from the same folder); the suite's smoke test (``tests/bench``) runs every
+bench command on a tiny model that way, with ``--limit 4``.
 """
 
 from __future__ import annotations
@@ -34,7 +38,9 @@ import random
 import sys
 import tempfile
 import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import torch
 
@@ -42,7 +48,7 @@ from prmkit.data import load_processbench
 from prmkit.scoring import get_spec
 from prmkit.scoring._render import render, resolve_ids
 from prmkit.scoring.hf import HFScorer
-from prmkit.types import Solution
+from prmkit.types import Solution, StepScores
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -55,16 +61,18 @@ def find_gsm8k() -> Path:
     sys.exit("bench/scoring.py: ../shared/data/processbench/gsm8k.json not found")
 
 
-def load_model(dtype: torch.dtype) -> tuple[torch.nn.Module, object]:
-    from transformers import AutoModelForTokenClassification
+def load_model(dtype: torch.dtype, folder: Path | None) -> tuple[Any, Any]:
+    """A 2-label token classifier with a fresh (seeded) head on SmolLM2-135M, or on ``folder``'s model."""
+    from transformers import AutoModelForTokenClassification, AutoTokenizer
 
     from prmkit.models import to_transformers_dir
     from prmkit.models.tokenizers import smollm2_tokenizer
 
-    folder = to_transformers_dir("smollm2-135m-instruct")  # the GGUF dequantized once; names the pip line if missing
+    # SmolLM2: the GGUF dequantized once (names the pip line if missing)
+    path = to_transformers_dir("smollm2-135m-instruct") if folder is None else folder
     torch.manual_seed(0)
-    model = AutoModelForTokenClassification.from_pretrained(str(folder), num_labels=2, dtype=dtype)
-    return model.eval(), smollm2_tokenizer()
+    model = AutoModelForTokenClassification.from_pretrained(str(path), num_labels=2, dtype=dtype)
+    return model.eval(), smollm2_tokenizer() if folder is None else AutoTokenizer.from_pretrained(str(folder))
 
 
 def sync(device: str) -> None:
@@ -86,7 +94,7 @@ def matmul_flops(dtype: torch.dtype, device: str = "cpu", seconds: float = 3.0) 
     return best
 
 
-def per_prefix(model: torch.nn.Module, tok: object, solutions: list[Solution], device: str) -> list[list[float]]:
+def per_prefix(model: torch.nn.Module, tok: object, solutions: list[Solution], device: str) -> list[StepScores]:
     spec, out = get_spec("trl-prm"), []
     ids = resolve_ids(tok, spec)
     with torch.inference_mode():
@@ -96,8 +104,14 @@ def per_prefix(model: torch.nn.Module, tok: object, solutions: list[Solution], d
                 r = render(tok, spec, Solution(sol.problem, sol.steps[:k]), ids)
                 logits = model(torch.tensor([r.input_ids], device=device)).logits[0]
                 scores.append(torch.softmax(logits[r.positions[-1]].float(), -1)[1].item())
-            out.append(scores)
+            out.append(StepScores(tuple(scores)))
     return out
+
+
+def max_abs_diff(a: Sequence[object], b: Sequence[object]) -> float:
+    """The largest difference between two methods' scores for the same step (all steps must be there)."""
+    return max((abs(x - y) for r, v in zip(a, b, strict=True)
+                for x, y in zip(r.scores, v.scores, strict=True)), default=0.0)  # type: ignore[attr-defined]
 
 
 def main() -> None:
@@ -111,6 +125,8 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=torch.get_num_threads(), help="torch intra-op threads")
     ap.add_argument("--compile", action="store_true", help="torch.compile the hf backend's model (compiled during warm-up)")
     ap.add_argument("--vllm", action="store_true", help="also time the vllm backend on the same weights and chunks")
+    ap.add_argument("--model", type=Path, default=None,
+                    help="a transformers folder to time instead of SmolLM2-135M (e.g. a tiny test model)")
     ap.add_argument("--json", type=Path, help="also write the figures here")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
@@ -119,7 +135,7 @@ def main() -> None:
     cases = load_processbench(find_gsm8k())
     random.Random(0).shuffle(cases := list(cases))
     sols = [Solution(c.problem, tuple(c.steps), c.id) for c in cases[: args.limit]]
-    model, tok = load_model(dtype)
+    model, tok = load_model(dtype, args.model)
     model.to(args.device)
     n_params = sum(p.numel() for p in model.parameters())
     n_embed = model.get_input_embeddings().weight.numel()
@@ -137,39 +153,33 @@ def main() -> None:
         torch.set_num_threads(args.threads)  # vLLM lowers the process's torch threads to 1 "for serving"
         fast.score(sols[: args.chunk])
 
-    # The three methods take turns on the same chunks, and the matmul peak is re-measured between
-    # chunks, so a change in the machine's load affects every figure alike.
+    # The methods take turns on the same chunks, and the matmul peak is re-measured between chunks, so a
+    # change in the machine's load affects every figure alike.
     scorer.score(sols[: args.chunk])  # warm-up (and compilation with --compile)
-    secs = {"hf": 0.0, "unbatched": 0.0, "per-prefix": 0.0} | ({"vllm": 0.0} if fast else {})
-    batched, single, prefix, engine, peak = [], [], [], [], 0.0
+    methods: dict[str, Callable[[list[Solution]], Sequence[object]]] = {
+        "hf": scorer.score,
+        "unbatched": lambda chunk: [scorer.score([s])[0] for s in chunk],
+        "per-prefix": lambda chunk: per_prefix(model, tok, chunk, args.device),
+    }
+    if fast is not None:
+        methods["vllm"] = fast.score
+    secs = dict.fromkeys(methods, 0.0)
+    results: dict[str, list[object]] = {name: [] for name in methods}
+    peak = 0.0
     for at in range(0, len(sols), args.chunk):
         chunk = sols[at : at + args.chunk]
         peak = max(peak, matmul_flops(dtype, args.device, seconds=1.0))
-        t = time.perf_counter()
-        batched += scorer.score(chunk)
-        sync(args.device)
-        secs["hf"] += time.perf_counter() - t
-        t = time.perf_counter()
-        single += [scorer.score([s])[0] for s in chunk]
-        sync(args.device)
-        secs["unbatched"] += time.perf_counter() - t
-        t = time.perf_counter()
-        prefix += per_prefix(model, tok, chunk, args.device)
-        sync(args.device)
-        secs["per-prefix"] += time.perf_counter() - t
-        if fast is not None:
+        for name, method in methods.items():
             t = time.perf_counter()
-            engine += fast.score(chunk)
-            secs["vllm"] += time.perf_counter() - t
+            results[name] += method(chunk)
+            sync(args.device)
+            secs[name] += time.perf_counter() - t
     peak = max(peak, matmul_flops(dtype, args.device, seconds=1.0))
-    tokens = sum(r.tokens for r in batched)
+    tokens = sum(r.tokens for r in results["hf"])  # type: ignore[attr-defined]
 
-    diff = 0.0  # the three methods must agree on every score
-    for r, u, p in zip(batched, single, prefix, strict=True):
-        for x, y, z in zip(r.scores, u.scores, p, strict=True):
-            diff = max(diff, abs(x - y), abs(x - z))
-    diff_vllm = max((abs(x - y) for r, v in zip(batched, engine, strict=True)
-                     for x, y in zip(r.scores, v.scores, strict=True)), default=0.0)
+    # each method that ran is compared with hf on every step score
+    diffs = {name: max_abs_diff(results["hf"], results[name]) for name in methods if name != "hf"}
+    diff = max(diffs["unbatched"], diffs["per-prefix"])
     rate = {name: tokens / sec for name, sec in secs.items()}
     achieved = 2 * (n_params - n_embed) * rate["hf"]
     achieved_all = 2 * n_params * rate["hf"]
@@ -190,8 +200,9 @@ def main() -> None:
         "max_abs_score_diff": diff,
     }
     if fast is not None:
-        fig |= {"ratio_vllm_vs_hf": rate["vllm"] / rate["hf"], "max_abs_score_diff_vllm": diff_vllm}
-    print(f"ProcessBench GSM8K, {len(sols)} solutions, {tokens} tokens, SmolLM2-135M token classifier, {args.dtype}, "
+        fig |= {"ratio_vllm_vs_hf": rate["vllm"] / rate["hf"], "max_abs_score_diff_vllm": diffs["vllm"]}
+    model_name = args.model.name if args.model else "SmolLM2-135M"
+    print(f"ProcessBench GSM8K, {len(sols)} solutions, {tokens} tokens, {model_name} token classifier, {args.dtype}, "
           f"{args.device}, {args.threads} threads")
     print(f"{'method':12s} {'seconds':>9s} {'tokens/s':>10s}")
     for name in secs:
@@ -201,9 +212,9 @@ def main() -> None:
     print(f"max |score difference| between the three methods: {diff:.2e}")
     print(f"ratio hf / per-prefix: {fig['ratio_vs_per_prefix']:.1f}x")
     print(f"ratio hf / unbatched:  {fig['ratio_vs_unbatched']:.2f}x")
-    print(f"ratio achieved / matmul FLOP/s: {fig['fraction_of_matmul']:.0%}")
+    print(f"ratio achieved / matmul FLOP/s: {100 * fig['fraction_of_matmul']:.3g}%")
     if fast is not None:
-        print(f"ratio vllm / hf:       {fig['ratio_vllm_vs_hf']:.2f}x (max |score difference| {diff_vllm:.2e})")
+        print(f"ratio vllm / hf:       {fig['ratio_vllm_vs_hf']:.2f}x (max |score difference| {diffs['vllm']:.2e})")
     if args.json:
         args.json.write_text(json.dumps(fig, indent=2))
 

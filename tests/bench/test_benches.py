@@ -1,0 +1,226 @@
+"""Every bench runs end to end in its smallest configuration, through every flag combination its commands
+in the README, docs and its own docstring use, and prints finite, positive ratios and JSON figures.
+
+These are smoke tests of the bench code, not timed tests: no speed is asserted (the speed targets stay in
+the benches). Each bench runs in a child process, as a user runs it, importing this checkout's ``src``;
+on a tiny real-architecture model (``_bench_models.py``) and a handful of solutions or requests, except
+``bench/labeling.py --labelled``, which reads the committed dataset and is fast as it is. The ``--vllm``
+run uses the vLLM environment (``tests/_vllm_env.py``).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from _bench_models import save_paragraph_policy, save_scoring_model
+from _vllm_env import vllm_python
+
+ROOT = Path(__file__).resolve().parents[2]
+DATASET = "datasets/gsm8k-train-qwen2.5-coder-0.5b"
+TIMEOUT = 600
+
+
+@pytest.fixture(scope="module")
+def scorer_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    pytest.importorskip("transformers")
+    return save_scoring_model(tmp_path_factory.mktemp("bench") / "tiny-llama")
+
+
+@pytest.fixture(scope="module")
+def policy_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    pytest.importorskip("transformers")
+    return save_paragraph_policy(tmp_path_factory.mktemp("bench") / "tiny-qwen2")
+
+
+def run_bench(script: str, *args: str | Path, python: str | Path = sys.executable) -> str:
+    """``python bench/SCRIPT ARGS`` from the repository root; its stdout (stderr shown on failure)."""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), os.environ.get("PYTHONPATH", "")]),
+           "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
+    t0 = time.monotonic()
+    proc = subprocess.run([str(python), str(ROOT / "bench" / script), *map(str, args)], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=TIMEOUT)
+    assert proc.returncode == 0, f"bench/{script} {args} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-6000:]}"
+    print(f"bench/{script}: {time.monotonic() - t0:.1f} s")
+    return proc.stdout
+
+
+def positive(value: Any, where: str) -> float:
+    assert isinstance(value, (int, float)) and math.isfinite(value) and value > 0, f"{where}: {value!r}"
+    return float(value)
+
+
+def printed_ratios(stdout: str) -> dict[str, float]:
+    """The ``ratio NAME: VALUEx`` (or ``VALUE%``) lines a bench prints."""
+    return {name.strip(): float(value) for name, value in re.findall(r"^ratio ([^:]+):\s*([0-9.eE+-]+)[x%]", stdout, re.M)}
+
+
+# --- the commands to cover --------------------------------------------------------------------------
+
+# (bench, runs in the vLLM environment, the README flags the case carries); test_every_documented_bench_command_is_smoke_tested
+# checks that every documented command's flags are among one case's.
+CASES = {
+    "scoring-chunk": ("scoring", False, ("--limit", "--chunk")),
+    "scoring-compile": ("scoring", False, ("--limit", "--compile")),
+    "scoring-cuda": ("scoring", False, ("--device", "--dtype")),
+    "scoring-vllm": ("scoring", True, ("--vllm", "--dtype", "--limit")),
+    "labeling-labelled": ("labeling", False, ("--labelled",)),
+    "labeling-independent": ("labeling", False, ("--labelled", "--independent")),
+    "labeling-fresh": ("labeling", False, ("--policy", "--n", "--k", "--out")),
+    "generation": ("generation", False, ("--dtype", "--requests", "--n", "--max-tokens", "--batch-size")),
+}
+
+
+def documented_commands() -> list[tuple[str, bool, frozenset[str]]]:
+    """Every ``python bench/X.py ...`` command in the README, docs/ and the benches' docstrings."""
+    texts = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md")), *sorted((ROOT / "bench").glob("*.py"))]
+    found = []
+    for path in texts:
+        for venv, bench, rest in re.findall(r"(\.venv-vllm/bin/)?python bench/(\w+)\.py([^`\n#]*)", path.read_text()):
+            found.append((bench, bool(venv), frozenset(re.findall(r"--[\w-]+", rest))))
+    return found
+
+
+def test_every_documented_bench_command_is_smoke_tested() -> None:
+    commands = documented_commands()
+    assert {b for b, _, _ in commands} >= {"scoring", "labeling", "generation"}
+    benches = {p.stem for p in (ROOT / "bench").glob("*.py") if not p.name.startswith("_")}
+    assert benches == {bench for bench, _, _ in CASES.values()}, "a bench without a smoke test"
+    for bench, venv, flags in commands:
+        assert any(b == bench and v == venv and flags <= set(f) for b, v, f in CASES.values()), (
+            f"no smoke test runs bench/{bench}.py with {sorted(flags)}{' in .venv-vllm' if venv else ''}")
+
+
+# --- bench/scoring.py -------------------------------------------------------------------------------
+
+
+def check_scoring(stdout: str, fig_path: Path, methods: set[str], agree: float) -> None:
+    fig = json.loads(fig_path.read_text())
+    assert set(fig["seconds"]) == set(fig["tokens_per_s"]) == methods
+    for name in methods:
+        positive(fig["seconds"][name], f"seconds[{name}]")
+        positive(fig["tokens_per_s"][name], f"tokens_per_s[{name}]")
+    for key in ("solution_tokens", "matmul_flops", "achieved_flops_nonembedding", "achieved_flops_all_params",
+                "ratio_vs_per_prefix", "ratio_vs_unbatched", "fraction_of_matmul"):
+        positive(fig[key], key)
+    assert fig["solutions"] == 4
+    ratios = printed_ratios(stdout)
+    expected = {"hf / per-prefix", "hf / unbatched", "achieved / matmul FLOP/s"} | ({"vllm / hf"} if "vllm" in methods else set())
+    assert set(ratios) == expected, stdout
+    for name, value in ratios.items():
+        positive(value, f"printed ratio {name}")
+    assert math.isfinite(fig["max_abs_score_diff"]) and fig["max_abs_score_diff"] < agree
+    if "vllm" in methods:
+        positive(fig["ratio_vllm_vs_hf"], "ratio_vllm_vs_hf")
+        assert math.isfinite(fig["max_abs_score_diff_vllm"]) and fig["max_abs_score_diff_vllm"] < 0.1
+    else:
+        assert "ratio_vllm_vs_hf" not in fig and "max_abs_score_diff_vllm" not in fig
+
+
+def test_scoring_bench_in_chunks(scorer_dir: Path, tmp_path: Path) -> None:
+    """``--limit 100 --chunk 25``, the README's command, which crashed after measuring without ``--vllm``."""
+    out = run_bench("scoring.py", "--model", scorer_dir, "--limit", "4", "--chunk", "2", "--threads", "1",
+                    "--json", tmp_path / "fig.json")
+    check_scoring(out, tmp_path / "fig.json", {"hf", "unbatched", "per-prefix"}, agree=1e-4)
+
+
+@pytest.mark.slow
+def test_scoring_bench_compiled(scorer_dir: Path, tmp_path: Path) -> None:
+    out = run_bench("scoring.py", "--model", scorer_dir, "--limit", "4", "--compile", "--threads", "1",
+                    "--json", tmp_path / "fig.json")
+    check_scoring(out, tmp_path / "fig.json", {"hf", "unbatched", "per-prefix"}, agree=1e-4)
+
+
+@pytest.mark.gpu
+def test_scoring_bench_on_cuda(scorer_dir: Path, tmp_path: Path) -> None:
+    torch = pytest.importorskip("torch")
+    if not torch.cuda.is_available():
+        pytest.skip("no CUDA device")
+    out = run_bench("scoring.py", "--model", scorer_dir, "--limit", "4", "--device", "cuda", "--dtype", "bfloat16",
+                    "--json", tmp_path / "fig.json")
+    check_scoring(out, tmp_path / "fig.json", {"hf", "unbatched", "per-prefix"}, agree=0.1)
+
+
+@pytest.mark.slow
+def test_scoring_bench_with_vllm(scorer_dir: Path, tmp_path: Path) -> None:
+    python = vllm_python()
+    out = run_bench("scoring.py", "--vllm", "--dtype", "bfloat16", "--model", scorer_dir, "--limit", "4",
+                    "--chunk", "2", "--threads", "1", "--json", tmp_path / "fig.json", python=python)
+    check_scoring(out, tmp_path / "fig.json", {"hf", "unbatched", "per-prefix", "vllm"}, agree=0.1)
+
+
+# --- bench/labeling.py ------------------------------------------------------------------------------
+
+
+def check_labeling(summary_path: Path, comparisons: list[str], solutions: int) -> dict[str, Any]:
+    summary = json.loads(summary_path.read_text())
+    assert [r["comparison"] for r in summary["results"]] == comparisons
+    assert 0.0 <= summary["policy_accuracy"] <= 1.0 and summary["k"] >= 1
+    for r in summary["results"]:
+        assert r["solutions"] == solutions and r["wrong_solutions"] >= 1, r
+        for key in ("mc_rollouts_per_solution", "bs_rollouts_per_solution", "rollout_ratio_bs_over_mc",
+                    "mc_tokens_per_solution", "bs_tokens_per_solution"):
+            positive(r[key], f"{r['comparison']}: {key}")
+        for key in ("first_error_agreement", "first_error_agreement_wrong_only", "mc_labels_monotone"):
+            assert 0.0 <= r[key] <= 1.0, (key, r)
+    return summary
+
+
+REPLAYED = [f"binary search ({s}) on MC's rollouts (same seeds)" for s in ("bisect", "gallop")]
+FRESH = [f"binary search ({s}) on fresh rollouts (job seed + 1)" for s in ("bisect", "gallop")]
+
+
+def test_labeling_bench_on_the_committed_dataset(tmp_path: Path) -> None:
+    """The README's command as it is (it replays the dataset's rollouts: no model), and its figures."""
+    run_bench("labeling.py", "--labelled", DATASET, "--out", tmp_path / "out", "--json", tmp_path / "summary.json")
+    summary = check_labeling(tmp_path / "summary.json", REPLAYED, solutions=100)
+    assert (tmp_path / "out" / "summary.json").read_text() == (tmp_path / "summary.json").read_text()
+    bisect, gallop = summary["results"]
+    assert (round(gallop["rollout_ratio_bs_over_mc"], 3), gallop["first_error_agreement"]) == (0.178, 1.0)
+    assert (round(bisect["rollout_ratio_bs_over_mc"], 2), bisect["first_error_agreement"]) == (0.27, 0.86)
+
+
+def test_labeling_bench_independent(policy_dir: Path, tmp_path: Path) -> None:
+    """``--labelled ... --independent`` on the dataset's first two solutions, fresh rollouts from a tiny policy."""
+    run_bench("labeling.py", "--labelled", DATASET, "--independent", "--limit", "2", "--policy", f"hf:{policy_dir}",
+              "--max-tokens", "16", "--out", tmp_path / "out", "--json", tmp_path / "summary.json")
+    summary = check_labeling(tmp_path / "summary.json", REPLAYED + FRESH, solutions=2)
+    assert summary["policy"] == f"hf:{policy_dir}"
+
+
+def test_labeling_bench_from_scratch(policy_dir: Path, tmp_path: Path, shared_data: Path) -> None:
+    """``--policy ... --n ... --k ...``: a policy samples solutions, MC and binary search label them."""
+    run_bench("labeling.py", "--policy", f"hf:{policy_dir}", "--n", "2", "--k", "2", "--max-tokens", "16",
+              "--data", shared_data / "gsm8k" / "train.jsonl", "--out", tmp_path / "out",
+              "--json", tmp_path / "summary.json")
+    check_labeling(tmp_path / "summary.json", REPLAYED, solutions=2)
+
+
+# --- bench/generation.py ----------------------------------------------------------------------------
+
+
+def test_generation_bench(policy_dir: Path, tmp_path: Path, shared_data: Path) -> None:
+    out = run_bench("generation.py", "--model", policy_dir, "--dtype", "bfloat16", "--requests", "2", "--n", "2",
+                    "--max-tokens", "8", "--batch-size", "2,4", "--threads", "1", "--data",
+                    shared_data / "gsm8k" / "train.jsonl", "--json", tmp_path / "fig.json")
+    fig = json.loads((tmp_path / "fig.json").read_text())
+    run = fig["runs"]["bfloat16"]
+    assert [m["method"] for m in run["methods"]] == ["batched 2", "batched 4", "one-at-a-time"]
+    for m in run["methods"]:
+        assert m["samples"] == (4 if m["method"].startswith("batched") else 2), m
+        positive(m["tokens"], m["method"])
+        positive(m["tok_per_s"], m["method"])
+    assert set(run["ratios_best_vs"]) == {"one-at-a-time"} and "llamacpp" not in fig
+    positive(run["ratios_best_vs"]["one-at-a-time"], "best vs one-at-a-time")
+    assert positive(run["prefill_sharing_factor"], "prefill sharing") >= 1.0
+    assert all(positive(p, "prefill_s") for p in run["prefill_s"]) and len(run["prompt_tokens"]) == 2
+    assert 0 <= run["identical_to_first"]["batched 4"] <= 4
+    assert re.search(r"best: batched \d at [0-9.]+ tok/s, [0-9.]+x one-at-a-time", out), out
