@@ -21,6 +21,7 @@ from prmkit.labeling._inject_arith import (
     evaluate,
     find_equations,
     fmt_like,
+    numbers_in,
     parse_number,
 )
 
@@ -63,8 +64,6 @@ def problem_numbers(problem: str) -> ProblemNumbers:
     >>> sorted(problem_numbers("She eats three eggs and sells 1,200 for $2.50.").all)
     [2.5, 3.0, 1200.0]
     """
-    from prmkit.labeling._inject_arith import numbers_in
-
     written = frozenset(parse_number(t) for _, _, t in numbers_in(problem))
     words = {float(v) for w, v in _WORDS.items() if re.search(rf"\b{w}\b", problem, re.IGNORECASE)}
     return ProblemNumbers(written | words, written)
