@@ -22,7 +22,7 @@ ROOT = TESTS.parent
 # a test that reads the shared data through the fixture, and one that asks for a file of it
 DATA_BACKED = [
     "tests/data/test_candidates.py::test_gsm8k_examples_loader",
-    "tests/evaluation/test_processbench_data.py::test_official_splits_load_with_the_paper_counts[gsm8k]",
+    "tests/data/test_processbench.py::test_official_splits_load_with_the_paper_counts[gsm8k]",
 ]
 
 
