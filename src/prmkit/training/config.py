@@ -11,6 +11,7 @@ from dataclasses import dataclass, fields
 from typing import Literal
 
 from prmkit.errors import ConfigError
+from prmkit.scoring.readouts import ModelReadout, get_readout
 
 __all__ = ["Loss", "TrainConfig", "Trainable"]
 
@@ -180,8 +181,10 @@ class TrainConfig:
 
     @property
     def num_labels(self) -> int:
-        """Outputs of the step head: 2 (TRL-compatible classifier) or 1 (PQM's scalar Q-value)."""
-        return 1 if self.loss == "pqm" else 2
+        """Outputs of the step head: what the readout needs (1: PQM's scalar Q-value, ``value_head``), else 2
+        (a TRL-compatible classifier)."""
+        readout = get_readout(self.readout)
+        return (readout.num_labels if isinstance(readout, ModelReadout) else None) or 2
 
     @property
     def label_kind(self) -> Literal["hard", "soft", "outcome"]:
