@@ -2,7 +2,15 @@ import pytest
 
 from prmkit.errors import DataFormatError, UnknownNameError
 from prmkit.scoring import get_spec
-from prmkit.types import Solution, StepScores, first_error_to_labels, labels_to_first_error
+from prmkit.types import (
+    ScoreFailure,
+    Solution,
+    StepScores,
+    first_error_to_labels,
+    from_record,
+    labels_to_first_error,
+    to_record,
+)
 
 
 def test_first_error_round_trip() -> None:
@@ -43,3 +51,24 @@ def test_stepwise_example_is_the_one_labelled_steps_type() -> None:
     cut = StepwiseExample.from_first_error("q", ["a", "b", "c"], 1, outcome=False, id="y")
     assert (cut.completions, cut.labels, cut.first_error, cut.outcome) == (("a", "b"), (1.0, 0.0), 1, False)
     assert StepwiseExample.from_first_error("q", ["a", "b"], -1).labels == (1.0, 1.0)
+
+
+def test_results_round_trip_through_their_records() -> None:
+    for result in (StepScores((0.25, 1.0), tokens=12), ScoreFailure("context_length", "5000 > 4096", "s1")):
+        record = {"id": "s1", "problem": "p", **to_record(result)}
+        assert from_record(record, id="s1") == result
+    assert from_record({"step_scores": [1, 0]}) == StepScores((1.0, 0.0))  # tokens default to 0
+
+
+@pytest.mark.parametrize(
+    ("record", "field"),
+    [
+        ({}, "step_scores"),
+        ({"step_scores": ["x"]}, "step_scores"),
+        ({"step_scores": [0.5], "tokens": -1}, "tokens"),
+        ({"failure": {"reason": "tired", "detail": ""}}, "failure"),
+    ],
+)
+def test_a_malformed_result_record_names_its_field(record: dict[str, object], field: str) -> None:
+    with pytest.raises(ValueError, match=f"field '{field}'"):
+        from_record(record)

@@ -40,9 +40,9 @@ solutions x steps (ragged).
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 __all__ = [
     "UNLABELLED",
@@ -53,7 +53,9 @@ __all__ = [
     "StepScores",
     "StepwiseExample",
     "first_error_to_labels",
+    "from_record",
     "labels_to_first_error",
+    "to_record",
 ]
 
 
@@ -125,6 +127,42 @@ ScoreResult = StepScores | ScoreFailure
 
 UNLABELLED = math.nan
 """The label of a step whose correctness is unknown (``null`` in files): read, never trained on."""
+
+
+def to_record(result: ScoreResult) -> dict[str, Any]:
+    """A result as the JSON fields prmkit writes next to a solution: ``step_scores`` and ``tokens``, or
+    ``failure`` (``reason`` and ``detail``; the id is the enclosing record's).
+
+    >>> to_record(StepScores((0.9, 0.2), tokens=30))
+    {'step_scores': [0.9, 0.2], 'tokens': 30}
+    >>> to_record(ScoreFailure("empty_step", "step 1 is empty", "s1"))
+    {'failure': {'reason': 'empty_step', 'detail': 'step 1 is empty'}}
+    """
+    if isinstance(result, ScoreFailure):
+        return {"failure": {"reason": result.reason, "detail": result.detail}}
+    return {"step_scores": list(result.scores), "tokens": result.tokens}
+
+
+def from_record(record: Mapping[str, Any], id: str | None = None) -> ScoreResult:
+    """The result :func:`to_record` wrote into ``record`` (other fields are ignored); ``id`` goes to a failure.
+    A record holding neither, or malformed fields, is a ``ValueError`` naming the field.
+
+    >>> from_record({"id": "s1", "step_scores": [0.9, 0.2], "tokens": 30})
+    StepScores(scores=(0.9, 0.2), tokens=30)
+    >>> from_record({"failure": {"reason": "empty_step", "detail": "step 1 is empty"}}, id="s1").reason
+    'empty_step'
+    """
+    failure = record.get("failure")
+    if failure is not None:
+        if not isinstance(failure, Mapping) or failure.get("reason") not in get_args(FailureReason):
+            raise ValueError(f"field 'failure': expected {{'reason': one of {get_args(FailureReason)}, 'detail'}}, got {failure!r}")
+        return ScoreFailure(failure["reason"], str(failure.get("detail", "")), id)
+    scores, tokens = record.get("step_scores"), record.get("tokens", 0)
+    if not isinstance(scores, list) or not all(isinstance(s, (int, float)) and not isinstance(s, bool) for s in scores):
+        raise ValueError(f"field 'step_scores': expected a list of numbers, got {scores!r}")
+    if not isinstance(tokens, int) or isinstance(tokens, bool) or tokens < 0:
+        raise ValueError(f"field 'tokens': expected an integer >= 0, got {tokens!r}")
+    return StepScores(tuple(float(s) for s in scores), tokens=tokens)
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,8 @@
 
 JOB.json: ``{"runs": [{"prm": a trained folder or a catalog name, "solutions": [[problem, [steps...]], ...],
 "options": {...}}, ...], "out": path}``. Writes one ``{"identity", "threshold", "results"}`` per run to
-``out`` (``results``: the step scores, or the failure's reason).
+``out`` (``results``: the step scores, or the failure's reason; ``registered_readout``: whether the scorer
+runs the registry's readout object for its spec).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import json
 import sys
 from pathlib import Path
 
-from prmkit.scoring import load_prm
+from prmkit.scoring import get_readout, load_prm, scorer_info
 from prmkit.training import load_spec
 from prmkit.types import Solution, StepScores
 
@@ -30,7 +31,8 @@ def main(job_path: str) -> None:
         results = prm.score(sols)
         out.append({
             "identity": prm.identity,
-            "threshold": getattr(prm, "threshold", None),
+            "threshold": scorer_info(prm).threshold,
+            "registered_readout": prm.readout is get_readout(prm.spec.readout),
             "results": [list(r.scores) if isinstance(r, StepScores) else r.reason for r in results],
         })
         del prm  # in-process vLLM engines share global state: one alive at a time

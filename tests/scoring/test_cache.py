@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from prmkit.errors import DataFormatError, UnknownNameError
-from prmkit.scoring import Scorer
+from prmkit.scoring import Scorer, ScorerInfo
 from prmkit.scoring.cache import (
     CachedScorer,
     CacheWriteWarning,
@@ -73,7 +73,9 @@ class HashScorer:
 class WholeSolutionScorer(HashScorer):
     """Not causal: every step's score depends on the whole solution."""
 
-    causal = False
+    @property
+    def info(self) -> ScorerInfo:
+        return ScorerInfo(self.identity, causal=False)
 
     def score(self, solutions: Sequence[Solution]) -> list[ScoreResult]:
         self.batches.append(list(solutions))

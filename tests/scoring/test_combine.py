@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from prmkit.errors import ConfigError, UnknownNameError
-from prmkit.scoring import BACKENDS, SPECS, Scorer, load_prm
+from prmkit.scoring import BACKENDS, SPECS, Scorer, ScorerInfo, load_prm
 from prmkit.scoring.arith import ArithVerifier
 from prmkit.scoring.combine import Combined, parse_combination, split_combination
 from prmkit.scoring.spec import PRMSpec
@@ -154,17 +154,19 @@ def test_split_combination_names_the_paper_pairing() -> None:
     )
 
 
-class _WithSpec(LetterShare):
-    def __init__(self, spec: PRMSpec) -> None:
+class _WithThreshold(LetterShare):
+    """A learned PRM that declares the threshold its scores are read at."""
+
+    def __init__(self, threshold: float) -> None:
         super().__init__()
-        self.spec = spec
+        self.info = ScorerInfo(self.identity, threshold=threshold)
 
 
 def test_decision_threshold_is_the_spec_s_and_a_combination_takes_its_learned_members(tmp_path: Any) -> None:
     from prmkit.scoring.cache import CachedScorer
     from prmkit.scoring.combine import decision_threshold
 
-    learned = _WithSpec(PRMSpec(name="t", readout="value_head", format="segments", step_marker="\n", threshold=0.3))
+    learned = _WithThreshold(0.3)
     assert decision_threshold(learned) == 0.3
     assert decision_threshold(ArithVerifier()) == 0.5
     assert decision_threshold(Combined([ArithVerifier(), learned])) == 0.3  # the verifier's 0/1 does not vote

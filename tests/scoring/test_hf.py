@@ -17,7 +17,7 @@ from prmkit.types import ScoreFailure, Solution, StepScores
 
 torch = need_module("torch")
 
-from prmkit.scoring import hf  # noqa: E402
+from prmkit.scoring import _weights  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -82,7 +82,7 @@ def test_bfloat16_runs_and_stays_close_to_float32(qwen_prm: tuple[Any, Any], she
 def test_the_spec_s_dtype_is_the_default_and_an_explicit_one_wins(
     qwen_prm: tuple[Any, Any], monkeypatch: pytest.MonkeyPatch, native_bf16: bool
 ) -> None:
-    monkeypatch.setattr(hf, "cpu_has_native_bf16", lambda: native_bf16)
+    monkeypatch.setattr(_weights, "cpu_has_native_bf16", lambda: native_bf16)
     model, tok = qwen_prm
     spec = replace(get_spec("qwen2.5-math-prm-7b"), dtype="bfloat16")
     # a bf16 spec runs in bf16 where the CPU multiplies bf16 natively, in fp32 where it would be emulated
@@ -99,9 +99,9 @@ def test_native_bf16_is_read_from_the_cpu(monkeypatch: pytest.MonkeyPatch) -> No
     for avx512_bf16, amx, expect in ((False, False, False), (True, False, True), (False, True, True)):
         monkeypatch.setattr(torch.cpu, "_is_avx512_bf16_supported", lambda v=avx512_bf16: v, raising=False)
         monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda v=amx: v, raising=False)
-        assert hf.cpu_has_native_bf16() is expect
+        assert _weights.cpu_has_native_bf16() is expect
     monkeypatch.setattr("platform.machine", lambda: "aarch64")
-    assert hf.cpu_has_native_bf16() is True  # not x86: the spec's dtype stands
+    assert _weights.cpu_has_native_bf16() is True  # not x86: the spec's dtype stands
 
 
 def test_batches_are_formed_under_the_token_budget(qwen_prm: tuple[Any, Any], solutions: Any) -> None:

@@ -154,14 +154,23 @@ def test_vllm_scores_trained_prms_and_the_embedded_prm_as_hf_does(tmp_path: Path
     catalog = [("math-shepherd", llama), ("rlhflow-8b-deepseek", llama), ("rlhflow-8b-mistral", qwen)]
     math_prm = _qwen_math_prm(tmp_path / "qwen-math-prm", tok, **wide)
 
+    # the head folder's fitted threshold disagrees with its spec's (0.5): the spec's own weights are read at the
+    # spec's threshold, and the folder given as model= at its own, on both backends
+    head_meta = tmp_path / "bce" / "head" / "prmkit_head.json"
+    head_meta.write_text(json.dumps({**json.loads(head_meta.read_text()), "threshold": 0.7}))
+    runs_as = [(folder, {}) for folder in folders] + [(tmp_path / "bce" / "head", {"model": str(tmp_path / "bce" / "head")})]
+
     sols = [Solution(r["prompt"], tuple(r["completions"])) for r in recs]
     long_problem = "Add up all of these numbers, one after the other: " + " + ".join(str(k) for k in range(200)) + "?"
     extra = [Solution(long_problem, ("The sum is 19900.",)), Solution("What is 2 + 2?", ("2 + 2 = 4.", " "))]
     max_length = 256
     want: list[list[Any]] = []
-    for folder in folders:
-        hf = load_prm(load_spec(folder), dtype="float32", max_length=max_length).score(sols + extra)
-        want.append([list(r.scores) if isinstance(r, StepScores) else r.reason for r in hf])
+    thresholds: list[float] = []
+    for folder, options in runs_as:
+        prm = load_prm(load_spec(folder), dtype="float32", max_length=max_length, **options)
+        want.append([list(r.scores) if isinstance(r, StepScores) else r.reason for r in prm.score(sols + extra)])
+        thresholds.append(prm.threshold)  # type: ignore[attr-defined]
+    assert thresholds == [0.5, 0.5, 0.5, 0.5, 0.7]  # bce/head read as its spec's weights, then given as model=
     for name, folder in catalog:
         hf = load_prm(name, model=str(folder), dtype="float32", max_length=max_length).score(sols + extra)
         want.append([list(r.scores) if isinstance(r, StepScores) else r.reason for r in hf])
@@ -172,7 +181,7 @@ def test_vllm_scores_trained_prms_and_the_embedded_prm_as_hf_does(tmp_path: Path
     cases = load_processbench(shared_data / "processbench" / "gsm8k.json")[:6]
     golden = json.loads(GOLDEN.read_text())["scores"]
     runs = [{"prm": str(f), "solutions": [[s.problem, list(s.steps)] for s in sols + extra],
-             "options": {"dtype": "float32", "max_length": max_length}} for f in folders]
+             "options": {"dtype": "float32", "max_length": max_length, **options}} for f, options in runs_as]
     runs += [{"prm": name, "solutions": [[s.problem, list(s.steps)] for s in sols + extra],
               "options": {"model": str(folder), "dtype": "float32", "max_length": max_length}} for name, folder in catalog]
     runs.append({"prm": "prmkit-prm", "solutions": [[c.problem, list(c.steps)] for c in cases],
@@ -185,8 +194,10 @@ def test_vllm_scores_trained_prms_and_the_embedded_prm_as_hf_does(tmp_path: Path
     assert child.returncode == 0, child.stderr[-4000:]
     got = json.loads((tmp_path / "vllm.json").read_text())
 
-    labels = [str(f) for f in folders] + [name for name, _ in catalog]
-    prefixes = ["vllm:trained-"] * len(folders) + [f"vllm:{name}:" for name, _ in catalog]
+    labels = [f"{f} {o}" for f, o in runs_as] + [name for name, _ in catalog]
+    prefixes = ["vllm:trained-"] * len(runs_as) + [f"vllm:{name}:" for name, _ in catalog]
+    assert all(g["registered_readout"] for g in got)  # both backends run the registry's readout objects
+    assert [g["threshold"] for g in got[: len(runs_as)]] == thresholds
     for label, prefix, w, g in zip(labels, prefixes, want, got[:-1], strict=True):
         assert g["identity"].startswith(prefix), label
         assert g["results"][-2:] == ["context_length", "empty_step"], label

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from prmkit.data.candidates import CandidateSet
-from prmkit.scoring._backend import Scorer, check_scores
+from prmkit.scoring import Scorer, check_batch
 from prmkit.types import ScoreFailure, Solution, StepScores
 
 __all__ = ["score_candidates"]
@@ -47,11 +47,9 @@ def score_candidates(
     results: dict[tuple[int, int], StepScores | ScoreFailure] = {}
     for lo in range(0, len(sols), batch_size):
         batch = sols[lo : lo + batch_size]
-        out = scorer.score(batch)
-        if len(out) != len(batch):
-            raise AssertionError(f"scorer returned {len(out)} results for {len(batch)} solutions")
-        for key, sol, res in zip(where[lo : lo + batch_size], batch, out, strict=True):
-            results[key] = check_scores(sol, res)
+        out = check_batch(batch, scorer.score(batch))
+        for key, res in zip(where[lo : lo + batch_size], out, strict=True):
+            results[key] = res
         if progress is not None:
             progress(len(batch))
 

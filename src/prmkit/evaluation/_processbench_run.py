@@ -32,8 +32,8 @@ from prmkit.evaluation._processbench_metrics import (
     weighted_f1,
 )
 from prmkit.evaluation._processbench_thresholds import fit_threshold, metrics_at_thresholds
-from prmkit.scoring._backend import Scorer, check_scores
-from prmkit.types import ScoreFailure, StepScores
+from prmkit.scoring import Scorer, check_batch
+from prmkit.types import ScoreFailure, StepScores, from_record, to_record
 
 __all__ = ["AVERAGES_NOTE", "ProcessBenchReport", "SweepRow", "run_processbench"]
 
@@ -192,13 +192,8 @@ def _score_split(
         for start in range(0, len(pending), batch_size):
             batch = pending[start : start + batch_size]
             sols = [c.solution() for c in batch]
-            results = scorer.score(sols)
-            if len(results) != len(sols):
-                raise AssertionError(
-                    f"scorer returned {len(results)} results for {len(sols)} solutions"
-                )
-            for case, sol, result in zip(batch, sols, results, strict=True):
-                record = _record(name, case, check_scores(sol, result), threshold)
+            for case, result in zip(batch, check_batch(sols, scorer.score(sols)), strict=True):
+                record = _record(name, case, result, threshold)
                 sink.write(record)
                 done[case.id] = record["step_scores"]
             _fsync(path)
@@ -212,14 +207,10 @@ def _record(
 ) -> dict[str, Any]:
     rec: dict[str, Any] = {"id": case.id, "split": split, "label": case.label}
     if isinstance(result, ScoreFailure):
-        rec.update(
-            pred=None, step_scores=None, failure={"reason": result.reason, "detail": result.detail}
-        )
+        rec.update(pred=None, step_scores=None)
     else:
-        rec.update(
-            pred=predict_first_error(result.scores, threshold), step_scores=list(result.scores)
-        )
-        rec["tokens"] = result.tokens
+        rec["pred"] = predict_first_error(result.scores, threshold)
+    rec.update(to_record(result))
     rec.update(
         threshold=threshold,
         generator=case.generator,
@@ -246,19 +237,20 @@ def _read_done(
             raise DataFormatError(
                 "id stored twice; use a fresh output directory", field="id", value=case_id, **where
             )
-        scores = obj.get("step_scores")
-        if scores is None and "failure" not in obj:
-            raise DataFormatError("neither step_scores nor failure", field="step_scores", **where)
-        if scores is not None and (
-            not isinstance(scores, list) or len(scores) != len(by_id[case_id].steps)
-        ):
+        try:
+            result = from_record(obj, id=case_id)
+        except ValueError as e:
+            raise DataFormatError(
+                f"neither step_scores nor failure ({e})", field="step_scores", **where
+            ) from None
+        if isinstance(result, StepScores) and len(result.scores) != len(by_id[case_id].steps):
             raise DataFormatError(
                 f"expected {len(by_id[case_id].steps)} step scores (stale results from other data?)",
                 field="step_scores",
-                value=scores,
+                value=obj["step_scores"],
                 **where,
             )
-        done[case_id] = None if scores is None else [float(s) for s in scores]
+        done[case_id] = list(result.scores) if isinstance(result, StepScores) else None
     return done
 
 

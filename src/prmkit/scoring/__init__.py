@@ -13,37 +13,56 @@ from collections.abc import Sequence
 from typing import Any
 
 from prmkit._registry import Registry
-from prmkit.scoring._backend import Scorer, check_scores, validate_solution
+from prmkit.scoring._backend import (
+    Scorer,
+    ScorerInfo,
+    check_batch,
+    check_scores,
+    scorer_info,
+    validate_solution,
+)
+from prmkit.scoring._files import ScoreFileStats, read_score_inputs, score_file
 from prmkit.scoring.catalog import DEFAULT_PRM, SPECS, get_spec, register_spec
+from prmkit.scoring.readouts import READOUTS, get_readout
 from prmkit.scoring.spec import PRMSpec
+from prmkit.scoring.verifiers import VERIFIERS
 from prmkit.types import ScoreResult, Solution
 
 __all__ = [
     "BACKENDS",
     "DEFAULT_PRM",
+    "READOUTS",
     "SPECS",
+    "VERIFIERS",
     "PRMSpec",
+    "ScoreFileStats",
     "Scorer",
+    "ScorerInfo",
+    "check_batch",
     "check_scores",
+    "get_readout",
     "get_spec",
     "load_prm",
+    "read_score_inputs",
     "register_spec",
     "score",
+    "score_file",
+    "scorer_info",
     "validate_solution",
 ]
 
 BACKENDS: Registry[Any] = Registry("backend")
 """Engine factories ``(spec, **options) -> Scorer``, imported only when used."""
 BACKENDS.register("hf", "prmkit.scoring.hf:HFScorer")
-BACKENDS.register("verifier", "prmkit.scoring.arith:scorer_for_spec")
+BACKENDS.register("verifier", "prmkit.scoring.verifiers:build_verifier")
 BACKENDS.register("vllm", "prmkit.scoring.vllm:VLLMScorer")
 
 
 def load_prm(prm: str | PRMSpec, backend: str | None = None, **options: Any) -> Scorer:
     """Build a scorer for a catalogued PRM name (or a spec) on a backend.
 
-    ``backend`` defaults to ``"verifier"`` for model-free verifiers and
-    ``"hf"`` otherwise; ``options`` go to the backend (``model=`` a path or hub
+    ``backend`` defaults to the readout's (``"verifier"`` for model-free
+    verifiers, ``"hf"`` otherwise); ``options`` go to the backend (``model=`` a path or hub
     id overriding the spec's weights, ``dtype=``, ``device=``, ``max_length=``,
     ``batch_tokens=``). A name like ``"arith+qwen2.5-math-prm-7b"`` combines
     scorers with a per-step minimum (see :mod:`prmkit.scoring.combine`).
@@ -53,7 +72,7 @@ def load_prm(prm: str | PRMSpec, backend: str | None = None, **options: Any) -> 
 
         return parse_combination(prm, backend=backend, **options)
     spec = get_spec(prm) if isinstance(prm, str) else prm
-    name = backend or ("verifier" if spec.readout == "verifier" else "hf")
+    name = backend or get_readout(spec.readout).backend
     factory = BACKENDS.get(name)
     scorer: Scorer = factory(spec, **options)
     return scorer
@@ -66,7 +85,5 @@ def score(prm: Scorer | str, solutions: Sequence[Solution], **options: Any) -> l
     (1.0,)
     """
     scorer = load_prm(prm, **options) if isinstance(prm, str) else prm
-    results = scorer.score(list(solutions))
-    if len(results) != len(solutions):
-        raise AssertionError(f"scorer returned {len(results)} results for {len(solutions)} solutions")
-    return [check_scores(s, r) for s, r in zip(solutions, results, strict=True)]
+    sols = list(solutions)
+    return check_batch(sols, scorer.score(sols))

@@ -14,18 +14,20 @@ from typing import Any
 
 from prmkit._extras import require
 from prmkit.errors import ConfigError
-from prmkit.scoring.spec import PRMSpec
 
 __all__ = [
     "HEAD_FILE",
     "LORA_FILE",
+    "has_v_head",
+    "head_folder_threshold",
     "keep_first_blocks",
     "load_head_model",
     "load_head_weights",
-    "load_model",
     "load_tokenizer",
     "load_value_head_model",
+    "local_folder",
     "merge_lora_factors",
+    "read_head_meta",
     "tokenizer_fingerprint",
     "transformer_blocks",
     "weights_fingerprint",
@@ -41,38 +43,11 @@ LORA_FILE = "lora.safetensors"
 _V_HEAD = "v_head.summary."
 
 
-def load_model(spec: PRMSpec, source: str, *, dtype: Any, trust_remote_code: bool = False) -> Any:
-    """Load weights for ``spec.readout`` from a local folder or hub id.
-
-    ``tag_logits``/``log_ratio``: a causal LM. ``token_classify``: a token
-    classifier. ``value_head``: a Skywork-style checkpoint (``v_head.summary``
-    on a causal LM) if the files hold one, else a 1-label token classifier.
-    """
-    transformers = require("transformers", extra="hf")
-    if (Path(source) / HEAD_FILE).is_file():
-        return load_head_model(source, dtype=dtype)
-    kw: dict[str, Any] = {"dtype": dtype, "trust_remote_code": trust_remote_code}
-    if spec.readout in ("tag_logits", "log_ratio"):
-        return transformers.AutoModelForCausalLM.from_pretrained(source, **kw)
-    if spec.readout == "value_head":
-        folder = _local_folder(source)
-        if _has_v_head(folder):
-            return load_value_head_model(folder, dtype=dtype)
-        return transformers.AutoModelForTokenClassification.from_pretrained(source, num_labels=1, **kw)
-    if spec.readout == "token_classify":
-        # Qwen2.5-Math-PRM ships its classifier as remote code registered under AutoModel only
-        auto_map = getattr(transformers.AutoConfig.from_pretrained(source, trust_remote_code=trust_remote_code), "auto_map", None) or {}
-        if trust_remote_code and "AutoModel" in auto_map and "AutoModelForTokenClassification" not in auto_map:
-            return transformers.AutoModel.from_pretrained(source, **kw)
-        return transformers.AutoModelForTokenClassification.from_pretrained(source, **kw)
-    raise ConfigError(f"PRM {spec.name!r}: readout {spec.readout!r} has no hf model")
-
-
 def load_tokenizer(source: str, *, trust_remote_code: bool = False) -> Any:
     """The tokenizer stored with the weights (a fast one: rendering needs offsets); a head-only folder's is its backbone's."""
     transformers = require("transformers", extra="hf")
     if (Path(source) / HEAD_FILE).is_file():
-        source = weights_source(str(_read_head_meta(Path(source))["backbone"]))
+        source = weights_source(str(read_head_meta(Path(source))["backbone"]))
     return transformers.AutoTokenizer.from_pretrained(source, trust_remote_code=trust_remote_code)
 
 
@@ -135,7 +110,7 @@ def keep_first_blocks(model: Any, n: int) -> None:
             cfg.layer_types = cfg.layer_types[:n]
 
 
-def _read_head_meta(folder: Path) -> dict[str, Any]:
+def read_head_meta(folder: Path) -> dict[str, Any]:
     path = folder / HEAD_FILE
     meta = json.loads(path.read_text(encoding="utf-8"))
     for key in ("backbone", "num_labels", "head"):
@@ -149,7 +124,7 @@ def head_folder_threshold(source: object) -> float | None:
     ``None`` when ``source`` is not a head folder or its metadata has no threshold."""
     if not isinstance(source, (str, Path)) or not (Path(source) / HEAD_FILE).is_file():
         return None
-    value = _read_head_meta(Path(source)).get("threshold")
+    value = read_head_meta(Path(source)).get("threshold")
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 <= value <= 1.0:
@@ -175,7 +150,7 @@ def load_head_model(folder: str | Path, *, dtype: Any = None) -> Any:
     merged into it when the folder has them, and the head from ``head.safetensors``."""
     transformers = require("transformers", extra="hf")
     folder = Path(folder)
-    meta = _read_head_meta(folder)
+    meta = read_head_meta(folder)
     # the backbone has no head yet, so transformers' load report ("score.* MISSING") is expected noise;
     # the head is loaded strictly below, and a mismatch there is an error
     verbosity = transformers.logging.get_verbosity()
@@ -261,14 +236,14 @@ def tokenizer_fingerprint(tokenizer: Any) -> str:
     return hashlib.sha256(blob.encode()).hexdigest()
 
 
-def _local_folder(source: str) -> Path:
+def local_folder(source: str) -> Path:
     if Path(source).is_dir():
         return Path(source)
     hub = require("huggingface_hub", extra="hf")
     return Path(hub.snapshot_download(source, allow_patterns=["*.json", "*.safetensors", "*.bin", "*.txt", "*.model"]))
 
 
-def _has_v_head(folder: Path) -> bool:
+def has_v_head(folder: Path) -> bool:
     index = folder / "model.safetensors.index.json"
     if index.exists():
         return any(k.startswith(_V_HEAD) for k in json.loads(index.read_text())["weight_map"])

@@ -23,6 +23,7 @@ from typing import Any
 
 from prmkit.errors import ConfigError, PRMKitError
 from prmkit.scoring._backend import validate_solution
+from prmkit.scoring.readouts import ModelReadout, get_readout
 from prmkit.scoring.spec import PRMSpec
 from prmkit.types import ScoreFailure, ScoreResult, Solution
 
@@ -54,10 +55,8 @@ class TokenIds:
 
     marker: int | None = None
     """``chat``/``text`` tag readouts: the marker's single id (``None``: learnt from the text)."""
-    good: int | None = None
-    """``tag_logits``: id of ``good_token`` (the last id of its encoding)."""
-    bad: int | None = None
-    """``tag_logits``: id of ``bad_token``."""
+    columns: tuple[int, ...] = ()
+    """The LM-head columns the readout reads (``tag_logits``: the last ids of ``good_token`` and ``bad_token``)."""
     separator: tuple[int, ...] = ()
     """``segments``: the ids appended after every step."""
     bos: int | None = None
@@ -66,7 +65,7 @@ class TokenIds:
 
 def reserved_strings(spec: PRMSpec) -> tuple[str, ...]:
     """Strings a step must not contain: the spec's ``reserved`` plus a tag marker."""
-    extra = (spec.step_marker,) if spec.format in ("chat", "text") and spec.readout != "log_ratio" else ()
+    extra = (spec.step_marker,) if spec.format in ("chat", "text") and get_readout(spec.readout).at_markers else ()
     return tuple(dict.fromkeys(r for r in (*spec.reserved, *extra) if r))
 
 
@@ -78,19 +77,16 @@ def resolve_ids(tokenizer: Any, spec: PRMSpec) -> TokenIds:
 
     if not getattr(tokenizer, "is_fast", False):
         raise ConfigError(f"PRM {spec.name!r}: the hf backend needs a fast tokenizer (offset mapping)")
-    marker = good = bad = None
-    if spec.format == "chat" and spec.readout != "log_ratio":
+    readout = get_readout(spec.readout)
+    marker = None
+    if spec.format == "chat" and readout.at_markers:
         ids = enc(spec.step_marker)
         if len(ids) != 1:
             raise ConfigError(
                 f"PRM {spec.name!r}: step_marker {spec.step_marker!r} is {len(ids)} tokens {ids}, need 1"
             )
         marker = ids[0]
-    if spec.readout == "tag_logits":
-        g, b = enc(spec.good_token), enc(spec.bad_token)
-        if not g or not b or g[-1] == b[-1]:
-            raise ConfigError(f"PRM {spec.name!r}: good/bad tokens encode to {g} / {b}")
-        good, bad = g[-1], b[-1]
+    columns = readout.label_ids(spec, enc) if isinstance(readout, ModelReadout) else ()
     if spec.format == "text":  # the tag's id in context, e.g. " ки" after a word and before the joiner
         probe = "1 + 1 = 2." + spec.step_marker + spec.step_joiner + "So 2." + spec.step_marker
         try:
@@ -100,7 +96,7 @@ def resolve_ids(tokenizer: Any, spec: PRMSpec) -> TokenIds:
             raise ConfigError(f"PRM {spec.name!r}: step_marker {spec.step_marker!r} in {probe!r}: {e}") from e
     separator = tuple(enc(spec.step_marker)) if spec.format == "segments" else ()
     bos = tokenizer.bos_token_id if spec.add_bos else None
-    return TokenIds(marker=marker, good=good, bad=bad, separator=separator, bos=bos)
+    return TokenIds(marker=marker, columns=columns, separator=separator, bos=bos)
 
 
 def render(tokenizer: Any, spec: PRMSpec, solution: Solution, ids: TokenIds | None = None) -> Rendered:
@@ -164,7 +160,7 @@ def _render_tagged(tokenizer: Any, spec: PRMSpec, problem: str, steps: list[str]
     input_ids, offsets = list(enc["input_ids"]), [tuple(o) for o in enc["offset_mapping"]]
     if spec.format == "text" and ids.bos is not None:
         input_ids, offsets = [ids.bos, *input_ids], [(0, 0), *offsets]
-    if spec.readout == "log_ratio":
+    if not get_readout(spec.readout).at_markers:
         spans = _spans(offsets, [(start + a, start + b) for a, b in regions])
         return Rendered(tuple(input_ids), tuple(e - 1 for _, e in spans), tuple(spans))
     positions = [_one_token(offsets, start + a, start + b, full) for a, b in marks]

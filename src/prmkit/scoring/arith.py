@@ -37,7 +37,7 @@ from prmkit.errors import ConfigError
 from prmkit.scoring._arith_claims import ClaimCheck, Verdict, check_text
 from prmkit.scoring._arith_eval import Bin, Node, Un, Undecidable, evaluate, parse
 from prmkit.scoring._arith_tokens import tokenize
-from prmkit.scoring._backend import validate_solution
+from prmkit.scoring._backend import ScorerInfo, validate_solution
 from prmkit.scoring.spec import PRMSpec
 from prmkit.types import ScoreResult, Solution, StepScores
 
@@ -87,6 +87,11 @@ class ArithVerifier:
     def identity(self) -> str:
         return f"verifier:{self.spec.name}:arith-v{VERSION}:{self.spec.fingerprint()}"
 
+    @property
+    def info(self) -> ScorerInfo:
+        """Causal, and no threshold of its own: it scores 0 or 1."""
+        return ScorerInfo(self.identity)
+
     def score(self, solutions: Sequence[Solution]) -> list[ScoreResult]:
         out: list[ScoreResult] = []
         for sol in solutions:
@@ -101,7 +106,7 @@ class ArithVerifier:
 
 
 def scorer_for_spec(spec: PRMSpec, **options: Any) -> ArithVerifier:
-    """The ``verifier`` backend: build the model-free scorer for a verifier spec.
+    """The ``arith`` verifier (:data:`prmkit.scoring.verifiers.VERIFIERS`) built for a verifier spec.
 
     >>> from prmkit.scoring.catalog import get_spec
     >>> scorer_for_spec(get_spec("arith")).identity.startswith("verifier:arith:")

@@ -24,9 +24,9 @@ Key
 Causality
     This is sound because every catalogued PRM is causal: the score of step
     ``k`` depends only on the problem and ``steps[:k + 1]``. A scorer that also
-    reads later steps must say ``causal = False`` (read with ``getattr``,
-    default ``True``); its entries are then keyed by the whole solution plus the
-    step index and shared with nothing.
+    reads later steps must say so in its ``info`` (a
+    :class:`~prmkit.scoring.ScorerInfo` with ``causal=False``); its entries are
+    then keyed by the whole solution plus the step index and shared with nothing.
 Tokens
     ``StepScores.tokens`` is per solution, so it is stored on the row that ends
     a solution scored as a whole. A solution is a hit only when every step
@@ -66,7 +66,7 @@ import warnings
 from collections.abc import Sequence
 from typing import Any
 
-from prmkit.scoring._backend import Scorer, check_scores
+from prmkit.scoring._backend import Scorer, ScorerInfo, check_batch, scorer_info
 from prmkit.scoring._cache_db import CacheStats, PRMCacheStats
 from prmkit.scoring._cache_store import (
     Found,
@@ -116,12 +116,17 @@ class CachedScorer:
     def __init__(self, scorer: Scorer, cache: ScoreCache | str | os.PathLike[str]) -> None:
         self.inner = scorer
         self.cache = cache if isinstance(cache, ScoreCache) else ScoreCache(cache)
-        self.causal: bool = bool(getattr(scorer, "causal", True))
+        self.causal: bool = scorer_info(scorer).causal
         self.hits = self.misses = self.calls = self.solutions_scored = self.write_errors = 0
 
     @property
     def identity(self) -> str:
         return self.inner.identity
+
+    @property
+    def info(self) -> ScorerInfo:
+        """The inner scorer's: a cache changes no score."""
+        return scorer_info(self.inner)
 
     def __getattr__(self, name: str) -> Any:
         if name == "inner":  # not yet set (copy/pickle): do not recurse
@@ -155,13 +160,8 @@ class CachedScorer:
             firsts = [v[0] for v in misses.values()]
             self.calls += 1
             self.solutions_scored += len(firsts)
-            fresh = self.inner.score([sols[i] for i in firsts])
-            if len(fresh) != len(firsts):
-                raise AssertionError(
-                    f"scorer returned {len(fresh)} results for {len(firsts)} solutions"
-                )
+            fresh = check_batch([sols[i] for i in firsts], self.inner.score([sols[i] for i in firsts]))
             for positions, first, res in zip(misses.values(), firsts, fresh, strict=True):
-                res = check_scores(sols[first], res)
                 if isinstance(res, StepScores):
                     res = _merge(found[first], res)
                     new.append((keys[first], res))

@@ -21,7 +21,8 @@ from collections.abc import Sequence
 from typing import Any, Literal
 
 from prmkit.errors import ConfigError
-from prmkit.scoring._backend import Scorer, check_scores
+from prmkit.scoring._backend import Scorer, ScorerInfo, check_batch, scorer_info
+from prmkit.scoring.readouts import get_readout
 from prmkit.types import ScoreFailure, ScoreResult, Solution, StepScores
 
 __all__ = ["Combined", "Rule", "decision_threshold", "parse_combination", "split_combination"]
@@ -49,16 +50,21 @@ class Combined:
         """``min(a,b)`` over the members' identities: same members and rule, same scores."""
         return f"{self.rule}({','.join(s.identity for s in self.scorers)})"
 
+    @property
+    def info(self) -> ScorerInfo:
+        """The members; the largest threshold among those that have one; causal when every member is."""
+        infos = [scorer_info(s) for s in self.scorers]
+        own = [i.threshold for i in infos if i.threshold is not None]
+        return ScorerInfo(
+            self.identity,
+            threshold=max(own) if own else None,
+            causal=all(i.causal for i in infos),
+            members=tuple(self.scorers),
+        )
+
     def score(self, solutions: Sequence[Solution]) -> list[ScoreResult]:
         sols = list(solutions)
-        per_member = []
-        for scorer in self.scorers:
-            results = scorer.score(sols)
-            if len(results) != len(sols):
-                raise AssertionError(
-                    f"scorer {scorer.identity} returned {len(results)} results for {len(sols)} solutions"
-                )
-            per_member.append([check_scores(s, r) for s, r in zip(sols, results, strict=True)])
+        per_member = [check_batch(sols, s.score(sols), f"scorer {s.identity}") for s in self.scorers]
         return [self._combine(list(results)) for results in zip(*per_member, strict=True)]
 
     def _combine(self, results: list[ScoreResult]) -> ScoreResult:
@@ -109,30 +115,20 @@ def parse_combination(name: str, backend: str | None = None, **options: Any) -> 
     rule, names = split_combination(name)
     specs = [get_spec(n) for n in names]
     members = [
-        load_prm(spec) if spec.readout == "verifier" else load_prm(spec, backend=backend, **options)
+        load_prm(spec, backend=backend, **options) if get_readout(spec.readout).runs_model else load_prm(spec)
         for spec in specs
     ]
     return Combined(members, rule=rule)
 
 
-def decision_threshold(scorer: object) -> float:
-    """The threshold a scorer's PRM is meant to be read at: the scorer's own ``threshold`` (the hf
-    backend's, fitted into a head folder given as ``model=``), else its spec's ``threshold``.
-
-    For a combination, the largest threshold among the learned members (a
-    verifier scores 0 or 1, so any threshold in (0, 1] reads it the same);
-    0.5 when there is nothing to go by.
+def decision_threshold(scorer: Scorer) -> float:
+    """The threshold a scorer's PRM is meant to be read at: its :class:`~prmkit.scoring.ScorerInfo`'s
+    ``threshold`` (the spec's, or the one fitted into a head folder given as ``model=``; for a combination,
+    the largest among its members that have one), else 0.5.
 
     >>> from prmkit.scoring import load_prm
     >>> decision_threshold(load_prm("arith"))
     0.5
     """
-    own = getattr(scorer, "threshold", None)
-    if isinstance(own, (int, float)) and not isinstance(own, bool):
-        return float(own)
-    spec = getattr(scorer, "spec", None)
-    if spec is not None:
-        return float(spec.threshold)
-    members = getattr(scorer, "scorers", None) or []
-    learned = [decision_threshold(m) for m in members if getattr(getattr(m, "spec", None), "readout", None) != "verifier"]
-    return max(learned) if learned else 0.5
+    threshold = scorer_info(scorer).threshold
+    return 0.5 if threshold is None else float(threshold)

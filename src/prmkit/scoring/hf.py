@@ -6,7 +6,9 @@ are read get computed: the base model's last hidden states are gathered at
 the readout positions and multiplied by the two label rows of the LM head
 (``tag_logits``), the score head (``token_classify``/``value_head``), or,
 for ``log_ratio``, the LM head in chunks, keeping just the realised tokens'
-log-probabilities. A solution longer than ``max_length`` comes back as
+log-probabilities. What is read, and the scores made of it, are the spec's
+readout object's (:mod:`prmkit.scoring.readouts`); weights, threshold and
+dtype are resolved as on every backend (:mod:`prmkit.scoring._weights`). A solution longer than ``max_length`` comes back as
 ``ScoreFailure("context_length")``; nothing is ever truncated.
 
 >>> from prmkit.scoring import load_prm                                   # doctest: +SKIP
@@ -18,68 +20,22 @@ log-probabilities. A solution longer than ``max_length`` comes back as
 from __future__ import annotations
 
 import hashlib
-import math
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Literal, cast
+from typing import Any
 
 from prmkit._extras import require
 from prmkit.errors import ConfigError
+from prmkit.scoring._backend import ScorerInfo
 from prmkit.scoring._hf_head import Head
-from prmkit.scoring._hf_load import (
-    head_folder_threshold,
-    load_model,
-    load_tokenizer,
-    tokenizer_fingerprint,
-    weights_fingerprint,
-)
+from prmkit.scoring._hf_load import load_tokenizer, tokenizer_fingerprint, weights_fingerprint
 from prmkit.scoring._render import Rendered, render_batch, resolve_ids
-from prmkit.scoring.spec import PRMSpec
+from prmkit.scoring._weights import load_model, resolve_dtype, resolve_threshold, resolve_weights
+from prmkit.scoring.readouts import model_readout
+from prmkit.scoring.spec import DType, PRMSpec
 from prmkit.types import ScoreResult, Solution, StepScores
 
-__all__ = ["DType", "HFScorer", "cpu_has_native_bf16", "log_ratio_step_scores", "resolve_dtype"]
-
-DType = Literal["float32", "bfloat16"]
-
-
-def log_ratio_step_scores(spec: PRMSpec, rendered: Rendered, ratio: Sequence[float]) -> list[float]:
-    """An implicit PRM's step scores from ``log pi(y_i) - log pi_ref(y_i)`` of the response tokens
-    ``rendered.spans[0][0]`` on: beta x each step's sum (or the running sum), through a sigmoid if the spec says."""
-    base, scores, total = rendered.spans[0][0], [], 0.0
-    for s, e in rendered.spans:
-        step = math.fsum(ratio[s - base : e - base])
-        total += step
-        reward = spec.beta * (total if spec.cumulative else step)
-        scores.append(1.0 / (1.0 + math.exp(-reward)) if spec.sigmoid else reward)
-    return scores
-
-
-def resolve_dtype(spec: PRMSpec, dtype: str | None, *, on_cpu: bool) -> DType:
-    """An explicit ``dtype``, checked; else the spec's, except ``float32`` for a ``bfloat16`` spec on a CPU
-    without native bf16 matrix units, where bf16 matmuls are emulated."""
-    if dtype is None:
-        dtype = spec.dtype or "float32"
-        if dtype == "bfloat16" and on_cpu and not cpu_has_native_bf16():
-            dtype = "float32"
-    if dtype not in ("float32", "bfloat16"):
-        raise ConfigError(f"dtype must be 'float32' or 'bfloat16', got {dtype!r}")
-    return cast(DType, dtype)
-
-
-def cpu_has_native_bf16() -> bool:
-    """Whether this CPU multiplies bf16 matrices in hardware (x86: AVX512-BF16 or AMX tiles).
-
-    Other architectures, and torch builds that cannot tell, count as yes: the spec's dtype stands.
-    """
-    import platform
-
-    torch = require("torch", extra="hf")
-    if platform.machine().lower() not in ("x86_64", "amd64", "i386", "i686"):
-        return True
-    probes = [getattr(torch.cpu, n, None) for n in ("_is_avx512_bf16_supported", "_is_amx_tile_supported")]
-    if any(f is None for f in probes):
-        return True
-    return any(bool(f()) for f in probes if f is not None)
+__all__ = ["HFScorer"]
 
 
 class HFScorer:
@@ -127,8 +83,7 @@ class HFScorer:
         compile: bool = False,
     ) -> None:
         torch = require("torch", extra="hf")
-        if spec.readout not in ("token_classify", "tag_logits", "value_head", "log_ratio"):
-            raise ConfigError(f"PRM {spec.name!r}: readout {spec.readout!r} is not a model readout")
+        self.readout = model_readout(spec)
         dtype = resolve_dtype(spec, dtype, on_cpu=str(device).startswith("cpu"))
         if batch_tokens is None:
             batch_tokens = 1024 if str(device).startswith("cpu") else 16384
@@ -136,23 +91,15 @@ class HFScorer:
             raise ConfigError(f"batch_tokens must be >= 1, got {batch_tokens}")
         self.spec, self.dtype, self.batch_tokens = spec, dtype, batch_tokens
         torch_dtype = getattr(torch, dtype)
-        source = model if model is not None else spec.model
-        # the spec's threshold belongs to the spec's weights; other weights bring their own when fitted
-        fitted = head_folder_threshold(model)
-        self.threshold = spec.threshold if fitted is None else fitted
-        if source is None:
-            raise ConfigError(f"PRM {spec.name!r} has no default weights; pass model=")
+        sources = resolve_weights(spec, model, reference_model)
+        source = sources[0]
+        self.threshold = resolve_threshold(spec, model)
         if tokenizer is None:
             if not isinstance(source, (str, Path)):
                 raise ConfigError("pass tokenizer= together with a loaded model")
             tokenizer = load_tokenizer(str(source), trust_remote_code=trust_remote_code)
         self.tokenizer = tokenizer
-        models = [self._materialise(source, torch_dtype, device, trust_remote_code)]
-        if spec.readout == "log_ratio":
-            ref = reference_model if reference_model is not None else spec.reference_model
-            if ref is None:
-                raise ConfigError(f"PRM {spec.name!r} (log_ratio) needs reference_model=")
-            models.append(self._materialise(ref, torch_dtype, device, trust_remote_code))
+        models = [self._materialise(s, torch_dtype, device, trust_remote_code) for s in sources]
         self.models = models
         self._ids = resolve_ids(tokenizer, spec)
         self._heads = [Head.build(spec, m, self._ids, self._probe_ids()) for m in models]
@@ -179,6 +126,11 @@ class HFScorer:
             h.update(tokenizer_fingerprint(self.tokenizer).encode())
             self._identity = f"hf:{self.spec.name}:{self.spec.fingerprint()}:{h.hexdigest()[:16]}"
         return self._identity
+
+    @property
+    def info(self) -> ScorerInfo:
+        """Identity and the threshold to read the scores at (a causal PRM of its own)."""
+        return ScorerInfo(self.identity, threshold=self.threshold)
 
     def score(self, solutions: Sequence[Solution]) -> list[ScoreResult]:
         """One result per solution, in order; failures are per solution."""
@@ -209,18 +161,12 @@ class HFScorer:
             ids[b, : len(r.input_ids)] = torch.tensor(r.input_ids)
             mask[b, : len(r.input_ids)] = 1
         ids, mask = ids.to(self._device), mask.to(self._device)
-        if self.spec.readout == "log_ratio":
+        if self.readout.reads == "token_logprobs":
             return self._log_ratio(rendered, ids, mask)
         rows = [b for b, r in enumerate(rendered) for _ in r.positions]
         cols = [p for r in rendered for p in r.positions]
         out = self._heads[0].read(ids, mask, rows, cols)  # (N, C) float32
-        if self.spec.readout == "value_head":
-            probs = torch.sigmoid(out[:, 0])
-        elif self.spec.readout == "tag_logits":
-            probs = torch.softmax(out[:, :2], dim=-1)[:, 0]
-        else:
-            probs = torch.softmax(out, dim=-1)[:, self.spec.positive_index]
-        flat = probs.tolist()
+        flat = self.readout.probabilities(self.spec, out).tolist()
         split, at = [], 0
         for r in rendered:
             split.append(flat[at : at + len(r.positions)])
@@ -228,7 +174,7 @@ class HFScorer:
         return split
 
     def _log_ratio(self, rendered: list[Rendered], ids: Any, mask: Any) -> list[list[float]]:
-        """beta x sum of log pi(y_i) - log pi_ref(y_i) per step (or cumulative), response tokens only."""
+        """The log-probabilities of the response tokens under the model and the reference, to the readout."""
         rows = [b for b, r in enumerate(rendered) for i in range(r.spans[0][0], r.spans[-1][1])]
         cols = [i - 1 for r in rendered for i in range(r.spans[0][0], r.spans[-1][1])]
         targets = ids[rows, [c + 1 for c in cols]]
@@ -237,7 +183,7 @@ class HFScorer:
         out, at = [], 0
         for r in rendered:
             n = r.spans[-1][1] - r.spans[0][0]
-            out.append(log_ratio_step_scores(self.spec, r, ratio[at : at + n]))
+            out.append(self.readout.step_scores(self.spec, r, ratio[at : at + n]))
             at += n
         return out
 

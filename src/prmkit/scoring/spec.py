@@ -49,7 +49,11 @@ Readouts (what is read at those positions):
     response token, as EurusPRM-Stage2 and ImplicitPRM's ProcessBench script
     do; ``sigmoid`` maps the reward to (0, 1)).
 ``verifier``
-    a model-free checker (``arith``).
+    a model-free checker: the registered verifier named by ``verifier``
+    (:data:`prmkit.scoring.verifiers.VERIFIERS`; ``arith`` when unset).
+
+Each readout is one registered object (:data:`prmkit.scoring.readouts.READOUTS`)
+that every backend uses; a new readout is one object there and a spec here.
 """
 
 from __future__ import annotations
@@ -60,12 +64,13 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from prmkit.errors import ConfigError
+from prmkit.errors import ConfigError, UnknownNameError
+from prmkit.scoring.readouts import READOUTS
 
-__all__ = ["Format", "PRMSpec", "Readout"]
+__all__ = ["DType", "Format", "PRMSpec"]
 
-Readout = Literal["token_classify", "tag_logits", "value_head", "log_ratio", "verifier"]
 Format = Literal["chat", "text", "segments", "multiturn_chat", "none"]
+DType = Literal["float32", "bfloat16"]
 
 
 @dataclass(frozen=True)
@@ -79,8 +84,8 @@ class PRMSpec:
 
     name: str
     """Registry key; the same string is the CLI value and the config value."""
-    readout: Readout
-    """What is read at the step positions (see the module docstring)."""
+    readout: str
+    """What is read at the step positions: a registered readout (see the module docstring)."""
     format: Format
     """How the problem and steps become tokens (see the module docstring)."""
     model: str | None = None
@@ -119,9 +124,11 @@ class PRMSpec:
     """``log_ratio``: step score = reward summed from the first response token (True) or over the step only."""
     sigmoid: bool = True
     """``log_ratio``: map rewards through a sigmoid to (0, 1)."""
+    verifier: str | None = None
+    """``verifier``: the registered verifier that checks each step (``None``: ``arith``)."""
     threshold: float = 0.5
     """Default decision threshold: a step scoring below it is predicted wrong."""
-    dtype: str | None = None
+    dtype: DType | None = None
     """Precision the family is meant to run in when the caller names none (``None``: the backend's, float32)."""
     reserved: tuple[str, ...] = field(default=())
     """Strings that must not occur inside a step (they would be read as markers)."""
@@ -130,18 +137,18 @@ class PRMSpec:
         problems = []
         if not self.name:
             problems.append("name is empty")
-        if self.readout in ("token_classify", "tag_logits", "value_head", "log_ratio") and self.format == "none":
-            problems.append(f"readout {self.readout!r} needs a format other than 'none'")
-        if self.format in ("chat", "text") and not self.step_marker and self.readout != "log_ratio":
-            problems.append(f"format {self.format!r} needs a step_marker")
+        try:
+            readout = READOUTS.get(self.readout)
+        except UnknownNameError as e:
+            problems.append(str(e))
+        else:
+            problems += readout.check_spec(self)
+            if self.format in ("chat", "text") and not self.step_marker and readout.at_markers:
+                problems.append(f"format {self.format!r} needs a step_marker")
         if self.format == "segments" and not self.step_marker:
             problems.append("format 'segments' needs a step_marker (the separator)")
-        if self.readout == "log_ratio" and self.format != "chat":
-            problems.append("readout 'log_ratio' supports format 'chat' only")
         if self.dtype not in (None, "float32", "bfloat16"):
             problems.append(f"dtype must be 'float32', 'bfloat16' or unset, got {self.dtype!r}")
-        if self.readout == "log_ratio" and self.beta <= 0:
-            problems.append(f"beta must be > 0, got {self.beta}")
         if "{problem}" not in self.prompt_template and self.format != "multiturn_chat" and self.format != "none":
             problems.append("prompt_template must contain '{problem}'")
         if problems:
@@ -154,8 +161,9 @@ class PRMSpec:
         """A stable hash of every field that changes scores (``description`` excluded)."""
         d = self.to_dict()
         d.pop("description")
-        if d["dtype"] is None:  # added later: specs without one keep their fingerprints
-            d.pop("dtype")
+        for key in ("dtype", "verifier"):  # added later: specs without one keep their fingerprints
+            if d[key] is None:
+                d.pop(key)
         package = Path(__file__).resolve().parents[1]
         for key in ("model", "reference_model"):  # weights shipped in the package: the same wherever it is installed
             value = d[key]

@@ -2,8 +2,11 @@
 
 Every solution is rendered exactly as the ``hf`` backend renders it
 (:mod:`prmkit.scoring._render`: the same token ids, the same readout
-positions) and vLLM is given the token ids; the readout is applied here, in
-float32, so the two backends differ only by the engines' kernels.
+positions) and vLLM is given the token ids; the raw outputs go to the same
+readout object as on ``hf`` (:mod:`prmkit.scoring.readouts`: its scores in
+float32, its head checks, its :class:`~prmkit.scoring.readouts.VLLMRun`), and
+weights, threshold and dtype are resolved as on ``hf``, so the two backends
+differ only by the engines' kernels.
 
 - ``token_classify`` (softmax over the labels, index ``positive_index``) and
   ``value_head`` (sigmoid of a 1-output head): vLLM runs the
@@ -13,7 +16,7 @@ float32, so the two backends differ only by the engines' kernels.
 - ``log_ratio`` (implicit PRMs): the policy and the reference run as two
   generation engines, each asked for the log-probability of every prompt
   token (``prompt_logprobs=0``, one decoded token that is thrown away), and
-  the step sums are the ``hf`` backend's own (:func:`~prmkit.scoring.hf.log_ratio_step_scores`).
+  the step sums are the readout's (:meth:`~prmkit.scoring.readouts.LogRatio.step_scores`).
 - ``tag_logits`` (Math-Shepherd, RLHFlow: softmax over the good and bad
   tokens' logits): the causal LM runs as a pooling model whose per-token
   classifier is the LM head's two rows for those tokens, taken by vLLM when it
@@ -57,24 +60,17 @@ from typing import Any
 from prmkit._extras import require
 from prmkit._vllm import on_cpu, require_vllm, with_engine_defaults
 from prmkit.errors import ConfigError
-from prmkit.scoring._hf_head import _logit_postprocess
-from prmkit.scoring._hf_load import (
-    HEAD_FILE,
-    _has_v_head,
-    _read_head_meta,
-    head_folder_threshold,
-    load_model,
-    load_tokenizer,
-    tokenizer_fingerprint,
-)
+from prmkit.scoring._backend import ScorerInfo
+from prmkit.scoring._hf_load import HEAD_FILE, load_tokenizer, read_head_meta, tokenizer_fingerprint
 from prmkit.scoring._render import Rendered, render_batch, resolve_ids
-from prmkit.scoring.hf import DType, log_ratio_step_scores, resolve_dtype
-from prmkit.scoring.spec import PRMSpec
+from prmkit.scoring._weights import load_model, resolve_dtype, resolve_threshold, resolve_weights
+from prmkit.scoring.logprobs import logit_postprocess
+from prmkit.scoring.readouts import ModelReadout, model_readout
+from prmkit.scoring.spec import DType, PRMSpec
 from prmkit.types import ScoreResult, Solution, StepScores
 
 __all__ = ["VLLMScorer", "vllm_model_folder"]
 
-READOUTS = ("token_classify", "value_head", "tag_logits", "log_ratio")
 _DONE = "prmkit_vllm.json"
 """Written last into a built folder (so a folder without it is unfinished): its source and fingerprint."""
 
@@ -92,7 +88,7 @@ class VLLMScorer:
     package: the CPU), where the KV cache is 1 GiB unless an engine option
     sizes it. ``engine_options`` go to ``vllm.LLM``
     (``max_num_batched_tokens``, ``gpu_memory_utilization``, ...).
-    ``threshold`` is read as on ``hf`` (a head folder's fitted one, else the spec's).
+    ``threshold`` is resolved as on ``hf``: the spec's, or the one fitted into a head folder given as ``model=``.
 
     >>> scorer = VLLMScorer(get_spec("trl-prm"), model="runs/my-prm")   # doctest: +SKIP
     """
@@ -110,90 +106,73 @@ class VLLMScorer:
         trust_remote_code: bool = False,
         **engine_options: Any,
     ) -> None:
-        if spec.readout not in READOUTS:
-            raise ConfigError(
-                f"PRM {spec.name!r}: the vllm backend reads a model at each step ({', '.join(READOUTS)}); "
-                f"readout {spec.readout!r} is not a model readout"
-            )
+        self.readout = model_readout(spec)
         vllm = require_vllm()
         cpu = on_cpu()
         if device is not None and str(device).startswith("cuda") == cpu:
             raise ConfigError(f"device {device!r}: this vLLM build runs on {'the CPU' if cpu else 'its GPU'}")
         dtype = resolve_dtype(spec, dtype, on_cpu=cpu)
-        source = model if model is not None else spec.model
-        if source is None:
-            raise ConfigError(f"PRM {spec.name!r} has no default weights; pass model=")
-        fitted = head_folder_threshold(source)
+        sources = [str(s) for s in resolve_weights(spec, model, reference_model)]
         self.spec, self.dtype = spec, dtype
-        self.threshold = spec.threshold if fitted is None else fitted
+        self.threshold = resolve_threshold(spec, model)
         self.tokenizer = tokenizer if tokenizer is not None else load_tokenizer(
-            str(source), trust_remote_code=trust_remote_code
+            sources[0], trust_remote_code=trust_remote_code
         )
         self._ids = resolve_ids(self.tokenizer, spec)
         self._vllm = vllm
-        options: dict[str, Any] = {"dtype": dtype, "seed": 0}
-        tags: list[str] = []
-        if spec.readout == "log_ratio":  # two causal LMs, read through their prompt log-probabilities
-            ref = reference_model if reference_model is not None else spec.reference_model
-            if ref is None:
-                raise ConfigError(f"PRM {spec.name!r} (log_ratio) needs reference_model=")
-            folders = [str(source), str(ref)]
-            weights = "|".join(_source_fingerprint(f) for f in folders)
-            runner, extra = "generate", 1  # prompt log-probabilities come with one decoded token
-        else:
-            runner, extra = "pooling", 0
-            if spec.readout == "tag_logits":  # the causal LM as it is; vLLM takes the two LM-head rows
-                folders, weights = [str(source)], _source_fingerprint(str(source))
-                assert self._ids.good is not None and self._ids.bad is not None
-                tags = list(self.tokenizer.convert_ids_to_tokens([self._ids.good, self._ids.bad]))
-                overrides = {**(engine_options.pop("hf_overrides", None) or {}),
-                             "classifier_from_token": tags, "method": "no_post_processing"}
-                options |= {"convert": "classify", "hf_overrides": overrides}
-            else:
-                folder, weights = vllm_model_folder(spec, str(source), trust_remote_code=trust_remote_code)
-                folders = [folder]
-            from vllm.config import PoolerConfig
-
-            # every token's output, whatever the model's own pooling (Qwen2.5-Math-PRM's is STEP)
-            options["pooler_config"] = PoolerConfig(task="token_classify", tok_pooling_type="ALL")
+        run = self.readout.vllm_run(spec, self.tokenizer, self._ids)
+        if run.build:  # a head folder or an hf-only layout becomes a plain model vLLM loads
+            built = [vllm_model_folder(spec, s, trust_remote_code=trust_remote_code) for s in sources]
+            folders, weights = [f for f, _ in built], "|".join(w for _, w in built)
+        else:  # the folders (or hub ids) as they are
+            folders, weights = sources, "|".join(_source_fingerprint(f) for f in sources)
         self.folders = folders
-        options["runner"] = runner
+        options: dict[str, Any] = {"dtype": dtype, "seed": 0, **run.options}
+        if "hf_overrides" in run.options:
+            options["hf_overrides"] = {**(engine_options.pop("hf_overrides", None) or {}), **run.options["hf_overrides"]}
+        options["runner"] = run.runner
         if max_length is not None:
-            options["max_model_len"] = max_length + extra
+            options["max_model_len"] = max_length + run.extra_tokens
         options = with_engine_defaults({**options, **engine_options})
         self._llms = [vllm.LLM(model=f, tokenizer=f, trust_remote_code=trust_remote_code, **options) for f in folders]
         configs = [llm.llm_engine.model_config for llm in self._llms]
-        self.max_length: int = min(int(c.max_model_len) for c in configs) - extra
+        self.max_length: int = min(int(c.max_model_len) for c in configs) - run.extra_tokens
         if len({c.get_vocab_size() for c in configs}) != 1:
             raise ConfigError(f"{folders[0]} and its reference {folders[1]} have different vocabularies")
-        if runner == "pooling" and "token_classify" not in self._llms[0].supported_tasks:
+        if run.runner == "pooling" and "token_classify" not in self._llms[0].supported_tasks:
             tasks = sorted(self._llms[0].supported_tasks)
             raise ConfigError(f"{folders[0]}: vLLM runs this model for {tasks}, not per-token classification")
         self._post: Any = None
-        if tags:  # vLLM looks the tokens up in its own tokenizer: it must find the ids rendering uses
-            found = list(self._llms[0].get_tokenizer().convert_tokens_to_ids(tags))
-            if found != [self._ids.good, self._ids.bad]:
+        if run.lm_rows:  # vLLM looks the tokens up in its own tokenizer: it must find the ids rendering uses
+            found = tuple(self._llms[0].get_tokenizer().convert_tokens_to_ids(list(run.lm_rows)))
+            if found != self._ids.columns:
                 raise ConfigError(
-                    f"PRM {spec.name!r}: the good/bad tokens {tags} are ids {[self._ids.good, self._ids.bad]} in "
-                    f"the tokenizer given but {found} in {folders[0]}'s; save that tokenizer with the model"
+                    f"PRM {spec.name!r}: the tokens {list(run.lm_rows)} are ids {list(self._ids.columns)} in "
+                    f"the tokenizer given but {list(found)} in {folders[0]}'s; save that tokenizer with the model"
                 )
-            self._post = _logit_postprocess(configs[0].hf_config.get_text_config())
+            # vLLM returns the rows' raw products: the architecture's scaling or soft-capping is applied here
+            self._post = logit_postprocess(configs[0].hf_config.get_text_config())
         h = hashlib.sha256(f"{dtype}|{weights}|{tokenizer_fingerprint(self.tokenizer)}".encode())
         self.identity = f"vllm:{spec.name}:{spec.fingerprint()}:{h.hexdigest()[:16]}"
+
+    @property
+    def info(self) -> ScorerInfo:
+        """Identity and the threshold to read the scores at (resolved as on ``hf``)."""
+        return ScorerInfo(self.identity, threshold=self.threshold)
 
     def score(self, solutions: Sequence[Solution]) -> list[ScoreResult]:
         """One result per solution, in order; failures are per solution. All solutions go to vLLM in one call."""
         results, todo = render_batch(self.tokenizer, self.spec, solutions, self._ids, self.max_length)
         if todo:
             prompts = [{"prompt_token_ids": list(r.input_ids)} for _, r in todo]
-            read = self._log_ratio if self.spec.readout == "log_ratio" else self._head
+            read = self._log_ratio if self.readout.reads == "token_logprobs" else self._head
             scored = read(todo, prompts)
             for (i, r), scores in zip(todo, scored, strict=True):
                 results[i] = StepScores(tuple(scores), tokens=len(r.input_ids) * len(self._llms))
         return [r for r in results if r is not None]
 
     def _head(self, todo: list[tuple[int, Rendered]], prompts: list[dict[str, Any]]) -> list[list[float]]:
-        torch = require("torch", extra="hf")
+        """The raw outputs at each solution's step positions (every token's, from the pooling engine), to the readout."""
         params = self._vllm.PoolingParams(use_activation=False)
         outputs = self._llms[0].encode(prompts, pooling_params=params, pooling_task="token_classify", use_tqdm=False)
         scored = []
@@ -201,30 +180,24 @@ class VLLMScorer:
             data = out.outputs.data
             if data.shape[0] != len(r.input_ids):
                 raise AssertionError(f"vLLM returned {data.shape[0]} token outputs for {len(r.input_ids)} tokens")
-            scored.append(self._readout(torch, data[list(r.positions)].float()).tolist())
+            at = data[list(r.positions)].float()
+            if self._post is not None:
+                at = self._post(at)
+            self.readout.check_outputs(self.spec, at.shape[-1], self.folders[0])
+            scored.append(self.readout.probabilities(self.spec, at).tolist())
         return scored
 
     def _log_ratio(self, todo: list[tuple[int, Rendered]], prompts: list[dict[str, Any]]) -> list[list[float]]:
-        """``log pi(y_i) - log pi_ref(y_i)`` of every response token from each engine's prompt log-probabilities."""
+        """``log pi(y_i) - log pi_ref(y_i)`` of every response token from each engine's prompt log-probabilities,
+        to the readout."""
         params = self._vllm.SamplingParams(max_tokens=1, temperature=0.0, prompt_logprobs=0, detokenize=False)
         policy, ref = ([o.prompt_logprobs for o in llm.generate(prompts, params, use_tqdm=False)] for llm in self._llms)
         scored = []
         for (_, r), lp, lq in zip(todo, policy, ref, strict=True):
             ids = r.input_ids
             ratio = [lp[t][ids[t]].logprob - lq[t][ids[t]].logprob for t in range(r.spans[0][0], r.spans[-1][1])]
-            scored.append(log_ratio_step_scores(self.spec, r, ratio))
+            scored.append(self.readout.step_scores(self.spec, r, ratio))
         return scored
-
-    def _readout(self, torch: Any, logits: Any) -> Any:
-        if self.spec.readout == "tag_logits":  # the good and bad tokens' logits, as the LM head gives them
-            return torch.softmax(self._post(logits[:, :2]), dim=-1)[:, 0]
-        if self.spec.readout == "value_head":
-            if logits.shape[-1] != 1:
-                raise ConfigError(f"PRM {self.spec.name!r}: value_head needs a 1-output head, {self.folders[0]} has {logits.shape[-1]}")
-            return torch.sigmoid(logits[:, 0])
-        if not 0 <= self.spec.positive_index < logits.shape[-1]:
-            raise ConfigError(f"PRM {self.spec.name!r}: positive_index {self.spec.positive_index} but {logits.shape[-1]} labels")
-        return torch.softmax(logits, dim=-1)[:, self.spec.positive_index]
 
 
 def vllm_model_folder(spec: PRMSpec, source: str, *, trust_remote_code: bool = False) -> tuple[str, str]:
@@ -238,10 +211,11 @@ def vllm_model_folder(spec: PRMSpec, source: str, *, trust_remote_code: bool = F
     folder = Path(source)
     fingerprint = _source_fingerprint(source)
     head = (folder / HEAD_FILE).is_file()
-    if not head and not (spec.readout == "value_head" and folder.is_dir() and _has_v_head(folder)):
+    readout: ModelReadout = model_readout(spec)
+    if not head and not readout.hf_only(folder):
         return source, fingerprint
     if head:  # a local backbone is part of what gets built
-        backbone = Path(str(_read_head_meta(folder)["backbone"]))
+        backbone = Path(str(read_head_meta(folder)["backbone"]))
         if backbone.is_dir():
             fingerprint = hashlib.sha256(f"{fingerprint}|{_folder_fingerprint(backbone)}".encode()).hexdigest()
     from prmkit.models._provision import models_home

@@ -13,7 +13,8 @@ from collections.abc import Sequence
 from typing import Any, cast
 
 from prmkit.evaluation.processbench import predict_first_error, split_metrics
-from prmkit.scoring.spec import PRMSpec
+from prmkit.scoring import check_batch
+from prmkit.scoring.spec import DType, PRMSpec
 from prmkit.types import ScoreResult, Solution, StepScores
 
 __all__ = ["first_error_f1", "step_auc", "validate"]
@@ -77,11 +78,12 @@ def validate(
     the scorer casts the model it is given to the spec's dtype otherwise (bf16 for prmkit-prm), which
     would change the weights in training and break the optimizer's state.
     """
-    from prmkit.scoring.hf import DType, HFScorer
+    from prmkit.scoring.hf import HFScorer
 
     own = cast(DType, str(model.dtype).removeprefix("torch."))
     scorer = HFScorer(
         spec, model=model, tokenizer=tokenizer, reference_model=reference, dtype=own, device=device, max_length=max_length
     )
-    results = scorer.score([s for s, _ in records])
+    sols = [s for s, _ in records]
+    results = check_batch(sols, scorer.score(sols))
     return first_error_f1(results, [fe for _, fe in records], spec.threshold)

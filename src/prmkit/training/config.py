@@ -12,6 +12,7 @@ from typing import Literal
 
 from prmkit.config import option
 from prmkit.errors import ConfigError
+from prmkit.scoring.readouts import ModelReadout, get_readout
 from prmkit.training.convert import SOURCES, AfterError
 
 __all__ = ["Loss", "TrainConfig", "TrainDataConfig", "Trainable"]
@@ -182,8 +183,10 @@ class TrainConfig:
 
     @property
     def num_labels(self) -> int:
-        """Outputs of the step head: 2 (TRL-compatible classifier) or 1 (PQM's scalar Q-value)."""
-        return 1 if self.loss == "pqm" else 2
+        """Outputs of the step head: what the readout needs (1: PQM's scalar Q-value, ``value_head``), else 2
+        (a TRL-compatible classifier)."""
+        readout = get_readout(self.readout)
+        return (readout.num_labels if isinstance(readout, ModelReadout) else None) or 2
 
     @property
     def label_kind(self) -> Literal["hard", "soft", "outcome"]:

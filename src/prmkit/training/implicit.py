@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from prmkit._extras import require
 from prmkit.errors import ConfigError
+from prmkit.scoring.logprobs import chunked_logprobs, logit_postprocess
 from prmkit.scoring.spec import PRMSpec
 from prmkit.training import losses
 from prmkit.training.config import TrainConfig
@@ -73,43 +74,28 @@ class Reference:
         return self._copy
 
 
-_LOGIT_ELEMENTS = 1 << 25
-"""Rows x vocab of fp32 logits alive at once (128 MiB); chunks are recomputed in backward."""
-
-
 def response_logprobs(model: Any, input_ids: Tensor, attention_mask: Tensor, response_mask: Tensor) -> Tensor:
     """``log p(y_t | y_<t)`` of every response token, flattened row by row, in fp32: shape ``[N]``.
 
     ``response_mask[b, t]`` marks token t as a response token (predicted at position t − 1).
     Only the positions that predict response tokens go through the LM head, in
-    chunks whose logits are recomputed during backward, so memory does not grow
-    with the vocabulary times the sequence length.
+    chunks whose logits are recomputed during backward
+    (:func:`~prmkit.scoring.logprobs.chunked_logprobs`, as the scorer reads them),
+    so memory does not grow with the vocabulary times the sequence length.
     """
-    torch = require("torch", extra="hf")
-    checkpoint = require("torch.utils.checkpoint", extra="hf").checkpoint
-    from prmkit.scoring._hf_head import _logit_postprocess
-
     inner = model.get_base_model() if hasattr(model, "get_base_model") else model
     backbone = getattr(inner, inner.base_model_prefix)
     head = inner.get_output_embeddings()
-    post = _logit_postprocess(inner.config.get_text_config())
+    post = logit_postprocess(inner.config.get_text_config())
     hidden = backbone(input_ids=input_ids, attention_mask=attention_mask, use_cache=False).last_hidden_state
     mask = response_mask[:, 1:]
-    h = hidden[:, :-1][mask]
-    targets = input_ids[:, 1:][mask]
 
-    def chunk(h_c: Tensor, t_c: Tensor) -> Tensor:
-        logits = post(head(h_c).float())
-        out: Tensor = logits.gather(1, t_c[:, None])[:, 0] - torch.logsumexp(logits, dim=-1)
-        return out
+    def to_logits(h: Tensor) -> Tensor:
+        logits: Tensor = post(head(h).float())
+        return logits
 
-    step = max(1, _LOGIT_ELEMENTS // int(head.weight.shape[0]))
-    parts = []
-    for at in range(0, h.shape[0], step):
-        args = (h[at : at + step], targets[at : at + step])
-        grad = torch.is_grad_enabled() and h.requires_grad
-        parts.append(checkpoint(chunk, *args, use_reentrant=False, preserve_rng_state=False) if grad else chunk(*args))
-    return torch.cat(parts) if parts else h.new_zeros(0, dtype=torch.float32)
+    out: Tensor = chunked_logprobs(hidden[:, :-1][mask], input_ids[:, 1:][mask], to_logits, vocab=int(head.weight.shape[0]))
+    return out
 
 
 def per_row_sum(values_N: Tensor, response_mask: Tensor) -> Tensor:
