@@ -46,8 +46,8 @@ import torch
 
 from prmkit.data import load_processbench
 from prmkit.scoring import get_spec
-from prmkit.scoring._render import render, resolve_ids
 from prmkit.scoring.hf import HFScorer
+from prmkit.scoring.render import render, resolve_ids
 from prmkit.types import Solution, StepScores
 
 REPO = Path(__file__).resolve().parents[1]

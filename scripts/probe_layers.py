@@ -46,7 +46,7 @@ def main() -> None:
 
     from prmkit.models import to_transformers_dir
     from prmkit.scoring import get_spec
-    from prmkit.scoring._render import render, resolve_ids
+    from prmkit.scoring.render import render, resolve_ids
     from prmkit.training.data import read_stepwise
 
     out = Path(args.out)

@@ -11,7 +11,8 @@ import pytest
 from prmkit.errors import ConfigError, UnknownNameError
 from prmkit.scoring import BACKENDS, SPECS, Scorer, ScorerInfo, load_prm
 from prmkit.scoring.arith import ArithVerifier
-from prmkit.scoring.combine import Combined, parse_combination, split_combination
+from prmkit.scoring.combine import Combined, split_combination
+from prmkit.scoring.load import parse_combination
 from prmkit.scoring.spec import PRMSpec
 from prmkit.types import ScoreFailure, ScoreResult, Solution, StepScores
 

@@ -271,7 +271,7 @@ def test_compile_keeps_the_scores(qwen_prm: tuple[Any, Any], solutions: Any) -> 
 
 def test_weights_fingerprint_samples_inside_tensors_float32_cannot_index() -> None:
     """float32 linspace rounded the last index of a 2**24+4-element tensor past its end (Qwen's embedding hit this)."""
-    from prmkit.scoring._hf_load import weights_fingerprint
+    from prmkit.scoring.hf_load import weights_fingerprint
 
     big = torch.nn.Module()
     big.w = torch.nn.Parameter(torch.zeros(2**24 + 4, dtype=torch.bfloat16), requires_grad=False)

@@ -2,7 +2,7 @@
 
 Every reference below is written the way the family's model card or
 evaluation script does it (one forward pass per prefix, full logits, plain
-``log_softmax``), independently of :mod:`prmkit.scoring._render`, and states
+``log_softmax``), independently of :mod:`prmkit.scoring.render`, and states
 the card's constants (system prompt, step marker, cumulative or per-step)
 literally: a reference never reads the spec under test, so a wrong catalog
 entry cannot agree with itself.

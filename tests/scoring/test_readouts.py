@@ -57,7 +57,7 @@ def test_the_readout_math_in_float32() -> None:
 
 
 def test_log_ratio_sums_each_step_or_the_running_total() -> None:
-    from prmkit.scoring._render import Rendered
+    from prmkit.scoring.render import Rendered
 
     rendered = Rendered(input_ids=tuple(range(8)), positions=(4, 7), spans=((3, 5), (5, 8)))
     ratio = [1.0, 2.0, 10.0, 20.0, 30.0]

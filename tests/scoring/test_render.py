@@ -10,7 +10,7 @@ import pytest
 
 from prmkit.errors import ConfigError
 from prmkit.scoring import get_spec
-from prmkit.scoring._render import RenderError, fill, render, reserved_strings, resolve_ids
+from prmkit.scoring.render import RenderError, fill, render, reserved_strings, resolve_ids
 from prmkit.types import Solution
 
 SOL = Solution("What is {x} + 1 if x = 2?", ("x + 1 = 2 + 1.", "So it is\n3.", "The answer is \\boxed{3}."))

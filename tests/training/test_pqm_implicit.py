@@ -68,7 +68,7 @@ def _losses(cfg: TrainConfig) -> list[float]:
 
 
 def test_pqm_trains_a_value_head_that_the_hf_backend_reads(tiny_llama: Path, tmp_path: Path) -> None:
-    from prmkit.scoring._render import render
+    from prmkit.scoring.render import render
     from prmkit.training._model import load_tokenizer
 
     recs = arithmetic_records(8, seed=1)
@@ -100,7 +100,7 @@ def test_pqm_trains_a_value_head_that_the_hf_backend_reads(tiny_llama: Path, tmp
 
 def test_implicit_prm_trains_on_outcomes_and_scores_by_log_ratio(tiny_llama: Path, tmp_path: Path) -> None:
     transformers = need_module("transformers")
-    from prmkit.scoring._render import render
+    from prmkit.scoring.render import render
 
     recs = arithmetic_records(8, seed=2)
     for r in recs:

@@ -165,7 +165,7 @@ def test_pqm_skips_unlabelled_steps(tiny_llama: Path, tmp_path: Path, monkeypatc
 
 
 def _marker_probs(model: Any, tok: Any, spec: Any, sols: list[Solution]) -> list[list[float]]:
-    from prmkit.scoring._render import render
+    from prmkit.scoring.render import render
 
     out = []
     for s in sols:
@@ -321,7 +321,7 @@ def test_head_on_a_cut_frozen_backbone_trains_resumes_and_exports_a_small_folder
 def test_lora_head_folder_merges_its_factors_into_the_cut_backbone(tiny_qwen2: Path, tmp_path: Path) -> None:
     from safetensors.torch import save_file
 
-    from prmkit.scoring._hf_load import LORA_FILE
+    from prmkit.scoring.hf_load import LORA_FILE
 
     recs = arithmetic_records(6)
     data = write_jsonl(tmp_path / "t.jsonl", recs)

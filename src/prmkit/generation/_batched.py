@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from prmkit._extras import require
+from prmkit.generation._kv import join
 from prmkit.generation._protocol import cut_at_stop
 from prmkit.generation._sampling import RowSampler, next_tokens
 
@@ -198,8 +199,6 @@ class _Decoder:
             self.cache.batch_repeat_interleave(k)
             self.mask = torch.ones(k, width, dtype=torch.bool, device=self.device)
         else:
-            from prmkit.generation._kv import join
-
             if not self.rows:
                 transformers = require("transformers", extra="hf")
                 self.cache, self.mask = transformers.DynamicCache(config=self.model.config), None

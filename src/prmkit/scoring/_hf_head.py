@@ -19,9 +19,9 @@ from typing import Any
 
 from prmkit._extras import require
 from prmkit.errors import ConfigError
-from prmkit.scoring._render import TokenIds
 from prmkit.scoring.logprobs import chunked_logprobs, logit_postprocess
 from prmkit.scoring.readouts import ModelReadout, model_readout
+from prmkit.scoring.render import TokenIds
 from prmkit.scoring.spec import PRMSpec
 
 __all__ = ["Head"]

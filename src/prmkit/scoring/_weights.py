@@ -13,7 +13,7 @@ from typing import Any, cast
 
 from prmkit._extras import require
 from prmkit.errors import ConfigError
-from prmkit.scoring._hf_load import HEAD_FILE, head_folder_threshold, load_head_model
+from prmkit.scoring.hf_load import HEAD_FILE, head_folder_threshold, load_head_model
 from prmkit.scoring.readouts import ModelReadout, model_readout
 from prmkit.scoring.spec import DType, PRMSpec
 

@@ -18,14 +18,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Any, Literal
+from typing import Literal
 
 from prmkit.errors import ConfigError
 from prmkit.scoring._backend import Scorer, ScorerInfo, check_batch, scorer_info
-from prmkit.scoring.readouts import get_readout
 from prmkit.types import ScoreFailure, ScoreResult, Solution, StepScores
 
-__all__ = ["Combined", "Rule", "decision_threshold", "parse_combination", "split_combination"]
+__all__ = ["Combined", "Rule", "decision_threshold", "split_combination"]
 
 Rule = Literal["min", "product"]
 _SYMBOL: dict[str, Rule] = {"+": "min", "*": "product"}
@@ -97,28 +96,6 @@ def split_combination(name: str) -> tuple[Rule, list[str]]:
     if any(not p for p in parts):
         raise ConfigError(f"{name!r}: empty PRM name in the combination")
     return _SYMBOL[sym], parts
-
-
-def parse_combination(name: str, backend: str | None = None, **options: Any) -> Combined:
-    """Build the combination a name like ``"arith+qwen2.5-math-prm-7b"`` describes.
-
-    Every name is looked up before any scorer is built, so a typo fails fast
-    (with "did you mean"). ``backend`` and ``options`` go to the members that
-    run a model; model-free verifiers take none.
-
-    >>> parse_combination("arith*arith").identity.startswith("product(verifier:arith:")
-    True
-    """
-    from prmkit.scoring import load_prm
-    from prmkit.scoring.catalog import get_spec
-
-    rule, names = split_combination(name)
-    specs = [get_spec(n) for n in names]
-    members = [
-        load_prm(spec, backend=backend, **options) if get_readout(spec.readout).runs_model else load_prm(spec)
-        for spec in specs
-    ]
-    return Combined(members, rule=rule)
 
 
 def decision_threshold(scorer: Scorer) -> float:

@@ -1,6 +1,6 @@
 """The ``hf`` backend: any catalogued PRM family on ``transformers`` models, one forward pass per solution.
 
-Solutions are rendered (:mod:`prmkit.scoring._render`), sorted by length and
+Solutions are rendered (:mod:`prmkit.scoring.render`), sorted by length and
 packed into right-padded batches under a token budget. Only the outputs that
 are read get computed: the base model's last hidden states are gathered at
 the readout positions and multiplied by the two label rows of the LM head
@@ -28,10 +28,10 @@ from prmkit._extras import require
 from prmkit.errors import ConfigError
 from prmkit.scoring._backend import ScorerInfo
 from prmkit.scoring._hf_head import Head
-from prmkit.scoring._hf_load import load_tokenizer, tokenizer_fingerprint, weights_fingerprint
-from prmkit.scoring._render import Rendered, render_batch, resolve_ids
 from prmkit.scoring._weights import load_model, resolve_dtype, resolve_threshold, resolve_weights
+from prmkit.scoring.hf_load import load_tokenizer, tokenizer_fingerprint, weights_fingerprint
 from prmkit.scoring.readouts import model_readout
+from prmkit.scoring.render import Rendered, render_batch, resolve_ids
 from prmkit.scoring.spec import DType, PRMSpec
 from prmkit.types import ScoreResult, Solution, StepScores
 

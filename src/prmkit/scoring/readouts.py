@@ -26,12 +26,12 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 from prmkit._extras import require
 from prmkit._registry import Registry
 from prmkit.errors import ConfigError
-from prmkit.scoring._hf_load import has_v_head, load_value_head_model, local_folder
+from prmkit.scoring.hf_load import has_v_head, load_value_head_model, local_folder
 
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from prmkit.scoring._render import Rendered, TokenIds
+    from prmkit.scoring.render import Rendered, TokenIds
     from prmkit.scoring.spec import PRMSpec
 
 __all__ = [
@@ -50,7 +50,7 @@ __all__ = [
 
 Reads = Literal["classifier", "lm_rows", "token_logprobs"]
 """What a backend gathers for a readout: the classification head's outputs at the step positions
-(``classifier``), the LM head's :attr:`~prmkit.scoring._render.TokenIds.columns` rows there (``lm_rows``),
+(``classifier``), the LM head's :attr:`~prmkit.scoring.render.TokenIds.columns` rows there (``lm_rows``),
 or the log-probability of every response token under each model (``token_logprobs``)."""
 
 

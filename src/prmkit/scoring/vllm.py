@@ -1,7 +1,7 @@
 """The ``vllm`` backend: PRMs on vLLM engines, one forward pass per solution.
 
 Every solution is rendered exactly as the ``hf`` backend renders it
-(:mod:`prmkit.scoring._render`: the same token ids, the same readout
+(:mod:`prmkit.scoring.render`: the same token ids, the same readout
 positions) and vLLM is given the token ids; the raw outputs go to the same
 readout object as on ``hf`` (:mod:`prmkit.scoring.readouts`: its scores in
 float32, its head checks, its :class:`~prmkit.scoring.readouts.VLLMRun`), and
@@ -60,12 +60,13 @@ from typing import Any
 from prmkit._extras import require
 from prmkit._vllm import on_cpu, require_vllm, with_engine_defaults
 from prmkit.errors import ConfigError
+from prmkit.models import models_home
 from prmkit.scoring._backend import ScorerInfo
-from prmkit.scoring._hf_load import HEAD_FILE, load_tokenizer, read_head_meta, tokenizer_fingerprint
-from prmkit.scoring._render import Rendered, render_batch, resolve_ids
 from prmkit.scoring._weights import load_model, resolve_dtype, resolve_threshold, resolve_weights
+from prmkit.scoring.hf_load import HEAD_FILE, load_tokenizer, read_head_meta, tokenizer_fingerprint
 from prmkit.scoring.logprobs import logit_postprocess
 from prmkit.scoring.readouts import ModelReadout, model_readout
+from prmkit.scoring.render import Rendered, render_batch, resolve_ids
 from prmkit.scoring.spec import DType, PRMSpec
 from prmkit.types import ScoreResult, Solution, StepScores
 
@@ -218,8 +219,6 @@ def vllm_model_folder(spec: PRMSpec, source: str, *, trust_remote_code: bool = F
         backbone = Path(str(read_head_meta(folder)["backbone"]))
         if backbone.is_dir():
             fingerprint = hashlib.sha256(f"{fingerprint}|{_folder_fingerprint(backbone)}".encode()).hexdigest()
-    from prmkit.models._provision import models_home
-
     dest = models_home() / "vllm" / f"{spec.name}-{fingerprint[:16]}"
     if (dest / _DONE).is_file():
         return str(dest), fingerprint

@@ -1,6 +1,6 @@
 """Training examples -> token ids and readout positions, through the scoring renderer.
 
-Training and scoring share :func:`prmkit.scoring._render.render`, so a trained
+Training and scoring share :func:`prmkit.scoring.render.render`, so a trained
 checkpoint reads exactly the positions it was trained on. Examples that cannot
 be scored (empty step, reserved text, too long) are skipped and counted, never
 truncated: truncation drops step markers.
@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from prmkit._extras import require
-from prmkit.scoring._backend import validate_solution
-from prmkit.scoring._render import RenderError, render, reserved_strings, resolve_ids
+from prmkit.scoring import validate_solution
+from prmkit.scoring.render import RenderError, render, reserved_strings, resolve_ids
 from prmkit.scoring.spec import PRMSpec
 from prmkit.training.losses import PAD_LABEL
 from prmkit.types import StepwiseExample

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from prmkit._extras import require
 from prmkit.errors import ConfigError
-from prmkit.scoring._hf_load import (
+from prmkit.scoring.hf_load import (
     keep_first_blocks,
     load_head_weights,
     transformer_blocks,

@@ -14,6 +14,7 @@ from typing import Any, cast
 
 from prmkit.evaluation.processbench import predict_first_error, split_metrics
 from prmkit.scoring import check_batch
+from prmkit.scoring.hf import HFScorer
 from prmkit.scoring.spec import DType, PRMSpec
 from prmkit.types import ScoreResult, Solution, StepScores
 
@@ -78,8 +79,6 @@ def validate(
     the scorer casts the model it is given to the spec's dtype otherwise (bf16 for prmkit-prm), which
     would change the weights in training and break the optimizer's state.
     """
-    from prmkit.scoring.hf import HFScorer
-
     own = cast(DType, str(model.dtype).removeprefix("torch."))
     scorer = HFScorer(
         spec, model=model, tokenizer=tokenizer, reference_model=reference, dtype=own, device=device, max_length=max_length

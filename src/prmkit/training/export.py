@@ -24,7 +24,9 @@ from typing import Any
 
 from prmkit.errors import ConfigError
 from prmkit.scoring.catalog import get_spec
+from prmkit.scoring.hf_load import HEAD_FILE, LORA_FILE
 from prmkit.scoring.spec import PRMSpec
+from prmkit.training._model import head_module_names
 from prmkit.training.config import TrainConfig
 
 __all__ = ["SPEC_FILE", "export_classifier", "export_head", "load_spec", "lora_factors", "merged", "training_spec",
@@ -148,9 +150,6 @@ def export_head(model: Any, cfg: TrainConfig, spec: PRMSpec, *, lora: dict[str, 
     Scoring it loads the backbone from ``cfg.model`` (provisioned offline for a catalog name) and merges the
     factors into it. ``model`` is the plain model (adapters merged or none)."""
     from safetensors.torch import save_file
-
-    from prmkit.scoring._hf_load import HEAD_FILE, LORA_FILE
-    from prmkit.training._model import head_module_names
 
     out = Path(cfg.output_dir) / "head"
     out.mkdir(parents=True, exist_ok=True)

@@ -14,6 +14,7 @@ from typing import Any
 
 from prmkit._extras import require
 from prmkit.errors import ConfigError
+from prmkit.models import CATALOG, to_transformers_dir
 
 __all__ = [
     "HEAD_FILE",
@@ -135,11 +136,7 @@ def head_folder_threshold(source: object) -> float | None:
 def weights_source(name: str) -> str:
     """A model name as ``from_pretrained`` takes it: a catalog name (``prmkit models list``) becomes its
     provisioned fp32 transformers directory; paths and hub ids pass through."""
-    from prmkit.models.catalog import CATALOG
-
     if name in CATALOG:
-        from prmkit.models import to_transformers_dir
-
         return str(to_transformers_dir(name, dtype="float32"))
     return name
 

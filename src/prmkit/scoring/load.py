@@ -1,0 +1,74 @@
+"""Building scorers: a catalogued PRM name, a spec or a combination of names on a backend.
+
+>>> load_prm("arith").info.identity.startswith("verifier:arith:")
+True
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from prmkit._registry import Registry
+from prmkit.scoring._backend import Scorer, check_batch
+from prmkit.scoring.catalog import SPECS, get_spec
+from prmkit.scoring.combine import Combined, split_combination
+from prmkit.scoring.readouts import get_readout
+from prmkit.scoring.spec import PRMSpec
+from prmkit.types import ScoreResult, Solution
+
+__all__ = ["BACKENDS", "load_prm", "parse_combination", "score"]
+
+BACKENDS: Registry[Any] = Registry("backend")
+"""Engine factories ``(spec, **options) -> Scorer``, imported only when used."""
+BACKENDS.register("hf", "prmkit.scoring.hf:HFScorer")
+BACKENDS.register("verifier", "prmkit.scoring.verifiers:build_verifier")
+BACKENDS.register("vllm", "prmkit.scoring.vllm:VLLMScorer")
+
+
+def load_prm(prm: str | PRMSpec, backend: str | None = None, **options: Any) -> Scorer:
+    """Build a scorer for a catalogued PRM name (or a spec) on a backend.
+
+    ``backend`` defaults to the readout's (``"verifier"`` for model-free
+    verifiers, ``"hf"`` otherwise); ``options`` go to the backend (``model=`` a path or hub
+    id overriding the spec's weights, ``dtype=``, ``device=``, ``max_length=``,
+    ``batch_tokens=``). A name like ``"arith+qwen2.5-math-prm-7b"`` combines
+    scorers with a per-step minimum (see :mod:`prmkit.scoring.combine`).
+    """
+    if isinstance(prm, str) and ("+" in prm or "*" in prm) and prm not in SPECS:
+        return parse_combination(prm, backend=backend, **options)
+    spec = get_spec(prm) if isinstance(prm, str) else prm
+    name = backend or get_readout(spec.readout).backend
+    factory = BACKENDS.get(name)
+    scorer: Scorer = factory(spec, **options)
+    return scorer
+
+
+def score(prm: Scorer | str, solutions: Sequence[Solution], **options: Any) -> list[ScoreResult]:
+    """Score solutions with a scorer or a catalogued PRM name; one result per solution.
+
+    >>> score("arith", [Solution("?", ("3 * 4 = 12",))])[0].scores
+    (1.0,)
+    """
+    scorer = load_prm(prm, **options) if isinstance(prm, str) else prm
+    sols = list(solutions)
+    return check_batch(sols, scorer.score(sols))
+
+
+def parse_combination(name: str, backend: str | None = None, **options: Any) -> Combined:
+    """Build the combination a name like ``"arith+qwen2.5-math-prm-7b"`` describes.
+
+    Every name is looked up before any scorer is built, so a typo fails fast
+    (with "did you mean"). ``backend`` and ``options`` go to the members that
+    run a model; model-free verifiers take none.
+
+    >>> parse_combination("arith*arith").identity.startswith("product(verifier:arith:")
+    True
+    """
+    rule, names = split_combination(name)
+    specs = [get_spec(n) for n in names]
+    members = [
+        load_prm(spec, backend=backend, **options) if get_readout(spec.readout).runs_model else load_prm(spec)
+        for spec in specs
+    ]
+    return Combined(members, rule=rule)
