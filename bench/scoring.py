@@ -13,7 +13,7 @@ a fresh head: this measures speed, not quality), it times
   weights (saved once as a token-classifier folder), one call per chunk;
 
 and a large square matmul in the same dtype for the machine's achievable FLOP/s
-(the best of runs between chunks). The three methods take turns on chunks of
+(the best of runs between chunks). The methods take turns on chunks of
 the same solutions, so a change in the machine's load hits them alike.
 Throughput is counted in solution tokens (the tokens of one pass over each
 solution), so every method is credited with the same work. Achieved FLOP/s is
