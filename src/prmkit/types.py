@@ -3,7 +3,9 @@
 Glossary
 --------
 problem
-    The question a policy was asked, as plain text (``str``).
+    The question a policy was asked, as plain text (``str``); with its id, gold
+    answer and answer format it is a :class:`Problem` (what a policy is run on:
+    a search, a labelling job, an RL rollout).
 step
     One unit of reasoning in a solution, as plain text (``str``). How a
     solution is cut into steps is the caller's choice (ProcessBench gives its
@@ -46,7 +48,9 @@ from typing import Any, Literal, get_args
 
 __all__ = [
     "UNLABELLED",
+    "Dataset",
     "FailureReason",
+    "Problem",
     "ScoreFailure",
     "ScoreResult",
     "Solution",
@@ -57,6 +61,28 @@ __all__ = [
     "labels_to_first_error",
     "to_record",
 ]
+
+
+Dataset = Literal["gsm8k", "math"]
+"""The answer format a problem is posed and graded in: a GSM8K number or a MATH ``\\boxed{}`` answer."""
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A problem to solve, with its gold answer.
+
+    >>> Problem("gsm8k-train-3", "What is 2 + 3?", "5").dataset
+    'gsm8k'
+    """
+
+    id: str
+    """Unique id (a job keys its rollouts by it); solutions sampled from it are ``{id}-s{j}``."""
+    problem: str
+    """The problem statement."""
+    reference: str
+    """The gold final answer."""
+    dataset: Dataset = "gsm8k"
+    """Which prompt and answer format to use."""
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from prmkit.data.candidates import (
     load_candidates,
     write_candidates,
 )
+from prmkit.data.problems import read_problems
 from prmkit.data.processbench import ProcessBenchCase, load_processbench, parse_processbench_record
 from prmkit.data.stepwise import StepwiseRecord, write_stepwise
 
@@ -25,6 +26,7 @@ __all__ = [
     "parse_processbench_record",
     "read_json_records",
     "read_jsonl",
+    "read_problems",
     "records_with_position",
     "write_candidates",
     "write_stepwise",

@@ -21,10 +21,8 @@ seeded, resumable policy solutions of :class:`Problem` values.
 
 from __future__ import annotations
 
-from typing import Any
-
-from prmkit._registry import Registry
 from prmkit.generation._continuation import Sampling, continued_text
+from prmkit.generation._load import GENERATORS, load_generator
 from prmkit.generation._protocol import (
     FinishReason,
     GenerationError,
@@ -35,7 +33,9 @@ from prmkit.generation._protocol import (
     cut_at_stop,
     sample_seed,
 )
-from prmkit.generation._solutions import Problem, pick_problems, sample_solutions, solution_seed
+from prmkit.generation._solutions import pick_problems, sample_solutions, solution_seed
+from prmkit.generation.config import PolicyConfig
+from prmkit.types import Problem
 
 __all__ = [
     "GENERATORS",
@@ -43,6 +43,7 @@ __all__ = [
     "GenerationError",
     "GenerationRequest",
     "Generator",
+    "PolicyConfig",
     "Problem",
     "Sample",
     "Sampling",
@@ -55,21 +56,3 @@ __all__ = [
     "sample_solutions",
     "solution_seed",
 ]
-
-GENERATORS: Registry[Any] = Registry("generator")
-"""Generation engine classes by name, imported only when used."""
-GENERATORS.register("llamacpp", "prmkit.generation.llamacpp:LlamaCppGenerator")
-GENERATORS.register("openai", "prmkit.generation.openai_http:OpenAIGenerator")
-GENERATORS.register("hf", "prmkit.generation.hf:HFGenerator")
-GENERATORS.register("vllm", "prmkit.generation.vllm:VLLMGenerator")
-
-
-def load_generator(backend: str = "llamacpp", **options: Any) -> Generator:
-    """Build a generator; ``options`` go to the backend class (``model=``, ``base_url=``, ...).
-
-    >>> load_generator("llama.cpp")
-    Traceback (most recent call last):
-    ...
-    prmkit.errors.UnknownNameError: unknown generator 'llama.cpp'; did you mean 'llamacpp'? available: hf, llamacpp, openai, vllm
-    """
-    return GENERATORS.get(backend)(**options)

@@ -49,23 +49,25 @@ class Sampling:
         return tuple(dict.fromkeys((*self.stop, *extra)))
 
     def request(
-        self, problem: str, steps: Sequence[str], dataset: Dataset, *, n: int, seed: int | None
+        self, problem: str, steps: Sequence[str], dataset: Dataset, *, n: int, seed: int | None, partial: str = ""
     ) -> GenerationRequest:
-        """The request for ``n`` continuations of ``steps`` (none: a whole solution) of ``problem``.
+        """The request for ``n`` continuations of ``steps`` (none: a whole solution) of ``problem``;
+        ``partial``: the start of an unfinished step after them, which the continuation completes.
 
         >>> Sampling(max_tokens=64).request("1+1?", (), "gsm8k", n=2, seed=5).stop
         ('<|im_end|>', '<|im_start|>')
         """
-        # imported here, not at the top: prmkit.labeling, which holds the step prompts, imports this package
-
         prompt = rollout_prompt(problem, steps, dataset, chat_format=self.chat_format, example=self.example,
-                                style=self.style)
+                                style=self.style) + partial
         return GenerationRequest(prompt, n=n, max_tokens=self.max_tokens, temperature=self.temperature,
                                  top_p=self.top_p, stop=self.stop_strings(), seed=seed)
 
 
-def continued_text(steps: Sequence[str], continuation: str) -> str:
-    """The solution text a continuation of ``steps`` makes: the prefix as the policy read it, then the continuation."""
-    # imported here, not at the top: prmkit.labeling, which holds the step prompts, imports this package
+def continued_text(steps: Sequence[str], continuation: str, partial: str = "") -> str:
+    """The solution text a continuation of ``steps`` (and of an unfinished step ``partial``) makes:
+    the prefix as the policy read it, then the continuation.
 
-    return continuation_prefix(steps) + continuation
+    >>> continued_text(("a = 1.",), " 2.", partial="b = a +")
+    'a = 1.\\n\\nb = a + 2.'
+    """
+    return continuation_prefix(steps) + partial + continuation

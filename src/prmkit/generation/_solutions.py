@@ -21,34 +21,16 @@ import hashlib
 import os
 import random
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from prmkit.data import JsonlAppender, read_jsonl
 from prmkit.generation._continuation import Sampling
 from prmkit.generation._protocol import Generator
-from prmkit.steps import Dataset, Grader, grade_text, parse_solution
+from prmkit.steps import Grader, grade_text, parse_solution
+from prmkit.types import Problem
 
 __all__ = ["Problem", "pick_problems", "sample_solutions", "solution_seed"]
-
-
-@dataclass(frozen=True)
-class Problem:
-    """A problem to solve, with its gold answer.
-
-    >>> Problem("gsm8k-train-3", "What is 2 + 3?", "5").dataset
-    'gsm8k'
-    """
-
-    id: str
-    """Unique id (a job keys its rollouts by it); solutions sampled from it are ``{id}-s{j}``."""
-    problem: str
-    """The problem statement."""
-    reference: str
-    """The gold final answer."""
-    dataset: Dataset = "gsm8k"
-    """Which prompt and answer format to use."""
 
 
 def pick_problems(pool: Sequence[Any], n: int, *, seed: int) -> list[int]:
@@ -91,8 +73,6 @@ def sample_solutions(
     go to ``generator`` ``batch_size`` at a time; ``grader(text, reference)`` decides
     ``correct``; ``on_done`` sees each record as it is written.
     """
-    # imported here, not at the top: prmkit.labeling, which holds the step text helpers, imports this package
-
     sampling = sampling if sampling is not None else Sampling()
     out = Path(path)
     done: dict[str, dict[str, Any]] = {}

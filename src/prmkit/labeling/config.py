@@ -11,66 +11,19 @@ are nested configs, so every command that runs a policy reads the same flags
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from typing import Any, Literal
 
 from prmkit.config import option
-from prmkit.errors import ConfigError
-from prmkit.generation import Generator, Sampling, load_generator
+from prmkit.generation import PolicyConfig, Sampling
 from prmkit.labeling import BinarySearch, Labeller, MonteCarlo
-from prmkit.labeling.registry import GRADERS, LABELLERS
+from prmkit.labeling.registry import LABELLERS
 from prmkit.labeling.tree_search import TreeSearch
-from prmkit.steps import Grader
 
 __all__ = ["ConsensusConfig", "DatasetConfig", "InjectConfig", "LabelRunConfig", "PolicyConfig", "SampleConfig"]
 
 _LABELLER_OPTIONS = ("k", "label", "wave", "search", "search_limit")
 """The :class:`LabelRunConfig` fields handed to the chosen labeller, where its class has a field of that name."""
-
-
-@dataclass(frozen=True)
-class PolicyConfig:
-    """The policy that writes solutions and rollouts, the engine it runs on, and how its answers are graded."""
-
-    model: str = field(default="qwen2.5-coder-0.5b-instruct", metadata=option(flag="--policy"))
-    """The policy: a catalog name, a ``.gguf`` path or a model directory."""
-    backend: str = "hf"
-    """Generation backend, a name in ``prmkit.generation.GENERATORS`` (hf, llamacpp, openai, vllm)."""
-    dtype: Literal["float32", "bfloat16"] = "bfloat16"
-    """``hf``: the weights' dtype."""
-    engine_batch: int | None = None
-    """``hf``: most sequences decoded together (unset: the command's ``batch_size``)."""
-    threads: int | None = None
-    """``llamacpp``: CPU threads (unset: the backend's default)."""
-    grading: str = field(default="strict", metadata=option(choices=GRADERS))
-    """How a solution or rollout is graded, a name in ``prmkit.labeling.GRADERS``: ``strict``: a text that states
-    no answer is wrong; ``lenient``: such a text is graded on its last number."""
-
-    def __post_init__(self) -> None:
-        if self.engine_batch is not None and self.engine_batch < 1:
-            raise ConfigError(f"engine_batch must be >= 1 or unset, got {self.engine_batch}")
-
-    @property
-    def identity(self) -> str:
-        """``backend:model``, recorded in a job directory."""
-        return f"{self.backend}:{self.model}"
-
-    def generator_factory(self, *, batch_size: int | None = None) -> Callable[[], Generator]:
-        """A picklable zero-argument factory of the generator (``batch_size``: the ``hf`` batch without ``engine_batch``)."""
-        options: dict[str, Any] = {}
-        if self.backend == "hf":
-            options["dtype"] = self.dtype
-            engine_batch = self.engine_batch or batch_size
-            if engine_batch is not None:
-                options["batch_size"] = engine_batch
-        if self.backend == "llamacpp" and self.threads:
-            options["n_threads"] = self.threads
-        return functools.partial(load_generator, self.backend, model=self.model, **options)
-
-    def grader(self) -> Grader:
-        return GRADERS.get(self.grading)
 
 
 def _boxed() -> Sampling:

@@ -24,9 +24,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from prmkit.data import read_jsonl
+from prmkit.data import read_jsonl, read_problems
 from prmkit.errors import DataFormatError
-from prmkit.generation import Problem
 from prmkit.labeling._types import LabelTask
 from prmkit.labeling.inject import gsm8k_solution
 from prmkit.steps import gsm8k_reference
@@ -74,28 +73,6 @@ def read_tasks(path: str | os.PathLike[str]) -> list[LabelTask]:
         sid = str(rec.get("id", f"{stem}-{line}"))
         tasks.append(LabelTask(Solution(problem, tuple(steps), id=sid), reference, dataset, correct))
     return tasks
-
-
-def read_problems(path: str | os.PathLike[str]) -> list[Problem]:
-    """Problems to sample solutions of, from JSONL: GSM8K records (``question``, ``answer``) or
-    ``{id, problem, reference[, dataset]}``. A record without an id is ``<folder>-<stem>-<index>``
-    (0-based), e.g. ``gsm8k-train-0``; errors name the file, line and field."""
-    p = Path(path)
-    stem = f"{p.parent.name}-{p.stem}" if p.parent.name else p.stem
-    problems = []
-    for line, rec in read_jsonl(p):
-        pid = str(rec.get("id", f"{stem}-{line - 1}"))
-        if "question" in rec:
-            try:
-                ref = gsm8k_reference(str(rec.get("answer", "")))
-            except ValueError as e:
-                raise DataFormatError(str(e), path=str(p), line=line, field="answer") from None
-            problems.append(Problem(pid, str(rec["question"]), ref))
-        elif "problem" in rec and "reference" in rec:
-            problems.append(Problem(pid, str(rec["problem"]), str(rec["reference"]), rec.get("dataset", "gsm8k")))
-        else:
-            raise DataFormatError("expected question/answer or problem/reference", path=str(p), line=line)
-    return problems
 
 
 def tasks_from_samples(records: Sequence[dict[str, Any]], *, require_answer: bool = True) -> list[LabelTask]:

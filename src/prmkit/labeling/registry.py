@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from prmkit._registry import Registry
+from prmkit.steps import GRADERS
 
 __all__ = ["GRADERS", "LABELLERS"]
 
@@ -21,8 +22,3 @@ LABELLERS.register("mc", "prmkit.labeling.mc:MonteCarlo")
 LABELLERS.register("binary_search", "prmkit.labeling.binary_search:BinarySearch")
 LABELLERS.register("tree_search", "prmkit.labeling.tree_search:TreeSearch")
 
-GRADERS: Registry[Callable[[str, str], bool]] = Registry("grader")
-"""Rollout graders ``grader(solution_text, reference) -> correct`` by name (module-level functions, so Ray can
-pickle them): ``strict`` counts a text that states no answer as wrong, ``lenient`` grades it on its last number."""
-GRADERS.register("strict", "prmkit.steps:grade_text")
-GRADERS.register("lenient", "prmkit.steps:grade_text_lenient")

@@ -37,8 +37,8 @@ is one client. An RL-style group of four graded samples per problem:
 ([{'rewards': [1.0, 1.0, 1.0, 1.0]}], 4)
 """
 
-from prmkit.runtime._driver import RunStats, Usage, run_plans
-from prmkit.runtime._plans import Plan, Probe, Rollout, prefix_key, rollout_seed
+from prmkit.runtime._driver import RunStats, Scorer, Usage, run_plans
+from prmkit.runtime._plans import Plan, Probe, Query, Request, Rollout, prefix_key, rollout_seed
 from prmkit.runtime._ray import RayRunner
 from prmkit.runtime._runners import LocalRunner, ReplayRunner, Runner
 from prmkit.runtime._store import RolloutStore
@@ -48,12 +48,15 @@ __all__ = [
     "LocalRunner",
     "Plan",
     "Probe",
+    "Query",
     "RayRunner",
     "ReplayRunner",
+    "Request",
     "Rollout",
     "RolloutStore",
     "RunStats",
     "Runner",
+    "Scorer",
     "Unit",
     "UnitFailure",
     "UnitResult",

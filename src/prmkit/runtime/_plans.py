@@ -18,9 +18,11 @@ from collections.abc import Generator
 from dataclasses import dataclass
 from typing import Literal, TypeVar
 
+from prmkit.generation import Sampling
 from prmkit.steps import join_steps
+from prmkit.types import ScoreResult
 
-__all__ = ["Plan", "Probe", "Rollout", "prefix_key", "rollout_seed"]
+__all__ = ["Plan", "Probe", "Query", "Request", "Rollout", "prefix_key", "rollout_seed"]
 
 R = TypeVar("R")
 
@@ -57,6 +59,13 @@ class Probe:
     """Index of the first rollout wanted."""
     count: int = 8
     """How many rollouts."""
+    sampling: Sampling | None = None
+    """How these rollouts are sampled, in place of the job's :class:`~prmkit.generation.Sampling`
+    (a search's one-step continuations stop at the step separator); part of the key, so rollouts
+    of one prefix under two samplings are stored, seeded and reused apart."""
+    partial: str = ""
+    """The start of an unfinished step after ``steps``, which the rollouts complete (a step cut after
+    a few tokens and continued later, or a block of tokens); part of the key."""
 
     @property
     def indices(self) -> range:
@@ -64,22 +73,53 @@ class Probe:
 
     @property
     def key(self) -> str:
+        return prefix_key(self.steps, self.sampling, self.partial)
+
+
+@dataclass(frozen=True)
+class Query:
+    """A request for the job scorer's step scores of a prefix (a partial or finished solution).
+
+    A plan that yields a ``Query`` receives the prefix's :class:`~prmkit.types.StepScores` (one
+    score per step) or a :class:`~prmkit.types.ScoreFailure`. Every active plan's queries of a
+    round go to the scorer together, and each answer is stored, so a resumed job reads the scores
+    its decisions were made on instead of recomputing them.
+
+    >>> Query(("a", "b")).key == prefix_key(("a", "b"))
+    True
+    """
+
+    steps: tuple[str, ...]
+    """The steps to score, in order."""
+
+    @property
+    def key(self) -> str:
         return prefix_key(self.steps)
 
 
-Plan = Generator[list[Probe], list[list[Rollout]], R]
-"""``Plan[R]``: yields probes, receives their rollouts (one list per probe, in order), returns an ``R``."""
+Request = Probe | Query
+"""What a plan asks for: rollouts (:class:`Probe`) or step scores (:class:`Query`)."""
+
+Plan = Generator[list[Request], list[list[Rollout] | ScoreResult], R]
+"""``Plan[R]``: yields requests, receives their answers (for a :class:`Probe` its list of rollouts,
+for a :class:`Query` its scores; one per request, in order), returns an ``R``."""
 
 
-def prefix_key(steps: tuple[str, ...]) -> str:
-    """A short stable key for a prefix's text (its rollouts are stored under it).
+def prefix_key(steps: tuple[str, ...], sampling: Sampling | None = None, partial: str = "") -> str:
+    """A short stable key for a prefix's text (steps and an unfinished step), and the sampling its
+    rollouts are drawn with (if not the job's).
 
     >>> prefix_key(()) == prefix_key(()) != prefix_key(("a",))
     True
+    >>> prefix_key(("a",)) != prefix_key(("a",), Sampling(stop=("\\n\\n",)))
+    True
     """
-    # imported here, not at the top: prmkit.labeling, which holds the step text helpers, imports this package
-
-    return hashlib.sha256(join_steps(steps).encode()).hexdigest()[:16]
+    h = hashlib.sha256(join_steps(steps).encode())
+    if sampling is not None:
+        h.update(b"|sampling|" + repr(sampling).encode())
+    if partial:
+        h.update(b"|partial|" + partial.encode())
+    return h.hexdigest()[:16]
 
 
 _SEED_SPAN = 2**31 - 2**20  # room for base + index below 2**31

@@ -1,6 +1,6 @@
 """The append-only store behind a resumable job.
 
-A job directory holds three files:
+A job directory holds these files:
 
 ``job.json``
     The job's fingerprint (the client's configuration: method, seed, sampling,
@@ -10,6 +10,11 @@ A job directory holds three files:
     One line per finished rollout batch: the task id, the prefix key, and the
     graded rollouts with their seeds. Written (and fsynced) as each batch
     finishes, so a killed job loses only the batch in flight.
+``scores.jsonl``
+    One line per prefix the job's scorer scored (plans that ask for step
+    scores: a test-time search): the task id, the prefix key, and the step
+    scores with the tokens the scorer computed, or the failure. A resumed job
+    reads the scores its decisions were made on.
 ``results.jsonl`` (the name is the client's: labelling jobs write ``labels.jsonl``)
     One line per finished task: ``{"task": id, <key>: [records]}``, the
     client's JSON records of its result under the client's key, plus
@@ -29,6 +34,7 @@ from typing import Any
 from prmkit.data import JsonlAppender, read_jsonl
 from prmkit.errors import ConfigError, DataFormatError
 from prmkit.runtime._plans import Probe, Rollout
+from prmkit.types import ScoreFailure, ScoreResult, StepScores
 
 __all__ = ["RolloutStore"]
 
@@ -64,8 +70,10 @@ class RolloutStore:
         self._seeds: dict[tuple[str, str, int], int] = {}
         self._results: dict[str, list[dict[str, Any]]] = {}
         self._failures: dict[str, dict[str, str]] = {}
+        self._scores: dict[tuple[str, str], ScoreResult] = {}
         self._rollout_out: JsonlAppender | None = None
         self._result_out: JsonlAppender | None = None
+        self._score_out: JsonlAppender | None = None
         if fingerprint is None:
             if not (self.directory / "rollouts.jsonl").exists():
                 raise DataFormatError("no rollouts.jsonl: not a job directory", path=str(self.directory))
@@ -76,6 +84,7 @@ class RolloutStore:
         self._load(repair=True)
         self._rollout_out = JsonlAppender(self.directory / "rollouts.jsonl")
         self._result_out = JsonlAppender(self.directory / results_file)
+        self._score_out = JsonlAppender(self.directory / "scores.jsonl")
 
     @property
     def fingerprint(self) -> dict[str, Any]:
@@ -101,7 +110,7 @@ class RolloutStore:
 
     def _load(self, *, repair: bool) -> None:
         if repair:
-            for name in ("rollouts.jsonl", self.results_file):
+            for name in ("rollouts.jsonl", "scores.jsonl", self.results_file):
                 _drop_partial_tail(self.directory / name)
         rpath = self.directory / "rollouts.jsonl"
         if rpath.exists():
@@ -112,6 +121,16 @@ class RolloutStore:
                     slot[int(r["i"])] = Rollout(
                         int(r["i"]), bool(r["correct"]), int(r["n_tokens"]), r["text"], r["finish"],
                         int(r.get("prompt_tokens", 0)),
+                    )
+        spath = self.directory / "scores.jsonl"
+        if spath.exists():
+            for _, rec in _complete_lines(spath, repair):
+                if "failed" in rec:
+                    f = rec["failed"]
+                    self._scores[(rec["task"], rec["prefix"])] = ScoreFailure(f["reason"], f["detail"])
+                else:
+                    self._scores[(rec["task"], rec["prefix"])] = StepScores(
+                        tuple(float(x) for x in rec["scores"]), int(rec["tokens"])
                     )
         lpath = self.directory / self.results_file
         if lpath.exists():
@@ -175,6 +194,29 @@ class RolloutStore:
         """Rollouts stored so far."""
         return sum(len(v) for v in self._rollouts.values())
 
+    # -- step scores ---------------------------------------------------------------------------
+    def scores(self, task_id: str, prefix: str) -> ScoreResult | None:
+        """The stored step scores (or failure) of one prefix, or None if it was never scored."""
+        return self._scores.get((task_id, prefix))
+
+    def add_scores(self, task_id: str, prefix: str, result: ScoreResult) -> None:
+        """Record the scorer's answer for one prefix; fsynced before returning.
+
+        Scores are written with ``repr`` precision (JSON floats round-trip exactly; NaN is written
+        as ``NaN``), so a resumed job reads back the very numbers its decisions were made on.
+        """
+        if self._score_out is None:
+            raise PermissionError(f"{self.directory}: store opened read-only")
+        if (task_id, prefix) in self._scores:
+            return
+        if isinstance(result, ScoreFailure):
+            rec: dict[str, Any] = {"task": task_id, "prefix": prefix,
+                                   "failed": {"reason": result.reason, "detail": result.detail}}
+        else:
+            rec = {"task": task_id, "prefix": prefix, "scores": list(result.scores), "tokens": result.tokens}
+        self._score_out.write(rec)
+        self._scores[(task_id, prefix)] = result
+
     # -- results -------------------------------------------------------------------------------
     def result(self, task_id: str) -> list[dict[str, Any]] | None:
         """The records of a finished task (none for a failed one), or None if it is not finished."""
@@ -196,12 +238,16 @@ class RolloutStore:
         self._results[task_id] = []
         self._failures[task_id] = failed
 
+    def finished(self) -> list[str]:
+        """Ids of the finished (and failed) tasks, in the order they finished."""
+        return list(self._results)
+
     def failure(self, task_id: str) -> dict[str, str] | None:
         """``{"reason", "detail"}`` of a failed task, else None."""
         return self._failures.get(task_id)
 
     def close(self) -> None:
-        for out in (self._rollout_out, self._result_out):
+        for out in (self._rollout_out, self._result_out, self._score_out):
             if out is not None:
                 out.close()
 

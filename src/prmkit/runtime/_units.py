@@ -21,7 +21,6 @@ from prmkit.steps import Grader
 __all__ = ["Grader", "Unit", "UnitFailure", "UnitResult", "run_units"]
 
 
-
 @dataclass(frozen=True)
 class Unit:
     """Rollouts ``indices`` of the prefix ``steps`` of ``problem``, with their sampling seeds."""
@@ -34,10 +33,14 @@ class Unit:
     """Rollout indices wanted."""
     seeds: tuple[int, ...]
     """The sampling seed of each index."""
+    sampling: Sampling | None = None
+    """How these rollouts are sampled, if not with the job's sampling (see :class:`~prmkit.runtime.Probe`)."""
+    partial: str = ""
+    """An unfinished step after ``steps`` that the rollouts complete."""
 
     @property
     def key(self) -> str:
-        return prefix_key(self.steps)
+        return prefix_key(self.steps, self.sampling, self.partial)
 
 
 @dataclass(frozen=True)
@@ -64,8 +67,9 @@ def _runs(unit: Unit) -> list[tuple[int, int]]:
 
 def _requests(unit: Unit, sampling: Sampling) -> list[GenerationRequest]:
     p = unit.problem
+    sampling = unit.sampling if unit.sampling is not None else sampling
     return [
-        sampling.request(p.problem, unit.steps, p.dataset, n=length, seed=unit.seeds[pos])
+        sampling.request(p.problem, unit.steps, p.dataset, n=length, seed=unit.seeds[pos], partial=unit.partial)
         for pos, length in _runs(unit)
     ]
 
@@ -115,7 +119,7 @@ def _run_batch(
         yield unit, [
             Rollout(
                 index=idx,
-                correct=bool(grader(continued_text(unit.steps, sample.text), unit.problem.reference)),
+                correct=bool(grader(continued_text(unit.steps, sample.text, unit.partial), unit.problem.reference)),
                 n_tokens=int(sample.n_tokens),
                 text=sample.text,
                 finish_reason=sample.finish_reason,

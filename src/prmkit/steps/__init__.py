@@ -15,7 +15,7 @@ True
 True
 """
 
-from prmkit.steps._grading import Grader, grade_text, grade_text_lenient, grader_name
+from prmkit.steps._grading import GRADERS, Grader, grade_text, grade_text_lenient, grader_name
 from prmkit.steps._parse import (
     STEP_SEPARATOR,
     ParsedSolution,
@@ -35,8 +35,10 @@ from prmkit.steps._prompts import (
     rollout_prompt,
     step_prompt,
 )
+from prmkit.steps._restart import is_restart, step_overlap
 
 __all__ = [
+    "GRADERS",
     "STEP_SEPARATOR",
     "ChatFormat",
     "Dataset",
@@ -49,11 +51,13 @@ __all__ = [
     "grade_text_lenient",
     "grader_name",
     "gsm8k_reference",
+    "is_restart",
     "join_steps",
     "parse_solution",
     "render_chat",
     "rollout_prompt",
     "split_steps",
     "stated_answer",
+    "step_overlap",
     "step_prompt",
 ]

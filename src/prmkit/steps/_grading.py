@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from prmkit._registry import Registry
 from prmkit.answers import extract_answer, grade_answer
 from prmkit.steps._parse import parse_solution
 
-__all__ = ["Grader", "grade_text", "grade_text_lenient", "grader_name"]
+__all__ = ["GRADERS", "Grader", "grade_text", "grade_text_lenient", "grader_name"]
 
 Grader = Callable[[str, str], bool]
 """``grader(solution_text, reference) -> correct``; must be a picklable module-level function for Ray."""
@@ -66,3 +67,10 @@ def grader_name(grader: Grader) -> str:
         if grader is known:
             return name
     return f"{getattr(grader, '__module__', '?')}.{getattr(grader, '__qualname__', repr(grader))}"
+
+
+GRADERS: Registry[Grader] = Registry("grader")
+"""Solution graders ``grader(solution_text, reference) -> correct`` by name (module-level functions, so Ray can
+pickle them): ``strict`` counts a text that states no answer as wrong, ``lenient`` grades it on its last number."""
+GRADERS.register("strict", "prmkit.steps:grade_text")
+GRADERS.register("lenient", "prmkit.steps:grade_text_lenient")

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from prmkit.steps._parse import STEP_SEPARATOR, join_steps
+from prmkit.types import Dataset
 
 __all__ = [
     "ChatFormat",
@@ -30,7 +31,6 @@ __all__ = [
     "step_prompt",
 ]
 
-Dataset = Literal["gsm8k", "math"]
 ChatFormat = Literal["chatml", "plain"]
 """How messages become one prompt string: ChatML (Qwen2.5, SmolLM2) or plain text (base models)."""
 PromptStyle = Literal["structured", "boxed"]

@@ -1,0 +1,142 @@
+"""Instance-adaptive sampling (IAS, ``../methods/C-search.md`` C9): spend samples where the PRM is unsure.
+
+From a calibrated PRM's estimate ``p`` that one sample solves the problem, the
+samples needed to solve it with confidence ``q`` are
+
+    N_IAS(p) = ceil(ln(1 - q) / ln(1 - p)),   p clipped to [1e-4, 1 - 1e-4]
+
+(q = 0.99: p = 0.9 -> 2, p = 0.5 -> 7, p = 0.1 -> 44). :class:`Adaptive` draws
+``n_min`` solutions, estimates ``p`` as the mean conservative (lower-bound)
+success probability of their scores, and draws up to ``min(N_IAS(p), n)`` in
+all; an easy problem stops after a few samples, a hard one gets the full budget.
+
+:class:`Calibration` maps a PRM score to a success probability: an isotonic
+(monotone) fit of observed success rates on scores (pool-adjacent-violators),
+with a Wilson lower bound per fitted block at ``z`` (1.2816: the 10 % quantile,
+the card's conservative choice). It is fitted on Monte Carlo rollouts: each
+prefix's PRM score against how many of its rollouts reached the right answer
+(``prmkit search calibrate``).
+
+>>> n_ias(0.9), n_ias(0.5), n_ias(0.1)
+(2, 7, 44)
+>>> cal = Calibration.fit([0.1, 0.2, 0.8, 0.9], successes=[0, 1, 8, 7], trials=[8, 8, 8, 8])
+>>> round(cal.mean(0.85), 4), cal.lower(0.85) < cal.mean(0.85)  # 0.8 and 0.9 pooled: 15 of 16
+(0.9375, True)
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from prmkit.errors import ConfigError, DataFormatError
+from prmkit.runtime import Plan
+from prmkit.search.outcome import Context, SearchOutcome, outcome
+from prmkit.search.tree import Tree
+from prmkit.types import Problem
+
+__all__ = ["Adaptive", "Calibration", "n_ias"]
+
+
+def n_ias(p: float, q: float = 0.99) -> int:
+    """Samples needed for at least one success with probability ``q`` when each succeeds with ``p``."""
+    p = min(max(p, 1e-4), 1 - 1e-4)
+    return max(1, math.ceil(math.log(1 - q) / math.log(1 - p)))
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """A monotone map from PRM score to success probability, with a conservative lower bound."""
+
+    edges: tuple[float, ...]
+    """Upper score edge of each fitted block (ascending)."""
+    rates: tuple[float, ...]
+    """Pooled success rate of each block."""
+    lows: tuple[float, ...]
+    """Wilson lower bound of each block's rate."""
+
+    @classmethod
+    def fit(cls, scores: Sequence[float], *, successes: Sequence[int], trials: Sequence[int],
+            z: float = 1.2816) -> Calibration:
+        """Isotonic fit of ``successes / trials`` on ``scores`` (weights: trials)."""
+        if not len(scores) == len(successes) == len(trials) or not len(scores):
+            raise ConfigError("calibration needs equally many scores, successes and trials (at least one)")
+        order = np.argsort(np.asarray(scores, dtype=float), kind="stable")
+        blocks: list[list[float]] = []  # [max score, successes, trials]
+        for i in order:
+            blocks.append([float(scores[i]), float(successes[i]), float(trials[i])])
+            while len(blocks) > 1 and blocks[-2][1] / blocks[-2][2] >= blocks[-1][1] / blocks[-1][2]:
+                s, k, t = blocks.pop()
+                blocks[-1] = [s, blocks[-1][1] + k, blocks[-1][2] + t]
+        rates = [k / t for _, k, t in blocks]
+        lows = [_wilson_low(k, t, z) for _, k, t in blocks]
+        return cls(tuple(b[0] for b in blocks), tuple(rates), tuple(lows))
+
+    def _block(self, score: float) -> int:
+        return min(int(np.searchsorted(self.edges, score, side="left")), len(self.edges) - 1)
+
+    def mean(self, score: float) -> float:
+        return self.rates[self._block(score)]
+
+    def lower(self, score: float) -> float:
+        return self.lows[self._block(score)]
+
+    def save(self, path: str | os.PathLike[str]) -> None:
+        with open(path, "w", encoding="utf-8") as fh:
+            json.dump({"edges": self.edges, "rates": self.rates, "lows": self.lows}, fh, indent=1)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> Calibration:
+        try:
+            with open(path, encoding="utf-8") as fh:
+                d = json.load(fh)
+            return cls(tuple(d["edges"]), tuple(d["rates"]), tuple(d["lows"]))
+        except (OSError, ValueError, KeyError, TypeError) as e:
+            raise DataFormatError(f"not a calibration file ({e})", path=str(path)) from None
+
+
+def _wilson_low(k: float, n: float, z: float) -> float:
+    p = k / n
+    centre = p + z * z / (2 * n)
+    spread = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+    return max(0.0, (centre - spread) / (1 + z * z / n))
+
+
+@dataclass(frozen=True)
+class Adaptive:
+    """Best-of-N whose N is chosen per problem from a calibrated PRM (BoN-IAS)."""
+
+    n: int = 16
+    """The most solutions drawn for one problem."""
+    n_min: int = 2
+    """Solutions drawn before the budget is decided."""
+    q: float = 0.99
+    """Wanted probability that at least one drawn solution is right."""
+    agg: str = "last"
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.n_min <= self.n:
+            raise ConfigError(f"need 1 <= n_min <= n, got n_min={self.n_min}, n={self.n}")
+        if not 0 < self.q < 1:
+            raise ConfigError(f"q must be in (0, 1), got {self.q}")
+
+    def plan(self, problem: Problem, context: Context) -> Plan[SearchOutcome]:
+        cal = context.calibration
+        if not isinstance(cal, Calibration):
+            raise ConfigError("the adaptive search needs a calibration (--calibration FILE)")
+        tree = Tree(problem, agg=self.agg)
+        (first,) = yield from tree.extend([tree.root], [self.n_min], None)
+        yield from tree.score(first)
+        scored = [c.score for c in first if math.isfinite(c.score)]
+        p = float(np.mean([cal.lower(s) for s in scored])) if scored else 0.0
+        budget = min(self.n, max(self.n_min, n_ias(p, self.q)))
+        more = []
+        if budget > self.n_min:
+            (more,) = yield from tree.extend([tree.root], [budget - self.n_min], None)
+            yield from tree.score(more)
+        return outcome(tree, first + more, p=p, budget=budget)
