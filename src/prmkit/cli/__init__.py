@@ -27,6 +27,7 @@ _TOPICS: tuple[tuple[str, str], ...] = (
     ("prmkit.cli._models", "top"),
     ("prmkit.cli._train", "top"),
     ("prmkit.cli._label", "top"),
+    ("prmkit.cli._search", "top"),
 )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 from collections.abc import Iterator, Mapping
@@ -17,10 +18,11 @@ def read_jsonl(path: str | os.PathLike[str]) -> Iterator[tuple[int, dict[str, An
     """Yield ``(line_number, object)`` for each non-blank line; line numbers are 1-based.
 
     A line that is not a JSON object raises :class:`DataFormatError` naming the file and line.
+    A path ending in ``.gz`` is read through gzip.
     """
     p = str(path)
     try:
-        fh = open(p, encoding="utf-8")  # noqa: SIM115 - closed by the with below
+        fh = gzip.open(p, "rt", encoding="utf-8") if p.endswith(".gz") else open(p, encoding="utf-8")  # noqa: SIM115
     except FileNotFoundError:
         raise DataFormatError("file not found", path=p) from None
     with fh:

@@ -54,7 +54,7 @@ class Calibration:
     """A monotone map from PRM score to success probability, with a conservative lower bound."""
 
     edges: tuple[float, ...]
-    """Upper score edge of each fitted block (ascending)."""
+    """Lowest score of each fitted block (ascending); block ``i`` covers scores from its edge to the next."""
     rates: tuple[float, ...]
     """Pooled success rate of each block."""
     lows: tuple[float, ...]
@@ -67,18 +67,18 @@ class Calibration:
         if not len(scores) == len(successes) == len(trials) or not len(scores):
             raise ConfigError("calibration needs equally many scores, successes and trials (at least one)")
         order = np.argsort(np.asarray(scores, dtype=float), kind="stable")
-        blocks: list[list[float]] = []  # [max score, successes, trials]
+        blocks: list[list[float]] = []  # [lowest score, successes, trials]
         for i in order:
             blocks.append([float(scores[i]), float(successes[i]), float(trials[i])])
             while len(blocks) > 1 and blocks[-2][1] / blocks[-2][2] >= blocks[-1][1] / blocks[-1][2]:
-                s, k, t = blocks.pop()
-                blocks[-1] = [s, blocks[-1][1] + k, blocks[-1][2] + t]
+                _, k, t = blocks.pop()
+                blocks[-1] = [blocks[-1][0], blocks[-1][1] + k, blocks[-1][2] + t]
         rates = [k / t for _, k, t in blocks]
         lows = [_wilson_low(k, t, z) for _, k, t in blocks]
         return cls(tuple(b[0] for b in blocks), tuple(rates), tuple(lows))
 
     def _block(self, score: float) -> int:
-        return min(int(np.searchsorted(self.edges, score, side="left")), len(self.edges) - 1)
+        return max(0, int(np.searchsorted(self.edges, score, side="right")) - 1)
 
     def mean(self, score: float) -> float:
         return self.rates[self._block(score)]

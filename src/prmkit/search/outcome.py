@@ -46,7 +46,7 @@ class SearchOutcome:
         """The outcome as JSON: answer, correctness, candidates, the tree and the restart counts."""
         tree = self.tree
         cands = [
-            {"node": c.id, "steps": list(c.steps), "answer": _answer(c), "correct": c.correct,
+            {"node": c.id, "steps": list(c.steps), "answer": _answer(c), "correct": c.correct, "tokens": c.tokens,
              "score": None if math.isnan(c.score) else c.score, "step_scores": list(c.step_scores)}
             for c in self.candidates
         ]
