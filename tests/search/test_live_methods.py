@@ -7,6 +7,7 @@ import math
 
 import numpy as np
 import pytest
+from _search_stub import StepPolicy, ValuePRM
 
 from prmkit.generation import Sampling
 from prmkit.runtime import LocalRunner
@@ -18,7 +19,6 @@ from prmkit.search.dvts import DVTS, PATS, Greedy
 from prmkit.search.live import run_search
 from prmkit.search.particle import ParticleFilter, systematic
 from prmkit.types import Problem
-from _search_stub import StepPolicy, ValuePRM
 
 PROBLEMS = [Problem(f"p{i}", f"What is number {i}?", str(10 + i)) for i in range(4)]
 SAMPLING = Sampling(temperature=0.8, max_tokens=64)
