@@ -102,7 +102,7 @@ def run_search(
     name = method_name(method)
     fingerprint = {"method": name, "config": dataclasses.asdict(method), "sampling": dataclasses.asdict(sampling),
                    "seed": seed, "grader": grader_name(grader), **(identity or {})}
-    store = RolloutStore(directory, fingerprint=fingerprint, results_key="search")
+    store = RolloutStore(directory, fingerprint=fingerprint)
     context = Context(sampling, seed, calibration)
 
     def plan(problem: Problem) -> Plan[SearchOutcome | SearchFailure]:
@@ -151,7 +151,7 @@ def _compute(usage: Usage, policy_params: int | None, prm_params: int | None) ->
 
 def load_results(directory: str | os.PathLike[str]) -> list[dict[str, Any]]:
     """The finished problems' records of a search directory (failed ones as ``{"id", "failed"}``)."""
-    store = RolloutStore(directory, fingerprint=None, results_key="search")
+    store = RolloutStore(directory, fingerprint=None)
     out = []
     for task in store.finished():
         fail = store.failure(task)
