@@ -35,6 +35,11 @@ EXCLUDED_FIELDS: dict[str, str] = {}
 """``"Config.field": reason`` for a config field that has no flag (none today)."""
 
 DIFFERENT_DEFAULTS = {
+    "--no-cache": "a search stores every PRM answer in its run directory, so the step-score cache is off unless "
+    "asked for; scoring and evaluation commands read and fill it",
+    "--ns": "eval bon: every power of two up to the pool (unset); search-compare: the budgets it runs (4, 8)",
+    "--n": "label sample/dataset: problems drawn (unset: all); search: the search budget N (8)",
+    "--method": "the labelling method (mc) or the search algorithm (beam)",
     "--batch-size": "a different unit per command: solutions per PRM call (score, processbench: 8; bon: 16, the "
     "numbers in docs/bon.md), samples per generate call (label sample, dataset: 96), requests per generate call "
     "(label run: 32), solutions per training forward pass (train: 4)",

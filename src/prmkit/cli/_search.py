@@ -22,7 +22,7 @@ from typing import Any
 from prmkit.cli._config_args import add_dataclass_arguments, config_from_args
 from prmkit.cli._label import stoppable
 from prmkit.search.compare_config import CompareConfig
-from prmkit.search.config import SearchConfig
+from prmkit.search.config import CalibrateConfig, SearchConfig
 
 __all__ = ["add_parser"]
 
@@ -45,9 +45,7 @@ def add_parser(subparsers: Any) -> None:
         "search-calibrate", help="fit a PRM's score -> success-probability map on Monte Carlo labels",
         description="Score every prefix of a Monte Carlo labelled JSONL(.gz) with the PRM and fit the monotone "
                     "calibration the adaptive search reads.")
-    cal.add_argument("labelled", help="Monte Carlo labels: JSONL(.gz) with completions, mc and extra.k")
-    cal.add_argument("--out", required=True, help="calibration JSON to write")
-    cal.add_argument("--prm", default=None, help="PRM name (unset: the embedded default)")
+    add_dataclass_arguments(cal, CalibrateConfig)
     cal.set_defaults(func=_calibrate)
 
 
@@ -96,11 +94,10 @@ def _compare(args: argparse.Namespace) -> int:
 
 
 def _calibrate(args: argparse.Namespace) -> int:
-    from prmkit.scoring import DEFAULT_PRM, load_prm
     from prmkit.search.calibrate import calibration_points, fit_calibration
 
-    scorer = load_prm(args.prm or DEFAULT_PRM)
-    cal = fit_calibration(calibration_points(args.labelled), scorer)
-    cal.save(args.out)
-    print(json.dumps({"blocks": len(cal.edges), "out": args.out}))
+    cfg = config_from_args(CalibrateConfig, args)
+    cal = fit_calibration(calibration_points(cfg.labelled), cfg.scorer.load())
+    cal.save(cfg.out)
+    print(json.dumps({"blocks": len(cal.edges), "out": cfg.out}))
     return 0

@@ -33,6 +33,9 @@ class Option:
     """Flags with the same group exclude each other (a config validates the same rule itself)."""
     choices: Collection[str] | None = None
     """Allowed values (a registry works), checked for files and flags alike."""
+    prefix: str | None = None
+    """A nested config's field: put this before the flags of its fields (``policy-`` gives
+    ``--policy-backend``), so two nested configs with a field of one name both get a flag."""
 
 
 def option(
@@ -42,9 +45,10 @@ def option(
     sep: str | None = None,
     group: str | None = None,
     choices: Collection[str] | None = None,
+    prefix: str | None = None,
 ) -> dict[str, Option]:
     """Field metadata: ``n_subsets: int = field(default=1000, metadata=option(flag="--subsets"))``."""
-    return {META: Option(flag, positional, sep, group, choices)}
+    return {META: Option(flag, positional, sep, group, choices, prefix)}
 
 
 @dataclass(frozen=True)
@@ -65,6 +69,8 @@ class ConfigField:
     """Its command-line details."""
     owner: type
     """The dataclass that declares the field."""
+    flag_prefix: str = ""
+    """Put before ``--field-name`` (from the ``prefix`` option of the nested config holding it)."""
 
     @property
     def name(self) -> str:
@@ -84,7 +90,7 @@ class ConfigField:
         """``--field-name`` (or the field's own flag); a positional argument's name."""
         if self.option.positional:
             return self.name
-        return self.option.flag or "--" + self.name.replace("_", "-")
+        return self.option.flag or "--" + (self.flag_prefix + self.name).replace("_", "-")
 
 
 def field_docs(cls: type) -> dict[str, str]:
@@ -139,7 +145,7 @@ def config_fields(cls: type) -> list[ConfigField]:
     return _leaves(cls, (), dataclasses.MISSING)
 
 
-def _leaves(cls: type, prefix: tuple[str, ...], base: Any) -> list[ConfigField]:
+def _leaves(cls: type, prefix: tuple[str, ...], base: Any, flag_prefix: str = "") -> list[ConfigField]:
     hints = typing.get_type_hints(cls)
     docs = field_docs(cls)
     out: list[ConfigField] = []
@@ -149,10 +155,12 @@ def _leaves(cls: type, prefix: tuple[str, ...], base: Any) -> list[ConfigField]:
         if is_config(tp):
             if optional:
                 raise TypeError(f"{cls.__name__}.{f.name}: a nested config may not be optional")
-            out += _leaves(tp, (*prefix, f.name), default)
+            nested = f.metadata.get(META, Option()).prefix or ""
+            out += _leaves(tp, (*prefix, f.name), default, flag_prefix + nested)
             continue
         opt = f.metadata.get(META, Option())
         if opt.positional and prefix:
             raise TypeError(f"{cls.__name__}.{f.name}: only top-level fields can be positional")
-        out.append(ConfigField((*prefix, f.name), tp, optional, default, docs.get(f.name, ""), opt, cls))
+        out.append(ConfigField((*prefix, f.name), tp, optional, default, docs.get(f.name, ""), opt, cls,
+                               flag_prefix))
     return out

@@ -16,7 +16,7 @@ from prmkit.generation import PolicyConfig, Sampling
 from prmkit.scoring.config import ScorerConfig
 from prmkit.search.live import SEARCHES
 
-__all__ = ["SearchConfig"]
+__all__ = ["CalibrateConfig", "SearchConfig"]
 
 _METHOD_OPTIONS = ("n", "width", "lookahead", "tau", "step_tokens", "agg", "ess", "n_min", "block", "iterations")
 """The :class:`SearchConfig` fields handed to the chosen method, where its class has a field of that name."""
@@ -68,8 +68,8 @@ class SearchConfig:
     """Samples per generate call."""
     incremental: bool = True
     """Score a prefix's extension reusing the prefix's work (the PRM's key/value cache)."""
-    policy: PolicyConfig = field(default_factory=PolicyConfig)
-    """The policy."""
+    policy: PolicyConfig = field(default_factory=PolicyConfig, metadata=option(prefix="policy-"))
+    """The policy (``--policy NAME``, ``--policy-backend``, ``--policy-dtype``, ...)."""
     sampling: Sampling = field(default_factory=_sampling)
     """How the policy is sampled (steps: cut at the blank line between paragraphs)."""
     scorer: ScorerConfig = field(default_factory=lambda: ScorerConfig(no_cache=True))
@@ -89,3 +89,15 @@ class SearchConfig:
         names = {f.name for f in fields(cls)}
         opts = {k: getattr(self, k) for k in _METHOD_OPTIONS if k in names and getattr(self, k) is not None}
         return cls(**opts)
+
+
+@dataclass(frozen=True)
+class CalibrateConfig:
+    """Settings of ``prmkit search-calibrate``: fit a PRM's score -> success-probability map on Monte Carlo labels."""
+
+    labelled: str = field(metadata=option(positional=True))
+    """Monte Carlo labels: JSONL(.gz) with completions, mc and extra.k (``prmkit label dataset`` writes them)."""
+    out: str
+    """Calibration JSON to write (``prmkit search --method adaptive --calibration`` reads it)."""
+    scorer: ScorerConfig = field(default_factory=lambda: ScorerConfig(no_cache=True))
+    """The PRM (the one the search will run with)."""

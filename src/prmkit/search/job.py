@@ -28,9 +28,10 @@ def load_scorer(cfg: SearchConfig) -> tuple[Scorer, str | None]:
     sc = cfg.scorer
     options = {k: getattr(sc, k) for k in ("model", "dtype", "device", "max_length") if getattr(sc, k) is not None}
     scorer = load_prm(sc.name, backend=sc.backend, **options)
-    if not cfg.incremental:
-        return scorer, "turned off (--no-incremental)"
-    return incremental(scorer)
+    why: str | None = "turned off (--no-incremental)"
+    if cfg.incremental:
+        scorer, why = incremental(scorer)
+    return sc.cached(scorer), why
 
 
 def parameters(obj: Any) -> int | None:
