@@ -19,6 +19,7 @@ from prmkit.scoring._backend import (
 )
 from prmkit.scoring._files import ScoreFileStats, read_score_inputs, score_file
 from prmkit.scoring.catalog import DEFAULT_PRM, SPECS, get_spec, register_spec
+from prmkit.scoring.incremental import IncrementalScorer, incremental
 from prmkit.scoring.load import BACKENDS, load_prm, score
 from prmkit.scoring.readouts import READOUTS, get_readout
 from prmkit.scoring.spec import PRMSpec
@@ -30,6 +31,7 @@ __all__ = [
     "READOUTS",
     "SPECS",
     "VERIFIERS",
+    "IncrementalScorer",
     "PRMSpec",
     "ScoreFileStats",
     "Scorer",
@@ -38,6 +40,7 @@ __all__ = [
     "check_scores",
     "get_readout",
     "get_spec",
+    "incremental",
     "load_prm",
     "read_score_inputs",
     "register_spec",

