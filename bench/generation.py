@@ -17,9 +17,20 @@ per-request seeds), it times
 and reports generated tokens per second and the ratios. It also times one
 prefill per prompt, to show what sharing it across the ``n`` samples saves, and
 counts how many samples are identical across batch sizes (same seeds: they
-differ only where batched floating-point math flips a token).
+differ only where batched floating-point math flips a token). These runs keep
+no prefix cache across calls (``prefix_cache_tokens=0``).
 
     python bench/generation.py --dtype bfloat16 --requests 4 --n 8 --max-tokens 128 --batch-size 8,16,32
+
+``--prefix-cache`` instead times a 3-step continuation chain, the calls a
+Monte Carlo labeller or a step-level search makes: call ``t`` asks for ``n``
+samples from each problem's prompt with the first ``t`` reference steps, so
+every prompt extends one of the call before. It runs the chain on a fresh
+generator with its prefix cache and on one without (the first batch size),
+and reports prompt tokens, the tokens the model prefilled, seconds, the ratios
+and how many samples are identical:
+
+    python bench/generation.py --prefix-cache --dtype float32 --requests 4 --n 2 --max-tokens 16 --batch-size 8
 
 ``--model`` also takes a transformers folder; the suite's smoke test
 (``tests/bench``) runs the bench on a tiny one with a few short requests.
@@ -138,6 +149,49 @@ def prefill_seconds(gen: HFGenerator, requests: list[GenerationRequest]) -> list
     return out
 
 
+def chain(path: Path, count: int, seed: int) -> list[list[str]]:
+    """Per call, the prompts of the 3-step chain: problem ``i`` continued from its first 0, 1, 2 reference steps."""
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    picks = random.Random(seed).sample(range(len(rows)), count)
+    steps = [[s for s in rows[i]["answer"].split("#### ")[0].splitlines() if s.strip()] for i in picks]
+    return [[rollout_prompt(rows[i]["question"], ref[:t]) for i, ref in zip(picks, steps, strict=True)] for t in range(3)]
+
+
+def prefix_cache(model: str, dtype: str, args: argparse.Namespace) -> dict[str, Any]:
+    """The chain on a generator with the prefix cache and on one without; prefill tokens, seconds, ratios."""
+    calls = chain(args.data, args.requests, args.seed)
+    batch = int(args.batch_size.split(",")[0])
+    runs: dict[str, Any] = {}
+    print(f"{dtype}:")
+    for label, budget in (("off", 0), ("on", 32768)):
+        gen = HFGenerator(model, dtype=dtype, batch_size=batch, prefix_cache_tokens=budget)
+        gen.generate([GenerationRequest("1, 2, 3,", max_tokens=2, temperature=0)])  # warm-up, shares no prefix
+        tokens, prefilled = gen.prompt_tokens, gen.prefill_tokens
+        t0, texts = time.perf_counter(), []
+        for t, prompts in enumerate(calls):
+            reqs = [GenerationRequest(p, n=args.n, max_tokens=args.max_tokens, temperature=0.7, stop=("\n\n", *STOP),
+                                      seed=args.seed * 1000 + 100 * t + 10 * k) for k, p in enumerate(prompts)]
+            texts += [s.text for samples in gen.generate(reqs) for s in samples]
+        runs[label] = {"prompt_tokens": gen.prompt_tokens - tokens, "prefill_tokens": gen.prefill_tokens - prefilled,
+                       "wall_s": round(time.perf_counter() - t0, 3), "texts": texts}
+        print(f"  cache {label:<3}  prompt tokens {runs[label]['prompt_tokens']:>6}  prefilled {runs[label]['prefill_tokens']:>6}"
+              f"  {runs[label]['wall_s']:8.2f} s", flush=True)
+        del gen
+    off, on = runs["off"], runs["on"]
+    fig = {
+        "calls": len(calls), "prompts_per_call": args.requests, "batch_size": batch,
+        **{f"{k}_{label}": r[k] for label, r in runs.items() for k in ("prompt_tokens", "prefill_tokens", "wall_s")},
+        "ratio_prefill_tokens": round(off["prefill_tokens"] / on["prefill_tokens"], 3),
+        "ratio_seconds": round(off["wall_s"] / on["wall_s"], 3),
+        "identical_samples": sum(a == b for a, b in zip(off["texts"], on["texts"], strict=True)),
+        "samples": len(off["texts"]),
+    }
+    print(f"ratio prefill tokens off / on: {fig['ratio_prefill_tokens']:.2f}x")
+    print(f"ratio seconds off / on: {fig['ratio_seconds']:.2f}x")
+    print(f"  samples identical with and without the cache: {fig['identical_samples']}/{fig['samples']}")
+    return fig
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--model", default="qwen2.5-coder-0.5b-instruct", help="policy (catalog name, GGUF or directory)")
@@ -152,10 +206,20 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=torch.get_num_threads(), help="torch (and llama.cpp) threads")
     ap.add_argument("--seed", type=int, default=0, help="problem choice and sampling seeds")
     ap.add_argument("--data", type=Path, default=GSM8K, help="GSM8K train JSONL")
+    ap.add_argument("--prefix-cache", action="store_true",
+                    help="instead time a 3-step continuation chain with and without the prefix cache")
     ap.add_argument("--json", type=Path, help="also write the figures here")
     args = ap.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     torch.set_num_threads(args.threads)
+    if args.prefix_cache:
+        print(f"{args.model}: 3-step chain on {args.requests} problems x n={args.n}, max {args.max_tokens} tokens; "
+              f"{args.threads} threads; {os.cpu_count()} cores; load avg {os.getloadavg()[0]:.2f}")
+        cache_report = {dtype: prefix_cache(args.model, dtype, args) for dtype in args.dtype.split(",")}
+        if args.json:
+            args.json.write_text(json.dumps({"args": {k: str(v) for k, v in vars(args).items()},
+                                             "prefix_cache": cache_report}, indent=1))
+        return
     requests = build_requests(args.data, args.requests, args.n, args.max_tokens, args.seed)
     baseline = requests[: args.baseline_requests]
     sizes = [int(b) for b in args.batch_size.split(",")]
@@ -163,7 +227,7 @@ def main() -> None:
           f"temperature 0.7; {args.threads} threads; {os.cpu_count()} cores; load avg {os.getloadavg()[0]:.2f}")
     report: dict[str, Any] = {"args": {k: str(v) for k, v in vars(args).items()}, "runs": {}}
     for dtype in args.dtype.split(","):
-        gen = HFGenerator(args.model, dtype=dtype)
+        gen = HFGenerator(args.model, dtype=dtype, prefix_cache_tokens=0)
         lengths = [len(gen.tokenizer(r.prompt).input_ids) for r in requests]
         gen.generate([GenerationRequest(requests[0].prompt, n=2, max_tokens=4, seed=0)])  # warm-up
         prefill = prefill_seconds(gen, requests)

@@ -76,6 +76,8 @@ CASES = {
     "labeling-independent": ("labeling", False, ("--labelled", "--independent")),
     "labeling-fresh": ("labeling", False, ("--policy", "--n", "--k", "--out")),
     "generation": ("generation", False, ("--dtype", "--requests", "--n", "--max-tokens", "--batch-size")),
+    "generation-prefix": ("generation", False,
+                          ("--prefix-cache", "--dtype", "--requests", "--n", "--max-tokens", "--batch-size")),
 }
 
 
@@ -224,3 +226,17 @@ def test_generation_bench(policy_dir: Path, tmp_path: Path, shared_data: Path) -
     assert all(positive(p, "prefill_s") for p in run["prefill_s"]) and len(run["prompt_tokens"]) == 2
     assert 0 <= run["identical_to_first"]["batched 4"] <= 4
     assert re.search(r"best: batched \d at [0-9.]+ tok/s, [0-9.]+x one-at-a-time", out), out
+
+
+def test_generation_bench_prefix_cache(policy_dir: Path, tmp_path: Path, shared_data: Path) -> None:
+    """``--prefix-cache``: the 3-step chain prefills fewer tokens with the cache and samples the same."""
+    out = run_bench("generation.py", "--prefix-cache", "--model", policy_dir, "--dtype", "float32", "--requests", "2",
+                    "--n", "2", "--max-tokens", "4", "--batch-size", "4", "--threads", "1", "--data",
+                    shared_data / "gsm8k" / "train.jsonl", "--json", tmp_path / "fig.json")
+    fig = json.loads((tmp_path / "fig.json").read_text())["prefix_cache"]["float32"]
+    assert fig["prompt_tokens_on"] == fig["prompt_tokens_off"] == fig["prefill_tokens_off"]
+    assert 0 < fig["prefill_tokens_on"] < fig["prefill_tokens_off"] / 2
+    assert fig["identical_samples"] == fig["samples"] == 2 * 2 * 3
+    ratios = printed_ratios(out)
+    assert positive(ratios["prefill tokens off / on"], "prefill tokens") == pytest.approx(fig["ratio_prefill_tokens"], rel=0.01)
+    positive(ratios["seconds off / on"], "seconds")

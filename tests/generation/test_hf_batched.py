@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from _require import need_module
-from _tiny import save_tiny_lm
 
 from prmkit.errors import ConfigError, ContextLengthError
 from prmkit.generation import GenerationRequest, Sample
@@ -25,6 +24,8 @@ transformers = need_module("transformers")
 from prmkit.generation.hf import HFGenerator  # noqa: E402
 from prmkit.models.tokenizers import qwen_tokenizer, smollm2_tokenizer  # noqa: E402
 
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # conftest.py, as are qwen_dir and save_policy
+
 PROMPTS = [
     "Hello there",
     "1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12",
@@ -34,34 +35,14 @@ PROMPTS = [
 ]
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _one_thread() -> Iterator[None]:
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("HF_HUB_OFFLINE", "1")
-        yield
-    torch.set_num_threads(threads)
-
-
-def _save(path: Path, arch: str, tokenizer: object, **extra: object) -> Path:
-    # initializer_range 1.0: peaked next-token distributions, as trained models have
-    return save_tiny_lm(path, arch, tokenizer, max_position_embeddings=64, initializer_range=1.0, **extra)
-
-
-@pytest.fixture(scope="module")
-def qwen_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return _save(tmp_path_factory.mktemp("tiny-qwen2"), "qwen2", qwen_tokenizer())
-
-
 @pytest.fixture(scope="module")
 def qwen(qwen_dir: Path) -> HFGenerator:
     return HFGenerator(qwen_dir, batch_size=16)
 
 
 @pytest.fixture(scope="module")
-def llama(tmp_path_factory: pytest.TempPathFactory) -> HFGenerator:
-    path = _save(tmp_path_factory.mktemp("tiny-llama"), "llama", smollm2_tokenizer())
+def llama(save_policy: Callable[..., Path], tmp_path_factory: pytest.TempPathFactory) -> HFGenerator:
+    path = save_policy(tmp_path_factory.mktemp("tiny-llama"), "llama", smollm2_tokenizer())
     return HFGenerator(path, batch_size=2)
 
 
@@ -187,8 +168,8 @@ def test_batch_size_is_validated(qwen_dir: Path) -> None:
         HFGenerator(qwen_dir, batch_size=0)
 
 
-def test_sliding_window_caches_decode_one_prompt_at_a_time(tmp_path: Path) -> None:
-    path = _save(
+def test_sliding_window_caches_decode_one_prompt_at_a_time(save_policy: Callable[..., Path], tmp_path: Path) -> None:
+    path = save_policy(
         tmp_path / "sliding", "qwen2", qwen_tokenizer(),
         use_sliding_window=True, sliding_window=6, max_window_layers=1,
     )

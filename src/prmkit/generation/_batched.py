@@ -16,9 +16,13 @@ row uses any more are cut off the left. The cache's layers are
 :class:`~prmkit.generation._kv.GrowingLayer` objects, which append in place
 instead of copying the whole cache every step.
 
+A prompt prefill first reads the longest cached beginning of its token ids
+from a :class:`~prmkit.generation._prefix.PrefixCache` kept across calls, runs
+the model on the rest only, and leaves its own keys and values there.
+
 Caches other than plain full-attention ``DynamicLayer`` ones (sliding windows,
-linear attention) cannot be re-padded; for those, the batch only ever holds
-samples of one prompt at a time.
+linear attention) cannot be re-padded nor cut; for those, the batch only ever
+holds samples of one prompt at a time, and every prompt is prefilled whole.
 """
 
 from __future__ import annotations
@@ -30,7 +34,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from prmkit._extras import require
-from prmkit.generation._kv import join
+from prmkit.generation._kv import join, stacked
+from prmkit.generation._prefix import PrefixCache
 from prmkit.generation._protocol import cut_at_stop
 from prmkit.generation._sampling import RowSampler, next_tokens
 
@@ -102,15 +107,18 @@ def decode(
     eos: set[int],
     batch_size: int,
     refill_at: int | None = None,
+    prefix: PrefixCache | None = None,
 ) -> list[Row]:
     """Run every job; one finished :class:`Row` per job, in order.
 
     ``refill_at``: free slots that trigger admitting queued jobs (default
     ``batch_size // 4``, at least 1; an empty batch always refills).
+    ``prefix``: cached prompt prefixes to read and extend (default: none).
     """
     torch = require("torch", extra="hf")
+    prefix = PrefixCache(0) if prefix is None else prefix
     with torch.inference_mode():
-        return _Decoder(model, tokenizer, prompts, jobs, eos, batch_size, refill_at).run()
+        return _Decoder(model, tokenizer, prompts, jobs, eos, batch_size, refill_at, prefix).run()
 
 
 class _Decoder:
@@ -123,9 +131,10 @@ class _Decoder:
         eos: set[int],
         batch_size: int,
         refill_at: int | None,
+        prefix: PrefixCache,
     ) -> None:
         self.torch = require("torch", extra="hf")
-        self.model, self.tokenizer, self.eos = model, tokenizer, eos
+        self.model, self.tokenizer, self.eos, self.prefix = model, tokenizer, eos, prefix
         self.prompts, self.jobs = prompts, jobs
         self.batch_size = batch_size
         self.refill_at = max(1, batch_size // 4) if refill_at is None else max(1, refill_at)
@@ -184,9 +193,19 @@ class _Decoder:
         if p not in self.prefills:
             torch = self.torch
             transformers = require("transformers", extra="hf")
-            ids = torch.tensor([list(self.prompts[p])], device=self.device)
+            ids = list(self.prompts[p])
+            hit, segments = self.prefix.read(ids) if self.mergeable else (0, [])
             cache = transformers.DynamicCache(config=self.model.config)
-            out = self.model(input_ids=ids, cache=cache, use_cache=True, **self.keep)
+            more = {}
+            if hit:
+                cache.layers = [stacked(keys, values, len(ids) - hit) for keys, values in segments]
+                more["position_ids"] = torch.arange(hit, len(ids), device=self.device)[None]
+            run = torch.tensor([ids[hit:]], device=self.device)
+            out = self.model(input_ids=run, cache=cache, use_cache=True, **self.keep, **more)
+            if self.mergeable:
+                self.prefix.write(ids, [(layer.keys, layer.values) for layer in out.cache.layers])
+            self.prefix.prompt_tokens += len(ids)
+            self.prefix.prefill_tokens += len(ids) - hit
             self.prefills[p] = _Prefill(out.cache, out.logits[0, -1], self.waiting[p])
         return self.prefills[p]
 

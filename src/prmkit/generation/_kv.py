@@ -9,16 +9,18 @@ attention reads a view of the filled columns.
 Rows are left-padded: row ``i`` fills the last ``len_i`` of the ``n`` columns
 (an attention mask hides the rest), so rows can join (:func:`join`), leave
 (:meth:`GrowingLayer.select`) and unused leading columns can be cut
-(:meth:`GrowingLayer.trim`).
+(:meth:`GrowingLayer.trim`). A prompt whose beginning is cached starts from
+:func:`stacked`, the cached segments side by side with room for the rest.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from prmkit._extras import require
 
-__all__ = ["GrowingLayer", "join"]
+__all__ = ["GrowingLayer", "join", "stacked"]
 
 _SPARE = 128
 """Spare columns allocated beyond the filled ones (more are added as needed, by half the length)."""
@@ -100,6 +102,21 @@ def join(batch: GrowingLayer | None, keys: Any, values: Any, copies: int) -> Gro
         buf[rows:, :, cols - width : cols] = single
         bufs.append(buf)
     return GrowingLayer(bufs[0], bufs[1], cols)
+
+
+def stacked(keys: Sequence[Any], values: Sequence[Any], spare: int) -> GrowingLayer:
+    """One row filled with the ``keys``/``values`` segments (each ``[1, heads, length, dim]``) side by
+    side, with room for ``spare`` more columns; the segments are copied, never written to."""
+    n = sum(k.shape[2] for k in keys)
+    bufs = []
+    for parts in (keys, values):
+        buf = _buffer(parts[0], 1, n + spare, None, 0)
+        at = 0
+        for part in parts:
+            buf[:, :, at : at + part.shape[2]] = part
+            at += part.shape[2]
+        bufs.append(buf)
+    return GrowingLayer(bufs[0], bufs[1], n)
 
 
 def _buffer(like: Any, rows: int, capacity: int, head: Any, at: int) -> Any:
