@@ -69,7 +69,7 @@ def test_dvts_subtrees_never_share_beams(tmp_path):
                 assert parent["subtree"] == n["subtree"]
             siblings = [m for m in nodes.values() if m["parent"] == n["parent"] and m["subtree"] == n["subtree"]]
             assert len(siblings) == 2  # width candidates per subtree per step
-        for depth, nodes_d in by_iteration(rec).items():
+        for nodes_d in by_iteration(rec).values():
             for s in subtrees:  # exactly one kept (or finished) node per subtree per step
                 mine = [n for n in nodes_d if n["subtree"] == s]
                 assert not mine or sum(n["status"] in ("kept", "final") for n in mine) >= 1
@@ -109,7 +109,7 @@ def test_early_rejection_drops_low_partial_beams_and_counts_the_tokens_saved(tmp
         assert info["rejected"] > 0 and info["tokens_saved_estimate"] > 0
         rejected = [n for n in rec["tree"] if n["status"] == "rejected"]
         assert rejected and all("partial" in n for n in rejected)
-        for depth, nodes in by_iteration(rec).items():
+        for nodes in by_iteration(rec).values():
             partial = [n for n in nodes if "partial" in n]
             lo = [n["score"] for n in partial if n["status"] == "rejected"]
             hi = [n["score"] for n in partial if n["status"] == "completed"]

@@ -24,7 +24,7 @@ class CompareConfig:
     run: SearchConfig
     """Problems, output folder, policy, PRM and sampling shared by every run (``--method``/``--n`` unused)."""
     methods: tuple[str, ...] = field(default=("bon", "greedy", "beam", "dvts", "particle"),
-                                     metadata=option(sep=",", choices=SEARCHES))
+                                     metadata=option(sep=","))
     """Methods to run, comma-separated. ``bon`` runs once at the largest N; majority vote, PRM-weighted vote
     and best-of-N at every N are read off its pool."""
     ns: tuple[int, ...] = field(default=(4, 8), metadata=option(sep=",", flag="--ns"))
@@ -33,6 +33,8 @@ class CompareConfig:
     def __post_init__(self) -> None:
         if not self.methods or not self.ns or min(self.ns) < 1:
             raise ConfigError("give at least one method and budgets N >= 1")
+        for m in self.methods:
+            SEARCHES.get(m)  # an unknown name is an error naming the close ones
 
     def runs(self) -> list[SearchConfig]:
         """The runs, in order: each method at each N (``bon`` once, at the largest N)."""
