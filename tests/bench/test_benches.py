@@ -240,3 +240,15 @@ def test_generation_bench_prefix_cache(policy_dir: Path, tmp_path: Path, shared_
     ratios = printed_ratios(out)
     assert positive(ratios["prefill tokens off / on"], "prefill tokens") == pytest.approx(fig["ratio_prefill_tokens"], rel=0.01)
     positive(ratios["seconds off / on"], "seconds")
+
+
+def test_search_bench(tmp_path: Path, scorer_dir: Path, policy_dir: Path) -> None:
+    out = run_bench("search.py", "--policy", policy_dir, "--prm", "trl-prm", "--prm-model", scorer_dir,
+                    "--problems", "2", "--n", "4", "--width", "2", "--iterations", "3", "--step-tokens", "12",
+                    "--max-tokens", "24", "--json", tmp_path / "fig.json")
+    fig = json.loads((tmp_path / "fig.json").read_text())
+    for key in ("incremental_ratio", "rescoring_ratio", "batching_speedup", "distinct_tree_tokens"):
+        positive(fig[key], key)
+    assert fig["incremental_tokens"] < fig["rescoring_tokens"]
+    assert fig["same_tree"] is True
+    assert "ratio" in out and "speed-up" in out
