@@ -57,3 +57,39 @@ def test_ray_actors_give_the_results_of_a_single_process(tmp_path) -> None:
         runner.shutdown()
         ray.shutdown()
         signal.signal(signal.SIGTERM, sigterm)
+
+
+@pytest.mark.slow
+def test_a_live_search_on_ray_gives_the_local_results(tmp_path) -> None:
+    need_module("ray")
+    import ray
+    from _search_stub import StepPolicy, ValuePRM
+
+    from prmkit.generation import Sampling
+    from prmkit.search.beam import BeamSearch
+    from prmkit.search.live import run_search
+    from prmkit.types import Problem
+
+    sigterm = signal.getsignal(signal.SIGTERM)
+    problems = [Problem(f"p{i}", f"What is number {i}?", str(10 + i)) for i in range(6)]
+    refs = {p.problem: p.reference for p in problems}
+    src = str(Path(prmkit.__file__).resolve().parents[1])
+    runner = RayRunner(
+        functools.partial(StepPolicy, refs), num_actors=2, num_cpus=0.5, chunk_units=3,
+        init_kwargs={"num_cpus": 2, "include_dashboard": False,
+                     "runtime_env": {"env_vars": {"PYTHONPATH": os.pathsep.join([src, str(TESTS)])}}},
+    )
+    sampling = Sampling(temperature=0.8, max_tokens=64)
+    try:
+        one = run_search(problems, BeamSearch(n=8, width=4), LocalRunner(StepPolicy(refs)), ValuePRM(),
+                         tmp_path / "local", sampling=sampling)
+        many = run_search(problems, BeamSearch(n=8, width=4), runner, ValuePRM(), tmp_path / "ray",
+                          sampling=sampling)
+        strip = [{k: v for k, v in r.items() if k != "compute"} for r in one.results]
+        assert [{k: v for k, v in r.items() if k != "compute"} for r in many.results] == strip
+        assert many.stats == one.stats
+        assert _stored(tmp_path / "ray") == _stored(tmp_path / "local")
+    finally:
+        runner.shutdown()
+        ray.shutdown()
+        signal.signal(signal.SIGTERM, sigterm)
