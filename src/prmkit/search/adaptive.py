@@ -31,6 +31,7 @@ import math
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -40,7 +41,21 @@ from prmkit.search.outcome import Context, SearchOutcome, outcome
 from prmkit.search.tree import Tree
 from prmkit.types import Problem
 
-__all__ = ["Adaptive", "Calibration", "n_ias"]
+__all__ = ["CALIBRATIONS", "Adaptive", "Calibration", "default_calibration", "n_ias"]
+
+CALIBRATIONS = Path(__file__).parent / "calibrations"
+"""Calibrations shipped with prmkit, ``<PRM name>.json``: the embedded default PRM's, fitted by
+``prmkit search-calibrate`` on the Monte Carlo labels of ``datasets/gsm8k-train-qwen2.5-coder-0.5b``."""
+
+
+def default_calibration(prm: str) -> Calibration | None:
+    """The shipped calibration of a PRM, if prmkit has one.
+
+    >>> default_calibration("arith+prmkit-prm") is not None, default_calibration("math-shepherd")
+    (True, None)
+    """
+    path = CALIBRATIONS / f"{prm}.json"
+    return Calibration.load(path) if path.exists() else None
 
 
 def n_ias(p: float, q: float = 0.99) -> int:
@@ -66,10 +81,14 @@ class Calibration:
         """Isotonic fit of ``successes / trials`` on ``scores`` (weights: trials)."""
         if not len(scores) == len(successes) == len(trials) or not len(scores):
             raise ConfigError("calibration needs equally many scores, successes and trials (at least one)")
-        order = np.argsort(np.asarray(scores, dtype=float), kind="stable")
+        pooled: dict[float, list[float]] = {}  # equal scores are one point: they must map to one probability
+        for s, k, t in zip(scores, successes, trials, strict=True):
+            pt = pooled.setdefault(float(s), [0.0, 0.0])
+            pt[0] += k
+            pt[1] += t
         blocks: list[list[float]] = []  # [lowest score, successes, trials]
-        for i in order:
-            blocks.append([float(scores[i]), float(successes[i]), float(trials[i])])
+        for s in sorted(pooled):
+            blocks.append([s, *pooled[s]])
             while len(blocks) > 1 and blocks[-2][1] / blocks[-2][2] >= blocks[-1][1] / blocks[-1][2]:
                 _, k, t = blocks.pop()
                 blocks[-1] = [blocks[-1][0], blocks[-1][1] + k, blocks[-1][2] + t]

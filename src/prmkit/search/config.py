@@ -14,6 +14,7 @@ from prmkit.config import option
 from prmkit.errors import ConfigError
 from prmkit.generation import PolicyConfig, Sampling
 from prmkit.scoring.config import ScorerConfig
+from prmkit.search.adaptive import default_calibration
 from prmkit.search.live import SEARCHES
 
 __all__ = ["CalibrateConfig", "SearchConfig"]
@@ -57,7 +58,7 @@ class SearchConfig:
     block: int | None = None
     """block: tokens per block (unset: 64)."""
     calibration: str | None = None
-    """adaptive: calibration JSON (``prmkit search calibrate``)."""
+    """adaptive: calibration JSON (``prmkit search-calibrate``; unset: the one prmkit ships for the PRM, if any)."""
     limit: int | None = None
     """Search only the first this many problems of the file (unset: all)."""
     seed: int = 0

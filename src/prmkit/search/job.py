@@ -15,7 +15,7 @@ from prmkit.runtime import LocalRunner
 from prmkit.scoring import Scorer, load_prm
 from prmkit.scoring.combine import Combined
 from prmkit.scoring.incremental import incremental
-from prmkit.search.adaptive import Calibration
+from prmkit.search.adaptive import Calibration, default_calibration
 from prmkit.search.config import SearchConfig
 from prmkit.search.live import SearchRun, run_search
 
@@ -55,7 +55,7 @@ def search_job(cfg: SearchConfig, *, on_result: Callable[[dict[str, Any]], objec
     method = cfg.search()
     scorer, _why = load_scorer(cfg)
     generator = cfg.policy.generator_factory(batch_size=cfg.batch_size)()
-    calibration = Calibration.load(cfg.calibration) if cfg.calibration else None
+    calibration = Calibration.load(cfg.calibration) if cfg.calibration else default_calibration(cfg.scorer.name)
     identity = {"policy": cfg.policy.identity, "prm": scorer.identity}
     return run_search(
         problems, method, LocalRunner(generator, batch_size=cfg.batch_size), scorer, cfg.out,

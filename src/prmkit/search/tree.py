@@ -147,7 +147,7 @@ class Tree:
         node = Node(len(self.nodes), parent.id, parent.steps + tuple(new), tokens=r.n_tokens,
                     finish=r.finish_reason, correct=r.correct)
         if partial_ok and r.finish_reason == "length" and not answered and new:
-            node.steps, node.partial = parent.steps + tuple(new[:-1]), new[-1]
+            node.steps, node.partial, node.correct = parent.steps + tuple(new[:-1]), new[-1], False
         else:
             node.done = answered or not new or r.finish_reason == "length"
             node.correct = r.correct and node.done
