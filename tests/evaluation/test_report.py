@@ -71,6 +71,18 @@ def test_a_processbench_run_has_its_summary_threshold_curves_and_every_case(pb_r
     assert "<script>" in html and not re.search(r"(src|href)=\"(?!#)", html)  # nothing to fetch
 
 
+def test_cases_are_judged_at_the_summarys_threshold(pb_run: Path) -> None:
+    """A fitted threshold is written to summary.json only; the stored per-case pred is at the first one."""
+    path = pb_run / "summary.json"
+    summary = json.loads(path.read_text(encoding="utf-8"))
+    summary["threshold"] = 0.0  # no step scores below it: every prediction is -1
+    path.write_text(json.dumps(summary), encoding="utf-8")
+    html = build_report(pb_run)
+    assert re.search(r'data-id="t-0"[^>]*data-outcome="wrong"', html)
+    assert re.search(r'data-id="t-1"[^>]*data-outcome="correct"', html)
+    assert 'class="mark-pred"' not in html
+
+
 def test_a_failed_case_is_shown_without_scores_and_counted_wrong(pb_run: Path) -> None:
     path = pb_run / "toy.jsonl"
     recs = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]

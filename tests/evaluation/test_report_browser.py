@@ -164,6 +164,23 @@ def test_a_request_from_the_page_would_be_seen_and_blocked(report: Path, browser
     assert any("Content Security Policy" in e for e in seen.errors)
 
 
+def test_every_kind_of_report_loads_without_errors(browser: Any, tmp_path: Path) -> None:
+    bon = tmp_path / "bon"
+    bon.mkdir()
+    row = {"selector": "majority", "aggregator": None, "n_problems": 3, "n_subsets": 1}
+    rows = [{**row, "n": n, "accuracy": a, "ci_low": a - 0.1, "ci_high": a + 0.1} for n, a in [(1, 0.5), (2, 0.7)]]
+    (bon / "bon.json").write_text(json.dumps({"config": {"confidence": 0.9}, "results": rows}), encoding="utf-8")
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "summary.json").write_text(json.dumps({"n": 3, "by": {"a": {"acc": 0.5}}}), encoding="utf-8")
+    for run, h2 in [(bon, "Accuracy against N"), (other, "by")]:
+        seen = Seen()
+        page = open_page(browser, write_report(run).as_uri(), seen)
+        assert h2 in page.locator("section h2").all_inner_texts()
+        page.close()
+        assert (seen.errors, seen.failed, len(seen.requests)) == ([], [], 1)
+
+
 # ------------------------------------------------------------------------------------------ script
 
 

@@ -70,7 +70,9 @@ def line_chart(
 
     ``log2_x`` puts x on a log2 axis; ``marker_x`` draws a dashed vertical line (a chosen threshold).
     """
-    left, right, top, bottom = 46, 150, 12, 38
+    longest = max((len(s.label) for s in series), default=0)
+    left, right, top, bottom = 46, max(120, 40 + 7 * longest), 12, 38
+    width += max(0, right - 150)  # room for the legend, the plot keeps its size
     pw, ph = width - left - right, height - top - bottom
     xs_all = [x for s in series for x in s.xs]
     tx = (lambda v: math.log2(v)) if log2_x else (lambda v: v)
@@ -121,7 +123,7 @@ def line_chart(
         if s.lows is not None and s.highs is not None and pts:
             band = [f"{px(x):.1f},{py(h):.1f}" for x, _, _, h in pts]
             band += [f"{px(x):.1f},{py(lo):.1f}" for x, _, lo, _ in reversed(pts)]
-            out.append(f'<polygon points="{" ".join(band)}" fill="{colour}" fill-opacity="0.15"/>')
+            out.append(f'<polygon points="{" ".join(band)}" fill="{colour}" fill-opacity="0.1"/>')
         line = " ".join(f"{px(x):.1f},{py(y):.1f}" for x, y, _, _ in pts)
         dash = ' stroke-dasharray="5 3"' if s.dashed else ""
         out.append(

@@ -55,7 +55,7 @@ def _summary(doc: dict[str, Any]) -> Section:
         ["N", ", ".join(str(n) for n in sorted({r["n"] for r in rows}))],
         *([k, v] for k, v in cfg.items()),
     ]
-    return Section("Summary", table(["", ""], facts))
+    return Section("Summary", table(["setting", "value"], facts))
 
 
 def _chart(doc: dict[str, Any]) -> Section:
