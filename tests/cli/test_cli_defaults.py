@@ -53,7 +53,8 @@ DIFFERENT_DEFAULTS = {
     "--style": "label sample and dataset ask for the policy's own boxed chain of thought (the stored dataset); "
     "label run's rollouts continue prmkit's structured steps",
     "--model": "a PRM's weights default to its catalog entry's (unset); training needs a backbone (required)",
-    "--out": "an output file or directory: required where the command writes one, optional in eval bon",
+    "--out": "an output file or directory: required where the command writes one, optional in eval bon and in "
+    "report (RUN_DIR/report.html)",
 }
 
 

@@ -23,6 +23,7 @@ _TOPICS: tuple[tuple[str, str], ...] = (
     ("prmkit.cli._score", "top"),
     ("prmkit.cli._processbench", "eval"),
     ("prmkit.cli._bon", "eval"),
+    ("prmkit.cli._report", "top"),
     ("prmkit.cli._cache", "top"),
     ("prmkit.cli._models", "top"),
     ("prmkit.cli._train", "top"),

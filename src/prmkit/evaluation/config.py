@@ -1,9 +1,11 @@
-"""Run configs of the evaluations: ``prmkit eval processbench`` and ``prmkit eval bon``.
+"""Run configs of the evaluations: ``prmkit eval processbench``, ``prmkit eval bon`` and ``prmkit report``.
 
 >>> ProcessBenchConfig(out="runs/pb").scorer.name == ProcessBenchConfig(out="o").scorer.name
 True
 >>> BonRunConfig(candidates="c.jsonl").selectors[:2]
 ('best_of_n', 'majority')
+>>> ReportConfig("runs/pb").out is None
+True
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from prmkit.evaluation.bon import BonConfig
 from prmkit.scoring.config import ScorerConfig
 from prmkit.search.select import SELECTORS
 
-__all__ = ["DEFAULT_SWEEP", "BonRunConfig", "ProcessBenchConfig"]
+__all__ = ["DEFAULT_SWEEP", "BonRunConfig", "ProcessBenchConfig", "ReportConfig"]
 
 DEFAULT_SWEEP = tuple(round(0.05 * i, 2) for i in range(21))
 """The thresholds a ProcessBench sweep reports without a grid: 0, 0.05, ..., 1."""
@@ -99,3 +101,17 @@ class BonRunConfig:
             problems.append(f"batch_size must be >= 1, got {self.batch_size}")
         if problems:
             raise ConfigError("; ".join(problems))
+
+
+@dataclass(frozen=True)
+class ReportConfig:
+    """Settings of ``prmkit report``: the run directory, the HTML file, the run kind and the heading."""
+
+    run_dir: str = field(metadata=option(positional=True))
+    """Run directory of ``prmkit eval processbench`` or ``prmkit eval bon`` (or any with a ``summary.json``)."""
+    out: str | None = None
+    """HTML file to write (unset: ``RUN_DIR/report.html``)."""
+    kind: str | None = None
+    """Run kind, a name in ``prmkit.evaluation.report.RUN_KINDS`` (unset: told by the files in the run directory)."""
+    title: str | None = None
+    """Heading of the page (unset: the run kind and the directory's name)."""
