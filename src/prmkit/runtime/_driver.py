@@ -75,7 +75,7 @@ class RunStats:
 class _Active(Generic[R]):
     problem: Problem
     plan: Plan[R]
-    pending: list[Request] = field(default_factory=list)
+    pending: Sequence[Request] = field(default_factory=list)
     rollouts: int = 0
     tokens: int = 0
     prompt_tokens: int = 0

@@ -14,13 +14,12 @@ whichever plan asks for it, in whatever order, on whatever runner.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Generator
+from collections.abc import Generator, Sequence
 from dataclasses import dataclass
-from typing import Literal, TypeVar
+from typing import Any, Literal, TypeVar
 
 from prmkit.generation import Sampling
 from prmkit.steps import join_steps
-from prmkit.types import ScoreResult
 
 __all__ = ["Plan", "Probe", "Query", "Request", "Rollout", "prefix_key", "rollout_seed"]
 
@@ -100,9 +99,9 @@ class Query:
 Request = Probe | Query
 """What a plan asks for: rollouts (:class:`Probe`) or step scores (:class:`Query`)."""
 
-Plan = Generator[list[Request], list[list[Rollout] | ScoreResult], R]
-"""``Plan[R]``: yields requests, receives their answers (for a :class:`Probe` its list of rollouts,
-for a :class:`Query` its scores; one per request, in order), returns an ``R``."""
+Plan = Generator[Sequence[Request], list[Any], R]
+"""``Plan[R]``: yields requests, receives their answers (for a :class:`Probe` its ``list[Rollout]``,
+for a :class:`Query` its :data:`~prmkit.types.ScoreResult`; one per request, in order), returns an ``R``."""
 
 
 def prefix_key(steps: tuple[str, ...], sampling: Sampling | None = None, partial: str = "") -> str:

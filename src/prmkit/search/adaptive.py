@@ -87,13 +87,13 @@ class Calibration:
             pt[0] += k
             pt[1] += t
         blocks: list[list[float]] = []  # [lowest score, successes, trials]
-        for s in sorted(pooled):
-            blocks.append([s, *pooled[s]])
+        for score in sorted(pooled):
+            blocks.append([score, *pooled[score]])
             while len(blocks) > 1 and blocks[-2][1] / blocks[-2][2] >= blocks[-1][1] / blocks[-1][2]:
-                _, k, t = blocks.pop()
-                blocks[-1] = [blocks[-1][0], blocks[-1][1] + k, blocks[-1][2] + t]
-        rates = [k / t for _, k, t in blocks]
-        lows = [_wilson_low(k, t, z) for _, k, t in blocks]
+                _, wins, tries = blocks.pop()
+                blocks[-1] = [blocks[-1][0], blocks[-1][1] + wins, blocks[-1][2] + tries]
+        rates = [b[1] / b[2] for b in blocks]
+        lows = [_wilson_low(b[1], b[2], z) for b in blocks]
         return cls(tuple(b[0] for b in blocks), tuple(rates), tuple(lows))
 
     def _block(self, score: float) -> int:

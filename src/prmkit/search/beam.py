@@ -23,9 +23,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from prmkit.errors import ConfigError
+from prmkit.generation import Sampling
 from prmkit.runtime import Plan
 from prmkit.search.outcome import Context, SearchOutcome, outcome
-from prmkit.search.tree import Node, Tree, ranked, step_sampling
+from prmkit.search.tree import Node, Sub, Tree, ranked, step_sampling
 from prmkit.types import Problem
 
 __all__ = ["BeamSearch", "EarlyRejection", "spread"]
@@ -71,7 +72,8 @@ class BeamSearch:
         tree = Tree(problem, agg=self.agg)
         step = step_sampling(context.sampling, self.step_tokens)
         greedy = step_sampling(context.sampling, self.step_tokens, temperature=0.0)
-        beams, finished = [tree.root], []
+        beams: list[Node] = [tree.root]
+        finished: list[Node] = []
         for it in range(self.iterations):
             last = it == self.iterations - 1
             groups = yield from tree.extend(beams, spread(self.n, len(beams)), None if last else step)
@@ -102,14 +104,14 @@ def _survivors(tree: Tree, cands: list[Node], finished: list[Node], dedup: bool)
     return live
 
 
-def _score_with_lookahead(tree: Tree, cands: list[Node], depth: int, greedy: object):  # type: ignore[no-untyped-def]
+def _score_with_lookahead(tree: Tree, cands: list[Node], depth: int, greedy: Sampling) -> Sub:
     """Score each candidate by its greedy ``depth``-step continuation (the candidate keeps its own steps)."""
     ends = list(cands)
     for _ in range(depth):
         open_ = [i for i, e in enumerate(ends) if not e.done]
         if not open_:
             break
-        groups = yield from tree.extend([ends[i] for i in open_], [1] * len(open_), greedy)  # type: ignore[arg-type]
+        groups = yield from tree.extend([ends[i] for i in open_], [1] * len(open_), greedy)
         for i, (child,) in zip(open_, groups, strict=True):
             child.status = "lookahead"
             ends[i] = child
@@ -145,7 +147,8 @@ class EarlyRejection:
         head = step_sampling(context.sampling, self.tau)
         rest = step_sampling(context.sampling, self.step_tokens - self.tau)
         keep = self.n // self.width
-        beams, finished = [tree.root], []
+        beams: list[Node] = [tree.root]
+        finished: list[Node] = []
         rejected = saved = 0
         for it in range(self.iterations):
             last = it == self.iterations - 1

@@ -14,7 +14,6 @@ from prmkit.config import option
 from prmkit.errors import ConfigError
 from prmkit.generation import PolicyConfig, Sampling
 from prmkit.scoring.config import ScorerConfig
-from prmkit.search.adaptive import default_calibration
 from prmkit.search.live import SEARCHES
 
 __all__ = ["CalibrateConfig", "SearchConfig"]
@@ -87,7 +86,7 @@ class SearchConfig:
     def search(self) -> Any:
         """The method's config with the options that are set and that it takes."""
         cls = SEARCHES.get(self.method)
-        names = {f.name for f in fields(cls)}
+        names = {f.name for f in fields(cls)}  # type: ignore[arg-type]
         opts = {k: getattr(self, k) for k in _METHOD_OPTIONS if k in names and getattr(self, k) is not None}
         return cls(**opts)
 

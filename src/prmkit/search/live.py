@@ -100,7 +100,8 @@ def run_search(
     parameter counts for the FLOPs estimate (None: no estimate).
     """
     name = method_name(method)
-    fingerprint = {"method": name, "config": dataclasses.asdict(method), "sampling": dataclasses.asdict(sampling),
+    config = dataclasses.asdict(method)  # type: ignore[call-overload]
+    fingerprint = {"method": name, "config": config, "sampling": dataclasses.asdict(sampling),
                    "seed": seed, "grader": grader_name(grader), **(identity or {})}
     store = RolloutStore(directory, fingerprint=fingerprint)
     context = Context(sampling, seed, calibration)

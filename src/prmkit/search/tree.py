@@ -39,7 +39,7 @@ from prmkit.search.aggregate import aggregate
 from prmkit.steps import STEP_SEPARATOR, is_restart, split_steps, stated_answer
 from prmkit.types import Problem, ScoreResult, StepScores
 
-__all__ = ["Node", "Tree", "step_sampling"]
+__all__ = ["Node", "Sub", "Tree", "ranked", "step_sampling"]
 
 Sub = Generator[list[Request], list[Any], Any]
 
