@@ -1,4 +1,4 @@
-"""Reading and writing the files prmkit works with: JSON Lines, candidate sets, ProcessBench, stepwise records."""
+"""Reading and writing the files prmkit works with: JSON Lines, candidate sets, ProcessBench, PRMBench, stepwise records."""
 
 from prmkit.data._candidates_formats import GSM8K_EXAMPLE_MODELS
 from prmkit.data._io import JsonlAppender, read_json_records, read_jsonl, records_with_position
@@ -9,19 +9,23 @@ from prmkit.data.candidates import (
     load_candidates,
     write_candidates,
 )
+from prmkit.data.prmbench import PRMBENCH_CATEGORIES, PRMBenchCase, load_prmbench
 from prmkit.data.problems import read_problems
 from prmkit.data.processbench import ProcessBenchCase, load_processbench, parse_processbench_record
 from prmkit.data.stepwise import StepwiseRecord, write_stepwise
 
 __all__ = [
     "GSM8K_EXAMPLE_MODELS",
+    "PRMBENCH_CATEGORIES",
     "Candidate",
     "CandidateProblem",
     "CandidateSet",
     "JsonlAppender",
+    "PRMBenchCase",
     "ProcessBenchCase",
     "StepwiseRecord",
     "load_candidates",
+    "load_prmbench",
     "load_processbench",
     "parse_processbench_record",
     "read_json_records",

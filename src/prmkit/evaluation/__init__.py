@@ -1,4 +1,4 @@
-"""Evaluating PRMs: ProcessBench (earliest-error identification) and Best-of-N selection.
+"""Evaluating PRMs: ProcessBench (earliest-error identification), PRMBench (step-level F1) and Best-of-N selection.
 
 >>> from prmkit.evaluation import harmonic_f1
 >>> round(harmonic_f1(0.72, 0.964), 4)
@@ -8,6 +8,11 @@
 from prmkit.evaluation._bon_report import format_comparisons, format_table
 from prmkit.evaluation._bon_scoring import score_candidates
 from prmkit.evaluation.bon import BonConfig, BonResult, BonRow, Comparison, evaluate_bon
+from prmkit.evaluation.prmbench import (
+    PRMBenchReport,
+    prmscore,
+    run_prmbench,
+)
 from prmkit.evaluation.processbench import (
     AVERAGES_NOTE,
     ProcessBenchReport,
@@ -30,6 +35,7 @@ __all__ = [
     "BonResult",
     "BonRow",
     "Comparison",
+    "PRMBenchReport",
     "ProcessBenchReport",
     "SplitMetrics",
     "SweepRow",
@@ -42,6 +48,8 @@ __all__ = [
     "mean_f1",
     "metrics_at_thresholds",
     "predict_first_error",
+    "prmscore",
+    "run_prmbench",
     "run_processbench",
     "score_candidates",
     "split_metrics",

@@ -15,16 +15,14 @@ threshold (fixed, or fitted on one split).
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from prmkit.data import JsonlAppender, read_jsonl
 from prmkit.data.processbench import ProcessBenchCase, load_processbench
-from prmkit.errors import ConfigError, DataFormatError
+from prmkit.errors import ConfigError
 from prmkit.evaluation._processbench_metrics import (
     SplitMetrics,
     mean_f1,
@@ -32,8 +30,9 @@ from prmkit.evaluation._processbench_metrics import (
     weighted_f1,
 )
 from prmkit.evaluation._processbench_thresholds import fit_threshold, metrics_at_thresholds
-from prmkit.scoring import Scorer, check_batch
-from prmkit.types import ScoreFailure, StepScores, from_record, to_record
+from prmkit.evaluation._run_files import claim_dir, score_resumably, write_json
+from prmkit.scoring import Scorer
+from prmkit.types import ScoreFailure, StepScores, to_record
 
 __all__ = ["AVERAGES_NOTE", "ProcessBenchReport", "SweepRow", "run_processbench"]
 
@@ -126,7 +125,7 @@ def run_processbench(
     data = {name: _cases(name, src) for name, src in splits.items()}  # validate everything first
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    _claim_dir(out, scorer.identity)
+    claim_dir(out, scorer.identity)
     order = sorted(data, key=lambda name: name != fit_on)
     scores: dict[str, list[list[float] | None]] = {}
     for name in order:
@@ -149,7 +148,7 @@ def run_processbench(
     report = ProcessBenchReport(
         scorer.identity, tau, fit_on, metrics, mean_f1(metrics), weighted_f1(metrics), tuple(rows)
     )
-    _write_json(out / "summary.json", report.to_dict())
+    write_json(out / "summary.json", report.to_dict())
     return report
 
 
@@ -159,18 +158,6 @@ def _cases(
     if isinstance(src, (str, os.PathLike)):
         return load_processbench(src, split=name)
     return list(src)
-
-
-def _claim_dir(out: Path, identity: str) -> None:
-    manifest = out / "run.json"
-    if manifest.exists():
-        stored = json.loads(manifest.read_text(encoding="utf-8")).get("prm")
-        if stored != identity:
-            raise ConfigError(
-                f"{out} holds results of PRM {stored!r}, not {identity!r}; use another output directory"
-            )
-        return
-    _write_json(manifest, {"prm": identity})
 
 
 def _score_split(
@@ -183,23 +170,15 @@ def _score_split(
     progress: Progress | None,
 ) -> list[list[float] | None]:
     """Score the cases not yet in ``path``; return every case's step scores (None: failed), in data order."""
-    by_id = {c.id: c for c in cases}
-    with JsonlAppender(path, fsync=False) as sink:  # flushed per case, fsynced per batch
-        done = _read_done(path, by_id)
-        pending = [c for c in cases if c.id not in done]
-        if progress is not None:
-            progress(name, len(cases) - len(pending), len(cases))
-        for start in range(0, len(pending), batch_size):
-            batch = pending[start : start + batch_size]
-            sols = [c.solution() for c in batch]
-            for case, result in zip(batch, check_batch(sols, scorer.score(sols)), strict=True):
-                record = _record(name, case, result, threshold)
-                sink.write(record)
-                done[case.id] = record["step_scores"]
-            _fsync(path)
-            if progress is not None:
-                progress(name, len(cases) - len(pending) + start + len(batch), len(cases))
-    return [done[c.id] for c in cases]
+    return score_resumably(
+        scorer,
+        cases,
+        path,
+        lambda case: case.solution(),
+        lambda case, result: _record(name, case, result, threshold),
+        batch_size,
+        None if progress is None else lambda done, total: progress(name, done, total),
+    )
 
 
 def _record(
@@ -217,49 +196,3 @@ def _record(
         final_answer_correct=case.final_answer_correct,
     )
     return rec
-
-
-def _read_done(
-    path: Path, by_id: Mapping[str | None, ProcessBenchCase]
-) -> dict[str | None, list[float] | None]:
-    done: dict[str | None, list[float] | None] = {}
-    for line, obj in read_jsonl(path):
-        where: dict[str, Any] = {"path": str(path), "line": line}
-        case_id = obj.get("id")
-        if not isinstance(case_id, str) or case_id not in by_id:
-            raise DataFormatError(
-                "stored result for an id that is not in the data",
-                field="id",
-                value=case_id,
-                **where,
-            )
-        if case_id in done:
-            raise DataFormatError(
-                "id stored twice; use a fresh output directory", field="id", value=case_id, **where
-            )
-        try:
-            result = from_record(obj, id=case_id)
-        except ValueError as e:
-            raise DataFormatError(
-                f"neither step_scores nor failure ({e})", field="step_scores", **where
-            ) from None
-        if isinstance(result, StepScores) and len(result.scores) != len(by_id[case_id].steps):
-            raise DataFormatError(
-                f"expected {len(by_id[case_id].steps)} step scores (stale results from other data?)",
-                field="step_scores",
-                value=obj["step_scores"],
-                **where,
-            )
-        done[case_id] = list(result.scores) if isinstance(result, StepScores) else None
-    return done
-
-
-def _fsync(path: Path) -> None:
-    with open(path, "ab") as fh:
-        os.fsync(fh.fileno())
-
-
-def _write_json(path: Path, obj: Mapping[str, Any]) -> None:
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(json.dumps(obj, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    os.replace(tmp, path)

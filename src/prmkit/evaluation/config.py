@@ -1,4 +1,5 @@
-"""Run configs of the evaluations: ``prmkit eval processbench``, ``prmkit eval bon`` and ``prmkit report``.
+"""Run configs of the evaluations: ``prmkit eval processbench``, ``prmkit eval prmbench``, ``prmkit eval bon``
+and ``prmkit report``.
 
 >>> ProcessBenchConfig(out="runs/pb").scorer.name == ProcessBenchConfig(out="o").scorer.name
 True
@@ -20,10 +21,10 @@ from prmkit.evaluation.bon import BonConfig
 from prmkit.scoring.config import ScorerConfig
 from prmkit.search.select import SELECTORS
 
-__all__ = ["DEFAULT_SWEEP", "BonRunConfig", "ProcessBenchConfig", "ReportConfig"]
+__all__ = ["DEFAULT_SWEEP", "BonRunConfig", "PRMBenchConfig", "ProcessBenchConfig", "ReportConfig"]
 
 DEFAULT_SWEEP = tuple(round(0.05 * i, 2) for i in range(21))
-"""The thresholds a ProcessBench sweep reports without a grid: 0, 0.05, ..., 1."""
+"""The thresholds a ProcessBench or PRMBench sweep reports without a grid: 0, 0.05, ..., 1."""
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,42 @@ class ProcessBenchConfig:
     """Also report F1 against thresholds (``grid``, else 0, 0.05, ..., 1)."""
     grid: tuple[float, ...] | None = None
     """With ``fit_on``: extra candidate thresholds; with ``sweep``: the thresholds to sweep."""
+    batch_size: int = 8
+    """Solutions per scoring call."""
+    scorer: ScorerConfig = field(default_factory=ScorerConfig)
+    """The PRM."""
+
+    def __post_init__(self) -> None:
+        problems = []
+        if sum((self.threshold is not None, self.fit_on is not None, self.sweep)) > 1:
+            problems.append("give at most one of threshold, fit_on and sweep")
+        if self.batch_size < 1:
+            problems.append(f"batch_size must be >= 1, got {self.batch_size}")
+        if problems:
+            raise ConfigError("; ".join(problems))
+
+
+@dataclass(frozen=True)
+class PRMBenchConfig:
+    """Settings of a PRMBench run: data files, threshold protocol, output, PRM."""
+
+    out: str
+    """Output directory (``cases.jsonl``, ``summary.json``); rerunning the same run resumes it."""
+    data: tuple[str, ...] = ()
+    """PRMBench files (JSONL, one error category each, as in ``mr_eval/tasks/prmtest_classified/data``)."""
+    threshold: float | None = field(default=None, metadata=option(group="threshold"))
+    """Fixed threshold: a step scoring above it is predicted right (unset: the PRM's own, see
+    ``prmkit prms --show NAME``; 0.5 for most, as in PRMBench)."""
+    fit_on: str | None = field(default=None, metadata=option(group="threshold"))
+    """Pick the threshold with the best PRMScore on this category (``overall``: on every case; optimistic)
+    and apply it to all."""
+    sweep: bool = field(default=False, metadata=option(group="threshold"))
+    """Also report PRMScore against thresholds (``grid``, else 0, 0.05, ..., 1)."""
+    grid: tuple[float, ...] | None = None
+    """With ``fit_on``: extra candidate thresholds; with ``sweep``: the thresholds to sweep."""
+    strip_numbers: bool = True
+    """Remove a leading step number (``3.``, ``Step 3.``) from each step before scoring, as PRMBench's
+    model wrappers do."""
     batch_size: int = 8
     """Solutions per scoring call."""
     scorer: ScorerConfig = field(default_factory=ScorerConfig)
