@@ -54,6 +54,10 @@ DIFFERENT_DEFAULTS = {
     "label run's rollouts continue prmkit's structured steps",
     "--model": "a PRM's weights default to its catalog entry's (unset); training needs a backbone (required)",
     "--out": "an output file or directory: required where the command writes one, optional in eval bon",
+    "--data": "eval processbench takes any number of split files (none: give --split NAME=FILE); eval calibration "
+    "reads one labelled file (required)",
+    "--split": "eval processbench: named split files NAME=FILE (none); eval calibration: the share of solutions the "
+    "calibrator is fitted on (0.5)",
 }
 
 

@@ -23,6 +23,7 @@ _TOPICS: tuple[tuple[str, str], ...] = (
     ("prmkit.cli._score", "top"),
     ("prmkit.cli._processbench", "eval"),
     ("prmkit.cli._bon", "eval"),
+    ("prmkit.cli._calibration", "eval"),
     ("prmkit.cli._cache", "top"),
     ("prmkit.cli._models", "top"),
     ("prmkit.cli._train", "top"),
@@ -41,7 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"prmkit {__version__}")
     top = parser.add_subparsers(dest="command", metavar="COMMAND")
-    ev = top.add_parser("eval", help="evaluate a PRM on a benchmark (processbench, bon)")
+    ev = top.add_parser("eval", help="evaluate a PRM on a benchmark (processbench, bon, calibration)")
     ev_sub = ev.add_subparsers(dest="benchmark", metavar="BENCHMARK")
 
     def _eval_help(_args: argparse.Namespace) -> int:

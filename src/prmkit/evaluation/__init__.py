@@ -7,6 +7,12 @@
 
 from prmkit.evaluation._bon_report import format_comparisons, format_table
 from prmkit.evaluation._bon_scoring import score_candidates
+from prmkit.evaluation._calibration_run import (
+    CalibrationReport,
+    LabelledSteps,
+    read_labelled,
+    run_calibration,
+)
 from prmkit.evaluation.bon import BonConfig, BonResult, BonRow, Comparison, evaluate_bon
 from prmkit.evaluation.processbench import (
     AVERAGES_NOTE,
@@ -29,7 +35,9 @@ __all__ = [
     "BonConfig",
     "BonResult",
     "BonRow",
+    "CalibrationReport",
     "Comparison",
+    "LabelledSteps",
     "ProcessBenchReport",
     "SplitMetrics",
     "SweepRow",
@@ -42,6 +50,8 @@ __all__ = [
     "mean_f1",
     "metrics_at_thresholds",
     "predict_first_error",
+    "read_labelled",
+    "run_calibration",
     "run_processbench",
     "score_candidates",
     "split_metrics",

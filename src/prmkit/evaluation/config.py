@@ -1,4 +1,4 @@
-"""Run configs of the evaluations: ``prmkit eval processbench`` and ``prmkit eval bon``.
+"""Run configs of the evaluations: ``prmkit eval processbench``, ``prmkit eval bon`` and ``prmkit eval calibration``.
 
 >>> ProcessBenchConfig(out="runs/pb").scorer.name == ProcessBenchConfig(out="o").scorer.name
 True
@@ -9,6 +9,7 @@ True
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Literal
 
 from prmkit.answers import AnswerStyle
 from prmkit.config import option
@@ -18,7 +19,7 @@ from prmkit.evaluation.bon import BonConfig
 from prmkit.scoring.config import ScorerConfig
 from prmkit.search.select import SELECTORS
 
-__all__ = ["DEFAULT_SWEEP", "BonRunConfig", "ProcessBenchConfig"]
+__all__ = ["DEFAULT_SWEEP", "BonRunConfig", "CalibrationConfig", "ProcessBenchConfig"]
 
 DEFAULT_SWEEP = tuple(round(0.05 * i, 2) for i in range(21))
 """The thresholds a ProcessBench sweep reports without a grid: 0, 0.05, ..., 1."""
@@ -95,6 +96,41 @@ class BonRunConfig:
         problems = []
         if self.scorer.prm is not None and self.scores_from_file:
             problems.append("give prm or scores_from_file, not both")
+        if self.batch_size < 1:
+            problems.append(f"batch_size must be >= 1, got {self.batch_size}")
+        if problems:
+            raise ConfigError("; ".join(problems))
+
+
+@dataclass(frozen=True)
+class CalibrationConfig:
+    """Settings of a calibration run: labelled steps, target, calibrator, split, output, PRM."""
+
+    data: str
+    """Labelled stepwise JSONL(.gz): ``prompt``, ``completions``, ``labels`` and, for ``target=mc``, ``mc``."""
+    out: str
+    """Output directory: ``summary.json``, ``scores.jsonl``, ``calibrator.json``, ``reliability.png``."""
+    target: Literal["labels", "mc"] = "labels"
+    """What a step score is compared with: the step's label (0/1) or its Monte Carlo value (a fraction)."""
+    fit: Literal["isotonic", "platt", "temperature", "none"] = "isotonic"
+    """Calibrator fitted on the fitting part (``none``: only measure, on every solution)."""
+    split: float = 0.5
+    """Share of the solutions (a seeded random choice) the calibrator is fitted on; the rest are measured."""
+    seed: int = 0
+    """Seeds the split."""
+    bins: int = 10
+    """Bins of the expected calibration errors and the reliability diagram."""
+    batch_size: int = 8
+    """Solutions per scoring call."""
+    scorer: ScorerConfig = field(default_factory=ScorerConfig)
+    """The PRM."""
+
+    def __post_init__(self) -> None:
+        problems = []
+        if not 0 < self.split < 1:
+            problems.append(f"split must be in (0, 1), got {self.split}")
+        if self.bins < 1:
+            problems.append(f"bins must be >= 1, got {self.bins}")
         if self.batch_size < 1:
             problems.append(f"batch_size must be >= 1, got {self.batch_size}")
         if problems:
