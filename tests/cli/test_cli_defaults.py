@@ -55,6 +55,10 @@ DIFFERENT_DEFAULTS = {
     "--model": "a PRM's weights default to its catalog entry's (unset); training needs a backbone (required)",
     "--out": "an output file or directory: required where the command writes one, optional in eval bon and in "
     "report (RUN_DIR/report.html)",
+    "--data": "eval processbench takes any number of split files (none: give --split NAME=FILE); eval calibration "
+    "reads one labelled file (required)",
+    "--split": "eval processbench: named split files NAME=FILE (none); eval calibration: the share of solutions the "
+    "calibrator is fitted on (0.5)",
 }
 
 

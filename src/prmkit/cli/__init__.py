@@ -25,6 +25,7 @@ _TOPICS: tuple[tuple[str, str], ...] = (
     ("prmkit.cli._prmbench", "eval"),
     ("prmkit.cli._bon", "eval"),
     ("prmkit.cli._report", "top"),
+    ("prmkit.cli._calibration", "eval"),
     ("prmkit.cli._cache", "top"),
     ("prmkit.cli._models", "top"),
     ("prmkit.cli._train", "top"),
@@ -43,7 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"prmkit {__version__}")
     top = parser.add_subparsers(dest="command", metavar="COMMAND")
-    ev = top.add_parser("eval", help="evaluate a PRM on a benchmark (processbench, prmbench, bon)")
+    ev = top.add_parser("eval", help="evaluate a PRM on a benchmark (processbench, prmbench, bon, calibration)")
     ev_sub = ev.add_subparsers(dest="benchmark", metavar="BENCHMARK")
 
     def _eval_help(_args: argparse.Namespace) -> int:

@@ -7,6 +7,10 @@ pass_at_n) alone need neither. Example (offline, seconds)::
 
     prmkit eval bon --candidates math_cot_100.jsonl --scores-from-file \\
         --aggregators sigmoid:last --out runs/bon
+
+When candidates are scored, ``bon.json`` also holds a ``lessons`` block
+(:mod:`prmkit.evaluation.lessons`): the share of solutions whose minimum step
+score is on the last step, and score against solution length and step position.
 """
 
 from __future__ import annotations
@@ -50,6 +54,8 @@ def _run(args: argparse.Namespace) -> int:
     from prmkit.data.candidates import load_candidates, write_candidates
     from prmkit.evaluation import format_comparisons, format_table, score_candidates
     from prmkit.evaluation.bon import evaluate_bon
+    from prmkit.evaluation.lessons import candidate_lessons
+    from prmkit.scoring.combine import decision_threshold
     from prmkit.search.select import Selector
 
     run_cfg = config_from_args(BonRunConfig, args)
@@ -58,6 +64,7 @@ def _run(args: argparse.Namespace) -> int:
     aggregators = list(run_cfg.aggregators)
     cset = load_candidates(run_cfg.candidates, run_cfg.format, answer_style=run_cfg.answer_style)
     source = "none"
+    threshold = 0.5  # the PRM's own decision threshold where a PRM scores (lessons' step metrics)
     if run_cfg.scores_from_file:
         source = "file"
         missing = sum(c.step_scores is None for p in cset.problems for c in p.candidates)
@@ -69,6 +76,7 @@ def _run(args: argparse.Namespace) -> int:
     elif run_cfg.scorer.prm or run_cfg.save_scored or any(s.spec.uses_scores for s in selectors):
         source = f"PRM {run_cfg.scorer.name}"
         scorer = run_cfg.scorer.load()
+        threshold = decision_threshold(scorer)
         total = sum(len(p.candidates) for p in cset.problems)
         with tqdm(
             total=total, desc="scoring", unit="sol", file=sys.stderr, disable=run_cfg.quiet
@@ -118,6 +126,8 @@ def _run(args: argparse.Namespace) -> int:
         outdir = Path(run_cfg.out)
         outdir.mkdir(parents=True, exist_ok=True)
         doc = {"candidates": str(run_cfg.candidates), "scores": source, **result.to_json(comparisons)}
+        if source != "none":
+            doc["lessons"] = candidate_lessons(cset, threshold=threshold)
         (outdir / "bon.json").write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
         wrote = [str(outdir / "bon.json")]
         if run_cfg.plot:

@@ -23,6 +23,8 @@ class Candidate:
     verifier_tokens: int | None = None
     score_failure: str | None = None
     """Why scoring this candidate failed (a :class:`~prmkit.types.ScoreFailure` reason)."""
+    step_labels: tuple[float | None, ...] | None = None
+    """One label per step (1 good, 0 bad, a fraction for a soft label, None unknown); None = unlabelled."""
 
 
 @dataclass(frozen=True)

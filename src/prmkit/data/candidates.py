@@ -28,7 +28,8 @@ Candidate fields: exactly one of ``steps`` (list of strings) or ``text`` (split
 into steps on blank lines); ``answer`` (absent or null: extracted from the
 text; ``""``: the candidate has no answer); ``correct`` (true/false; absent:
 graded against ``reference``); ``step_scores`` (one number per step, or a
-single outcome score); ``policy_tokens`` / ``verifier_tokens`` (token counts
+single outcome score); ``step_labels`` (one label per step: 1 good, 0 bad, a
+fraction, or null; read by the ``lessons`` diagnostics); ``policy_tokens`` / ``verifier_tokens`` (token counts
 for compute accounting). Unknown fields are errors. A malformed record raises
 :class:`~prmkit.errors.DataFormatError` naming the file, line, field and value.
 
@@ -76,6 +77,7 @@ class _CandidateRecord(BaseModel):
     answer: str | None = None
     correct: bool | None = None
     step_scores: list[float] | None = Field(default=None)
+    step_labels: list[float | None] | None = Field(default=None)
     policy_tokens: int | None = Field(default=None, ge=0)
     verifier_tokens: int | None = Field(default=None, ge=0)
 
@@ -88,6 +90,8 @@ class _CandidateRecord(BaseModel):
             raise ValueError(
                 f"'step_scores' has {len(self.step_scores)} scores for {n} steps (expected {n} or 1)"
             )
+        if self.step_labels is not None and len(self.step_labels) != n:
+            raise ValueError(f"'step_labels' has {len(self.step_labels)} labels for {n} steps")
         return self
 
 
@@ -132,8 +136,10 @@ def _read_prmkit(path: str, style: AnswerStyle) -> list[CandidateProblem]:
             text = "\n\n".join(steps) if c.text is None else c.text
             answer = extract_answer(text, style) if c.answer is None else as_answer(c.answer)
             scores = tuple(float(s) for s in c.step_scores) if c.step_scores is not None else None
+            labels = tuple(c.step_labels) if c.step_labels is not None else None
             cands.append(
-                Candidate(steps, answer, c.correct, scores, c.policy_tokens, c.verifier_tokens)
+                Candidate(steps, answer, c.correct, scores, c.policy_tokens, c.verifier_tokens,
+                          step_labels=labels)
             )
         pid = str(rec.id) if rec.id is not None else str(line)
         out.append(CandidateProblem(pid, rec.problem, tuple(cands), rec.reference))
@@ -192,6 +198,8 @@ def _record(p: CandidateProblem) -> dict[str, Any]:
                 rec[name] = getattr(c, name)
         if c.step_scores is not None:
             rec["step_scores"] = list(c.step_scores)
+        if c.step_labels is not None:
+            rec["step_labels"] = list(c.step_labels)
         cands.append(rec)
     out: dict[str, Any] = {"id": p.id, "problem": p.problem}
     if p.reference is not None:

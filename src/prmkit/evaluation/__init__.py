@@ -7,6 +7,12 @@
 
 from prmkit.evaluation._bon_report import format_comparisons, format_table
 from prmkit.evaluation._bon_scoring import score_candidates
+from prmkit.evaluation._calibration_run import (
+    CalibrationReport,
+    LabelledSteps,
+    read_labelled,
+    run_calibration,
+)
 from prmkit.evaluation.bon import BonConfig, BonResult, BonRow, Comparison, evaluate_bon
 from prmkit.evaluation.prmbench import (
     PRMBenchReport,
@@ -34,8 +40,10 @@ __all__ = [
     "BonConfig",
     "BonResult",
     "BonRow",
+    "CalibrationReport",
     "Comparison",
     "PRMBenchReport",
+    "LabelledSteps",
     "ProcessBenchReport",
     "SplitMetrics",
     "SweepRow",
@@ -50,6 +58,8 @@ __all__ = [
     "predict_first_error",
     "prmscore",
     "run_prmbench",
+    "read_labelled",
+    "run_calibration",
     "run_processbench",
     "score_candidates",
     "split_metrics",

@@ -1,5 +1,5 @@
-"""Run configs of the evaluations: ``prmkit eval processbench``, ``prmkit eval prmbench``, ``prmkit eval bon``
-and ``prmkit report``.
+"""Run configs of the evaluations: ``prmkit eval processbench``, ``prmkit eval prmbench``, ``prmkit eval bon``,
+``prmkit eval calibration`` and ``prmkit report``.
 
 >>> ProcessBenchConfig(out="runs/pb").scorer.name == ProcessBenchConfig(out="o").scorer.name
 True
@@ -12,6 +12,7 @@ True
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Literal
 
 from prmkit.answers import AnswerStyle
 from prmkit.config import option
@@ -21,7 +22,7 @@ from prmkit.evaluation.bon import BonConfig
 from prmkit.scoring.config import ScorerConfig
 from prmkit.search.select import SELECTORS
 
-__all__ = ["DEFAULT_SWEEP", "BonRunConfig", "PRMBenchConfig", "ProcessBenchConfig", "ReportConfig"]
+__all__ = ["DEFAULT_SWEEP", "BonRunConfig", "CalibrationConfig", "PRMBenchConfig", "ProcessBenchConfig", "ReportConfig"]
 
 DEFAULT_SWEEP = tuple(round(0.05 * i, 2) for i in range(21))
 """The thresholds a ProcessBench or PRMBench sweep reports without a grid: 0, 0.05, ..., 1."""
@@ -152,3 +153,38 @@ class ReportConfig:
     """Run kind, a name in ``prmkit.evaluation.report.RUN_KINDS`` (unset: told by the files in the run directory)."""
     title: str | None = None
     """Heading of the page (unset: the run kind and the directory's name)."""
+
+
+@dataclass(frozen=True)
+class CalibrationConfig:
+    """Settings of a calibration run: labelled steps, target, calibrator, split, output, PRM."""
+
+    data: str
+    """Labelled stepwise JSONL(.gz): ``prompt``, ``completions``, ``labels`` and, for ``target=mc``, ``mc``."""
+    out: str
+    """Output directory: ``summary.json``, ``scores.jsonl``, ``calibrator.json``, ``reliability.png``."""
+    target: Literal["labels", "mc"] = "labels"
+    """What a step score is compared with: the step's label (0/1) or its Monte Carlo value (a fraction)."""
+    fit: Literal["isotonic", "platt", "temperature", "none"] = "isotonic"
+    """Calibrator fitted on the fitting part (``none``: only measure, on every solution)."""
+    split: float = 0.5
+    """Share of the solutions (a seeded random choice) the calibrator is fitted on; the rest are measured."""
+    seed: int = 0
+    """Seeds the split."""
+    bins: int = 10
+    """Bins of the expected calibration errors and the reliability diagram."""
+    batch_size: int = 8
+    """Solutions per scoring call."""
+    scorer: ScorerConfig = field(default_factory=ScorerConfig)
+    """The PRM."""
+
+    def __post_init__(self) -> None:
+        problems = []
+        if not 0 < self.split < 1:
+            problems.append(f"split must be in (0, 1), got {self.split}")
+        if self.bins < 1:
+            problems.append(f"bins must be >= 1, got {self.bins}")
+        if self.batch_size < 1:
+            problems.append(f"batch_size must be >= 1, got {self.batch_size}")
+        if problems:
+            raise ConfigError("; ".join(problems))

@@ -1,4 +1,4 @@
-"""Accuracy-vs-N plot with confidence bands, one line per selector (needs ``prmkit[plot]``).
+"""Plots (need ``prmkit[plot]``): Best-of-N accuracy against N, and reliability diagrams of step scores.
 
 matplotlib is imported only when a plot is drawn, and pyplot is never used
 (no global backend or figure state is touched).
@@ -14,13 +14,14 @@ matplotlib is imported only when a plot is drawn, and pyplot is never used
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from prmkit._extras import require
 from prmkit.evaluation.bon import BonResult, BonRow
+from prmkit.evaluation.calibration import ReliabilityBin
 
-__all__ = ["plot_accuracy_vs_n", "series_label"]
+__all__ = ["plot_accuracy_vs_n", "plot_reliability", "series_label"]
 
 
 def series_label(row: BonRow) -> str:
@@ -91,4 +92,44 @@ def plot_accuracy_vs_n(
             path = base.with_name(base.name + "." + fmt)
             fig.savefig(path, format=fmt, metadata={"Date": None} if fmt == "svg" else None)
             out.append(path)
+    return out
+
+
+def plot_reliability(
+    curves: Mapping[str, Sequence[ReliabilityBin]],
+    path: str | os.PathLike[str],
+    *,
+    title: str | None = None,
+) -> Path:
+    """Draw observed rate against mean score per bin, one line per curve, with the diagonal; write ``path`` (PNG).
+
+    Marker area grows with the bin's count.
+
+    >>> import tempfile, os
+    >>> from prmkit.evaluation.calibration import reliability
+    >>> p = plot_reliability({"raw": reliability([0.1, 0.8], [0, 1])}, os.path.join(tempfile.mkdtemp(), "r.png"))
+    >>> p.suffix
+    '.png'
+    """
+    require("matplotlib", extra="plot")
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(4.8, 4.6), dpi=150, layout="constrained")
+    ax = fig.add_subplot()
+    ax.plot([0, 1], [0, 1], ":", color="grey", lw=1, label="perfect calibration")
+    for label, bins in curves.items():
+        total = max(sum(b.count for b in bins), 1)
+        line = ax.plot([b.mean_score for b in bins], [b.observed for b in bins], "-", lw=1.4, label=label)[0]
+        ax.scatter([b.mean_score for b in bins], [b.observed for b in bins],
+                   s=[10 + 300 * b.count / total for b in bins], color=line.get_color(), alpha=0.7, lw=0)
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1)
+    ax.set_xlabel("mean step score in bin")
+    ax.set_ylabel("observed (mean target in bin)")
+    ax.set_title(title or "Reliability of step scores")
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize=8, loc="upper left")
+    out = Path(path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out, format="png")
     return out

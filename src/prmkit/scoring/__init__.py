@@ -18,6 +18,13 @@ from prmkit.scoring._backend import (
     validate_solution,
 )
 from prmkit.scoring._files import ScoreFileStats, read_score_inputs, score_file
+from prmkit.scoring.calibration import (
+    CalibratedScorer,
+    IsotonicCalibrator,
+    PlattCalibrator,
+    fit_calibrator,
+    load_calibrator,
+)
 from prmkit.scoring.catalog import DEFAULT_PRM, SPECS, get_spec, register_spec
 from prmkit.scoring.incremental import IncrementalScorer, incremental
 from prmkit.scoring.load import BACKENDS, load_prm, score
@@ -31,16 +38,21 @@ __all__ = [
     "READOUTS",
     "SPECS",
     "VERIFIERS",
+    "CalibratedScorer",
     "IncrementalScorer",
+    "IsotonicCalibrator",
     "PRMSpec",
+    "PlattCalibrator",
     "ScoreFileStats",
     "Scorer",
     "ScorerInfo",
     "check_batch",
     "check_scores",
+    "fit_calibrator",
     "get_readout",
     "get_spec",
     "incremental",
+    "load_calibrator",
     "load_prm",
     "read_score_inputs",
     "register_spec",
