@@ -84,7 +84,7 @@ def quantile_head(head: nn.Linear, levels: Sequence[float] = QUANTILE_LEVELS, *,
 
 def to_quantile_model(model: nn.Module, levels: Sequence[float] = QUANTILE_LEVELS, *,
                       positive_index: int = 1) -> nn.Module:
-    """Replace a token classifier's 2-label step head (``score``) by :func:`quantile_head`, in place.
+    """Replace a plain token classifier's 2-label step head (``score``) by :func:`quantile_head`, in place.
 
     The config's ``num_labels`` becomes ``len(levels)`` and ``quantile_levels`` records the levels.
     """
@@ -157,8 +157,9 @@ def fit_quantile_head(
 
     The backbone is frozen: its features at the step positions are computed
     once (kept in ``cache_dir`` if given) and ``steps`` AdamW updates of the
-    head follow, each on a seeded batch of ``batch_size`` solutions. Returns
-    the pinball loss of each update, before it.
+    head follow, each on a seeded batch of ``batch_size`` solutions. The model
+    is left in eval mode with only its head trainable. Returns the pinball
+    loss of each update, before it.
     """
     torch = require("torch", extra="hf")
     [name] = head_module_names(model)
