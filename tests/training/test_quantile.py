@@ -7,23 +7,27 @@ import random
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from _require import need, need_module
 
 torch = need_module("torch")
 need_module("transformers")
 
+from prmkit.scoring import CalibratedScorer, load_prm  # noqa: E402
 from prmkit.training import TrainConfig, training_spec  # noqa: E402
 from prmkit.training._encode import Encoded, collate, encode_examples  # noqa: E402
 from prmkit.training._model import load_backbone, load_tokenizer  # noqa: E402
 from prmkit.training.quantile import (  # noqa: E402
     QUANTILE_LEVELS,
+    QuantileCalibrator,
     fit_quantile_head,
     mc_examples,
     pinball_loss,
     step_quantiles,
     to_quantile_model,
 )
+from prmkit.types import Solution, StepScores  # noqa: E402
 
 MC = Path(__file__).resolve().parents[2] / "datasets" / "gsm8k-train-qwen2.5-coder-0.5b" / "mc.jsonl.gz"
 
@@ -91,3 +95,24 @@ def test_quantiles_come_out_ordered_on_a_noisy_target(setup: tuple[Any, list[Enc
     q = q[mask]
     assert bool((q[:, 0] < q[:, 1]).all() and (q[:, 1] < q[:, 2]).all())
     assert q.mean(0).tolist() == pytest.approx(list(QUANTILE_LEVELS), abs=0.12)
+
+
+def test_a_quantile_calibrator_puts_its_level_of_targets_below_it() -> None:
+    rng = np.random.default_rng(0)
+    scores = rng.uniform(0.05, 0.95, 2000)
+    logit = np.log(scores / (1 - scores))
+    targets = 1 / (1 + np.exp(-(0.7 * logit - 0.5 + rng.normal(0, 0.8, scores.size))))  # overconfident scores
+    low, high = (QuantileCalibrator.fit(scores, targets, level) for level in (0.1, 0.9))
+    assert np.mean(targets < low.apply(scores)) == pytest.approx(0.1, abs=0.03)
+    assert np.mean(targets < high.apply(scores)) == pytest.approx(0.9, abs=0.03)
+    grid = np.linspace(0.05, 0.95, 19)
+    assert (low.apply(grid) < high.apply(grid)).all()
+    assert QuantileCalibrator(0.1).apply(grid) == pytest.approx(grid)  # the identity it starts from
+
+
+def test_a_quantile_calibrator_calibrates_a_scorer() -> None:
+    cal = QuantileCalibrator.fit([0.0, 0.0, 1.0, 1.0, 1.0], [0.0, 0.0, 0.0, 0.25, 0.5], 0.5)
+    prm = CalibratedScorer(load_prm("arith"), cal)
+    [res] = prm.score([Solution("?", ("2 + 2 = 4", "2 + 3 = 6"))])
+    assert isinstance(res, StepScores) and res.scores[0] == pytest.approx(0.25, abs=0.02) and res.scores[1] < 0.02
+    assert "calibrated-quantile:" in prm.identity

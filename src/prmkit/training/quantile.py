@@ -18,6 +18,12 @@ Only the head is trained here, on frozen-backbone features at the step
 positions (:mod:`prmkit.training._features`: exactly what the ``hf`` scorer
 feeds the head); the paper's code also trains LoRA adapters.
 
+:class:`QuantileCalibrator` is the same idea at the level of the score: the
+quantile head restricted to the old head's direction is
+``sigmoid(a * logit(score) + b)``, the logistic equivalent being ``a = 1,
+b = 0``; fitted by the pinball loss on (score, Monte Carlo value) pairs, it is
+a calibrator for :class:`prmkit.scoring.CalibratedScorer` on any backend.
+
 Shape letters: ``B`` solutions, ``S`` steps (padded), ``M`` quantile levels, ``H`` hidden size.
 
 >>> import torch
@@ -27,10 +33,15 @@ Shape letters: ``B`` solutions, ``S`` steps (padded), ``M`` quantile levels, ``H
 
 from __future__ import annotations
 
+import math
 import os
 import tempfile
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import numpy.typing as npt
 
 from prmkit._extras import require
 from prmkit.evaluation import read_labelled
@@ -44,6 +55,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "QUANTILE_LEVELS",
+    "QuantileCalibrator",
     "fit_quantile_head",
     "mc_examples",
     "pinball_loss",
@@ -188,3 +200,62 @@ def fit_quantile_head(
         opt.step()
         losses.append(float(loss.detach()))
     return losses
+
+
+_EPS = 1e-6  # scores are clipped to [eps, 1 - eps] before the logit
+
+
+def _logit(scores: Sequence[float] | npt.ArrayLike) -> npt.NDArray[np.float64]:
+    c = np.clip(np.asarray(scores, dtype=np.float64).reshape(-1), _EPS, 1 - _EPS)
+    return np.asarray(np.log(c) - np.log1p(-c))
+
+
+@dataclass(frozen=True)
+class QuantileCalibrator:
+    """``sigmoid(a * logit(score) + b)`` as the ``level`` quantile of a step's target (a calibrator).
+
+    ``a = 1, b = 0`` (the default) is the identity, as a converted head starts out;
+    :meth:`fit` moves it to the pinball-loss optimum. With a low ``level`` the
+    calibrated score is a cautious estimate of the step's success probability.
+
+    >>> QuantileCalibrator(0.1).apply([0.25]).round(6).tolist()
+    [0.25]
+    """
+
+    level: float
+    a: float = 1.0
+    b: float = 0.0
+    kind: str = "quantile"
+
+    @classmethod
+    def fit(cls, scores: Sequence[float] | npt.ArrayLike, targets: Sequence[float] | npt.ArrayLike,
+            level: float = QUANTILE_LEVELS[0], *, steps: int = 500, lr: float = 0.05) -> QuantileCalibrator:
+        """Minimise the mean pinball loss at ``level`` from the identity (full-batch Adam, ``steps`` updates).
+
+        ``a`` is kept positive (it is fitted as ``log a``), so the map is increasing.
+        """
+        torch = require("torch", extra="hf")
+        x = torch.tensor(_logit(scores), dtype=torch.float64)
+        t = torch.tensor(np.asarray(targets, dtype=np.float64).reshape(-1))
+        if x.shape != t.shape or not x.numel():
+            raise ValueError(f"need equally many scores and targets, at least one ({x.numel()}, {t.numel()})")
+        w = torch.zeros(2, dtype=torch.float64, requires_grad=True)  # log a, b: a stays positive
+        opt = torch.optim.Adam([w], lr=lr)
+        mask = torch.ones(1, x.numel(), dtype=torch.bool)
+        for _ in range(steps):
+            r = torch.sigmoid(torch.exp(w[0]) * x + w[1])
+            loss = pinball_loss(r.view(1, -1, 1), t.view(1, -1), mask, [level])
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+        log_a, b = w.detach().tolist()
+        a = math.exp(log_a)
+        return cls(level, float(a), float(b))
+
+    def apply(self, scores: Sequence[float] | npt.ArrayLike) -> npt.NDArray[np.float64]:
+        """The calibrated scores."""
+        return np.asarray(1 / (1 + np.exp(-(self.a * _logit(scores) + self.b))))
+
+    def to_json(self) -> dict[str, Any]:
+        """``{"kind", "level", "a", "b"}``."""
+        return {"kind": self.kind, "level": self.level, "a": self.a, "b": self.b}
