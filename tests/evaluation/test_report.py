@@ -11,10 +11,18 @@ import pytest
 from prmkit._registry import Registry
 from prmkit.answers import Answer
 from prmkit.cli import main
+from prmkit.data import PRMBenchCase
 from prmkit.data.candidates import Candidate, CandidateProblem, CandidateSet
 from prmkit.data.processbench import ProcessBenchCase
 from prmkit.errors import DataFormatError, UnknownNameError
-from prmkit.evaluation import BonConfig, evaluate_bon, run_processbench
+from prmkit.evaluation import (
+    BonConfig,
+    LabelledSteps,
+    evaluate_bon,
+    run_calibration,
+    run_prmbench,
+    run_processbench,
+)
 from prmkit.evaluation import report as rep
 from prmkit.evaluation.report import (
     RUN_KINDS,
@@ -25,6 +33,7 @@ from prmkit.evaluation.report import (
     write_report,
 )
 from prmkit.scoring.arith import ArithVerifier
+from prmkit.types import Solution
 
 CASES = [
     ProcessBenchCase("t-0", "?", ("2 + 2 = 4", "4 * 3 = 13"), 1, generator="g1"),
@@ -148,3 +157,73 @@ def test_cli_writes_beside_the_run_or_to_out(pb_run: Path, tmp_path: Path, capsy
     assert "<h1>T</h1>" in out.read_text(encoding="utf-8")
     assert main(["report", str(tmp_path / "empty")]) == 2
     assert "not a run directory" in capsys.readouterr().err
+
+
+PB_CASES = [
+    PRMBenchCase("circular_0", "?", ("1. 2 + 2 = 4", "2. 4 * 3 = 13"), (2,), "circular"),
+    PRMBenchCase("circular_1", "?", ("1. 2 + 2 = 4", "2. so 4 again"), (2,), "circular"),
+    PRMBenchCase("counterfactual_0", "?", ("1. 2 + 2 = 5", "2. 5 * 2 = 10"), (1,), "counterfactual"),
+]
+
+
+@pytest.fixture
+def prmbench_run(tmp_path: Path) -> Path:
+    run_prmbench(ArithVerifier(), PB_CASES, tmp_path / "prmbench", sweep=[0.0, 0.5, 1.0])
+    return tmp_path / "prmbench"
+
+
+@pytest.fixture
+def calibration_run(tmp_path: Path) -> Path:
+    data = [
+        LabelledSteps(Solution("?", ("2 + 2 = 4", "4 * 3 = 13" if i % 2 else "4 * 3 = 12"), id=f"s{i}"), (0.5, 0.25))
+        for i in range(8)
+    ]
+    run_calibration(ArithVerifier(), data, tmp_path / "calib", prm="arith", target="mc", fit="isotonic")
+    return tmp_path / "calib"
+
+
+def test_a_prmbench_run_has_its_category_table_sweep_and_cases_by_category(prmbench_run: Path) -> None:
+    assert detect_kind(prmbench_run).name == "prmbench"
+    html = build_report(prmbench_run)
+    assert _titles(html) == ["Summary", "PRMScore against threshold", "Cases"]
+    summary = html.split("<h2>Summary</h2>")[1].split("</section>")[0]
+    assert "<td>circular</td>" in summary and "<td>counterfactual</td>" in summary and "<td>overall</td>" in summary
+    chart = html.split("<h2>PRMScore against threshold</h2>")[1].split("</section>")[0]
+    assert chart.count("<polyline") == 3  # overall and the two categories
+    assert html.count('<tr class="case"') == len(PB_CASES)
+    # arith finds the wrong product and the wrong sum, not the empty restatement
+    assert re.search(r'data-id="circular_0" data-category="circular" data-outcome="correct"', html)
+    assert re.search(r'data-id="circular_1" data-category="circular" data-outcome="wrong"', html)
+    assert re.search(r'data-id="counterfactual_0" data-category="counterfactual" data-outcome="correct"', html)
+    assert '<option value="circular">circular (2)</option>' in html
+
+
+def test_a_prmbench_run_without_a_sweep_has_no_threshold_chart(prmbench_run: Path) -> None:
+    path = prmbench_run / "summary.json"
+    summary = json.loads(path.read_text(encoding="utf-8"))
+    del summary["sweep"]
+    summary["threshold"] = 1.0  # nothing is above it: every step predicted wrong
+    path.write_text(json.dumps(summary), encoding="utf-8")
+    html = build_report(prmbench_run)
+    assert _titles(html) == ["Summary", "Cases"]
+    assert html.count('data-outcome="wrong"') == len(PB_CASES)
+
+
+def test_a_calibration_run_has_the_before_after_table_and_two_reliability_diagrams(calibration_run: Path) -> None:
+    assert detect_kind(calibration_run).name == "calibration"
+    html = build_report(calibration_run)
+    assert _titles(html) == ["Summary", "Reliability diagrams"]
+    summary = json.loads((calibration_run / "summary.json").read_text(encoding="utf-8"))
+    assert f'<td class="num">{summary["before"]["brier"]:.4g}</td>' in html
+    assert f'<td class="num">{summary["after"]["brier"]:.4g}</td>' in html
+    assert "<td>raw</td>" in html and "<td>isotonic</td>" in html
+    diagrams = html.split("<h2>Reliability diagrams</h2>")[1].split("</section>")[0]
+    assert diagrams.count("<svg") == 2
+    assert diagrams.count("<circle") == len(summary["reliability"]["before"]) + len(summary["reliability"]["after"])
+
+
+def test_a_calibration_run_without_a_calibrator_has_one_diagram(tmp_path: Path) -> None:
+    data = [LabelledSteps(Solution("?", ("2 + 2 = 4",), id="s"), (1.0,))]
+    run_calibration(ArithVerifier(), data, tmp_path, prm="arith", fit="none")
+    html = build_report(tmp_path)
+    assert "<td>raw</td>" in html and html.split("<h2>Reliability diagrams</h2>")[1].count("<svg") == 1

@@ -1,8 +1,11 @@
-"""The report of a real ProcessBench run, opened in headless Chromium (Debian's, driven by Playwright).
+"""Reports of real runs, opened in headless Chromium (Debian's, driven by Playwright).
 
-The run scores the first cases of the shared gsm8k and math splits with the ``arith`` verifier. The
-page must load with no console error, request nothing but itself, list every case, and its filters must
-show exactly the cases that the run's per-case JSONL says they should.
+The ProcessBench run scores the first cases of the shared gsm8k and math splits with the ``arith``
+verifier. The page must load with no console error, request nothing but itself, list every case, and its
+filters must show exactly the cases that the run's per-case JSONL says they should. A PRMBench run
+(``arith`` on the shared circular file, plus a few cases of a second category) is filtered by category
+and outcome the same way, and a calibration run (``arith``, isotonic, on the committed GSM8K Monte Carlo
+labels) shows both reliability diagrams.
 
 Run as a script, it writes a screenshot of the report of the whole gsm8k and math splits for the docs::
 
@@ -27,10 +30,17 @@ import pytest
 from _require import need, need_module
 from _shared_data import shared_path
 
-from prmkit.data import read_jsonl
+from prmkit.data import PRMBenchCase, load_prmbench, read_jsonl
 from prmkit.data.processbench import load_processbench
-from prmkit.evaluation import predict_first_error, run_processbench
+from prmkit.evaluation import (
+    predict_first_error,
+    read_labelled,
+    run_calibration,
+    run_prmbench,
+    run_processbench,
+)
 from prmkit.evaluation.report import write_report
+from prmkit.evaluation.report.prmbench import case_outcome
 from prmkit.scoring.arith import ArithVerifier
 
 CHROMIUM = "/usr/bin/chromium"
@@ -44,6 +54,7 @@ FLAGS = [
     "--disable-sync",
 ]
 N_PER_SPLIT = 40
+MC_DATA = Path(__file__).resolve().parents[2] / "datasets" / "gsm8k-train-qwen2.5-coder-0.5b" / "mc.jsonl.gz"
 
 
 def make_run(out: Path, data: Path, n: int | None) -> Path:
@@ -179,6 +190,54 @@ def test_every_kind_of_report_loads_without_errors(browser: Any, tmp_path: Path)
         assert h2 in page.locator("section h2").all_inner_texts()
         page.close()
         assert (seen.errors, seen.failed, len(seen.requests)) == ([], [], 1)
+
+
+def test_a_prmbench_report_filters_by_category_and_outcome(browser: Any, tmp_path: Path) -> None:
+    cases = load_prmbench([shared_path("prmbench", "prm800k_test_p1_4o_circular.jsonl")])
+    extra = [PRMBenchCase(f"counterfactual_t{i}", "?", ("1. 2 + 2 = 4", f"2. 4 * 3 = {11 + i}"), (2,), "counterfactual")
+             for i in range(3)]
+    run = tmp_path / "prmbench"
+    run_prmbench(ArithVerifier(), [*cases, *extra], run, sweep=[i / 10 for i in range(11)])
+    records = [obj for _, obj in read_jsonl(run / "cases.jsonl")]
+    tau = json.loads((run / "summary.json").read_text(encoding="utf-8"))["threshold"]
+    seen = Seen()
+    page = open_page(browser, write_report(run).as_uri(), seen)
+    assert _shown(page) == (len(records), len(records))
+    assert page.locator("section h2").all_inner_texts() == ["Summary", "PRMScore against threshold", "Cases"]
+    assert page.locator("#s-prmscore-against-threshold svg polyline").count() == 3  # overall, two categories
+
+    for category in ("circular", "counterfactual"):
+        n = sum(r["classification"] == category for r in records)
+        page.select_option("select[data-facet=category]", category)
+        assert _shown(page) == (n, n)
+    assert 0 < n < len(records)
+
+    def outcome(r: dict[str, Any]) -> str:
+        return case_outcome(r["step_scores"], [k for k in r["error_steps"] if k <= len(r["step_scores"])], tau)
+
+    page.select_option("select[data-facet=category]", "circular")
+    page.select_option("select[data-facet=outcome]", "wrong")
+    n_wrong = sum(r["classification"] == "circular" and outcome(r) == "wrong" for r in records)
+    assert _shown(page) == (n_wrong, n_wrong)
+    assert n_wrong > 0
+    page.close()
+    assert (seen.errors, seen.failed, len(seen.requests)) == ([], [], 1)
+
+
+def test_a_calibration_report_draws_both_reliability_diagrams(browser: Any, tmp_path: Path) -> None:
+    need(MC_DATA.is_file(), f"{MC_DATA} is not in this checkout")
+    run = tmp_path / "calib"
+    report = run_calibration(ArithVerifier(), read_labelled(MC_DATA, "mc"), run, prm="arith", target="mc",
+                             fit="isotonic")
+    seen = Seen()
+    page = open_page(browser, write_report(run).as_uri(), seen)
+    assert page.locator("section h2").all_inner_texts() == ["Summary", "Reliability diagrams"]
+    assert page.locator("#s-reliability-diagrams svg").count() == 2
+    assert page.locator("#s-reliability-diagrams svg circle").count() == sum(map(len, report.reliability.values()))
+    assert f"{report.before.brier:.4g}" in page.inner_text("#s-summary")
+    assert report.after is not None and f"{report.after.ece:.4g}" in page.inner_text("#s-summary")
+    page.close()
+    assert (seen.errors, seen.failed, len(seen.requests)) == ([], [], 1)
 
 
 # ------------------------------------------------------------------------------------------ script

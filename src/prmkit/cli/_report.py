@@ -2,7 +2,9 @@
 
 The run kind is told by the files in RUN_DIR: ``bon.json`` (``prmkit eval
 bon --out``), ``run.json`` and ``summary.json`` (``prmkit eval processbench
---out``), or any other ``summary.json`` (shown as tables). The page has its
+--out``), ``cases.jsonl`` and ``summary.json`` (``prmkit eval prmbench
+--out``), a calibration ``summary.json`` (``prmkit eval calibration --out``),
+or any other ``summary.json`` (shown as tables). The page has its
 style, script and charts inline and fetches nothing when it is opened.
 Example::
 

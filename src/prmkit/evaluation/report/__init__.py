@@ -1,13 +1,14 @@
 """One self-contained HTML report per evaluation run (``prmkit report RUN_DIR``).
 
 The kind of a run is told by the files in its directory: ``bon.json`` (Best-of-N),
-``run.json`` plus a ProcessBench ``summary.json``, or, as the fallback, any
-``summary.json``. Each kind is a :class:`RunKind` in :data:`RUN_KINDS`, whose
+``run.json`` plus a ProcessBench ``summary.json``, ``cases.jsonl`` plus a
+PRMBench ``summary.json``, a calibration ``summary.json``, or, as the
+fallback, any ``summary.json``. Each kind is a :class:`RunKind` in :data:`RUN_KINDS`, whose
 ``sections(run_dir)`` returns the report's :class:`Section` s; the page
 (:func:`build_report`) is one HTML file with its CSS, script and SVG charts
 inline, which fetches nothing when opened.
 
-A new kind (PRMBench, calibration, ...) is one module here with a ``RunKind``
+A new kind is one module here with a ``RunKind``
 and one line registering it below; its per-case results can use
 :func:`case_browser` and :func:`step_chart`.
 
@@ -33,10 +34,12 @@ from prmkit._registry import Registry
 from prmkit.errors import DataFormatError
 from prmkit.evaluation.report._html import RunKind, Section, table
 from prmkit.evaluation.report._page import render_page
-from prmkit.evaluation.report._svg import Series, line_chart, step_chart
+from prmkit.evaluation.report._svg import Series, line_chart, reliability_chart, step_chart
 from prmkit.evaluation.report.bon import BON
+from prmkit.evaluation.report.calibration import CALIBRATION
 from prmkit.evaluation.report.cases import CaseView, case_browser
 from prmkit.evaluation.report.generic import SUMMARY, summary_sections
+from prmkit.evaluation.report.prmbench import PRMBENCH
 from prmkit.evaluation.report.processbench import PROCESSBENCH
 
 __all__ = [
@@ -50,6 +53,7 @@ __all__ = [
     "case_browser",
     "detect_kind",
     "line_chart",
+    "reliability_chart",
     "step_chart",
     "summary_sections",
     "table",
@@ -60,6 +64,8 @@ RUN_KINDS: Registry[RunKind] = Registry("run kind")
 """Run kinds by name; :func:`detect_kind` tries them in the order they were registered."""
 RUN_KINDS.register("processbench", PROCESSBENCH)
 RUN_KINDS.register("bon", BON)
+RUN_KINDS.register("prmbench", PRMBENCH)
+RUN_KINDS.register("calibration", CALIBRATION)
 RUN_KINDS.register("summary", SUMMARY)
 
 FALLBACK = "summary"
@@ -77,7 +83,7 @@ def detect_kind(run_dir: str | os.PathLike[str]) -> RunKind:
             return kind
     raise DataFormatError(
         "no known run in this directory (expected one of: bon.json; run.json and a ProcessBench "
-        "summary.json; any summary.json)",
+        "summary.json; cases.jsonl and a PRMBench summary.json; a calibration summary.json; any summary.json)",
         path=str(path),
     )
 

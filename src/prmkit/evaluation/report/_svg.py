@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from html import escape
 
-__all__ = ["PALETTE", "Series", "line_chart", "nice_ticks", "step_chart"]
+__all__ = ["PALETTE", "Series", "line_chart", "nice_ticks", "reliability_chart", "step_chart"]
 
 PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf")
 """Series colours, in order."""
@@ -200,5 +200,57 @@ def step_chart(
             out.append(
                 f'<text x="{mx:.1f}" y="{my}" text-anchor="middle" class="{cls}">{mark}</text>'
             )
+    out.append("</svg>")
+    return "".join(out)
+
+
+def reliability_chart(
+    bins: Sequence[tuple[float, float, int]], *, colour: str = PALETTE[0], size: int = 260
+) -> str:
+    """A reliability diagram: one dot per ``(mean score, observed rate, count)`` bin over the diagonal.
+
+    Both axes run over [0, 1]; the dashed diagonal is perfect calibration, a
+    dot below it overconfidence. A dot's area grows with the bin's share of
+    the predictions; empty bins are left out.
+
+    >>> svg = reliability_chart([(0.2, 0.1, 30), (0.9, 0.5, 70), (0.5, 0.0, 0)])
+    >>> svg.count("<circle"), svg.count('class="marker"')
+    (2, 1)
+    """
+    left, right, top, bottom = 46, 18, 14, 38
+    width, height = size + left + right, size + top + bottom
+    total = sum(n for _, _, n in bins) or 1
+
+    def px(v: float) -> float:
+        return left + min(max(v, 0.0), 1.0) * size
+
+    def py(v: float) -> float:
+        return top + (1 - min(max(v, 0.0), 1.0)) * size
+
+    out = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" width="{width}" height="{height}" '
+        f'viewBox="0 0 {width} {height}" role="img">'
+    ]
+    for i in range(6):
+        v = i / 5
+        out.append(f'<line x1="{left}" x2="{left + size}" y1="{py(v):.1f}" y2="{py(v):.1f}" class="grid"/>')
+        out.append(f'<text x="{left - 4}" y="{py(v) + 3:.1f}" text-anchor="end">{_fmt(v)}</text>')
+        out.append(f'<text x="{px(v):.1f}" y="{top + size + 14}" text-anchor="middle">{_fmt(v)}</text>')
+    out.append(f'<rect x="{left}" y="{top}" width="{size}" height="{size}" class="frame"/>')
+    out.append(f'<line x1="{px(0):.1f}" y1="{py(0):.1f}" x2="{px(1):.1f}" y2="{py(1):.1f}" class="marker"/>')
+    out.append(f'<text x="{left + size / 2:.1f}" y="{height - 6}" text-anchor="middle">mean score</text>')
+    out.append(
+        f'<text transform="translate(11 {top + size / 2:.1f}) rotate(-90)" text-anchor="middle">observed</text>'
+    )
+    shown = sorted((b for b in bins if b[2] > 0), key=lambda b: b[0])
+    if shown:
+        line = " ".join(f"{px(x):.1f},{py(y):.1f}" for x, y, _ in shown)
+        out.append(f'<polyline points="{line}" fill="none" stroke="{colour}" stroke-width="1.2"/>')
+    for x, y, n in shown:
+        r = 2.5 + 12 * math.sqrt(n / total)
+        out.append(
+            f'<circle cx="{px(x):.1f}" cy="{py(y):.1f}" r="{r:.1f}" fill="{colour}" fill-opacity="0.55">'
+            f"<title>mean score {x:.3f}, observed {y:.3f}, {n} predictions</title></circle>"
+        )
     out.append("</svg>")
     return "".join(out)
