@@ -227,3 +227,19 @@ def test_a_calibration_run_without_a_calibrator_has_one_diagram(tmp_path: Path) 
     run_calibration(ArithVerifier(), data, tmp_path, prm="arith", fit="none")
     html = build_report(tmp_path)
     assert "<td>raw</td>" in html and html.split("<h2>Reliability diagrams</h2>")[1].count("<svg") == 1
+
+
+def test_a_bon_report_shows_the_lessons_diagnostics(tmp_path) -> None:
+    import json
+
+    from prmkit.evaluation.report import build_report
+
+    row = {"selector": "majority", "aggregator": None, "n": 1, "accuracy": 0.5, "ci_low": 0.4, "ci_high": 0.6,
+           "n_problems": 5, "n_subsets": 1, "policy_tokens": None, "verifier_tokens": 0.0}
+    lessons = {"solutions": 7, "steps": 30, "min_on_last_step": {"share": 0.25, "n": 4},
+               "length": {"corr_last": -0.5, "corr_min": 0.1,
+                          "buckets": [{"steps": "1-3", "n": 7, "mean_last": 0.8, "mean_min": 0.3, "accuracy": 0.5}]},
+               "position": {"corr": 0.2, "buckets": []}, "steps_vs_labels": {"auroc": 0.61, "f1": 0.4}}
+    (tmp_path / "bon.json").write_text(json.dumps({"config": {}, "results": [row], "lessons": lessons}))
+    html = build_report(tmp_path)
+    assert "Lessons diagnostics" in html and "25.0" in html and "0.61" in html and "Score against solution length" in html

@@ -148,3 +148,13 @@ def test_every_method_reaches_an_answer(tmp_path, method):
         assert rec["answer"] is not None and rec["candidates"]
         assert rec["compute"]["policy_tokens"] > 0 and rec["compute"]["prm_tokens"] > 0
         assert math.isfinite(rec["candidates"][0]["score"])
+
+
+def test_adaptive_takes_any_scoring_calibrator(tmp_path):
+    from prmkit.scoring.calibration import IsotonicCalibrator
+
+    easy = Problem("easy", "What is number 0?", "10")
+    pol = StepPolicy({easy.problem: "10"}, bias={easy.problem: 0.9})
+    cal = IsotonicCalibrator((0.0, 0.5), (0.05, 0.99))  # scores >= 0.5 succeed 99 % of the time
+    run, _, _ = search(Adaptive(n=16, n_min=2), tmp_path, problems=[easy], pol=pol, calibration=cal)
+    assert run.results[0]["info"]["budget"] == 2

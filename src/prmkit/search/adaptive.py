@@ -29,9 +29,10 @@ from __future__ import annotations
 import json
 import math
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -41,7 +42,7 @@ from prmkit.search.outcome import Context, SearchOutcome, outcome
 from prmkit.search.tree import Tree
 from prmkit.types import Problem
 
-__all__ = ["CALIBRATIONS", "Adaptive", "Calibration", "default_calibration", "n_ias"]
+__all__ = ["CALIBRATIONS", "Adaptive", "Calibration", "default_calibration", "n_ias", "success_probability"]
 
 CALIBRATIONS = Path(__file__).parent / "calibrations"
 """Calibrations shipped with prmkit, ``<PRM name>.json``: the embedded default PRM's, fitted by
@@ -119,6 +120,18 @@ class Calibration:
             raise DataFormatError(f"not a calibration file ({e})", path=str(path)) from None
 
 
+def success_probability(cal: Any) -> Callable[[float], float]:
+    """The conservative success probability of a score under ``cal``: a :class:`Calibration`'s lower bound,
+    or the output of any :mod:`prmkit.scoring.calibration` calibrator (``apply``), e.g. one fitted to the
+    10 % quantile (the E6 quantile calibrator), or a plain isotonic or Platt map (not conservative)."""
+    if isinstance(cal, Calibration):
+        return cal.lower
+    apply = getattr(cal, "apply", None)
+    if not callable(apply):
+        raise ConfigError(f"not a calibration: {type(cal).__name__} has neither lower() nor apply()")
+    return lambda score: float(apply([score])[0])
+
+
 def _wilson_low(k: float, n: float, z: float) -> float:
     p = k / n
     centre = p + z * z / (2 * n)
@@ -146,13 +159,14 @@ class Adaptive:
 
     def plan(self, problem: Problem, context: Context) -> Plan[SearchOutcome]:
         cal = context.calibration
-        if not isinstance(cal, Calibration):
+        if cal is None:
             raise ConfigError("the adaptive search needs a calibration (--calibration FILE)")
+        prob = success_probability(cal)
         tree = Tree(problem, agg=self.agg)
         (first,) = yield from tree.extend([tree.root], [self.n_min], None)
         yield from tree.score(first)
         scored = [c.score for c in first if math.isfinite(c.score)]
-        p = float(np.mean([cal.lower(s) for s in scored])) if scored else 0.0
+        p = float(np.mean([prob(s) for s in scored])) if scored else 0.0
         budget = min(self.n, max(self.n_min, n_ias(p, self.q)))
         more = []
         if budget > self.n_min:

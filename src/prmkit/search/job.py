@@ -7,19 +7,21 @@ FLOPs with the models' parameter counts (embeddings included, as
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
 from prmkit.data import read_problems
 from prmkit.runtime import LocalRunner
 from prmkit.scoring import Scorer, load_prm
+from prmkit.scoring.calibration import load_calibrator
 from prmkit.scoring.combine import Combined
 from prmkit.scoring.incremental import incremental
 from prmkit.search.adaptive import Calibration, default_calibration
 from prmkit.search.config import SearchConfig
 from prmkit.search.live import SearchRun, run_search
 
-__all__ = ["load_scorer", "parameters", "search_job"]
+__all__ = ["load_calibration", "load_scorer", "parameters", "search_job"]
 
 
 def load_scorer(cfg: SearchConfig) -> tuple[Scorer, str | None]:
@@ -32,6 +34,13 @@ def load_scorer(cfg: SearchConfig) -> tuple[Scorer, str | None]:
     if cfg.incremental:
         scorer, why = incremental(scorer)
     return sc.cached(scorer), why
+
+
+def load_calibration(path: str) -> Any:
+    """A search :class:`Calibration` file, or a calibrator written by ``prmkit eval calibration``."""
+    with open(path, encoding="utf-8") as fh:
+        doc = json.load(fh)
+    return load_calibrator(path) if isinstance(doc, dict) and "kind" in doc else Calibration.load(path)
 
 
 def parameters(obj: Any) -> int | None:
@@ -55,7 +64,7 @@ def search_job(cfg: SearchConfig, *, on_result: Callable[[dict[str, Any]], objec
     method = cfg.search()
     scorer, _why = load_scorer(cfg)
     generator = cfg.policy.generator_factory(batch_size=cfg.batch_size)()
-    calibration = Calibration.load(cfg.calibration) if cfg.calibration else default_calibration(cfg.scorer.name)
+    calibration = load_calibration(cfg.calibration) if cfg.calibration else default_calibration(cfg.scorer.name)
     identity = {"policy": cfg.policy.identity, "prm": scorer.identity}
     return run_search(
         problems, method, LocalRunner(generator, batch_size=cfg.batch_size), scorer, cfg.out,

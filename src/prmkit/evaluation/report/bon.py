@@ -148,9 +148,42 @@ def _results(doc: dict[str, Any]) -> Section:
     return Section("Results", html)
 
 
+def _lessons(doc: dict[str, Any]) -> Section | None:
+    """The "Lessons" diagnostics ``eval bon`` writes (B4): minimum on the last step, length and position bias."""
+    les = doc.get("lessons")
+    if not isinstance(les, dict):
+        return None
+    last = les.get("min_on_last_step") or {}
+    length = les.get("length") or {}
+    position = les.get("position") or {}
+    facts: list[list[Any]] = [
+        ["solutions / steps", f"{num(les.get('solutions')).text} / {num(les.get('steps')).text}"],
+        ["minimum on the last step (%)", pct(last.get("share"), 1)],
+        ["corr(length, last score)", num(length.get("corr_last"))],
+        ["corr(length, min score)", num(length.get("corr_min"))],
+        ["corr(step position, score)", num(position.get("corr"))],
+    ]
+    html = table(["diagnostic", "value"], facts)
+    buckets = length.get("buckets") or []
+    if buckets:
+        rows = [[b["steps"], num(b["n"]), num(b.get("mean_last")), num(b.get("mean_min")), num(b.get("accuracy"))]
+                for b in buckets]
+        html += table(["steps", "solutions", "mean last score", "mean min score", "accuracy"], rows,
+                      caption="Score against solution length")
+    metrics = les.get("steps_vs_labels")
+    if isinstance(metrics, dict):
+        metric_rows: list[list[Any]] = [[k, num(v)] for k, v in metrics.items() if isinstance(v, (int, float))]
+        html += table(["step metric", "value"], metric_rows,
+                      caption="Step scores against step labels")
+    note = ("<p class='note'>A PRM whose minimum falls on the last step mostly judges the outcome; "
+            "length and position correlations show a bias Best-of-N accuracy alone hides.</p>")
+    return Section("Lessons diagnostics", note + html)
+
+
 def _sections(run_dir: Path) -> list[Section]:
     doc = _load(run_dir)
-    return [_summary(doc), _chart(doc), _results(doc)]
+    lessons = _lessons(doc)
+    return [_summary(doc), _chart(doc), _results(doc), *([lessons] if lessons else [])]
 
 
 BON = RunKind("bon", _detect, _sections, title="Best-of-N")
