@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from _require import need_module
-from _serve_proc import KEY, Server, serving
+from _serve_proc import KEY, Server, call, serving
 from _shared_data import shared_path
 from _tiny import tiny_config
 
@@ -43,9 +43,14 @@ def test_remote_scores_are_the_local_scores_on_processbench_gsm8k(
 ) -> None:
     monkeypatch.setenv("PRMKIT_API_KEY", KEY)
     local = load_prm("arith")
-    remote = load_prm(f"{server.url}/arith", batch_size=16)  # 50 solutions: four requests
-    assert isinstance(remote, RemoteScorer)
+    remote = load_prm(f"{server.url}/arith")
+    assert isinstance(remote, RemoteScorer) and remote.batch_size == 16  # the server's --max-solutions
+    before = call(server.url + "/metrics", key=None)[1]
     assert remote.score(cases) == local.score(cases)
+    after = call(server.url + "/metrics", key=None)[1]
+    ok = 'prmkit_requests_total{route="/v1/score",code="200"} '
+    counts = [int(t.split(ok)[1].split()[0]) if ok in t else 0 for t in (before, after)]
+    assert counts[1] - counts[0] == 4  # 50 solutions in requests of at most 16
     assert scorer_info(remote) == scorer_info(local)  # the cache keys remote and local scores alike
     cached = ScorerConfig(prm=f"{server.url}/arith", no_cache=True).load()
     assert cached.score(cases[:5]) == local.score(cases[:5])

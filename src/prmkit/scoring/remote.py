@@ -54,7 +54,7 @@ class RemoteScorer:
     ``url``: ``http(s)://host:port/NAME`` (``NAME``, the served PRM, is checked against the server's;
     without it any PRM is accepted); ``api_key``: bearer key (default ``$PRMKIT_API_KEY``);
     ``timeout``: seconds per call; ``max_retries``: retries after a 429/5xx or a connection error;
-    ``batch_size``: solutions per request (the server's ``--max-solutions``); ``connect``: ask the
+    ``batch_size``: most solutions per request (lowered to the server's ``--max-solutions``); ``connect``: ask the
     server for its PRM now (``False``: on first use).
     """
 
@@ -101,6 +101,7 @@ class RemoteScorer:
             if self.name is not None and health.get("prm") != self.name:
                 raise ConfigError(f"{self.base_url} serves {health.get('prm')!r}, not {self.name!r}")
             self._info = ScorerInfo(str(health["identity"]), health.get("threshold"), bool(health.get("causal", True)))
+            self.batch_size = min(self.batch_size, int(health.get("max_solutions", self.batch_size)))
         return self._info
 
     @property
@@ -110,6 +111,7 @@ class RemoteScorer:
     def score(self, solutions: Sequence[Solution]) -> list[ScoreResult]:
         """One result per solution, in requests of at most ``batch_size`` solutions."""
         sols = list(solutions)
+        _ = self.info  # the server's request size
         out: list[ScoreResult] = []
         for start in range(0, len(sols), self.batch_size):
             chunk = sols[start : start + self.batch_size]

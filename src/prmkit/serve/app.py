@@ -2,7 +2,7 @@
 and credit rules.
 
 Routes: ``POST /v1/score``, ``POST /v1/rewards``, ``GET /v1/info`` (the PRM's name, identity, threshold
-and causality) with an API key; ``GET /health`` (the same, and ``status``) and ``GET /metrics``
+and causality, and the most solutions a request may hold) with an API key; ``GET /health`` (the same, and ``status``) and ``GET /metrics``
 (Prometheus text) without. Errors are ``{"detail": message}``:
 401 a missing or wrong key, 413 a body over ``--max-body-bytes``, 422 a malformed body or one over a
 limit (the message names the flag), 429 a full queue.
@@ -60,8 +60,8 @@ def create_app(config: ServeConfig, load: Callable[[], Scorer] | None = None) ->
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         scorer = await batcher.start()
         info = scorer_info(scorer)
-        app.state.info = {"prm": config.scorer.name, "identity": info.identity,
-                          "threshold": info.threshold, "causal": info.causal}
+        app.state.info = {"prm": config.scorer.name, "identity": info.identity, "threshold": info.threshold,
+                          "causal": info.causal, "max_solutions": config.max_solutions}
         yield
         await batcher.close()  # uvicorn has let in-flight requests finish; this scores what is queued
 
