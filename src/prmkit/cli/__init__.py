@@ -31,6 +31,7 @@ _TOPICS: tuple[tuple[str, str], ...] = (
     ("prmkit.cli._train", "top"),
     ("prmkit.cli._label", "top"),
     ("prmkit.cli._search", "top"),
+    ("prmkit.cli._serve", "top"),
 )
 
 

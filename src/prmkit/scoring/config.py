@@ -29,7 +29,8 @@ class ScorerConfig:
     """The PRM to score with, the engine it runs on, and the step-score cache."""
 
     prm: str | None = None
-    """Catalogued PRM name (see ``prmkit prms``), or a combination: ``a+b`` = per-step min, ``a*b`` = product
+    """Catalogued PRM name (see ``prmkit prms``), a combination (``a+b`` = per-step min, ``a*b`` = product),
+    or a PRM served by ``prmkit serve``: ``http://host:port/NAME``, key in ``$PRMKIT_API_KEY``
     (unset: ``DEFAULT_PRM``, prmkit's embedded default PRM)."""
     model: str | None = None
     """Weights to load instead of the catalog's: a local path or a hub id."""

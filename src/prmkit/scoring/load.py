@@ -10,10 +10,12 @@ from collections.abc import Sequence
 from typing import Any
 
 from prmkit._registry import Registry
+from prmkit.errors import ConfigError
 from prmkit.scoring._backend import Scorer, check_batch
 from prmkit.scoring.catalog import SPECS, get_spec
 from prmkit.scoring.combine import Combined, split_combination
 from prmkit.scoring.readouts import get_readout
+from prmkit.scoring.remote import is_remote
 from prmkit.scoring.spec import PRMSpec
 from prmkit.types import ScoreResult, Solution
 
@@ -24,6 +26,7 @@ BACKENDS: Registry[Any] = Registry("backend")
 BACKENDS.register("hf", "prmkit.scoring.hf:HFScorer")
 BACKENDS.register("verifier", "prmkit.scoring.verifiers:build_verifier")
 BACKENDS.register("vllm", "prmkit.scoring.vllm:VLLMScorer")
+BACKENDS.register("remote", "prmkit.scoring.remote:RemoteScorer")
 
 
 def load_prm(prm: str | PRMSpec, backend: str | None = None, **options: Any) -> Scorer:
@@ -33,8 +36,19 @@ def load_prm(prm: str | PRMSpec, backend: str | None = None, **options: Any) -> 
     verifiers, ``"hf"`` otherwise); ``options`` go to the backend (``model=`` a path or hub
     id overriding the spec's weights, ``dtype=``, ``device=``, ``max_length=``,
     ``batch_tokens=``). A name like ``"arith+qwen2.5-math-prm-7b"`` combines
-    scorers with a per-step minimum (see :mod:`prmkit.scoring.combine`).
+    scorers with a per-step minimum (see :mod:`prmkit.scoring.combine`). A URL
+    ``"http://host:port/NAME"`` is the PRM ``NAME`` served by ``prmkit serve``, on
+    the ``remote`` backend (:mod:`prmkit.scoring.remote`; its options: ``api_key=``,
+    ``timeout=``, ``batch_size=``); the server chooses weights, dtype and device.
     """
+    if isinstance(prm, str) and is_remote(prm):
+        if backend not in (None, "remote"):
+            raise ConfigError(f"{prm!r} is a served PRM: it runs on the remote backend, not {backend!r}")
+        server_side = sorted(set(options) & {"model", "dtype", "device", "max_length"})
+        if server_side:
+            raise ConfigError(f"{prm!r} is a served PRM: {', '.join(server_side)} are the server's to choose")
+        remote: Scorer = BACKENDS.get("remote")(prm, **options)
+        return remote
     if isinstance(prm, str) and ("+" in prm or "*" in prm) and prm not in SPECS:
         return parse_combination(prm, backend=backend, **options)
     spec = get_spec(prm) if isinstance(prm, str) else prm
