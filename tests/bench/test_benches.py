@@ -78,6 +78,8 @@ CASES = {
     "generation": ("generation", False, ("--dtype", "--requests", "--n", "--max-tokens", "--batch-size")),
     "generation-prefix": ("generation", False,
                           ("--prefix-cache", "--dtype", "--requests", "--n", "--max-tokens", "--batch-size")),
+    "search": ("search", False, ("--policy", "--prm", "--prm-model", "--problems", "--n", "--width", "--iterations",
+                                 "--step-tokens", "--max-tokens", "--json")),
 }
 
 
