@@ -51,6 +51,7 @@ def run(args: argparse.Namespace) -> int:
 def _run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
+    from prmkit.data import check_output_dir, check_output_file
     from prmkit.data.candidates import load_candidates, write_candidates
     from prmkit.evaluation import format_comparisons, format_table, score_candidates
     from prmkit.evaluation.bon import evaluate_bon
@@ -62,6 +63,10 @@ def _run(args: argparse.Namespace) -> int:
     selectors = [Selector.parse(s) for s in run_cfg.selectors]
     cfg = run_cfg.bon
     aggregators = list(run_cfg.aggregators)
+    if run_cfg.out:  # checked before any work: a folder that cannot be written loses nothing computed
+        check_output_dir(run_cfg.out)
+    if run_cfg.save_scored:
+        check_output_file(run_cfg.save_scored)
     cset = load_candidates(run_cfg.candidates, run_cfg.format, answer_style=run_cfg.answer_style)
     source = "none"
     threshold = 0.5  # the PRM's own decision threshold where a PRM scores (lessons' step metrics)
@@ -123,8 +128,7 @@ def _run(args: argparse.Namespace) -> int:
         print(f"\npaired differences against {baseline.name} (percentage points)")
         print(format_comparisons(comparisons, cfg.confidence))
     if run_cfg.out:
-        outdir = Path(run_cfg.out)
-        outdir.mkdir(parents=True, exist_ok=True)
+        outdir = check_output_dir(run_cfg.out)
         doc = {"candidates": str(run_cfg.candidates), "scores": source, **result.to_json(comparisons)}
         if source != "none":
             doc["lessons"] = candidate_lessons(cset, threshold=threshold)

@@ -2,6 +2,7 @@
 
 from prmkit.data._candidates_formats import GSM8K_EXAMPLE_MODELS
 from prmkit.data._io import JsonlAppender, read_json_records, read_jsonl, records_with_position
+from prmkit.data._paths import check_output_dir, check_output_file, child_path
 from prmkit.data.candidates import (
     Candidate,
     CandidateProblem,
@@ -24,6 +25,9 @@ __all__ = [
     "PRMBenchCase",
     "ProcessBenchCase",
     "StepwiseRecord",
+    "check_output_dir",
+    "check_output_file",
+    "child_path",
     "load_candidates",
     "load_prmbench",
     "load_processbench",
