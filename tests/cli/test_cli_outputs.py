@@ -94,3 +94,24 @@ def test_a_read_only_output_folder_fails_before_any_work(tmp_path: Path) -> None
         ro.chmod(0o755)
     failed(proc, "prmkit: error: ro/bon: cannot write in this folder")
     assert proc.stdout == ""
+
+
+@pytest.mark.parametrize("name", ["../evil", "../../evil", "sub/x", "ABS", "..", "a\\b"])
+def test_a_split_name_never_writes_outside_out(tmp_path: Path, name: str) -> None:
+    work = tmp_path / "work"
+    work.mkdir()
+    write(work / "pb.jsonl", PB)
+    name = str(tmp_path / "abs") if name == "ABS" else name
+    proc = prmkit(work, "eval", "processbench", "--prm", "arith", "--split", f"{name}=pb.jsonl", "--out", "o")
+    failed(proc, f"prmkit: error: split {name!r} is not a plain file name")
+    assert sorted(p.name for p in tmp_path.rglob("*")) == ["pb.jsonl", "work"]  # nothing written anywhere
+
+
+def test_run_processbench_checks_split_names_too(tmp_path: Path) -> None:
+    from prmkit.errors import OutputError
+    from prmkit.evaluation import run_processbench
+    from prmkit.scoring.arith import ArithVerifier
+
+    with pytest.raises(OutputError, match=r"split '\.\./x' is not a plain file name"):
+        run_processbench(ArithVerifier(), {"../x": str(write(tmp_path / "pb.jsonl", PB))}, tmp_path / "o")
+    assert not (tmp_path / "x.jsonl").exists() and not (tmp_path / "o").exists()
