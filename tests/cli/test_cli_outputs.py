@@ -115,3 +115,13 @@ def test_run_processbench_checks_split_names_too(tmp_path: Path) -> None:
     with pytest.raises(OutputError, match=r"split '\.\./x' is not a plain file name"):
         run_processbench(ArithVerifier(), {"../x": str(write(tmp_path / "pb.jsonl", PB))}, tmp_path / "o")
     assert not (tmp_path / "x.jsonl").exists() and not (tmp_path / "o").exists()
+
+
+def test_a_split_name_that_is_not_utf8_still_finishes(tmp_path: Path) -> None:
+    write(tmp_path / "pb.jsonl", PB)
+    env = {**os.environ, "PYTHONPATH": str(SRC)}
+    argv = [sys.executable, "-m", "prmkit", "eval", "processbench", "--prm", "arith", "--split",
+            b"g\xff=pb.jsonl", "--out", "o"]  # argv bytes arrive as a lone surrogate in the name
+    proc = subprocess.run(argv, cwd=tmp_path, env=env, capture_output=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr.decode(errors="replace")
+    assert "g\\udcff" in (tmp_path / "o" / "summary.json").read_text(encoding="utf-8")

@@ -89,3 +89,13 @@ def test_lone_surrogate_is_escaped_and_reads_back(tmp_path: Path) -> None:
     raw = out.read_bytes().decode("utf-8")  # valid UTF-8 throughout
     assert "\\ud800" in raw and "caf\u00e9" in raw.splitlines()[1]
     assert [o for _, o in read_jsonl(out)] == [obj, {"id": "plain", "steps": ["caf\u00e9"]}]
+
+
+def test_stepwise_writes_a_lone_surrogate_escaped(tmp_path: Path) -> None:
+    from prmkit.data import write_stepwise
+    from prmkit.types import StepwiseExample
+
+    out = tmp_path / "s.jsonl"
+    assert write_stepwise([StepwiseExample("q\ud800", ("1 + 1 = 2 \udcff",), labels=(1.0,))], out) == 1
+    [(_, rec)] = read_jsonl(out)
+    assert rec["prompt"] == "q\ud800" and rec["completions"] == ["1 + 1 = 2 \udcff"]

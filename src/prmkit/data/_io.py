@@ -12,7 +12,7 @@ from typing import IO, Any
 
 from prmkit.errors import DataFormatError, OutputError
 
-__all__ = ["JsonlAppender", "read_json_records", "read_jsonl", "records_with_position"]
+__all__ = ["JsonlAppender", "json_utf8", "read_json_records", "read_jsonl", "records_with_position"]
 
 
 def read_jsonl(path: str | os.PathLike[str]) -> Iterator[tuple[int, dict[str, Any]]]:
@@ -120,6 +120,21 @@ def _not_utf8(path: str, line: int, offset: int, byte: int) -> DataFormatError:
     )
 
 
+def json_utf8(obj: Any, *, indent: int | None = None) -> bytes:
+    """``obj`` as JSON in UTF-8; text UTF-8 cannot encode (a lone surrogate) is written as a
+    ``\\u`` escape instead of failing, and reads back as the same string.
+
+    >>> json_utf8({"a": "caf" + chr(0xE9)}).decode("utf-8") == '{"a": "caf' + chr(0xE9) + '"}'
+    True
+    >>> json_utf8({"a": chr(0xD800)}) == b'{"a": "' + bytes([92]) + b'ud800"}'  # the six characters \\ud800
+    True
+    """
+    try:
+        return json.dumps(obj, ensure_ascii=False, indent=indent).encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate: escape it rather than lose the record
+        return json.dumps(obj, ensure_ascii=True, indent=indent).encode("ascii")
+
+
 class JsonlAppender:
     """Append one JSON object per line, flushed and fsynced per write, so a kill loses nothing written.
 
@@ -147,11 +162,7 @@ class JsonlAppender:
         self._fsync = fsync
 
     def write(self, obj: Mapping[str, Any]) -> None:
-        try:
-            line = json.dumps(obj, ensure_ascii=False).encode("utf-8")
-        except UnicodeEncodeError:  # a lone surrogate: escape it rather than lose the record
-            line = json.dumps(obj, ensure_ascii=True).encode("ascii")
-        self._fh.write(line + b"\n")
+        self._fh.write(json_utf8(obj) + b"\n")
         self._fh.flush()
         if self._fsync:
             os.fsync(self._fh.fileno())
