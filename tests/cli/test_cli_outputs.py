@@ -14,6 +14,9 @@ import pytest
 SRC = Path(__file__).resolve().parents[2] / "src"
 PB = {"id": "t-0", "generator": "g", "problem": "2 + 2?", "steps": ["2 + 2 = 4"], "final_answer_correct": True,
       "label": -1}
+PRMB = {"original_question": "q", "modified_question": "q", "original_process": ["1. a"],
+        "modified_process": ["1. a", "2. a again"], "modified_steps": [2], "error_steps": [2],
+        "reason": "r", "idx": "t0", "question": "q", "classification": "redundency"}
 CANDS = {"problem": "?", "reference": "2", "candidates": [
     {"steps": ["a"], "answer": "2", "step_scores": [0.6]}, {"steps": ["a"], "answer": "3", "step_scores": [0.1]}]}
 
@@ -59,7 +62,7 @@ def test_a_lone_surrogate_in_a_step_and_an_id_lets_the_run_finish(tmp_path: Path
         assert proc.returncode == 0, proc.stderr
 
 
-@pytest.mark.parametrize("command", ["score", "processbench", "bon"])
+@pytest.mark.parametrize("command", ["score", "processbench", "prmbench", "bon"])
 @pytest.mark.parametrize("where", ["under-a-file", "a-folder-or-a-file"])
 def test_an_output_that_cannot_be_written_fails_before_any_work(tmp_path: Path, command: str, where: str) -> None:
     (tmp_path / "file").write_text("x")
@@ -67,10 +70,12 @@ def test_an_output_that_cannot_be_written_fails_before_any_work(tmp_path: Path, 
     write(tmp_path / "in.jsonl", {"problem": "?", "steps": ["1 + 1 = 2"]})
     write(tmp_path / "pb.jsonl", PB)
     write(tmp_path / "c.jsonl", CANDS)
+    write(tmp_path / "redundency.jsonl", PRMB)
     out = {"under-a-file": "file/out", "a-folder-or-a-file": "folder" if command == "score" else "file"}[where]
     argv = {
         "score": ["score", "--prm", "arith", "--input", "in.jsonl", "--output", out],
         "processbench": ["eval", "processbench", "--prm", "arith", "--data", "pb.jsonl", "--out", out],
+        "prmbench": ["eval", "prmbench", "--prm", "arith", "--data", "redundency.jsonl", "--out", out],
         "bon": ["eval", "bon", "--candidates", "c.jsonl", "--scores-from-file", "--quiet", "--out", out],
     }[command]
     proc = prmkit(tmp_path, *argv)
