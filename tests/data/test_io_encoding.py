@@ -67,6 +67,8 @@ def test_stray_byte_in_a_json_array_and_a_gzip_file(tmp_path: Path) -> None:
     gz.write_bytes(gzip.compress(b'{"id": "a"}\n{"id": "\x80"}\n'))
     with pytest.raises(DataFormatError, match=r"a\.jsonl\.gz:2: not UTF-8: byte 0x80 at byte offset 20"):
         list(read_jsonl(gz))
+    with pytest.raises(DataFormatError, match=r"a\.jsonl\.gz:2: not UTF-8: byte 0x80 at byte offset 20"):
+        read_json_records(gz)
 
 
 def test_a_folder_or_a_damaged_gzip_is_a_data_error(tmp_path: Path) -> None:

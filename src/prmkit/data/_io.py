@@ -56,6 +56,7 @@ def records_with_position(path: str | os.PathLike[str]) -> list[tuple[dict[str, 
     """``({"record": i}, object)`` for each object of a JSON array, ``({"line": n}, object)`` for JSON Lines.
 
     The position dictionary is ready to pass on to :class:`~prmkit.errors.DataFormatError`.
+    A path ending in ``.gz`` is read as gzipped JSON Lines.
 
     >>> import tempfile, os
     >>> p = os.path.join(tempfile.mkdtemp(), "a.json")
@@ -64,6 +65,8 @@ def records_with_position(path: str | os.PathLike[str]) -> list[tuple[dict[str, 
     [({'record': 0}, {'x': 1})]
     """
     p = str(path)
+    if p.endswith(".gz"):
+        return [({"line": line}, obj) for line, obj in read_jsonl(p)]
     try:
         data = Path(p).read_bytes()
     except OSError as e:
