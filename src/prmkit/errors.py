@@ -16,6 +16,7 @@ __all__ = [
     "ContextLengthError",
     "DataFormatError",
     "MissingExtraError",
+    "OutputError",
     "PRMKitError",
     "UnknownNameError",
 ]
@@ -78,3 +79,20 @@ class MissingExtraError(PRMKitError, ImportError):
 
 class ContextLengthError(PRMKitError, ValueError):
     """A solution does not fit in the model's context window."""
+
+
+class OutputError(PRMKitError, OSError):
+    """An output path cannot be written: a folder where a file is needed (or the
+    reverse), no permission, a name that leaves the output folder. Raised before
+    the work starts wherever the path is known up front.
+
+    >>> print(OutputError("is a folder, not a file", path="runs/out.jsonl"))
+    runs/out.jsonl: is a folder, not a file
+    """
+
+    def __init__(self, message: str, *, path: str | None = None) -> None:
+        self.path = path
+        super().__init__(f"{path}: {message}" if path is not None else message)
+
+    def __str__(self) -> str:  # OSError would format its own args
+        return str(self.args[0]) if self.args else ""

@@ -195,8 +195,8 @@ def _reference(
 
     if name == "best_of_n":
         return best()
-    if name == "pass_at_n":
-        return next((j for j in idx if correct[j]), idx[0])
+    if name == "pass_at_n":  # no answer = wrong, whatever its label
+        return next((j for j in idx if correct[j] and groups[j] >= 0), idx[0])
     if name == "majority":
         return vote({g: float(len(m)) for g, m in order.items()})
     if name == "weighted_sum":

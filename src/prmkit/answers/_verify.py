@@ -42,10 +42,16 @@ _STARTUP_S = 120.0
 class _Worker:
     def __init__(self) -> None:
         # Run the worker file as a script: no prmkit import (and no package __init__) in the child.
+        # Isolated (-I): neither the working directory nor PYTHONPATH is on its path, so a
+        # math_verify.py (or runpy.py) lying in the user's folder is never imported; the
+        # parent's own absolute path entries, less the working directory, are given instead.
         script = str(Path(__file__).with_name("_worker.py"))
-        boot = f"import runpy; runpy.run_path({script!r}, run_name='__main__')"
+        boot = (
+            f"import sys; sys.path[:0] = {_worker_path()!r}; "
+            f"import runpy; runpy.run_path({script!r}, run_name='__main__')"
+        )
         self.proc = subprocess.Popen(
-            [sys.executable, "-c", boot],
+            [sys.executable, "-I", "-c", boot],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
@@ -105,6 +111,17 @@ class _Worker:
 
 
 _lock = threading.Lock()
+def _worker_path() -> list[str]:
+    """The parent's ``sys.path`` entries the worker may use: absolute, and not the working directory.
+
+    >>> import os
+    >>> os.getcwd() in _worker_path() or "" in _worker_path()
+    False
+    """
+    cwd = os.path.realpath(os.getcwd())
+    return [p for p in sys.path if p and os.path.isabs(p) and os.path.realpath(p) != cwd]
+
+
 _worker: _Worker | None = None
 
 

@@ -51,17 +51,23 @@ def run(args: argparse.Namespace) -> int:
 def _run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
+    from prmkit.data import check_output_dir, check_output_file
     from prmkit.data.candidates import load_candidates, write_candidates
     from prmkit.evaluation import format_comparisons, format_table, score_candidates
     from prmkit.evaluation.bon import evaluate_bon
     from prmkit.evaluation.lessons import candidate_lessons
     from prmkit.scoring.combine import decision_threshold
+    from prmkit.search.aggregate import Aggregator
     from prmkit.search.select import Selector
 
     run_cfg = config_from_args(BonRunConfig, args)
     selectors = [Selector.parse(s) for s in run_cfg.selectors]
     cfg = run_cfg.bon
     aggregators = list(run_cfg.aggregators)
+    if run_cfg.out:  # checked before any work: a folder that cannot be written loses nothing computed
+        check_output_dir(run_cfg.out)
+    if run_cfg.save_scored:
+        check_output_file(run_cfg.save_scored)
     cset = load_candidates(run_cfg.candidates, run_cfg.format, answer_style=run_cfg.answer_style)
     source = "none"
     threshold = 0.5  # the PRM's own decision threshold where a PRM scores (lessons' step metrics)
@@ -103,6 +109,7 @@ def _run(args: argparse.Namespace) -> int:
         if run_cfg.baseline
         else next((s for s in selectors if s.kind == "majority"), None)
     )
+    unscored = sorted({r.aggregator for r in result.rows if r.aggregator and r.scored == 0})
     comparisons = []
     if baseline is not None:
         for s in selectors:
@@ -110,21 +117,25 @@ def _run(args: argparse.Namespace) -> int:
                 continue
             scored = s.spec.uses_scores or baseline.spec.uses_scores
             for agg in aggregators if scored else aggregators[:1]:
+                if scored and Aggregator.parse(agg).name in unscored:
+                    continue  # nothing to compare: no scores under this aggregator
                 comparisons += result.compare(s.name, baseline.name, agg)
     lo, hi = cset.n_range
     size = f"{lo}" if lo == hi else f"{lo}-{hi}"
     print(
         f"{Path(run_cfg.candidates).name}: {len(cset.problems)} problems x {size} candidates; scores: {source}; "
         f"subsets per N: all if <= {cfg.n_subsets} else {cfg.n_subsets} random (seed {cfg.seed}); "
-        f"{cfg.n_bootstrap} bootstrap resamples"
+        + (f"{cfg.n_bootstrap} bootstrap resamples" if cfg.n_bootstrap else "no bootstrap, so no intervals")
     )
+    if unscored:
+        print(f"warning: no candidate has a score under {', '.join(unscored)}: score-based selectors had "
+              "no scores (shown as 'no scores'; their choice would be only the tie-break)", file=sys.stderr)
     print(format_table(result))
     if comparisons and baseline is not None:
         print(f"\npaired differences against {baseline.name} (percentage points)")
-        print(format_comparisons(comparisons, cfg.confidence))
+        print(format_comparisons(comparisons, cfg.confidence, intervals=cfg.n_bootstrap > 0))
     if run_cfg.out:
-        outdir = Path(run_cfg.out)
-        outdir.mkdir(parents=True, exist_ok=True)
+        outdir = check_output_dir(run_cfg.out)
         doc = {"candidates": str(run_cfg.candidates), "scores": source, **result.to_json(comparisons)}
         if source != "none":
             doc["lessons"] = candidate_lessons(cset, threshold=threshold)

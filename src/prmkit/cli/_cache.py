@@ -18,6 +18,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from prmkit.data import check_output_file
 from prmkit.errors import PRMKitError
 from prmkit.scoring.cache import CacheStats, ScoreCache, default_cache_path
 
@@ -85,8 +86,9 @@ def _days(text: str) -> float:
     return days
 
 
-def _open(args: argparse.Namespace) -> ScoreCache:
-    return ScoreCache(args.db if args.db is not None else default_cache_path(), create=False)
+def _open(args: argparse.Namespace, *, read_only: bool = False) -> ScoreCache:
+    path = args.db if args.db is not None else default_cache_path()
+    return ScoreCache(path, create=False, read_only=read_only)
 
 
 def _fail(err: Exception) -> int:
@@ -96,7 +98,8 @@ def _fail(err: Exception) -> int:
 
 def _stats(args: argparse.Namespace) -> int:
     try:
-        with _open(args) as cache:
+        with _open(args, read_only=True) as cache:
+            cache.check()
             st = cache.stats()
     except PRMKitError as e:
         return _fail(e)
@@ -146,7 +149,9 @@ def _export(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     try:
-        with _open(args) as cache:
+        check_output_file(args.out)
+        with _open(args, read_only=True) as cache:
+            cache.check()
             total = sum(p.entries for p in cache.stats().prms if args.prm in (None, p.identity))
             with tqdm(total=total, unit="row", desc="export", file=sys.stderr, disable=None) as bar:
                 n = cache.export(args.out, prm=args.prm, progress=bar.update)

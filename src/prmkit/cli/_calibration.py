@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from prmkit.cli._config_args import add_dataclass_arguments, config_from_args
+from prmkit.data import check_output_dir
 from prmkit.evaluation import CalibrationReport, read_labelled, run_calibration
 from prmkit.evaluation.config import CalibrationConfig
 
@@ -47,6 +48,7 @@ def _run(args: argparse.Namespace) -> int:
 
     cfg = config_from_args(CalibrationConfig, args)
     data = read_labelled(cfg.data, cfg.target)  # validate the whole file before loading a model
+    check_output_dir(cfg.out)  # before any work
     scorer = cfg.scorer.load()
     with tqdm(total=len(data), desc="scoring", unit="sol", file=sys.stderr) as bar:
         report = run_calibration(scorer, data, cfg.out, prm=cfg.scorer.name, target=cfg.target, fit=cfg.fit,

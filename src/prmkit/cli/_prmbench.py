@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from prmkit.cli._config_args import add_dataclass_arguments, config_from_args
+from prmkit.data import check_output_dir
 from prmkit.errors import ConfigError
 from prmkit.evaluation.config import DEFAULT_SWEEP, PRMBenchConfig
 from prmkit.evaluation.prmbench import PoolResult, PRMBenchReport, run_prmbench
@@ -47,6 +48,7 @@ def _run(args: argparse.Namespace) -> int:
         raise ConfigError("no data: give --data FILE ...")
     if cfg.grid and not (cfg.fit_on or cfg.sweep):
         raise ConfigError("--grid needs --fit-on or --sweep")
+    check_output_dir(cfg.out)  # before any work
     scorer = cfg.scorer.load()
     bar = tqdm(desc="prmbench", unit="case", file=sys.stderr)
 

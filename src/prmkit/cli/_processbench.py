@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from prmkit.cli._config_args import add_dataclass_arguments, config_from_args
+from prmkit.data import check_output_dir, child_path
 from prmkit.errors import ConfigError
 from prmkit.evaluation import ProcessBenchReport, run_processbench
 from prmkit.evaluation.config import DEFAULT_SWEEP, ProcessBenchConfig
@@ -61,6 +62,9 @@ def _run(args: argparse.Namespace) -> int:
     splits = _splits(cfg)
     if cfg.grid and not (cfg.fit_on or cfg.sweep):
         raise ConfigError("--grid needs --fit-on or --sweep")
+    for name in splits:  # each split name becomes a file name in --out
+        child_path(cfg.out, name, what="split")
+    check_output_dir(cfg.out)  # before any work
     scorer = cfg.scorer.load()
     bars: dict[str, Any] = {}
 

@@ -13,6 +13,7 @@ import sys
 from typing import Any
 
 from prmkit.cli._config_args import add_dataclass_arguments, config_from_args
+from prmkit.data import check_output_file
 from prmkit.scoring import read_score_inputs, score_file
 from prmkit.scoring.config import ScoreFileConfig
 
@@ -36,6 +37,7 @@ def _run(args: argparse.Namespace) -> int:
 
     cfg = config_from_args(ScoreFileConfig, args)
     records = read_score_inputs(cfg.input)  # validate the whole file before loading a model
+    check_output_file(cfg.output)
     scorer = cfg.scorer.load()
     with tqdm(total=len(records), desc="score", unit="sol", file=sys.stderr) as bar:
         stats = score_file(

@@ -21,6 +21,7 @@ from typing import Any
 
 from prmkit.cli._config_args import add_dataclass_arguments, config_from_args
 from prmkit.cli._label import stoppable
+from prmkit.data import check_output_dir, check_output_file
 from prmkit.search.compare_config import CompareConfig
 from prmkit.search.config import CalibrateConfig, SearchConfig
 
@@ -54,6 +55,7 @@ def _search(cfg: SearchConfig) -> dict[str, Any]:
 
     from prmkit.search.job import search_job
 
+    check_output_dir(cfg.out)  # before the policy and the PRM are loaded
     with stoppable(), tqdm(desc=f"search {cfg.method} n={cfg.n}", file=sys.stderr) as bar:
         run = search_job(cfg, on_result=lambda _: bar.update(1))
     done = [r for r in run.results if "failed" not in r and r]
@@ -73,6 +75,8 @@ def _compare(args: argparse.Namespace) -> int:
 
     cfg = config_from_args(CompareConfig, args)
     runs = cfg.runs()
+    for run in runs:
+        check_output_dir(run.out)
     for run in runs:
         print(json.dumps(_search(run)), file=sys.stderr)
     dirs = [r.out for r in runs]
@@ -97,6 +101,7 @@ def _calibrate(args: argparse.Namespace) -> int:
     from prmkit.search.calibrate import calibration_points, fit_calibration
 
     cfg = config_from_args(CalibrateConfig, args)
+    check_output_file(cfg.out)
     cal = fit_calibration(calibration_points(cfg.labelled), cfg.scorer.load())
     cal.save(cfg.out)
     print(json.dumps({"blocks": len(cal.edges), "out": cfg.out}))

@@ -1,7 +1,14 @@
 """Reading and writing the files prmkit works with: JSON Lines, candidate sets, ProcessBench, PRMBench, stepwise records."""
 
 from prmkit.data._candidates_formats import GSM8K_EXAMPLE_MODELS
-from prmkit.data._io import JsonlAppender, read_json_records, read_jsonl, records_with_position
+from prmkit.data._io import (
+    JsonlAppender,
+    json_utf8,
+    read_json_records,
+    read_jsonl,
+    records_with_position,
+)
+from prmkit.data._paths import check_output_dir, check_output_file, child_path
 from prmkit.data.candidates import (
     Candidate,
     CandidateProblem,
@@ -24,6 +31,10 @@ __all__ = [
     "PRMBenchCase",
     "ProcessBenchCase",
     "StepwiseRecord",
+    "check_output_dir",
+    "check_output_file",
+    "child_path",
+    "json_utf8",
     "load_candidates",
     "load_prmbench",
     "load_processbench",

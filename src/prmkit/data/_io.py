@@ -5,28 +5,33 @@ from __future__ import annotations
 import gzip
 import json
 import os
-from collections.abc import Iterator, Mapping
+import zlib
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import Any, TextIO
+from typing import IO, Any
 
-from prmkit.errors import DataFormatError
+from prmkit.errors import DataFormatError, OutputError
 
-__all__ = ["JsonlAppender", "read_json_records", "read_jsonl", "records_with_position"]
+__all__ = ["JsonlAppender", "json_utf8", "read_json_records", "read_jsonl", "records_with_position"]
 
 
 def read_jsonl(path: str | os.PathLike[str]) -> Iterator[tuple[int, dict[str, Any]]]:
     """Yield ``(line_number, object)`` for each non-blank line; line numbers are 1-based.
 
-    A line that is not a JSON object raises :class:`DataFormatError` naming the file and line.
-    A path ending in ``.gz`` is read through gzip.
+    A line that is not a JSON object raises :class:`DataFormatError` naming the file and line;
+    so does a line that is not UTF-8, with the byte offset of the first bad byte in the
+    file (in the uncompressed stream for ``.gz``). A path ending in ``.gz`` is read through gzip.
     """
     p = str(path)
     try:
-        fh = gzip.open(p, "rt", encoding="utf-8") if p.endswith(".gz") else open(p, encoding="utf-8")  # noqa: SIM115
-    except FileNotFoundError:
-        raise DataFormatError("file not found", path=p) from None
+        fh = gzip.open(p, "rb") if p.endswith(".gz") else open(p, "rb")  # noqa: SIM115
+    except OSError as e:
+        raise _unreadable(p, e) from None
     with fh:
-        for lineno, raw in enumerate(fh, start=1):
+        offset = 0
+        for lineno, data in enumerate(_lines(fh, p), start=1):
+            raw = _decode(data, p, lineno, offset)
+            offset += len(data)
             if not raw.strip():
                 continue
             try:
@@ -51,6 +56,7 @@ def records_with_position(path: str | os.PathLike[str]) -> list[tuple[dict[str, 
     """``({"record": i}, object)`` for each object of a JSON array, ``({"line": n}, object)`` for JSON Lines.
 
     The position dictionary is ready to pass on to :class:`~prmkit.errors.DataFormatError`.
+    A path ending in ``.gz`` is read as gzipped JSON Lines.
 
     >>> import tempfile, os
     >>> p = os.path.join(tempfile.mkdtemp(), "a.json")
@@ -59,10 +65,16 @@ def records_with_position(path: str | os.PathLike[str]) -> list[tuple[dict[str, 
     [({'record': 0}, {'x': 1})]
     """
     p = str(path)
+    if p.endswith(".gz"):
+        return [({"line": line}, obj) for line, obj in read_jsonl(p)]
     try:
-        text = Path(p).read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise DataFormatError("file not found", path=p) from None
+        data = Path(p).read_bytes()
+    except OSError as e:
+        raise _unreadable(p, e) from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise _not_utf8(p, data.count(b"\n", 0, e.start) + 1, e.start, data[e.start]) from None
     head = text.lstrip()[:1]
     if head == "[":
         try:
@@ -78,8 +90,61 @@ def records_with_position(path: str | os.PathLike[str]) -> list[tuple[dict[str, 
     return [({"line": line}, obj) for line, obj in read_jsonl(p)]
 
 
+def _unreadable(path: str, e: OSError) -> DataFormatError:
+    """The error for an input that cannot be opened: missing, a folder, not readable."""
+    if isinstance(e, FileNotFoundError):
+        return DataFormatError("file not found", path=path)
+    if isinstance(e, IsADirectoryError):
+        return DataFormatError("is a folder, not a file", path=path)
+    return DataFormatError(f"cannot read ({e.strerror or e})", path=path)
+
+
+def _lines(fh: Iterable[bytes], path: str) -> Iterator[bytes]:
+    """The lines of a binary stream; a damaged gzip stream is a :class:`DataFormatError`."""
+    try:
+        yield from fh
+    except (OSError, EOFError, zlib.error) as e:
+        raise DataFormatError(f"cannot read ({e})", path=path) from None
+
+
+def _decode(data: bytes, path: str, line: int, offset: int) -> str:
+    """One line as text; bytes that are not UTF-8 raise naming the line and the file offset."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise _not_utf8(path, line, offset + e.start, data[e.start]) from None
+
+
+def _not_utf8(path: str, line: int, offset: int, byte: int) -> DataFormatError:
+    return DataFormatError(
+        f"not UTF-8: byte 0x{byte:02x} at byte offset {offset} (re-encode the file as UTF-8)",
+        path=path,
+        line=line,
+    )
+
+
+def json_utf8(obj: Any, *, indent: int | None = None) -> bytes:
+    """``obj`` as JSON in UTF-8; text UTF-8 cannot encode (a lone surrogate) is written as a
+    ``\\u`` escape instead of failing, and reads back as the same string.
+
+    >>> json_utf8({"a": "caf" + chr(0xE9)}).decode("utf-8") == '{"a": "caf' + chr(0xE9) + '"}'
+    True
+    >>> json_utf8({"a": chr(0xD800)}) == b'{"a": "' + bytes([92]) + b'ud800"}'  # the six characters \\ud800
+    True
+    """
+    try:
+        return json.dumps(obj, ensure_ascii=False, indent=indent).encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate: escape it rather than lose the record
+        return json.dumps(obj, ensure_ascii=True, indent=indent).encode("ascii")
+
+
 class JsonlAppender:
     """Append one JSON object per line, flushed and fsynced per write, so a kill loses nothing written.
+
+    Text that UTF-8 cannot encode (a lone surrogate such as ``"\\ud800"``, which
+    ``json.loads`` accepts) is written as a JSON ``\\u`` escape, so the line is
+    valid UTF-8 and reads back as the same string. A path that cannot be
+    created or opened for appending raises :class:`~prmkit.errors.OutputError`.
 
     >>> import tempfile, os
     >>> d = tempfile.mkdtemp(); p = os.path.join(d, "out.jsonl")
@@ -91,13 +156,16 @@ class JsonlAppender:
 
     def __init__(self, path: str | os.PathLike[str], *, fsync: bool = True) -> None:
         self.path = str(path)
-        Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        _repair_tail(self.path)
-        self._fh: TextIO = open(self.path, "a", encoding="utf-8")  # noqa: SIM115 - closed in close()
+        try:
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            _repair_tail(self.path)
+            self._fh: IO[bytes] = open(self.path, "ab")  # noqa: SIM115 - closed in close()
+        except OSError as e:
+            raise OutputError(f"cannot write ({e.strerror or e})", path=self.path) from None
         self._fsync = fsync
 
     def write(self, obj: Mapping[str, Any]) -> None:
-        self._fh.write(json.dumps(obj, ensure_ascii=False) + "\n")
+        self._fh.write(json_utf8(obj) + b"\n")
         self._fh.flush()
         if self._fsync:
             os.fsync(self._fh.fileno())

@@ -10,11 +10,12 @@ dataset's gzipped export. A label of unknown correctness is written as
 from __future__ import annotations
 
 import gzip
-import json
 import os
 from collections.abc import Iterable
 from pathlib import Path
 from typing import IO, Any, Protocol
+
+from prmkit.data._io import json_utf8
 
 __all__ = ["StepwiseRecord", "write_stepwise"]
 
@@ -58,6 +59,6 @@ def write_stepwise(records: Iterable[StepwiseRecord], path: str | os.PathLike[st
 def _write_lines(records: Iterable[StepwiseRecord], out: IO[bytes] | gzip.GzipFile) -> int:
     n = 0
     for rec in records:
-        out.write((json.dumps(rec.to_record(), ensure_ascii=False) + "\n").encode("utf-8"))
+        out.write(json_utf8(rec.to_record()) + b"\n")
         n += 1
     return n

@@ -25,6 +25,7 @@ def format_table(result: BonResult) -> str:
     selector  aggregator  n  accuracy  95% CI          policy tok  verifier tok
     majority  -           3    100.00  [100.0, 100.0]         n/a             0
     """
+    intervals = result.config.n_bootstrap > 0
     pct = f"{100 * result.config.confidence:g}% CI"
     head = ("selector", "aggregator", "n", "accuracy", pct, "policy tok", "verifier tok")
     body = [
@@ -32,18 +33,19 @@ def format_table(result: BonResult) -> str:
             r.selector,
             r.aggregator or "-",
             str(r.n),
-            f"{100 * r.accuracy:.2f}",
-            f"[{100 * r.ci_low:5.1f}, {100 * r.ci_high:5.1f}]",
+            "no scores" if r.scored == 0 else f"{100 * r.accuracy:.2f}",
+            "-" if r.scored == 0 else f"[{100 * r.ci_low:5.1f}, {100 * r.ci_high:5.1f}]",
             _tokens(r.policy_tokens),
             _tokens(r.verifier_tokens),
         )
         for r in result.rows
     ]
-    return _render(head, body, right={2, 3, 5, 6})
+    return _render(*_without_intervals(head, body, 4, intervals, {2, 3, 5, 6}))
 
 
-def format_comparisons(comparisons: Sequence[Comparison], confidence: float) -> str:
-    """Paired differences ``a - b`` in percentage points, with intervals and per-problem win counts."""
+def format_comparisons(comparisons: Sequence[Comparison], confidence: float, *, intervals: bool = True) -> str:
+    """Paired differences ``a - b`` in percentage points, with intervals (unless ``intervals`` is
+    false: no bootstrap was drawn) and per-problem win counts."""
     pct = f"{100 * confidence:g}% CI"
     head = ("a", "b", "aggregator", "n", "a - b (pp)", pct, "a better", "b better")
     body = [
@@ -59,7 +61,17 @@ def format_comparisons(comparisons: Sequence[Comparison], confidence: float) -> 
         )
         for c in comparisons
     ]
-    return _render(head, body, right={3, 4, 6, 7})
+    return _render(*_without_intervals(head, body, 5, intervals, {3, 4, 6, 7}))
+
+
+def _without_intervals(
+    head: Sequence[str], body: Sequence[Sequence[str]], column: int, keep: bool, right: set[int]
+) -> tuple[Sequence[str], list[Sequence[str]], set[int]]:
+    """Drop the interval column when no bootstrap was drawn: an interval of width 0 would claim certainty."""
+    if keep:
+        return head, list(body), right
+    drop = lambda row: [*row[:column], *row[column + 1 :]]  # noqa: E731
+    return drop(head), [drop(r) for r in body], {i - (i > column) for i in right if i != column}
 
 
 def _render(head: Sequence[str], body: Sequence[Sequence[str]], right: set[int]) -> str:

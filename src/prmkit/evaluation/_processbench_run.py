@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from prmkit.data import check_output_dir, child_path
 from prmkit.data.processbench import ProcessBenchCase, load_processbench
 from prmkit.errors import ConfigError
 from prmkit.evaluation._processbench_metrics import (
@@ -122,9 +123,10 @@ def run_processbench(
         raise ConfigError(f"batch_size must be >= 1, got {batch_size}")
     if fit_on is not None and fit_on not in splits:
         raise ConfigError(f"fit_on={fit_on!r} is not one of the splits: {', '.join(splits)}")
+    for name in splits:  # a split name becomes a file name: it must stay inside out_dir
+        child_path(out_dir, name, what="split")
+    out = check_output_dir(out_dir)
     data = {name: _cases(name, src) for name, src in splits.items()}  # validate everything first
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
     claim_dir(out, scorer.identity)
     order = sorted(data, key=lambda name: name != fit_on)
     scores: dict[str, list[list[float] | None]] = {}

@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
-from prmkit.data import JsonlAppender, read_jsonl
+from prmkit.data import JsonlAppender, json_utf8, read_jsonl
 from prmkit.errors import ConfigError, DataFormatError
 from prmkit.scoring import Scorer, check_batch
 from prmkit.types import ScoreFailure, Solution, StepScores, from_record
@@ -119,5 +119,5 @@ def fsync(path: Path) -> None:
 def write_json(path: Path, obj: Mapping[str, Any]) -> None:
     """Write ``obj`` to ``path`` atomically (a temporary file, then a rename)."""
     tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(json.dumps(obj, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    tmp.write_bytes(json_utf8(obj, indent=2) + b"\n")
     os.replace(tmp, path)

@@ -8,7 +8,13 @@ Protocol (B3/B4 of the method cards, with random instead of prefix subsets):
   (an exact average), else ``n_subsets`` uniform random ones drawn from a
   generator seeded with ``(seed, problem index, N)``. Every selector and
   aggregator sees the same subsets. A problem's accuracy at N is the mean
-  over its subsets of "the chosen candidate is correct" (no answer = wrong).
+  over its subsets of "the chosen candidate is correct". **No answer =
+  wrong**: a candidate without an answer is incorrect for every selector and
+  for the oracle, even where the file marks it correct.
+* **Unscored** candidates (a failed score, or a ``nan`` step score anywhere:
+  the NaN rule of :mod:`prmkit.search.aggregate`) rank below every scored one;
+  a row whose aggregator scored no candidate at all reports ``scored`` = 0
+  and the table prints "no scores" rather than its tie-break accuracy.
 * Accuracy is the mean over problems; its interval is a percentile bootstrap
   over problems (``n_bootstrap`` resamples, shared by every row, so paired
   differences use the same resamples). The interval reflects which problems
@@ -61,7 +67,8 @@ class BonConfig:
     n_subsets: int = field(default=1000, metadata=option(flag="--subsets"))
     """Random subsets per problem and N (all subsets are used when there are no more than this)."""
     n_bootstrap: int = field(default=2000, metadata=option(flag="--bootstrap"))
-    """Bootstrap resamples over problems for the intervals (0 = no interval: low = high = accuracy)."""
+    """Bootstrap resamples over problems for the intervals (0 = no interval: the tables leave it out;
+    in JSON low = high = accuracy)."""
     confidence: float = 0.95
     """Coverage of the intervals."""
     seed: int = 0
@@ -101,6 +108,10 @@ class BonRow:
     """Largest number of subsets evaluated for one problem at this N."""
     policy_tokens: float | None
     verifier_tokens: float | None
+    scored: float | None = None
+    """Share of the candidates with a solution score under ``aggregator`` (None for selectors
+    that read no scores). At 0 the selector had no scores: its accuracy is only the tie-break
+    (the first candidate) and the table says "no scores" instead."""
 
 
 @dataclass(frozen=True)
@@ -205,12 +216,11 @@ def _prepare(cset: CandidateSet, aggs: Sequence[Aggregator], timeout_s: float) -
             for a in aggs
         }
         tok = lambda v: math.nan if v is None else float(v)  # noqa: E731
+        groups = np.asarray(group_answers(answers, timeout_s=timeout_s), dtype=np.int64).reshape(len(answers))
         out.append(
             _Problem(
-                np.asarray(group_answers(answers, timeout_s=timeout_s), dtype=np.int64).reshape(
-                    len(answers)
-                ),
-                np.asarray(correct, dtype=bool),
+                groups,
+                np.asarray(correct, dtype=bool) & (groups >= 0),  # no answer = wrong
                 scores,
                 np.array([tok(c.policy_tokens) for c in p.candidates], dtype=np.float64),
                 np.array([tok(c.verifier_tokens) for c in p.candidates], dtype=np.float64),
@@ -284,6 +294,7 @@ def evaluate_bon(
         if progress is not None:
             progress(1)
     boot = bootstrap_index(len(probs), cfg.n_bootstrap, cfg.seed)
+    scored = {a.name: float(np.mean(np.concatenate([~np.isnan(p.scores[a.name]) for p in probs]))) for a in aggs}
     rows = []
     for s, a in combos:
         for n in ns:
@@ -302,6 +313,7 @@ def evaluate_bon(
                     n_used[n],
                     _compute([p.policy for p in probs], n),
                     verifier,
+                    scored[a] if a is not None else None,
                 )
             )
     return BonResult(tuple(rows), acc, cfg, boot, tuple(p.id for p in cset.problems))

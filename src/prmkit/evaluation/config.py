@@ -11,6 +11,7 @@ True
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -26,6 +27,12 @@ __all__ = ["DEFAULT_SWEEP", "BonRunConfig", "CalibrationConfig", "PRMBenchConfig
 
 DEFAULT_SWEEP = tuple(round(0.05 * i, 2) for i in range(21))
 """The thresholds a ProcessBench or PRMBench sweep reports without a grid: 0, 0.05, ..., 1."""
+
+
+def _finite_thresholds(threshold: float | None, grid: tuple[float, ...] | None) -> list[str]:
+    """A NaN or infinite threshold compares false with every score: refuse it, never print its zeros."""
+    bad = [t for t in ((threshold,) if threshold is not None else ()) + tuple(grid or ()) if not math.isfinite(t)]
+    return [f"thresholds must be finite numbers, got {', '.join(map(repr, bad))}"] if bad else []
 
 
 @dataclass(frozen=True)
@@ -56,6 +63,7 @@ class ProcessBenchConfig:
         problems = []
         if sum((self.threshold is not None, self.fit_on is not None, self.sweep)) > 1:
             problems.append("give at most one of threshold, fit_on and sweep")
+        problems += _finite_thresholds(self.threshold, self.grid)
         if self.batch_size < 1:
             problems.append(f"batch_size must be >= 1, got {self.batch_size}")
         if problems:
@@ -92,6 +100,7 @@ class PRMBenchConfig:
         problems = []
         if sum((self.threshold is not None, self.fit_on is not None, self.sweep)) > 1:
             problems.append("give at most one of threshold, fit_on and sweep")
+        problems += _finite_thresholds(self.threshold, self.grid)
         if self.batch_size < 1:
             problems.append(f"batch_size must be >= 1, got {self.batch_size}")
         if problems:

@@ -26,7 +26,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from prmkit.errors import DataFormatError
+from prmkit.errors import DataFormatError, OutputError
+from prmkit.scoring._cache_integrity import damaged, read_only_uri
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -100,13 +101,35 @@ def now() -> float:
     return time.time()
 
 
-def connect(path: Path, *, synchronous: Synchronous, busy_timeout_s: float) -> sqlite3.Connection:
-    """Open (and on first use create) a cache file in WAL mode; check its schema version."""
+def connect(
+    path: Path, *, synchronous: Synchronous, busy_timeout_s: float, read_only: bool = False
+) -> sqlite3.Connection:
+    """Open (and on first use create) a cache file in WAL mode; check its schema version.
+
+    ``read_only`` opens an existing file without writing to it or its folder
+    (no journal-mode switch, no schema): a cache in a read-only folder can be
+    inspected and exported. Writing to a read-only cache raises
+    :class:`~prmkit.errors.OutputError`; a damaged file, :class:`DataFormatError`.
+    """
     conn = sqlite3.connect(
-        str(path), timeout=busy_timeout_s, isolation_level=None, check_same_thread=False
+        read_only_uri(path) if read_only else str(path),
+        timeout=busy_timeout_s,
+        isolation_level=None,
+        check_same_thread=False,
+        uri=read_only,
     )
     try:
         conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_s * 1000)}")
+        if read_only:
+            version = _version(conn)
+            if version != SCHEMA_VERSION:
+                raise DataFormatError(
+                    f"score cache schema {version} is not the supported {SCHEMA_VERSION}",
+                    path=str(path),
+                    field="schema_version",
+                    value=version,
+                )
+            return conn
         mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
         if str(mode).lower() != "wal":
             raise DataFormatError(
@@ -131,12 +154,20 @@ def connect(path: Path, *, synchronous: Synchronous, busy_timeout_s: float) -> s
                 field="schema_version",
                 value=version,
             )
-    except sqlite3.OperationalError:  # locked, read-only, disk full: say so as is
+    except sqlite3.OperationalError as e:  # read-only: typed; locked, disk full: say so as is
         conn.close()
+        if read_only:
+            raise DataFormatError(f"cannot open the score cache read-only ({e})", path=str(path)) from e
+        if "readonly" in str(e) or "unable to open" in str(e):
+            raise OutputError(
+                f"score cache cannot be written ({e}); scoring through it needs write access to the "
+                "file and its folder, while `prmkit cache stats` and `cache export` only read it",
+                path=str(path),
+            ) from e
         raise
     except sqlite3.DatabaseError as e:  # not a database, malformed
         conn.close()
-        raise DataFormatError(f"not a usable score cache ({e})", path=str(path)) from e
+        raise damaged(path, e) from e
     except BaseException:
         conn.close()
         raise

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
-import hashlib
 import json
 import math
 import os
@@ -14,9 +12,11 @@ from pathlib import Path
 from typing import Any
 
 from prmkit._registry import suggest
-from prmkit.errors import DataFormatError, UnknownNameError
+from prmkit.errors import DataFormatError, OutputError, UnknownNameError
 from prmkit.scoring import _cache_db as db
 from prmkit.scoring._cache_db import CacheStats
+from prmkit.scoring._cache_integrity import quick_check, read_only_uri, reading, writable, writing
+from prmkit.scoring._cache_keys import Found, SolutionKeys, default_cache_path, solution_keys
 from prmkit.types import Solution, StepScores
 
 __all__ = ["Found", "ScoreCache", "SolutionKeys", "default_cache_path", "solution_keys"]
@@ -24,82 +24,15 @@ __all__ = ["Found", "ScoreCache", "SolutionKeys", "default_cache_path", "solutio
 _CHUNK = 500  # prefix keys per SELECT, well under SQLite's bound-parameter limit
 
 
-def default_cache_path() -> Path:
-    """``$PRMKIT_CACHE_DIR/scores.sqlite``, else ``~/.cache/prmkit/scores.sqlite``.
-
-    >>> default_cache_path().name
-    'scores.sqlite'
-    """
-    root = os.environ.get("PRMKIT_CACHE_DIR")
-    base = Path(root).expanduser() if root else Path.home() / ".cache" / "prmkit"
-    return base / "scores.sqlite"
-
-
-@dataclasses.dataclass(frozen=True)
-class SolutionKeys:
-    """The cache keys of one solution: the problem digest and one digest per step."""
-
-    problem: bytes
-    prefixes: tuple[bytes, ...]
-
-    @property
-    def solution(self) -> tuple[bytes, bytes]:
-        """Identifies the whole solution (used to score duplicates in a batch once)."""
-        return (self.problem, self.prefixes[-1] if self.prefixes else b"")
-
-
-def solution_keys(sol: Solution, *, causal: bool = True) -> SolutionKeys:
-    """Digests under which ``sol``'s step scores are stored (as hex in ``prmkit cache export``).
-
-    >>> a = solution_keys(Solution("q", ("s1", "s2")))
-    >>> b = solution_keys(Solution("q", ("s1", "other")))
-    >>> a.prefixes[0] == b.prefixes[0], a.prefixes[1] == b.prefixes[1]
-    (True, False)
-    """
-    problem = hashlib.blake2b(
-        sol.problem.encode("utf-8", "surrogatepass"), digest_size=16, person=b"prmkit-problem"
-    ).digest()
-    chain, prefixes = b"", []
-    for step in sol.steps:
-        text = step.encode("utf-8", "surrogatepass")  # lone surrogates from JSON stay keyable
-        chain = hashlib.blake2b(
-            chain + len(text).to_bytes(8, "big") + text, digest_size=16, person=b"prmkit-prefix"
-        ).digest()
-        prefixes.append(chain)
-    if not causal:
-        whole = chain
-        prefixes = [
-            hashlib.blake2b(
-                whole + k.to_bytes(8, "big"), digest_size=16, person=b"prmkit-whole"
-            ).digest()
-            for k in range(len(sol.steps))
-        ]
-    return SolutionKeys(problem, tuple(prefixes))
-
-
-@dataclasses.dataclass
-class Found:
-    """What the cache holds for one solution: a score or ``None`` per step, the token count."""
-
-    scores: list[float | None]
-    tokens: int | None
-
-    @property
-    def complete(self) -> bool:
-        return (
-            bool(self.scores)
-            and self.tokens is not None
-            and all(s is not None for s in self.scores)
-        )
-
-    def result(self) -> StepScores:
-        return StepScores(tuple(s for s in self.scores if s is not None), self.tokens or 0)
-
-
 class ScoreCache:
     """Step scores in one SQLite file (WAL), shared by every run and process that opens it.
 
     ``create=False`` refuses a path with no cache instead of creating one.
+    ``read_only=True`` opens an existing cache without writing anything (a
+    cache in a read-only folder can still be inspected and exported); its
+    writing methods raise :class:`~prmkit.errors.OutputError`. A file SQLite
+    finds corrupt raises :class:`~prmkit.errors.DataFormatError` naming it
+    wherever a read reaches the damage; :meth:`check` looks at every page.
 
     >>> import os, tempfile
     >>> with ScoreCache(os.path.join(tempfile.mkdtemp(), "s.sqlite")) as cache:
@@ -116,13 +49,22 @@ class ScoreCache:
         synchronous: db.Synchronous = "NORMAL",
         busy_timeout_s: float = 60.0,
         create: bool = True,
+        read_only: bool = False,
     ) -> None:
         self.path = Path(path) if path is not None else default_cache_path()
-        if not create and not self.path.is_file():
+        self.read_only = read_only
+        if (read_only or not create) and not self.path.is_file():
             raise DataFormatError("no score cache here", path=str(self.path))
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        if not read_only:
+            writable(self.path)
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as e:
+                raise OutputError(f"cannot create the cache folder ({e.strerror or e})", path=str(self.path)) from None
         self._busy_timeout_s = busy_timeout_s
-        self._conn = db.connect(self.path, synchronous=synchronous, busy_timeout_s=busy_timeout_s)
+        self._conn = db.connect(
+            self.path, synchronous=synchronous, busy_timeout_s=busy_timeout_s, read_only=read_only
+        )
         self._lock = threading.RLock()
 
     def get(
@@ -149,7 +91,7 @@ class ScoreCache:
 
     def _find(self, identity: str, keys: Sequence[SolutionKeys]) -> list[Found]:
         out = [Found([None] * len(k.prefixes), None) for k in keys]
-        with self._lock:
+        with self._lock, reading(self.path):
             pid = db.prm_id(self._conn, identity, create=False, now=0.0)
             if pid is None:
                 return out
@@ -176,6 +118,7 @@ class ScoreCache:
         calls: int,
     ) -> int:
         """One transaction: new rows, last-hit times, counters. Returns solutions stored."""
+        self._writable()
         now = db.now()
         storable = [
             (k, r)
@@ -200,7 +143,7 @@ class ScoreCache:
 
     def identities(self) -> list[str]:
         """Every scorer identity with a row in this cache, sorted."""
-        with self._lock:
+        with self._lock, reading(self.path):
             return [r[0] for r in self._conn.execute("SELECT identity FROM prms ORDER BY identity")]
 
     def stats(self) -> CacheStats:
@@ -210,8 +153,18 @@ class ScoreCache:
         >>> ScoreCache(os.path.join(tempfile.mkdtemp(), "s.sqlite")).stats().entries
         0
         """
-        with self._lock:
+        with self._lock, reading(self.path):
             return db.stats(self._conn, self.path)
+
+    def check(self) -> None:
+        """SQLite's ``PRAGMA quick_check`` over every page; damage raises
+        :class:`~prmkit.errors.DataFormatError` naming the file.
+
+        >>> import os, tempfile
+        >>> ScoreCache(os.path.join(tempfile.mkdtemp(), "s.sqlite")).check()
+        """
+        with self._lock:
+            quick_check(self._conn, self.path)
 
     def rows(self, prm: str | None = None) -> Iterator[dict[str, Any]]:
         """Every entry as a dict (digests as hex), optionally of one identity only.
@@ -220,11 +173,14 @@ class ScoreCache:
         (this object included) are not held up while the rows are consumed.
         """
         pid = self._known(prm)
-        conn = sqlite3.connect(str(self.path), timeout=self._busy_timeout_s, isolation_level=None)
+        conn = sqlite3.connect(
+            read_only_uri(self.path), timeout=self._busy_timeout_s, isolation_level=None, uri=True
+        )
         try:
-            conn.execute("BEGIN")  # one snapshot for the whole read
-            for batch in db.rows(conn, pid):
-                yield from batch
+            with reading(self.path):
+                conn.execute("BEGIN")  # one snapshot for the whole read
+                for batch in db.rows(conn, pid):
+                    yield from batch
         finally:
             conn.close()
 
@@ -264,14 +220,16 @@ class ScoreCache:
         """
         if older_than_s is not None and older_than_s < 0:
             raise ValueError(f"older_than_s must be >= 0, got {older_than_s}")
+        self._writable()
         pid = self._known(prm)
         before = db.now() - older_than_s if older_than_s is not None else None
-        with self._lock:
+        with self._lock, writing(self.path):
             return db.prune(self._conn, pid, before)
 
     def vacuum(self) -> None:
         """Give the space of deleted entries back to the filesystem and empty the WAL."""
-        with self._lock:
+        self._writable()
+        with self._lock, writing(self.path):
             self._conn.execute("VACUUM")
             self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
@@ -285,10 +243,14 @@ class ScoreCache:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def _writable(self) -> None:
+        if self.read_only:
+            raise OutputError("score cache opened read-only; this needs write access", path=str(self.path))
+
     def _known(self, prm: str | None) -> int | None:
         if prm is None:
             return None
-        with self._lock:
+        with self._lock, reading(self.path):
             pid = db.prm_id(self._conn, prm, create=False, now=0.0)
         if pid is None:
             raise UnknownNameError(

@@ -21,6 +21,12 @@ with ``transform="sigmoid"``.
 failed on it) aggregates to ``nan`` = "unscored" under every rule. Selectors
 rank unscored candidates below every scored one and give them no weight.
 
+**NaN rule.** A ``nan`` step score anywhere makes the whole solution
+unscored (``nan``) under every rule, whatever its position: ``min`` does not
+skip it, ``last`` does not ignore an earlier one, ``product`` and ``mean`` do
+not propagate or drop it by accident. One rule, so the same candidates give
+the same selection whichever aggregator reads them.
+
 An aggregator is written as a string ``[sigmoid:]rule[:w]``, e.g. ``"last"``,
 ``"window_min:3"``, ``"sigmoid:product"``.
 
@@ -29,6 +35,8 @@ An aggregator is written as a string ``[sigmoid:]rule[:w]``, e.g. ``"last"``,
 (0.5, 0.2)
 >>> round(aggregate([0.5, 0.5, 0.5], "product"), 6), aggregate([], "last")
 (0.125, nan)
+>>> aggregate([0.9, float("nan"), 0.8], "last"), aggregate([float("nan"), 0.2], "min")
+(nan, nan)
 """
 
 from __future__ import annotations
@@ -149,10 +157,12 @@ class Aggregator:
         return cls(parts[0], window, transform)
 
     def __call__(self, scores: Sequence[float]) -> float:
-        """The solution score (``nan`` for an empty score list: the K = 0 rule)."""
+        """The solution score (``nan`` for an empty score list or any ``nan`` step score)."""
         if len(scores) == 0:
             return math.nan
         vals = [float(s) for s in scores]
+        if any(math.isnan(v) for v in vals):  # the NaN rule: unscored, whatever the position
+            return math.nan
         if self.transform == "sigmoid":
             vals = [_sigmoid(s) for s in vals]
         window = self.window if self.window is not None else DEFAULT_WINDOW

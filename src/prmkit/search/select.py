@@ -17,8 +17,13 @@ correctness. Registry :data:`SELECTORS`; the name is also the CLI and JSON value
 
 **Missing answers** never vote; a vote among missing answers only returns
 ``NoAnswer`` with index -1. ``best_of_n`` ranks by score alone, so it can pick
-a candidate without an answer (which is then wrong). **Unscored** candidates
-(score ``nan``) rank below every scored one and add no weight.
+a candidate without an answer. **No answer = wrong**, for every selector: a
+candidate without an answer counts as incorrect even where its correctness
+label says otherwise (the ``pass_at_n`` oracle never picks it as a hit).
+**Unscored** candidates (score ``nan``, see the NaN rule of
+:mod:`prmkit.search.aggregate`) rank below every scored one and add no
+weight; with no scored candidate at all a score-based selector falls back to
+the tie-break (the first candidate), which evaluation reports as "no scores".
 
 **Ties**: the group (or candidate) seen first wins — the one whose first
 candidate has the lowest index; values equal to 12 decimals tie. A vote
@@ -176,6 +181,7 @@ def run_selector(
         raise ConfigError(f"selector {selector.kind!r} is an oracle and needs correctness labels")
     st = stats if stats is not None else core.Stats.of(groups_N, mask_RN)
     correct = correct_N if correct_N is not None else np.zeros(groups_N.shape[0], bool)
+    correct = correct & (groups_N >= 0)  # no answer = wrong, whatever the label says
     return d.fn(groups_N, scores_N, correct, mask_RN, selector.param, st)
 
 
