@@ -51,21 +51,6 @@ def no_write_access(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.setattr(os, "access", lambda p, mode, **kw: False if mode & os.W_OK else real(p, mode, **kw))
 
 
-@pytest.mark.skipif(ROOT, reason="root writes to read-only folders; the in-process test below covers it")
-def test_stats_and_export_read_a_cache_in_a_read_only_folder(readonly_dir: Path) -> None:
-    db = str(readonly_dir / "c" / "s.sqlite")
-    stats = prmkit("cache", "stats", "--db", db)
-    assert stats.returncode == 0, stats.stderr
-    assert "250 step prefixes, 50 solutions" in stats.stdout
-    export = prmkit("cache", "export", "--db", db, "--out", str(readonly_dir / "e.jsonl"))
-    assert export.returncode == 0, export.stderr
-    assert len((readonly_dir / "e.jsonl").read_text().splitlines()) == 250
-    assert sorted(os.listdir(readonly_dir / "c")) == ["s.sqlite"]
-    proc = prmkit("cache", "prune", "--all", "--db", db)
-    assert proc.returncode == 1 and "Traceback" not in proc.stderr, proc.stderr
-    assert "s.sqlite: score cache is read-only" in proc.stderr
-
-
 def test_read_only_cache_in_process(readonly_dir: Path, no_write_access: None,
                                     capsys: pytest.CaptureFixture[str]) -> None:
     from prmkit.cli import main

@@ -86,21 +86,6 @@ def test_an_output_that_cannot_be_written_fails_before_any_work(tmp_path: Path, 
     assert proc.stdout == ""  # nothing computed, nothing printed
 
 
-@pytest.mark.skipif(hasattr(os, "geteuid") and os.geteuid() == 0, reason="root writes to read-only folders")
-def test_a_read_only_output_folder_fails_before_any_work(tmp_path: Path) -> None:
-    write(tmp_path / "c.jsonl", CANDS)
-    ro = tmp_path / "ro"
-    ro.mkdir()
-    ro.chmod(0o555)
-    try:
-        proc = prmkit(tmp_path, "eval", "bon", "--candidates", "c.jsonl", "--scores-from-file", "--quiet",
-                      "--out", "ro/bon")
-    finally:
-        ro.chmod(0o755)
-    failed(proc, "prmkit: error: ro/bon: cannot write in this folder")
-    assert proc.stdout == ""
-
-
 @pytest.mark.parametrize("name", ["../evil", "../../evil", "sub/x", "ABS", "..", "a\\b"])
 def test_a_split_name_never_writes_outside_out(tmp_path: Path, name: str) -> None:
     work = tmp_path / "work"
@@ -130,3 +115,28 @@ def test_a_split_name_that_is_not_utf8_still_finishes(tmp_path: Path) -> None:
     proc = subprocess.run(argv, cwd=tmp_path, env=env, capture_output=True, timeout=120)
     assert proc.returncode == 0, proc.stderr.decode(errors="replace")
     assert "g\\udcff" in (tmp_path / "o" / "summary.json").read_text(encoding="utf-8")
+
+
+def test_a_read_only_output_folder_fails_before_any_work(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    """In process, with a file in ``ro`` refused as the kernel refuses it to a user (root, who runs CI, may
+    write anywhere, so the folder's mode alone would not stop it)."""
+    import tempfile
+
+    from prmkit.cli import main
+
+    write(tmp_path / "c.jsonl", CANDS)
+    (tmp_path / "ro").mkdir()
+    real = tempfile.TemporaryFile
+
+    def refuse(*args, dir=None, **kwargs):  # type: ignore[no-untyped-def]
+        if dir is not None and "ro" in Path(dir).parts:
+            raise PermissionError(13, "Permission denied")
+        return real(*args, dir=dir, **kwargs)
+
+    monkeypatch.setattr(tempfile, "TemporaryFile", refuse)
+    monkeypatch.chdir(tmp_path)
+    assert main(["eval", "bon", "--candidates", "c.jsonl", "--scores-from-file", "--quiet", "--out", "ro/bon"]) == 2
+    out, err = capsys.readouterr()
+    assert "ro/bon: cannot write in this folder (Permission denied)" in err and out == ""
+    assert not list((tmp_path / "ro").rglob("*.json"))  # nothing computed, nothing written
