@@ -80,6 +80,8 @@ CASES = {
                           ("--prefix-cache", "--dtype", "--requests", "--n", "--max-tokens", "--batch-size")),
     "search": ("search", False, ("--policy", "--prm", "--prm-model", "--problems", "--n", "--width", "--iterations",
                                  "--step-tokens", "--max-tokens", "--json")),
+    "serve-arith": ("serve", False, ("--prm", "--requests", "--limit", "--json", "--timeout")),
+    "serve-model": ("serve", False, ("--prm", "--model", "--limit", "--requests", "--json", "--timeout")),
 }
 
 
@@ -254,3 +256,59 @@ def test_search_bench(tmp_path: Path, scorer_dir: Path, policy_dir: Path) -> Non
     assert fig["incremental_tokens"] < fig["rescoring_tokens"]
     assert fig["same_tree"] is True
     assert "ratio" in out and "speed-up" in out
+
+
+# --- bench/serve.py ---------------------------------------------------------------------------------
+
+
+def check_serve(stdout: str, fig_path: Path, requests: int, solutions: int) -> dict[str, Any]:
+    fig = json.loads(fig_path.read_text())
+    assert fig["errors"] == 0 and fig["score_mismatches"] == 0, fig
+    assert fig["solutions"] == solutions and fig["concurrency"] == [1, 8, 64]
+    assert set(fig["runs"]) == {"batched", "batch-of-one"}
+    for mode, by_clients in fig["runs"].items():
+        assert set(by_clients) == {"1", "8", "64"}
+        for c, r in by_clients.items():
+            assert r["answered"] == r["requests"] == requests and r["errors"] == 0, (mode, c, r)
+            for key in ("seconds", "solutions_per_s", "p50_s", "p99_s"):
+                positive(r[key], f"{mode} at {c}: {key}")
+            assert r["p50_s"] <= r["p99_s"]
+    for c, ratio in fig["ratios_batched_vs_batch_of_one"].items():
+        positive(ratio["throughput"], f"throughput ratio at {c}")
+        positive(ratio["p99"], f"p99 ratio at {c}")
+    ratios = printed_ratios(stdout)
+    assert set(ratios) == {f"batched / batch-of-one {what} at {c} clients" for what in ("throughput", "p99")
+                           for c in (1, 8, 64)}, stdout
+    for name, value in ratios.items():
+        positive(value, f"printed ratio {name}")
+    assert "note: target >= 5x throughput" in stdout
+    return fig
+
+
+def test_serve_bench_arith(tmp_path: Path) -> None:
+    """Two real servers of the ``arith`` verifier: every answer a 200 with exactly the offline scores."""
+    pytest.importorskip("fastapi")
+    pytest.importorskip("uvicorn")
+    out = run_bench("serve.py", "--prm", "arith", "--requests", "16", "--limit", "6", "--timeout", "300",
+                    "--json", tmp_path / "fig.json")
+    fig = check_serve(out, tmp_path / "fig.json", requests=16, solutions=6)
+    assert fig["max_abs_score_diff"] == 0.0
+
+
+@pytest.mark.slow
+def test_serve_bench_tiny_model(scorer_dir: Path, tmp_path: Path) -> None:
+    """Two real servers of a tiny token classifier (its head seeded and saved, so the servers and the bench
+    load the same weights): scores within 1e-6 of offline scoring."""
+    pytest.importorskip("fastapi")
+    pytest.importorskip("uvicorn")
+    import torch
+    from transformers import AutoModelForTokenClassification, AutoTokenizer
+
+    torch.manual_seed(0)
+    folder = tmp_path / "tiny-classifier"
+    AutoModelForTokenClassification.from_pretrained(str(scorer_dir), num_labels=2).save_pretrained(str(folder))
+    AutoTokenizer.from_pretrained(str(scorer_dir)).save_pretrained(str(folder))
+    out = run_bench("serve.py", "--prm", "trl-prm", "--model", folder, "--limit", "3", "--requests", "8",
+                    "--timeout", "500", "--json", tmp_path / "fig.json")
+    fig = check_serve(out, tmp_path / "fig.json", requests=8, solutions=3)
+    assert fig["max_abs_score_diff"] <= 1e-6
