@@ -13,7 +13,7 @@ the scores the bench computes offline from the same PRM (within 1e-6;
 throughput and p99 at each concurrency, and a note on what the machine allows
 (the issue's target: >= 5x throughput at no worse p99).
 
-    python bench/serve.py                              # prmkit-prm, 128 requests per run
+    python bench/serve.py --dtype float32              # prmkit-prm, 128 requests per run
     python bench/serve.py --prm arith --requests 256   # the server's overhead alone (seconds)
     python bench/serve.py --prm trl-prm --model DIR --limit 64 --json fig.json   # add --device cuda on a GPU
 
@@ -186,6 +186,11 @@ def main() -> None:
     ap.add_argument("--prm", default="prmkit-prm", help="the PRM both servers serve (default: the embedded prmkit-prm)")
     ap.add_argument("--model", default=None, help="weights folder for --prm (e.g. a tiny test model)")
     ap.add_argument("--device", default=None, help="the servers' (and the offline scorer's) device")
+    ap.add_argument("--dtype", default=None,
+                    help="the model dtype of the servers and the offline scorer (default: the backend's; in bfloat16 "
+                         "a score depends on the batch it is in, by up to ~1e-2: use float32 for the 1e-6 check)")
+    ap.add_argument("--tol", type=float, default=None,
+                    help="largest accepted |served - offline| score difference (default: 0 for arith, else 1e-6)")
     ap.add_argument("--requests", type=int, default=128, help="requests (one solution each) per server and concurrency")
     ap.add_argument("--limit", type=int, default=64, help="distinct ProcessBench GSM8K solutions (seeded), cycled")
     ap.add_argument("--concurrency", default="1,8,64", help="client thread counts, comma-separated")
@@ -200,13 +205,14 @@ def main() -> None:
     random.Random(0).shuffle(cases)
     sols = [c.solution() for c in cases[: args.limit]]
     prm_flags = ["--prm", args.prm] + (["--model", args.model] if args.model else []) + (
-        ["--device", args.device] if args.device else [])
-    scorer = ScorerConfig(prm=args.prm, model=args.model, device=args.device, no_cache=True).load()
+        ["--device", args.device] if args.device else []) + (["--dtype", args.dtype] if args.dtype else [])
+    scorer = ScorerConfig(prm=args.prm, model=args.model, device=args.device, dtype=args.dtype, no_cache=True).load()
+    dtype = str(getattr(scorer, "dtype", args.dtype or "n/a"))
     offline = scorer.score(sols)
     if not all(isinstance(r, StepScores) for r in offline):
         sys.exit(f"bench/serve.py: offline scoring failed on some solutions: {offline}")
     expected = [tuple(r.scores) for r in offline]  # type: ignore[union-attr]
-    tol = 0.0 if args.prm == "arith" else 1e-6
+    tol = args.tol if args.tol is not None else 0.0 if args.prm == "arith" else 1e-6
     del scorer
 
     key = secrets.token_urlsafe(16)
@@ -232,13 +238,13 @@ def main() -> None:
     cores = os.cpu_count() or 1
     top = str(max(levels))
     met = ratios[top]["throughput"] >= 5 and ratios[top]["p99"] <= 1
-    fig = {"prm": args.prm, "model": args.model, "device": args.device or "default", "cpu_cores": cores,
+    fig = {"prm": args.prm, "model": args.model, "device": args.device or "default", "dtype": dtype, "tolerance": tol, "cpu_cores": cores,
            "requests": args.requests, "solutions": len(sols), "concurrency": levels,
            "steps_per_solution": sum(len(e) for e in expected) / len(expected),
            "runs": runs, "ratios_batched_vs_batch_of_one": ratios, "errors": errors, "score_mismatches": mismatches,
            "max_abs_score_diff": worst, "target_met": met}
 
-    print(f"prmkit serve on loopback, --prm {args.prm}{' --model ' + args.model if args.model else ''}, "
+    print(f"prmkit serve on loopback, --prm {args.prm}{' --model ' + args.model if args.model else ''} ({dtype}), "
           f"{args.requests} requests of one ProcessBench GSM8K solution ({len(sols)} distinct, "
           f"{fig['steps_per_solution']:.1f} steps on average) per run, {cores} CPU cores")
     print(f"{'server':13s} {'clients':>7s} {'solutions/s':>12s} {'p50 ms':>9s} {'p99 ms':>9s} {'errors':>6s} {'mismatch':>8s}")

@@ -81,7 +81,7 @@ CASES = {
     "search": ("search", False, ("--policy", "--prm", "--prm-model", "--problems", "--n", "--width", "--iterations",
                                  "--step-tokens", "--max-tokens", "--json")),
     "serve-arith": ("serve", False, ("--prm", "--requests", "--limit", "--json", "--timeout")),
-    "serve-model": ("serve", False, ("--prm", "--model", "--limit", "--requests", "--json", "--timeout")),
+    "serve-model": ("serve", False, ("--prm", "--model", "--dtype", "--limit", "--requests", "--json", "--timeout")),
 }
 
 
@@ -308,7 +308,7 @@ def test_serve_bench_tiny_model(scorer_dir: Path, tmp_path: Path) -> None:
     folder = tmp_path / "tiny-classifier"
     AutoModelForTokenClassification.from_pretrained(str(scorer_dir), num_labels=2).save_pretrained(str(folder))
     AutoTokenizer.from_pretrained(str(scorer_dir)).save_pretrained(str(folder))
-    out = run_bench("serve.py", "--prm", "trl-prm", "--model", folder, "--limit", "3", "--requests", "8",
+    out = run_bench("serve.py", "--prm", "trl-prm", "--model", folder, "--dtype", "float32", "--limit", "3", "--requests", "8",
                     "--timeout", "500", "--json", tmp_path / "fig.json")
     fig = check_serve(out, tmp_path / "fig.json", requests=8, solutions=3)
     assert fig["max_abs_score_diff"] <= 1e-6
