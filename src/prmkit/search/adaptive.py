@@ -38,6 +38,7 @@ import numpy as np
 
 from prmkit.errors import ConfigError, DataFormatError
 from prmkit.runtime import Plan
+from prmkit.scoring.calibration import IsotonicCalibrator
 from prmkit.search.outcome import Context, SearchOutcome, outcome
 from prmkit.search.tree import Tree
 from prmkit.types import Problem
@@ -79,23 +80,20 @@ class Calibration:
     @classmethod
     def fit(cls, scores: Sequence[float], *, successes: Sequence[int], trials: Sequence[int],
             z: float = 1.2816) -> Calibration:
-        """Isotonic fit of ``successes / trials`` on ``scores`` (weights: trials)."""
+        """Isotonic fit of ``successes / trials`` on ``scores`` (weights: trials;
+        :class:`~prmkit.scoring.calibration.IsotonicCalibrator`), and each block's Wilson lower bound."""
         if not len(scores) == len(successes) == len(trials) or not len(scores):
             raise ConfigError("calibration needs equally many scores, successes and trials (at least one)")
-        pooled: dict[float, list[float]] = {}  # equal scores are one point: they must map to one probability
-        for s, k, t in zip(scores, successes, trials, strict=True):
-            pt = pooled.setdefault(float(s), [0.0, 0.0])
-            pt[0] += k
-            pt[1] += t
-        blocks: list[list[float]] = []  # [lowest score, successes, trials]
-        for score in sorted(pooled):
-            blocks.append([score, *pooled[score]])
-            while len(blocks) > 1 and blocks[-2][1] / blocks[-2][2] >= blocks[-1][1] / blocks[-1][2]:
-                _, wins, tries = blocks.pop()
-                blocks[-1] = [blocks[-1][0], blocks[-1][1] + wins, blocks[-1][2] + tries]
-        rates = [b[1] / b[2] for b in blocks]
-        lows = [_wilson_low(b[1], b[2], z) for b in blocks]
-        return cls(tuple(b[0] for b in blocks), tuple(rates), tuple(lows))
+        s = np.asarray(scores, dtype=float)
+        wins, tries = np.asarray(successes, dtype=float), np.asarray(trials, dtype=int)
+        # each rollout is one 0/1 target: the isotonic fit of the rollouts is the trials-weighted fit of the rates
+        ones = np.concatenate([np.arange(t) < k for k, t in zip(wins, tries, strict=True)]).astype(float)
+        iso = IsotonicCalibrator.fit(np.repeat(s, tries), ones)
+        block = np.searchsorted(np.asarray(iso.starts), s, side="right") - 1
+        k_b = np.bincount(block, weights=wins, minlength=len(iso.starts))
+        t_b = np.bincount(block, weights=tries, minlength=len(iso.starts))
+        lows = [_wilson_low(k, t, z) for k, t in zip(k_b.tolist(), t_b.tolist(), strict=True)]
+        return cls(iso.starts, iso.values, tuple(lows))
 
     def _block(self, score: float) -> int:
         return max(0, int(np.searchsorted(self.edges, score, side="right")) - 1)
