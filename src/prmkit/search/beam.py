@@ -26,7 +26,7 @@ from prmkit.errors import ConfigError
 from prmkit.generation import Sampling
 from prmkit.runtime import Plan
 from prmkit.search.outcome import Context, SearchOutcome, outcome
-from prmkit.search.tree import Node, Sub, Tree, ranked, step_sampling
+from prmkit.search.tree import Node, Sub, Tree, check_width, ranked, step_sampling
 from prmkit.types import Problem
 
 __all__ = ["BeamSearch", "EarlyRejection", "spread"]
@@ -59,8 +59,7 @@ class BeamSearch:
     """Drop candidates whose text repeats another's."""
 
     def __post_init__(self) -> None:
-        if self.n < 1 or self.width < 1 or self.n % self.width:
-            raise ConfigError(f"n must be a positive multiple of width, got n={self.n}, width={self.width}")
+        check_width(self.n, self.width)
         if self.iterations < 1 or self.lookahead < 0:
             raise ConfigError("iterations must be >= 1 and lookahead >= 0")
 
@@ -137,8 +136,7 @@ class EarlyRejection:
     agg: str = "last"
 
     def __post_init__(self) -> None:
-        if self.n < 1 or self.width < 1 or self.n % self.width:
-            raise ConfigError(f"n must be a positive multiple of width, got n={self.n}, width={self.width}")
+        check_width(self.n, self.width)
         if not 0 < self.tau < self.step_tokens:
             raise ConfigError(f"need 0 < tau < step_tokens, got tau={self.tau}")
 

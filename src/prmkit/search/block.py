@@ -14,11 +14,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from prmkit.errors import ConfigError
 from prmkit.runtime import Plan
 from prmkit.search.beam import spread
 from prmkit.search.outcome import Context, SearchOutcome, outcome
-from prmkit.search.tree import Node, Tree, ranked
+from prmkit.search.tree import Node, Tree, check_width, ranked
 from prmkit.types import Problem
 
 __all__ = ["BlockSearch"]
@@ -37,8 +36,7 @@ class BlockSearch:
     agg: str = "last"
 
     def __post_init__(self) -> None:
-        if self.n < 1 or self.width < 1 or self.n % self.width:
-            raise ConfigError(f"n must be a positive multiple of width, got n={self.n}, width={self.width}")
+        check_width(self.n, self.width)
 
     def plan(self, problem: Problem, context: Context) -> Plan[SearchOutcome]:
         tree = Tree(problem, agg=self.agg)

@@ -21,10 +21,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from prmkit.errors import ConfigError
 from prmkit.runtime import Plan
 from prmkit.search.outcome import Context, SearchOutcome, outcome
-from prmkit.search.tree import Node, Tree, ranked, step_sampling
+from prmkit.search.tree import Node, Tree, check_width, ranked, step_sampling
 from prmkit.types import Problem
 
 __all__ = ["DVTS", "PATS", "Greedy"]
@@ -41,8 +40,7 @@ class DVTS:
     agg: str = "last"
 
     def __post_init__(self) -> None:
-        if self.n < 1 or self.width < 1 or self.n % self.width:
-            raise ConfigError(f"n must be a positive multiple of width, got n={self.n}, width={self.width}")
+        check_width(self.n, self.width)
 
     def plan(self, problem: Problem, context: Context) -> Plan[SearchOutcome]:
         tree = Tree(problem, agg=self.agg)

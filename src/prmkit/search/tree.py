@@ -33,15 +33,28 @@ from collections.abc import Generator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from prmkit.errors import ConfigError
 from prmkit.generation import Sampling
 from prmkit.runtime import Probe, Query, Request, Rollout
 from prmkit.search.aggregate import aggregate
 from prmkit.steps import STEP_SEPARATOR, is_restart, split_steps, stated_answer
 from prmkit.types import Problem, ScoreResult, StepScores
 
-__all__ = ["Node", "Sub", "Tree", "ranked", "step_sampling"]
+__all__ = ["Node", "Sub", "Tree", "check_width", "ranked", "step_sampling"]
 
 Sub = Generator[list[Request], list[Any], Any]
+
+
+def check_width(n: int, width: int) -> None:
+    """Refuse a budget that is not a positive multiple of the candidates per kept beam.
+
+    >>> check_width(8, 3)
+    Traceback (most recent call last):
+    ...
+    prmkit.errors.ConfigError: n must be a positive multiple of width, got n=8, width=3
+    """
+    if n < 1 or width < 1 or n % width:
+        raise ConfigError(f"n must be a positive multiple of width, got n={n}, width={width}")
 
 
 def step_sampling(base: Sampling, max_tokens: int, *, temperature: float | None = None) -> Sampling:
@@ -170,14 +183,6 @@ class Tree:
             else:
                 n.score, n.extra["score_failure"] = -math.inf, res.reason
         return None
-
-    def path(self, node: Node) -> list[Node]:
-        """The nodes from the root's child down to ``node``."""
-        out = []
-        while node.parent >= 0:
-            out.append(node)
-            node = self.nodes[node.parent]
-        return out[::-1]
 
     def records(self) -> list[dict[str, Any]]:
         return [n.record() for n in self.nodes[1:]]
