@@ -29,10 +29,20 @@ DEFAULT_SWEEP = tuple(round(0.05 * i, 2) for i in range(21))
 """The thresholds a ProcessBench or PRMBench sweep reports without a grid: 0, 0.05, ..., 1."""
 
 
-def _finite_thresholds(threshold: float | None, grid: tuple[float, ...] | None) -> list[str]:
-    """A NaN or infinite threshold compares false with every score: refuse it, never print its zeros."""
+def _check_threshold_protocol(threshold: float | None, fit_on: str | None, sweep: bool,
+                              grid: tuple[float, ...] | None, batch_size: int) -> None:
+    """The rules ProcessBench and PRMBench runs share: one threshold protocol, finite thresholds (a NaN or
+    infinite one compares false with every score: refuse it, never print its zeros), a positive batch."""
+    problems = []
+    if sum((threshold is not None, fit_on is not None, sweep)) > 1:
+        problems.append("give at most one of threshold, fit_on and sweep")
     bad = [t for t in ((threshold,) if threshold is not None else ()) + tuple(grid or ()) if not math.isfinite(t)]
-    return [f"thresholds must be finite numbers, got {', '.join(map(repr, bad))}"] if bad else []
+    if bad:
+        problems.append(f"thresholds must be finite numbers, got {', '.join(map(repr, bad))}")
+    if batch_size < 1:
+        problems.append(f"batch_size must be >= 1, got {batch_size}")
+    if problems:
+        raise ConfigError("; ".join(problems))
 
 
 @dataclass(frozen=True)
@@ -60,14 +70,7 @@ class ProcessBenchConfig:
     """The PRM."""
 
     def __post_init__(self) -> None:
-        problems = []
-        if sum((self.threshold is not None, self.fit_on is not None, self.sweep)) > 1:
-            problems.append("give at most one of threshold, fit_on and sweep")
-        problems += _finite_thresholds(self.threshold, self.grid)
-        if self.batch_size < 1:
-            problems.append(f"batch_size must be >= 1, got {self.batch_size}")
-        if problems:
-            raise ConfigError("; ".join(problems))
+        _check_threshold_protocol(self.threshold, self.fit_on, self.sweep, self.grid, self.batch_size)
 
 
 @dataclass(frozen=True)
@@ -97,14 +100,7 @@ class PRMBenchConfig:
     """The PRM."""
 
     def __post_init__(self) -> None:
-        problems = []
-        if sum((self.threshold is not None, self.fit_on is not None, self.sweep)) > 1:
-            problems.append("give at most one of threshold, fit_on and sweep")
-        problems += _finite_thresholds(self.threshold, self.grid)
-        if self.batch_size < 1:
-            problems.append(f"batch_size must be >= 1, got {self.batch_size}")
-        if problems:
-            raise ConfigError("; ".join(problems))
+        _check_threshold_protocol(self.threshold, self.fit_on, self.sweep, self.grid, self.batch_size)
 
 
 @dataclass(frozen=True)
