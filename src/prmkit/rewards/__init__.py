@@ -18,6 +18,9 @@ sampled for one prompt.
 - Tokens: :func:`step_token_spans`, :func:`tokenize_steps` and
   :func:`place_at_step_ends` put each step's reward on its last token.
 - TRL: :func:`prm_reward` (module :mod:`prmkit.rewards.trl`).
+- verl: reward managers in :mod:`prmkit.rewards.verl` (imports verl; not imported here).
+- OpenRLHF: its remote reward model protocol in :mod:`prmkit.rewards.openrlhf`, served by
+  ``prmkit serve`` at ``POST /v1/openrlhf``.
 
 >>> CREDIT.get("min")([0.95, 0.4, 0.75], outcome=0.0).value < 0
 True

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -9,7 +12,19 @@ from pydantic import BaseModel, ConfigDict, Field
 from prmkit.serve.config import ServeConfig
 from prmkit.types import ScoreResult, Solution, to_record
 
-__all__ = ["RewardsRequest", "ScoreRequest", "SolutionIn", "check_limits", "parse_rewards", "parse_score", "result_record"]
+__all__ = [
+    "OpenRLHFRequest",
+    "OpenRLHFSettings",
+    "RewardsRequest",
+    "ScoreRequest",
+    "SolutionIn",
+    "check_limits",
+    "openrlhf_settings",
+    "parse_openrlhf",
+    "parse_rewards",
+    "parse_score",
+    "result_record",
+]
 
 
 class SolutionIn(BaseModel):
@@ -38,6 +53,58 @@ class RewardsRequest(BaseModel):
     """A credit rule of :data:`prmkit.rewards.CREDIT`."""
     options: dict[str, Any] = Field(default_factory=dict)
     """The rule's keyword options, e.g. ``{"temperature": 0}`` for ``min``."""
+
+
+class OpenRLHFRequest(BaseModel):
+    """OpenRLHF's remote reward model request (``openrlhf.utils.agent``, ``openrlhf==0.11.2``)."""
+
+    model_config = ConfigDict(extra="forbid")
+    query: list[str]
+    """Prompt and response, decoded with their special tokens."""
+    prompts: list[str]
+    labels: list[Any] | None = None
+    """The dataset's ``--label_key`` values: the references for the outcome reward."""
+
+
+@dataclass(frozen=True)
+class OpenRLHFSettings:
+    """What OpenRLHF cannot put in its body, read from the URL's query string:
+    ``?rule=min&outcome_weight=1&temperature=0`` (every other parameter is an option of the rule)."""
+
+    rule: str = "min"
+    outcome_weight: float = 0.0
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+def parse_openrlhf(raw: Any) -> OpenRLHFRequest:
+    """An OpenRLHF body: ``{"query": [...], "prompts": [...], "labels": [...]}``."""
+    return OpenRLHFRequest.model_validate(raw)
+
+
+def openrlhf_settings(params: Mapping[str, str]) -> OpenRLHFSettings:
+    """The settings in a query string; an option's value is read as JSON when it parses, else as text.
+
+    >>> openrlhf_settings({"rule": "clip", "eta": "0.3", "outcome_weight": "1"})
+    OpenRLHFSettings(rule='clip', outcome_weight=1.0, options={'eta': 0.3})
+    >>> openrlhf_settings({"outcome_weight": "x"})
+    Traceback (most recent call last):
+    ...
+    ValueError: query parameter outcome_weight: expected a number, got 'x'
+    """
+    options = {k: _json_or_text(v) for k, v in params.items() if k not in ("rule", "outcome_weight")}
+    weight = params.get("outcome_weight", "0")
+    try:
+        outcome_weight = float(weight)
+    except ValueError:
+        raise ValueError(f"query parameter outcome_weight: expected a number, got {weight!r}") from None
+    return OpenRLHFSettings(params.get("rule", "min"), outcome_weight, options)
+
+
+def _json_or_text(value: str) -> Any:
+    try:
+        return json.loads(value)
+    except ValueError:
+        return value
 
 
 def parse_score(raw: Any) -> ScoreRequest:

@@ -1,7 +1,8 @@
 """The server: FastAPI routes over a :class:`~prmkit.serve._batcher.Batcher` and the library's scorers
 and credit rules.
 
-Routes: ``POST /v1/score``, ``POST /v1/rewards``, ``GET /v1/info`` (the PRM's name, identity, threshold
+Routes: ``POST /v1/score``, ``POST /v1/rewards``, ``POST /v1/openrlhf`` (OpenRLHF's ``--remote_rm_url``
+protocol, :mod:`prmkit.rewards.openrlhf`; it also takes the key as HTTP Basic auth), ``GET /v1/info`` (the PRM's name, identity, threshold
 and causality, and the most solutions a request may hold) with an API key; ``GET /health`` (the same, and ``status``) and ``GET /metrics``
 (Prometheus text) without. Errors are ``{"detail": message}``:
 401 a missing or wrong key, 413 a body over ``--max-body-bytes``, 422 a malformed body or one over a
@@ -10,6 +11,7 @@ limit (the message names the flag), 429 a full queue.
 
 from __future__ import annotations
 
+import base64
 import hmac
 import inspect
 import json
@@ -25,10 +27,19 @@ from pydantic import ValidationError
 from prmkit._extras import require
 from prmkit.errors import UnknownNameError
 from prmkit.rewards import CREDIT
+from prmkit.rewards.openrlhf import openrlhf_reply, openrlhf_samples
 from prmkit.scoring import Scorer, scorer_info
 from prmkit.serve._batcher import Batcher, Overloaded
 from prmkit.serve._metrics import Metrics
-from prmkit.serve._schema import SolutionIn, check_limits, parse_rewards, parse_score, result_record
+from prmkit.serve._schema import (
+    SolutionIn,
+    check_limits,
+    openrlhf_settings,
+    parse_openrlhf,
+    parse_rewards,
+    parse_score,
+    result_record,
+)
 from prmkit.serve.config import ServeConfig
 from prmkit.types import ScoreFailure, ScoreResult
 
@@ -47,7 +58,7 @@ def create_app(config: ServeConfig, load: Callable[[], Scorer] | None = None) ->
 
     >>> app = create_app(ServeConfig(no_auth=True))
     >>> sorted(r.path for r in app.routes if r.path.startswith(("/v1", "/health", "/metrics")))
-    ['/health', '/metrics', '/v1/info', '/v1/rewards', '/v1/score']
+    ['/health', '/metrics', '/v1/info', '/v1/openrlhf', '/v1/rewards', '/v1/score']
     """
     keys = [k.encode() for k in config.api_keys()]
     metrics = Metrics()
@@ -79,15 +90,23 @@ def create_app(config: ServeConfig, load: Callable[[], Scorer] | None = None) ->
         headers = {"WWW-Authenticate": "Bearer"} if e.status == 401 else None
         return JSONResponse({"detail": e.detail}, status_code=e.status, headers=headers)
 
-    def authorize(request: Request) -> None:
+    def authorize(request: Request, basic: bool = False) -> None:
+        """A key as ``Authorization: Bearer KEY``; with ``basic``, also as HTTP Basic auth's password
+        (what a client sends for ``http://user:KEY@host/...``)."""
         if not keys:
             return
         scheme, _, given = request.headers.get("authorization", "").partition(" ")
+        scheme, given = scheme.lower(), given.strip()
+        if basic and scheme == "basic":
+            try:
+                scheme, given = "bearer", base64.b64decode(given, validate=True).decode().partition(":")[2]
+            except ValueError:  # not base64, or not UTF-8
+                given = ""
         # Every key is compared, in constant time, whatever matched: the answer's timing tells nothing.
         ok = False
         for key in keys:
-            ok |= hmac.compare_digest(given.strip().encode(), key)
-        if scheme.lower() != "bearer" or not ok:
+            ok |= hmac.compare_digest(given.encode(), key)
+        if scheme != "bearer" or not ok:
             raise _Refused(401, "missing or wrong API key (Authorization: Bearer KEY)")
 
     async def read_json(request: Request) -> Any:
@@ -153,6 +172,28 @@ def create_app(config: ServeConfig, load: Callable[[], Scorer] | None = None) ->
             out.append(record)
         return {"identity": app.state.info["identity"], "rule": req.rule, "results": out}
 
+    @app.post("/v1/openrlhf")
+    async def openrlhf(request: Request) -> dict[str, Any]:
+        authorize(request, basic=True)
+        try:
+            req = parse_openrlhf(await read_json(request))
+            settings = openrlhf_settings(request.query_params)
+            rule = CREDIT.get(settings.rule)
+            inspect.signature(rule).bind([0.5], outcome=0.0, **settings.options)
+            samples = openrlhf_samples(req.query, req.prompts, req.labels)
+        except (ValidationError, ValueError) as e:
+            raise _Refused(422, str(e)) from None
+        except UnknownNameError as e:
+            raise _Refused(422, str(e.args[0])) from None
+        except TypeError as e:
+            raise _Refused(422, f"options of credit rule {settings.rule!r}: {e}") from None
+        todo = [SolutionIn(problem=s.solution.problem, steps=list(s.solution.steps)) for s in samples if s.solution]
+        results = await scored(todo) if todo else []
+        try:
+            return openrlhf_reply(samples, results, settings.rule, settings.outcome_weight, **settings.options)
+        except ValueError as e:
+            raise _Refused(422, f"credit rule {settings.rule!r}: {e}") from None
+
     @app.get("/health")
     async def health() -> dict[str, Any]:
         return {"status": "ok", **app.state.info}
@@ -178,7 +219,7 @@ def serve(config: ServeConfig) -> None:
     )
 
 
-_ROUTES = frozenset({"/v1/score", "/v1/rewards", "/v1/info", "/health", "/metrics"})
+_ROUTES = frozenset({"/v1/score", "/v1/rewards", "/v1/openrlhf", "/v1/info", "/health", "/metrics"})
 
 
 def _route(path: str) -> str:
