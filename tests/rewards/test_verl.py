@@ -32,7 +32,12 @@ from verl.trainer.ppo import core_algos  # noqa: E402
 from verl.trainer.ppo.reward import resolve_reward_manager_cls  # noqa: E402
 from verl.workers.reward_manager import get_reward_manager_cls  # noqa: E402
 
-from prmkit.rewards.verl import PRMBatchRewardManager, PRMRewardManager  # noqa: E402
+from prmkit.rewards.verl import (  # noqa: E402
+    PRMBatchRewardManager,
+    PRMRewardManager,
+    VerlRewardSettings,
+    response_rewards,
+)
 
 pytestmark = pytest.mark.slow  # importing verl takes seconds
 
@@ -177,3 +182,18 @@ def test_bad_settings_are_config_errors(tok: Any) -> None:
         PRMBatchRewardManager(tok, prm="arith", credit="min", credit_options={"eta": 0.3})
     with pytest.raises(ConfigError, match="prm"):
         PRMBatchRewardManager(tok)
+
+
+def test_a_response_split_into_tokens_the_tokenizer_would_not_make(tok: Any) -> None:
+    """Re-tokenizing the text does not give these ids back, so each token's span comes from decoding prefixes."""
+    text, steps = RESPONSES[0], split_steps(RESPONSES[0])
+    ids = [i for ch in text for i in tok(ch, add_special_tokens=False)["input_ids"]] + [tok.eos_token_id]
+    assert tok.decode(ids, skip_special_tokens=True) == text
+    assert tok(text, add_special_tokens=False)["input_ids"] != ids[:-1]
+    settings = VerlRewardSettings.from_kwargs(KWARGS)
+    (r,) = response_rewards(settings, ArithVerifier(), tok, [PROBLEM], [ids], ["12"])
+    ends = np.flatnonzero(r.tokens_T)
+    assert [tok.decode(ids[: e + 1]) for e in ends] == [text[: text.find(s) + len(s)] for s in steps]
+    golden = json.loads(GOLDEN.read_text(encoding="utf-8"))
+    assert r.tokens_T[ends].tolist() == pytest.approx(golden["values"][0], abs=1e-6)
+    assert r.tokens_T.size == len(ids) and not r.failed and r.n_steps == 3

@@ -237,13 +237,19 @@ class PRMBatchRewardManager(_LegacyBase):
 def _text_and_offsets(tokenizer: Any, ids: list[int]) -> tuple[str, list[tuple[int, int]]]:
     """The decoded response (special tokens skipped) and each token's character span in it.
 
-    The text is tokenized again with offsets; when that does not give back ``ids`` (a special token,
-    a merge the tokenizer would not make), each token's span comes from decoding growing prefixes.
+    The text is tokenized again with offsets (the special tokens that end the response, EOS, get an
+    empty span); when that does not give back ``ids`` (a special token inside, a split the tokenizer
+    would not make), each token's span comes from decoding growing prefixes.
     """
     text = tokenizer.decode(ids, skip_special_tokens=True)
+    special = set(getattr(tokenizer, "all_special_ids", ()))
+    n_core = len(ids)
+    while n_core and ids[n_core - 1] in special:
+        n_core -= 1
     enc = tokenizer(text, add_special_tokens=False, return_offsets_mapping=True)
-    if list(enc["input_ids"]) == ids:
-        return text, [(int(a), int(b)) for a, b in enc["offset_mapping"]]
+    if list(enc["input_ids"]) == ids[:n_core]:
+        tail = [(len(text), len(text))] * (len(ids) - n_core)
+        return text, [(int(a), int(b)) for a, b in enc["offset_mapping"]] + tail
     offsets, prev = [], 0
     for t in range(len(ids)):
         end = max(prev, len(tokenizer.decode(ids[: t + 1], skip_special_tokens=True)))
