@@ -21,7 +21,7 @@ from _require import need_module
 from prmkit.rewards import CREDIT, place_at_step_ends, tokenize_steps
 from prmkit.scoring.arith import ArithVerifier
 from prmkit.steps import grade_text, split_steps
-from prmkit.types import Solution, StepScores
+from prmkit.types import ScoreFailure, Solution, StepScores
 
 torch = need_module("torch")
 need_module("verl", "verl is not installed: bash scripts/install.sh dev (verl is installed with --no-deps)")
@@ -197,3 +197,16 @@ def test_a_response_split_into_tokens_the_tokenizer_would_not_make(tok: Any) -> 
     golden = json.loads(GOLDEN.read_text(encoding="utf-8"))
     assert r.tokens_T[ends].tolist() == pytest.approx(golden["values"][0], abs=1e-6)
     assert r.tokens_T.size == len(ids) and not r.failed and r.n_steps == 3
+
+
+def test_a_failure_or_a_nan_score_fails_that_response_only(tok: Any) -> None:
+    class Odd:
+        def score(self, solutions: list[Solution]) -> list[StepScores | ScoreFailure]:
+            return [ScoreFailure("context_length", "too long"), StepScores((float("nan"),) * 3),
+                    StepScores((1.0, 1.0, 1.0))][: len(solutions)]
+
+    settings = VerlRewardSettings.from_kwargs(KWARGS)
+    ids = [tok(RESPONSES[0], add_special_tokens=False)["input_ids"]] * 3
+    rewards = response_rewards(settings, Odd(), tok, [PROBLEM] * 3, ids, ["12"] * 3)
+    assert [r.failed for r in rewards] == [True, True, False]
+    assert [r.value for r in rewards] == [0.0, 0.0, pytest.approx(2.0)]

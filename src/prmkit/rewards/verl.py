@@ -161,7 +161,10 @@ def response_rewards(
         outcome = 0.0
         if settings.outcome_weight:
             outcome = settings.outcome_weight * float(grade_text(text, str(ground_truths[i])))
-        credit = rule(res.scores, outcome, **settings.credit_options)
+        try:
+            credit = rule(res.scores, outcome, **settings.credit_options)
+        except ValueError:  # a non-finite score: this response fails, the batch goes on
+            continue
         ends = [end - 1 for _, end in step_token_spans(text, sols[i].steps, offsets)]
         out[i] = ResponseReward(place_at_step_ends(credit.rewards, ends, len(offsets)), sols[i].n_steps, False)
     return out
