@@ -1,6 +1,7 @@
 """The verl adapter through verl's own code (``verl==0.9.1``): a real ``DataProto``, the SmolLM2 tokenizer,
-the reward manager loaded from a verl trainer config by verl's ``RewardLoopWorker``, the batch manager
-from verl's registry, and the rewards fed to verl's GRPO and REINFORCE++ estimators.
+the reward manager loaded from a verl trainer config by verl's ``RewardLoopWorker``, its scores taken as
+the trainer takes them (``extract_reward``, ``compute_advantage`` with GRPO), the batch manager from
+verl's registry, and its token-level rewards fed to verl's GRPO and REINFORCE++ estimators.
 
 The token positions and values are checked against prmkit's step -> token mapping on the same texts
 (``rewards.tokens``, the reference procedure) and against a golden file.
@@ -25,11 +26,13 @@ from prmkit.types import ScoreFailure, Solution, StepScores
 
 torch = need_module("torch")
 need_module("verl", "verl is not installed: bash scripts/install.sh dev (verl is installed with --no-deps)")
+from tensordict import TensorDict  # noqa: E402
 from verl import DataProto  # noqa: E402
 from verl.experimental.reward_loop.reward_loop import RewardLoopWorker  # noqa: E402
 from verl.trainer.config import AlgoConfig  # noqa: E402
 from verl.trainer.ppo import core_algos  # noqa: E402
-from verl.trainer.ppo.reward import resolve_reward_manager_cls  # noqa: E402
+from verl.trainer.ppo.ray_trainer import compute_advantage  # noqa: E402
+from verl.trainer.ppo.reward import extract_reward, resolve_reward_manager_cls  # noqa: E402
 from verl.workers.reward_manager import get_reward_manager_cls  # noqa: E402
 
 from prmkit.rewards.verl import (  # noqa: E402
@@ -154,7 +157,20 @@ def test_verl_trainer_path_loads_the_manager_and_grpo_consumes_it(tok: Any, tmp_
     expected = _expected(tok, data.batch["responses"].shape[1])
     assert scores == pytest.approx(expected.sum(axis=1).tolist(), abs=1e-6)
     assert [o["reward_extra_info"]["prm_failed"] for o in outputs] == [0.0, 0.0, 0.0, 1.0]
-    rm_scores = PRMRewardManager.assemble_rm_scores(data, scores)  # as RewardLoopManager.compute_rm_score
+    # what RewardLoopManager.compute_rm_score hands back, and the trainer's fit loop does with it
+    rm_scores = PRMRewardManager.assemble_rm_scores(data, scores)
+    extra = [o["reward_extra_info"] for o in outputs]
+    batch = data.union(DataProto(
+        batch=TensorDict({"rm_scores": rm_scores}, batch_size=len(data)),
+        non_tensor_batch={k: np.array([e[k] for e in extra]) for k in extra[0]},
+        meta_info={"reward_extra_keys": list(extra[0])},
+    ))
+    reward_tensor, extra_infos = extract_reward(batch)
+    assert extra_infos["prm_steps"].tolist() == [3.0, 3.0, 2.0, 0.0]
+    batch.batch["token_level_scores"] = reward_tensor
+    batch.batch["token_level_rewards"] = batch.batch["token_level_scores"]
+    batch = compute_advantage(batch, adv_estimator="grpo", num_repeat=3, config=AlgoConfig())
+    adv_end = batch.batch["advantages"]
 
     cfg.reward.reward_manager.source = "register"
     cfg.reward.reward_manager.name = "prmkit"
@@ -162,10 +178,8 @@ def test_verl_trainer_path_loads_the_manager_and_grpo_consumes_it(tok: Any, tmp_
 
     token_level = PRMBatchRewardManager(tok, **KWARGS)(data)
     mask = (data.batch["attention_mask"][:, data.batch["prompts"].shape[1] :]).float()
-    grpo = core_algos.get_adv_estimator_fn("grpo")
-    index = data.non_tensor_batch["uid"]
-    adv_end, _ = grpo(token_level_rewards=rm_scores, response_mask=mask, index=index)
-    adv_tok, _ = grpo(token_level_rewards=token_level, response_mask=mask, index=index)
+    adv_tok, _ = core_algos.get_adv_estimator_fn("grpo")(
+        token_level_rewards=token_level, response_mask=mask, index=data.non_tensor_batch["uid"])
     torch.testing.assert_close(adv_end, adv_tok)
     group = torch.tensor(scores[:3])
     want = (group - group.mean()) / (group.std() + 1e-6)
