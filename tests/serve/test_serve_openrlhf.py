@@ -23,7 +23,7 @@ from prmkit.rewards import CREDIT
 from prmkit.rewards.openrlhf import openrlhf_samples
 from prmkit.scoring.arith import ArithVerifier
 from prmkit.steps import grade_text, split_steps
-from prmkit.types import Solution, StepScores
+from prmkit.types import ScoreFailure, Solution, StepScores
 
 need_module("fastapi", "fastapi is not installed: pip install 'prmkit[serve]'")
 need_module("uvicorn", "uvicorn is not installed: pip install 'prmkit[serve]'")
@@ -129,3 +129,14 @@ def test_problem_and_response_are_cut_out_of_the_query(tok: Any) -> None:
     assert s.solution.steps == split_steps(RESPONSES[0]) and s.response == RESPONSES[0]
     (lost,) = openrlhf_samples(["something else"], [prompt])
     assert lost.solution is None
+
+
+def test_a_failure_or_a_nan_score_fails_that_sample_only() -> None:
+    from prmkit.rewards.openrlhf import openrlhf_reply
+
+    samples = openrlhf_samples(["Q\n1 + 1 = 2", "Q\n1 + 1 = 2", "Q\n1 + 1 = 2", "Q\n  "], ["Q"] * 4, ["2"] * 4)
+    results = [ScoreFailure("context_length", "too long"), StepScores((float("nan"),)), StepScores((0.25,))]
+    reply = openrlhf_reply(samples, results, "sum")
+    assert reply["rewards"] == [0.0, 0.0, 0.25, 0.0] and reply["scores"] == reply["rewards"]
+    assert reply["extra_logs"] == {"prm_steps": [1.0, 1.0, 1.0, 0.0], "prm_failed": [1.0, 1.0, 0.0, 1.0],
+                                   "prm_min_score": [0.0, 0.0, 0.25, 0.0]}

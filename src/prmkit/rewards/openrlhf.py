@@ -9,7 +9,8 @@ per query, the training reward), ``scores`` (for dynamic filtering and logs) and
 Here the response is the query after the prompt, less the special tokens that end it; it is cut into
 steps at blank lines, and its reward is the return from the first step under a credit rule, with
 ``outcome_weight`` times whether the stated answer matches the label. A response without steps, or
-one the PRM fails on, gets 0 and ``prm_failed = 1`` in ``extra_logs`` (OpenRLHF needs a number).
+one the PRM fails on (a typed failure, or a non-finite score), gets 0 and ``prm_failed = 1`` in
+``extra_logs`` (OpenRLHF needs a number).
 
 >>> (s,) = openrlhf_samples(["<|im_start|>user\nWhat is 1 + 1?<|im_end|>\n<|im_start|>assistant\n1 + 1 = 2.\n\nThe answer is: 2<|im_end|>"],
 ...                         ["<|im_start|>user\nWhat is 1 + 1?<|im_end|>\n<|im_start|>assistant\n"], ["2"])
@@ -87,17 +88,18 @@ def openrlhf_reply(
     rewards, steps, failed, min_score = [], [], [], []
     for s in samples:
         res = by_sample.get(id(s))
-        if res is None or isinstance(res, ScoreFailure):
-            rewards.append(0.0)
-            failed.append(1.0)
-            min_score.append(0.0)
-        else:
+        value = None
+        if res is not None and not isinstance(res, ScoreFailure):
             outcome = 0.0
             if outcome_weight and s.label is not None:
                 outcome = outcome_weight * float(grade_text(s.response, s.label))
-            rewards.append(rule(res.scores, outcome, **options).value)
-            failed.append(0.0)
-            min_score.append(float(min(res.scores)))
+            try:
+                value = rule(res.scores, outcome, **options).value
+            except ValueError:  # a non-finite score: this sample fails, the others go on
+                value = None
+        rewards.append(0.0 if value is None else value)
+        failed.append(1.0 if value is None else 0.0)
+        min_score.append(0.0 if value is None or res is None or isinstance(res, ScoreFailure) else min(res.scores))
         steps.append(float(len(s.solution.steps)) if s.solution is not None else 0.0)
     return {"rewards": rewards, "scores": list(rewards),
             "extra_logs": {"prm_steps": steps, "prm_failed": failed, "prm_min_score": min_score}}

@@ -189,10 +189,7 @@ def create_app(config: ServeConfig, load: Callable[[], Scorer] | None = None) ->
             raise _Refused(422, f"options of credit rule {settings.rule!r}: {e}") from None
         todo = [SolutionIn(problem=s.solution.problem, steps=list(s.solution.steps)) for s in samples if s.solution]
         results = await scored(todo) if todo else []
-        try:
-            return openrlhf_reply(samples, results, settings.rule, settings.outcome_weight, **settings.options)
-        except ValueError as e:
-            raise _Refused(422, f"credit rule {settings.rule!r}: {e}") from None
+        return openrlhf_reply(samples, results, settings.rule, settings.outcome_weight, **settings.options)
 
     @app.get("/health")
     async def health() -> dict[str, Any]:
