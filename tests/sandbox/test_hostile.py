@@ -8,8 +8,11 @@ namespace, and, under root, the ``nobody`` user.
 
 from __future__ import annotations
 
+import json
 import os
 import socket
+import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,6 +22,7 @@ import pytest
 from prmkit.sandbox import Execution, Limits, run_python
 from prmkit.sandbox._run import _run_in_new_folder
 
+SRC = Path(__file__).resolve().parents[2] / "src"
 SHORT = Limits(wall_s=2, cpu_s=10, memory_bytes=256 << 20, output_bytes=4096)
 
 
@@ -179,22 +183,41 @@ def test_a_socket_cannot_reach_a_listening_server(server: socket.socket, audit: 
         server.accept()
 
 
+READ_ENVIRONMENTS = """
+import os
+print(dict(os.environ))
+for pid in ("self", os.getppid(), 1):
+    try:
+        print(open(f"/proc/{pid}/environ", "rb").read())
+    except OSError as e:
+        print(pid, type(e).__name__)
+"""
+HOST = """
+import json, sys
+from prmkit.sandbox import Limits
+from prmkit.sandbox._run import _run_in_new_folder
+e = _run_in_new_folder(sys.stdin.read(), Limits(wall_s=10), None, audit=sys.argv[1] == "audit")
+print(json.dumps(e.to_record()))
+"""
+
+
 @pytest.mark.parametrize("audit", [True, False], ids=["audit", "os"])
-def test_the_hosts_environment_secrets_are_not_visible(
-    monkeypatch: pytest.MonkeyPatch, audit: bool
-) -> None:
+def test_the_hosts_environment_secrets_are_not_visible(audit: bool) -> None:
+    """The secret is in the starting environment of the host process (the sandbox's parent),
+    where ``/proc/<pid>/environ`` would show it."""
     secret = f"s3cret-{uuid.uuid4().hex}"
-    monkeypatch.setenv("PRMKIT_SANDBOX_TEST_SECRET", secret)
-    code = (
-        "import os\nprint(dict(os.environ))\n"
-        f"for pid in ('self', {os.getpid()}, os.getppid()):\n"
-        "    try:\n        print(open(f'/proc/{pid}/environ', 'rb').read())\n"
-        "    except OSError as e:\n        print(pid, e)\n"
-    )
-    e = run(code, audit=audit)
-    assert e.status == "ok", e.stderr
-    assert secret not in e.stdout and "PRMKIT_SANDBOX_TEST_SECRET" not in e.stdout
-    assert "'PATH': '/usr/local/bin:/usr/bin:/bin'" in e.stdout
+    env = {**os.environ, "PRMKIT_SANDBOX_TEST_SECRET": secret, "PYTHONPATH": str(SRC)}
+    host = subprocess.run(
+        [sys.executable, "-c", HOST, "audit" if audit else "os"],
+        input=READ_ENVIRONMENTS, env=env, capture_output=True, text=True, timeout=60, check=True,
+    )  # fmt: skip
+    e = json.loads(host.stdout)
+    assert e["status"] == "ok", e["stderr"]
+    assert secret not in e["stdout"] and "PRMKIT_SANDBOX_TEST_SECRET" not in e["stdout"]
+    assert "'PATH': '/usr/local/bin:/usr/bin:/bin'" in e["stdout"]
+    own, host_env, init_env = e["stdout"].splitlines()[1:]
+    assert own.startswith("b'PATH=") or own == "self PermissionError"  # non-dumpable as nobody
+    assert host_env.endswith(" PermissionError") and init_env == "1 PermissionError"
 
 
 @pytest.mark.parametrize("stream", ["stdout", "stderr"])

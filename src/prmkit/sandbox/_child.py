@@ -165,6 +165,8 @@ def main() -> None:
 
     libc = ctypes.CDLL(None, use_errno=True)
     guards = _unshare(libc, root, os.getcwd())
+    if "userns" in guards:  # the kernel counts only the tasks inside the new user namespace
+        tasks = 1
     if root:
         _drop_root(uid)
         guards.append(f"uid={uid}")
