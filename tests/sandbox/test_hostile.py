@@ -243,3 +243,18 @@ def test_a_refusal_caught_by_the_code_is_still_reported() -> None:
 ])  # fmt: skip
 def test_other_escapes_are_refused(code: str) -> None:
     assert run_python(code, limits=SHORT).status == "forbidden"
+
+
+def test_a_refusal_reads_as_a_python_error_at_the_line_that_asked() -> None:
+    e = run_python("import socket\nsocket.socket()", limits=SHORT)
+    assert (e.status, e.exit_code) == ("forbidden", 1)
+    assert e.stderr.splitlines()[:3] == [
+        "Traceback (most recent call last):",
+        '  File "main.py", line 2, in <module>',
+        "    socket.socket()",
+    ]
+    assert (
+        e.stderr.splitlines()[-1]
+        == "PermissionError: sandbox: socket.__new__ (2, 1, 0) is not allowed"
+    )
+    assert "_guard.py" not in e.stderr and "_child.py" not in e.stderr

@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import os
 import resource
+import signal
 import sys
 from typing import Any
 
@@ -29,7 +30,7 @@ CLONE_NEWNS = 0x00020000
 MS_BIND, MS_REC, MS_PRIVATE = 0x1000, 0x4000, 1 << 18
 SYS_MOUNT_SETATTR = 442  # x86_64 and aarch64 alike (Linux >= 5.12)
 AT_FDCWD, AT_RECURSIVE, MOUNT_ATTR_RDONLY = -100, 0x8000, 0x1
-PR_SET_NO_NEW_PRIVS = 38
+PR_SET_NO_NEW_PRIVS, PR_SET_PDEATHSIG = 38, 1
 REFUSED_TO_RUN = 125
 
 
@@ -172,6 +173,8 @@ def main() -> None:
         guards.append(f"uid={uid}")
     if libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0:
         guards.append("no_new_privs")
+    # Killed if the process that started it dies (set after the change of user, which clears it).
+    libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
     del libc
     _set_limits(lim, tasks)
     guards.append("rlimits")

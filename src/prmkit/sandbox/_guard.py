@@ -162,10 +162,17 @@ def _show(args: tuple[Any, ...]) -> str:
 
 
 def _print_error(e: BaseException) -> None:
-    tb = e.__traceback__
-    while tb is not None and tb.tb_frame.f_code.co_filename != "main.py":
-        tb = tb.tb_next
-    traceback.print_exception(type(e), e, tb)
+    """The traceback as Python prints it, less the frames of the sandbox itself."""
+    shown = traceback.TracebackException(type(e), e, e.__traceback__)
+    chain: traceback.TracebackException | None = shown
+    while chain is not None:
+        frames = list(chain.stack)
+        while frames and frames[0].filename != "main.py":
+            frames.pop(0)  # the bootstrap below the code
+        kept = [f for f in frames if f.filename != __file__]  # the hook above a refused call
+        chain.stack = traceback.StackSummary.from_list(kept or frames)
+        chain = chain.__cause__ or chain.__context__
+    sys.stderr.write("".join(shown.format()))
 
 
 def run(fd: int, home: str, max_files: int, *, audit: bool = True) -> None:

@@ -7,7 +7,7 @@ import contextlib
 import json
 import math
 import os
-import select
+import selectors
 import shutil
 import signal
 import subprocess
@@ -160,27 +160,29 @@ def _collect(
     Returns what was read, and ``"timeout"``/``"output_limit"`` if the group was killed for it."""
     assert proc.stdout is not None and proc.stderr is not None
     names = {proc.stdout.fileno(): "stdout", proc.stderr.fileno(): "stderr", status_fd: "status"}
+    caps = {"stdout": cap + 1, "stderr": cap + 1, "status": 65536}
     got = {name: b"" for name in names.values()}
-    open_fds = set(names)
     ended = False
-    while open_fds:
-        now = time.monotonic()
-        if now >= deadline:
-            return got, None if ended else "timeout"
-        ready, _, _ = select.select(list(open_fds), [], [], min(deadline - now, 0.05))
-        for fd in ready:
-            chunk = os.read(fd, 65536)
-            if not chunk:
-                open_fds.discard(fd)
-                continue
-            name = names[fd]
-            got[name] += chunk[: cap + 1 - len(got[name])] if name != "status" else chunk[:4096]
-            if name != "status" and len(got[name]) > cap:
-                return got, "output_limit"
-        if not ended and _has_ended(proc.pid):
-            # Anything it started dies with it; its pipes then close, or a grace period ends.
-            _kill_group(proc.pid)
-            ended, deadline = True, min(deadline, time.monotonic() + _GRACE_S)
+    with selectors.DefaultSelector() as sel:
+        for fd in names:
+            sel.register(fd, selectors.EVENT_READ)
+        while sel.get_map():
+            now = time.monotonic()
+            if now >= deadline:
+                return got, None if ended else "timeout"
+            for key, _ in sel.select(min(deadline - now, 0.05)):
+                chunk = os.read(key.fd, 65536)
+                if not chunk:
+                    sel.unregister(key.fd)
+                    continue
+                name = names[key.fd]
+                got[name] += chunk[: caps[name] - len(got[name])]
+                if name != "status" and len(got[name]) > cap:
+                    return got, "output_limit"
+            if not ended and _has_ended(proc.pid):
+                # Anything it started dies with it; its pipes then close, or a grace period ends.
+                _kill_group(proc.pid)
+                ended, deadline = True, min(deadline, time.monotonic() + _GRACE_S)
     return got, None
 
 
