@@ -38,7 +38,7 @@ class Limits:
     """CPU seconds (RLIMIT_CPU, rounded up to whole seconds) before the kernel stops it (``cpu_limit``)."""
     memory_bytes: int = 1 << 30
     """Address space (RLIMIT_AS); an allocation beyond it fails (``memory_limit``). The interpreter
-    with sympy loaded maps about 150 MiB."""
+    with sympy loaded maps about 55 MiB."""
     output_bytes: int = 64 * 1024
     """Bytes kept of stdout and of stderr each; writing more kills it (``output_limit``)."""
     file_bytes: int = 1 << 20
