@@ -59,7 +59,7 @@ def test_a_sleeping_loop_is_killed_at_the_wall_clock() -> None:
 def test_a_cpu_bound_loop_is_stopped_by_the_cpu_limit() -> None:
     e = run_python("while True:\n    pass", limits=Limits(wall_s=60, cpu_s=1))
     assert e.status == "cpu_limit" and e.exit_code == -24  # SIGXCPU
-    assert 0.9 <= e.cpu_s < 3 and e.reason.endswith("(limit 1 s)")
+    assert 0.5 <= e.cpu_s < 3 and e.reason.endswith("(limit 1 s)")
 
 
 FORK_BOMB = """

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import signal
 
 import pytest
 from _require import need_module
@@ -107,3 +108,13 @@ def test_limits_report_every_problem_at_once() -> None:
         "invalid sandbox limits: wall_s must be > 0 (got 0); cpu_s must be > 0 (got -1); "
         "memory_bytes must be >= 67108864 (got 1000); open_files must be >= 16 (got 3)"
     )
+
+
+def test_an_exit_status_taken_by_another_wait_is_reported_not_raised() -> None:
+    old = signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # the kernel reaps children at once
+    try:
+        e = run_python("print(1)", limits=FAST)
+    finally:
+        signal.signal(signal.SIGCHLD, old)
+    assert (e.status, e.exit_code) == ("crashed", None)
+    assert e.reason == "its exit status was taken by another wait"

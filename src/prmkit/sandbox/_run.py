@@ -123,11 +123,17 @@ def _run(home: str, limits: Limits, root: bool, audit: bool, stdin: bytes | None
     finally:
         os.close(status_r)
         _kill_group(proc.pid)
-    _, wait_status, usage = os.wait4(proc.pid, 0)
+        assert proc.stdout is not None and proc.stderr is not None
+        proc.stdout.close()
+        proc.stderr.close()
+    try:
+        _, wait_status, usage = os.wait4(proc.pid, 0)
+    except ChildProcessError:  # reaped by someone else: SIGCHLD ignored, or a waitpid(-1)
+        proc.returncode = -signal.SIGKILL
+        return Execution(
+            "crashed", None, "", "", reason="its exit status was taken by another wait"
+        )
     proc.returncode = os.waitstatus_to_exitcode(wait_status)
-    assert proc.stdout is not None and proc.stderr is not None
-    proc.stdout.close()
-    proc.stderr.close()
     cpu_s = usage.ru_utime + usage.ru_stime
     lines = got["status"].decode(errors="replace").splitlines()
     denied = tuple(dict.fromkeys(line[2:] for line in lines if line.startswith("D ")))
@@ -188,7 +194,10 @@ def _collect(
 
 def _has_ended(pid: int) -> bool:
     """Whether ``pid`` has exited, without reaping it (so its group id cannot be reused yet)."""
-    info = os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT)
+    try:
+        info = os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT)
+    except ChildProcessError:
+        return True
     return info is not None and info.si_pid == pid
 
 
