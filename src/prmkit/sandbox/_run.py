@@ -134,6 +134,7 @@ def _run(home: str, limits: Limits, root: bool, audit: bool, stdin: bytes | None
             "crashed", None, "", "", reason="its exit status was taken by another wait"
         )
     proc.returncode = os.waitstatus_to_exitcode(wait_status)
+    _wait_for_group(proc.pid, time.monotonic() + _GRACE_S)
     cpu_s = usage.ru_utime + usage.ru_stime
     lines = got["status"].decode(errors="replace").splitlines()
     denied = tuple(dict.fromkeys(line[2:] for line in lines if line.startswith("D ")))
@@ -199,6 +200,17 @@ def _has_ended(pid: int) -> bool:
     except ChildProcessError:
         return True
     return info is not None and info.si_pid == pid
+
+
+def _wait_for_group(pgid: int, until: float) -> None:
+    """Wait (until ``until`` at most) for the killed group's last members to be gone; SIGKILL
+    is delivered asynchronously, and a busy machine takes a moment to end each process."""
+    while time.monotonic() < until:
+        try:
+            os.killpg(pgid, 0)
+        except (ProcessLookupError, PermissionError):
+            return
+        time.sleep(0.01)
 
 
 def _kill_group(pid: int) -> None:
