@@ -1,18 +1,20 @@
 """The sandbox's child process: confine itself, then run ``main.py`` from its working directory.
 
 Run as a script (it imports nothing from prmkit) by :mod:`prmkit.sandbox._run`, with one argument,
-a JSON object ``{"fd": status_fd, "uid": target uid or null, "limits": {...}}``. In this order it
+a JSON object ``{"fd": status pipe, "uid": user to become or null, "limits": {...}, "audit": bool}``.
+In this order it
 
-1. cuts the network: ``unshare(CLONE_NEWNET)`` as root, ``unshare(CLONE_NEWUSER | CLONE_NEWNET)``
-   otherwise (then drops the capabilities that the new user namespace gives), where the kernel allows;
-2. as root, gives up root for ``uid`` (``nobody``), keeping directory handles for the parts of
-   ``sys.path`` that ``nobody`` could not reach; refuses to run if that fails;
-3. sets ``no_new_privs`` and the resource limits (CPU, address space, file size, open files,
-   processes, no core dumps);
+1. makes new network and mount namespaces (and a user namespace when not root, whose
+   capabilities it then gives back), where the kernel allows: no network, every mount read-only
+   but the working directory;
+2. as root, becomes ``uid`` (``nobody``), reaching the ``sys.path`` folders that ``nobody`` may
+   not traverse through descriptors opened before; refuses to run if it cannot;
+3. sets ``no_new_privs``, death with its parent, and the resource limits;
 4. installs the audit hook (``_guard.py``) and runs the code.
 
-Lines written to the status pipe: ``G <guard>`` for each guard in force, ``D <event> <detail>``
-for each refused operation (from the hook), ``M`` after a ``MemoryError``.
+If any step but the optional namespaces fails, it exits with status 125 and a ``sandbox:`` line on
+stderr. Lines written to the status pipe: ``G <guard>`` for each guard in force, ``D <what>`` for
+each refused operation (from the hook), ``M`` after a ``MemoryError``.
 """
 
 from __future__ import annotations
@@ -141,7 +143,11 @@ def _drop_root(uid: int) -> None:
 
 def _set_limits(lim: dict[str, int], tasks: int) -> None:
     def cap(which: int, soft: int, hard: int | None = None) -> None:
-        resource.setrlimit(which, (soft, soft if hard is None else hard))
+        hard = soft if hard is None else hard
+        _, now = resource.getrlimit(which)
+        if now != resource.RLIM_INFINITY:  # lower only: raising a hard limit needs privilege
+            hard = min(hard, now)
+        resource.setrlimit(which, (min(soft, hard), hard))
 
     cap(resource.RLIMIT_CORE, 0)
     cap(resource.RLIMIT_CPU, lim["cpu_s"], lim["cpu_s"] + 1)  # SIGXCPU, then SIGKILL a second later
@@ -152,8 +158,19 @@ def _set_limits(lim: dict[str, int], tasks: int) -> None:
 
 
 def main() -> None:
+    try:
+        config, guards, _guard = _confine()
+    except Exception as e:
+        sys.stderr.write(f"sandbox: could not confine the run ({type(e).__name__}: {e})\n")
+        os._exit(REFUSED_TO_RUN)
+    for g in guards:
+        _tell(config["fd"], f"G {g}")
+    _guard.run(config["fd"], os.getcwd(), config["limits"]["max_files"], audit=config["audit"])
+
+
+def _confine() -> tuple[dict[str, Any], list[str], Any]:
     config = json.loads(sys.argv[1])
-    fd, uid, lim = config["fd"], config["uid"], config["limits"]
+    uid, lim = config["uid"], config["limits"]
     root = os.geteuid() == 0
     # Counted before a new user namespace hides whose tasks are whose; this one joins uid's below.
     tasks = _tasks_of(uid if root else os.getuid()) + (1 if root else 0)
@@ -180,9 +197,7 @@ def main() -> None:
     guards.append("rlimits")
     if config["audit"]:
         guards.append("audit")
-    for g in guards:
-        _tell(fd, f"G {g}")
-    _guard.run(fd, os.getcwd(), lim["max_files"], audit=config["audit"])
+    return config, guards, _guard
 
 
 if __name__ == "__main__":
