@@ -257,3 +257,39 @@ def test_a_refusal_reads_as_a_python_error_at_the_line_that_asked() -> None:
         == "PermissionError: sandbox: socket.__new__ (2, 1, 0) is not allowed"
     )
     assert "_guard.py" not in e.stderr and "_child.py" not in e.stderr
+
+
+RACE = """
+import errno, os, sys, threading
+sys.setswitchinterval(1e-6)  # switch threads as often as possible, inside the hook too
+os.makedirs("d/" * 30)
+stop = False
+def reader():  # keeps its thread in the hook, resolving 30 folders
+    while not stop:
+        open("d/" * 30 + "f", "w").close()
+threads = [threading.Thread(target=reader) for _ in range(3)]
+for t in threads:
+    t.start()
+kinds = {}
+for _ in range(300):
+    try:
+        open(PATH, "w").close()
+        kind = "written"
+    except PermissionError as e:
+        kind = "refused" if str(e).startswith("sandbox:") else "EACCES"
+    except OSError as e:
+        kind = errno.errorcode[e.errno]
+    kinds[kind] = kinds.get(kind, 0) + 1
+stop = True
+for t in threads:
+    t.join()
+print(kinds)
+"""
+
+
+def test_threads_inside_the_hook_do_not_let_another_threads_write_through(
+    outside: list[Path],
+) -> None:
+    e = run_python(RACE.replace("PATH", repr(str(outside[0]))), limits=Limits(wall_s=30, cpu_s=20))
+    assert (e.status, e.stdout) == ("forbidden", "{'refused': 300}\n"), e.stderr
+    assert not outside[0].exists()

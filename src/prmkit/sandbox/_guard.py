@@ -15,6 +15,7 @@ the operating system: the other user, the resource limits, the network namespace
 
 from __future__ import annotations
 
+import _thread
 import builtins
 import contextlib
 import os
@@ -65,7 +66,8 @@ def _make_hook(
     link_bits, join, mypid = 0o170000, os.path.join, os.getpid()
     created: set[str] = set()
     told: set[str] = set()
-    busy = [False]
+    busy: set[int] = set()  # threads inside the hook (an event the hook itself raises passes)
+    thread = _thread.get_ident
 
     def resolve(path: str) -> str:
         """The real path (links followed) of ``path``, which need not exist, without os.path."""
@@ -111,13 +113,14 @@ def _make_hook(
         raise PermissionError(f"sandbox: {said} is not allowed")
 
     def hook(event: str, args: tuple[Any, ...]) -> None:
-        if busy[0]:
+        me = thread()
+        if me in busy:
             return
-        busy[0] = True
+        busy.add(me)
         try:
             check(event, args)
         finally:
-            busy[0] = False
+            busy.discard(me)
 
     def check(event: str, args: tuple[Any, ...]) -> None:
         if event == "open":
