@@ -142,6 +142,10 @@ def _make_hook(
             for i in paths:
                 if not inside(args[i]):
                     refuse(event, f"{args[i]} is outside the sandbox")
+        elif event == "sqlite3.connect":  # sqlite writes its file from C, unaudited
+            db = args[0]
+            if db not in (":memory:", "", b":memory:", b"") and not inside(db):
+                refuse(event, f"{db} is outside the sandbox")
         elif event in ("os.kill", "os.killpg", "signal.pthread_kill"):
             if event != "signal.pthread_kill" and args[0] not in (0, mypid):
                 refuse(event, f"pid {args[0]}")
