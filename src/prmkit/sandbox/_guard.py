@@ -5,12 +5,13 @@ new processes (``fork``, ``exec*``, ``system``, ``posix_spawn``, ``subprocess``,
 ``_posixsubprocess`` call that ``multiprocessing`` uses directly), signals to other processes,
 ``ctypes`` and ``cffi``, raising resource limits, walking the garbage collector's objects,
 and every change to a file outside the working directory (open for writing, create, remove,
-rename, link, chmod, chown, truncate). Reading anywhere the user may read is allowed. Each
-refusal is also written to the status pipe.
+rename, link, chmod, chown, truncate, an sqlite database). Reading anywhere the user may read
+is allowed. Each refusal is also written to the status pipe.
 
 It is a tripwire, not a boundary: C code (an extension module) is not audited, and a path
 check can race with a symlink swapped by another thread. The boundary is the process and
-the operating system: the other user, the resource limits, the network namespace.
+the operating system: the namespaces (no network, read-only mounts), the other user, the
+resource limits.
 """
 
 from __future__ import annotations
