@@ -103,11 +103,13 @@ def test_the_report_is_a_json_record() -> None:
 
 def test_limits_report_every_problem_at_once() -> None:
     with pytest.raises(ConfigError) as info:
-        Limits(wall_s=0, cpu_s=-1, memory_bytes=1000, open_files=3)
+        Limits(wall_s=0, cpu_s=-1, memory_bytes=1000, open_files=3, processes="2")  # type: ignore[arg-type]
     assert str(info.value) == (
         "invalid sandbox limits: wall_s must be > 0 (got 0); cpu_s must be > 0 (got -1); "
-        "memory_bytes must be >= 67108864 (got 1000); open_files must be >= 16 (got 3)"
+        "memory_bytes must be >= 67108864 (got 1000); open_files must be >= 16 (got 3); "
+        "processes must be a number (got '2')"
     )
+    assert Limits(max_files=0).max_files == 0
 
 
 def test_an_exit_status_taken_by_another_wait_is_reported_not_raised() -> None:

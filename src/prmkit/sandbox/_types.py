@@ -52,24 +52,23 @@ class Limits:
     the audit hook refuses new processes before this is reached."""
 
     def __post_init__(self) -> None:
-        problems = [
-            f"{f.name} must be {'>' if lo == 0 else '>='} {lo} (got {getattr(self, f.name)!r})"
-            for f in fields(self)
-            for lo in [_LOWEST[f.name]]
-            if not isinstance(getattr(self, f.name), int | float)
-            or getattr(self, f.name) < lo
-            or (lo == 0 and getattr(self, f.name) <= 0)
-        ]
+        problems = []
+        for f in fields(self):
+            value, lowest = getattr(self, f.name), _LOWEST.get(f.name)
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                problems.append(f"{f.name} must be a number (got {value!r})")
+            elif lowest is None and value <= 0:
+                problems.append(f"{f.name} must be > 0 (got {value!r})")
+            elif lowest is not None and value < lowest:
+                problems.append(f"{f.name} must be >= {lowest} (got {value!r})")
         if problems:
             raise ConfigError("invalid sandbox limits: " + "; ".join(problems))
 
 
-_LOWEST: dict[str, float] = {
-    "wall_s": 0,
-    "cpu_s": 0,
+_LOWEST: dict[str, int] = {  # the smallest allowed value; a field not here must be > 0
     "memory_bytes": 64 << 20,
     "output_bytes": 1,
-    "file_bytes": 0,
+    "file_bytes": 1,
     "max_files": 0,
     "open_files": 16,
     "processes": 1,
