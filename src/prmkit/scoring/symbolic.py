@@ -111,7 +111,7 @@ def check_steps(
 ) -> list[list[ClaimCheck]]:
     """Every claim of every step, checked against the problem's and earlier steps' equations.
 
-    >>> [c.reason for c in check_steps("", [r"\\(\\frac{10}{3} = 3.33\\)"])[0]]
+    >>> [c.reason for c in check_steps("", ["$10/3 = 3.33$"])[0]]
     ['10/3 rounds to 3.33']
     """
     opts = options or SympyOptions()
