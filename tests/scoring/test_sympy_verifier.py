@@ -63,6 +63,13 @@ GOLDEN: list[tuple[str, list[str], list[list[str]]]] = [
         ["y = 8", "y = 24", "so 2y = 10"],
         [["skip"], ["skip"], ["skip"]],
     ),  # and nothing more about it is decided
+    # an if / case / not sentence: checked, but it neither fixes a value nor contradicts one
+    (
+        "Solve 2x + 3 = 7.",
+        ["If x = 3, then 2x + 3 = 9.", "So x = 2."],
+        [["skip", "skip"], ["pass"]],
+    ),
+    ("", ["We see $y = 8$ is not a root.", "$y = 3$", "$2y = 6$"], [["skip"], ["skip"], ["pass"]]),
     # numbers in LaTeX, with the precision they are written to
     ("", [r"\(\frac{10}{3} = 3.33\)", r"\(\frac{10}{3} = 3.5\)"], [["pass"], ["fail"]]),
     (
@@ -134,6 +141,12 @@ def test_nothing_escapes_from_garbage() -> None:
     got = check_steps("", steps)
     assert len(got) == len(steps)
     assert all(c.verdict == "skip" for cs in got for c in cs)
+
+
+def test_claim_finding_is_one_linear_pass_over_unclosed_delimiters() -> None:
+    # quadratic scanning would take minutes here; a linear one, a fraction of a second
+    text = "\\(" * 20_000 + "$$" + "$x" * 5_000 + " x = " * 5_000
+    assert len(find_claims(text)) < 10
 
 
 def test_a_claim_over_the_time_limit_is_skipped_and_the_next_one_is_checked() -> None:

@@ -29,15 +29,21 @@ class Claim:
 
     fmt: Fmt
     sides: tuple[str, ...]
+    hypothetical: bool = False
+    """Its sentence says if, suppose, case, not, or ...: checked, but it neither fixes nor contradicts a value."""
 
     @property
     def text(self) -> str:
         return " = ".join(self.sides)
 
 
-_MATH = re.compile(
-    r"\\\((?P<a>.+?)\\\)|\\\[(?P<b>.+?)\\\]|\$\$(?P<c>.+?)\$\$|(?<![\\$])\$(?P<d>[^\s$](?:[^$]*[^\s$\\])?)\$(?!\d)",
-    re.S,
+_DELIM = re.compile(r"\\[()\[\]]|\$\$|\$")
+_CLOSER = {"\\(": "\\)", "\\[": "\\]", "$$": "$$"}
+_SENTENCE_END = re.compile(r"[.!?](?:\s|$)|\n\s*\n")
+_HYPOTHESIS = re.compile(
+    r"\b(?:if|suppose|supposing|assume|assuming|case|cases|not|try|trying|check|checking|test|testing|whether|"
+    r"unless|or|either)\b",
+    re.I,
 )
 _LATEX_DROP = re.compile(r"\\left\b|\\right\b|\\[,;!:]|\\displaystyle\b|\{,\}|\\\$")
 _LATEX_SPLIT = re.compile(
@@ -100,17 +106,75 @@ _OPS = {"×": "*", "÷": "/", "·": "*", "−": "-"}
 def find_claims(text: str) -> list[Claim]:
     """Every equality chain in ``text``, LaTeX math first, then plain text, each in reading order."""
     out: list[Claim] = []
-    prose: list[str] = []
     last = 0
-    for m in _MATH.finditer(text):
-        prose.append(text[last : m.start()])
-        last = m.end()
-        body = next(g for g in m.group("a", "b", "c", "d") if g is not None)
-        out.extend(_latex_claims(body))
-    prose.append(text[last:])
-    for part in prose:
-        out.extend(_plain_claims(part))
+    prose: list[tuple[int, int]] = []
+    for start, end, body_start, body_end in _math_spans(text):
+        prose.append((last, start))
+        last = end
+        claims = _latex_claims(text[body_start:body_end])
+        if claims:
+            hyp = _hypothetical(text, start, end)
+            out.extend(Claim(c.fmt, c.sides, hyp) for c in claims)
+    prose.append((last, len(text)))
+    for a, b in prose:
+        out.extend(_plain_claims(text, a, b))
     return out
+
+
+def _hypothetical(text: str, start: int, end: int) -> bool:
+    """The sentence around ``text[start:end]`` says if, suppose, case, not, or ...: it may not hold outright."""
+    before = text[max(0, start - 160) : start]
+    ends = list(_SENTENCE_END.finditer(before))
+    after = text[end : end + 160]
+    stop = _SENTENCE_END.search(after)
+    sentence = (
+        (before[ends[-1].end() :] if ends else before)
+        + " "
+        + (after[: stop.start()] if stop else after)
+    )
+    return _HYPOTHESIS.search(sentence) is not None
+
+
+def _math_spans(text: str) -> list[tuple[int, int, int, int]]:
+    """``(start, end, body start, body end)`` of each math segment, in one linear pass over the delimiters."""
+    toks = [(m.group(0), m.start(), m.end()) for m in _DELIM.finditer(text)]
+    nxt: dict[str, list[int]] = {c: [len(toks)] * (len(toks) + 1) for c in _CLOSER.values()}
+    for k in range(len(toks) - 1, -1, -1):  # nxt[c][k]: the first closer c at or after token k
+        for c, row in nxt.items():
+            row[k] = k if toks[k][0] == c else row[k + 1]
+    spans: list[tuple[int, int, int, int]] = []
+    i = 0
+    while i < len(toks):
+        tok, s, e = toks[i]
+        if tok in _CLOSER:
+            j = nxt[_CLOSER[tok]][i + 1]
+            if j < len(toks) and toks[j][1] > e:
+                spans.append((s, toks[j][2], e, toks[j][1]))
+                i = j + 1
+                continue
+        elif (
+            tok == "$"
+            and i + 1 < len(toks)
+            and toks[i + 1][0] == "$"
+            and _tex_dollars(text, e, toks[i + 1][1])
+        ):
+            spans.append((s, toks[i + 1][2], e, toks[i + 1][1]))
+            i += 2
+            continue
+        i += 1
+    return spans
+
+
+def _tex_dollars(text: str, a: int, b: int) -> bool:
+    """``$`` at ``a - 1`` and ``b`` enclose TeX math: no space inside the dollars, no digit after, not ``\\$``."""
+    return (
+        b > a
+        and (a < 2 or text[a - 2] != "\\")
+        and not text[a].isspace()
+        and not text[b - 1].isspace()
+        and text[b - 1] != "\\"
+        and (b + 1 >= len(text) or not text[b + 1].isdigit())
+    )
 
 
 def _latex_claims(body: str) -> list[Claim]:
@@ -144,8 +208,9 @@ def _latex_claims(body: str) -> list[Claim]:
     return out
 
 
-def _plain_claims(text: str) -> list[Claim]:
-    toks = [(m.lastgroup or "other", m.group(0)) for m in _PLAIN_TOKEN.finditer(text)]
+def _plain_claims(text: str, start: int, end: int) -> list[Claim]:
+    found = list(_PLAIN_TOKEN.finditer(text, start, end))
+    toks = [(m.lastgroup or "other", m.group(0)) for m in found]
     out: list[Claim] = []
     i = 0
     while i < len(toks):
@@ -157,7 +222,13 @@ def _plain_claims(text: str) -> list[Claim]:
             j += 1
         claim = _chain(toks, i, j)
         if claim is not None:
-            out.append(claim)
+            out.append(
+                Claim(
+                    claim.fmt,
+                    claim.sides,
+                    _hypothetical(text, found[i].start(), found[j - 1].end()),
+                )
+            )
         i = j
     return out
 

@@ -4,7 +4,10 @@ Run as a script (it imports nothing from prmkit); started and killed by
 :mod:`prmkit.scoring._sympy_proc`, which enforces the time limit. Request::
 
     {"fmt": "latex" | "plain", "sides": [E0, E1, ...], "ctx": [[lhs, rhs, fmt], ...], "tainted": [name, ...],
-     "lim": {"max_exponent": int, "max_digits": int, "max_nodes": int}}
+     "hyp": bool, "lim": {"max_exponent": int, "max_digits": int, "max_nodes": int}}
+
+With ``hyp`` (the claim sits in an if/case/not sentence) the earlier equations
+never make it fail.
 
 Reply ``{"r": [[verdict, reason, use], ...]}``, one entry per adjacent pair
 ``E(k) = E(k+1)``: ``verdict`` is ``pass``/``fail``/``skip``; ``use`` is ``"keep"``
@@ -134,11 +137,19 @@ def serve() -> None:
         good = [s for s in sols if all(v in s and s[v].is_number for v in syms)]
         if not good or len(good) != len(sols):
             return None
-        real = [s for s in good if all(x.is_real for x in s.values())]  # quantities are real numbers
+        real = [
+            s for s in good if all(x.is_real for x in s.values())
+        ]  # quantities are real numbers
         return real or None
 
     def decide(
-        left_text: str, right_text: str, lt: Any, rt: Any, ctx: list[Any], tainted: set[str]
+        left_text: str,
+        right_text: str,
+        lt: Any,
+        rt: Any,
+        ctx: list[Any],
+        tainted: set[str],
+        hyp: bool,
     ) -> tuple[str, str, str]:
         diff = sympy.simplify(lt - rt)
         free = diff.free_symbols | lt.free_symbols | rt.free_symbols
@@ -173,8 +184,17 @@ def serve() -> None:
             for s, v in zip(sols, values, strict=True):
                 if v == 0:
                     return "pass", f"follows from the earlier equations ({shown(s)})", ""
-                if v.is_number and _numeric(left_text, right_text, lt.subs(s), rt.subs(s))[0] == "pass":
-                    return "pass", f"rounds to {right_text} under the earlier equations ({shown(s)})", ""
+                if (
+                    v.is_number
+                    and _numeric(left_text, right_text, lt.subs(s), rt.subs(s))[0] == "pass"
+                ):
+                    return (
+                        "pass",
+                        f"rounds to {right_text} under the earlier equations ({shown(s)})",
+                        "",
+                    )
+            if hyp:
+                return "skip", "a hypothesis or a case, not a consequence", ""
             if all(v.is_number and v != 0 for v in values):
                 given = " or ".join(shown(s) for s in sols[:3])
                 return (
@@ -226,9 +246,17 @@ def serve() -> None:
             else:
                 for k in range(len(sides) - 1):
                     verdict, reason, use = decide(
-                        sides[k], sides[k + 1], exprs[k], exprs[k + 1], ctx, tainted
+                        sides[k],
+                        sides[k + 1],
+                        exprs[k],
+                        exprs[k + 1],
+                        ctx,
+                        tainted,
+                        bool(req.get("hyp")),
                     )
-                    if use == "keep":
+                    if req.get("hyp"):
+                        pass
+                    elif use == "keep":
                         ctx.append(sympy.Eq(exprs[k], exprs[k + 1]))
                     elif use:
                         tainted.add(use.removeprefix("taint:"))

@@ -128,6 +128,8 @@ def check_steps(
                 zip(claim.sides, claim.sides[1:], strict=False), replies, strict=True
             ):
                 checks.append(ClaimCheck(a, b, verdict, reason))
+                if claim.hypothetical:  # "if x = 3, ...": the value holds in that case only
+                    continue
                 if use == "keep":
                     ctx.append((a, b, claim.fmt))
                 elif use.startswith(
@@ -151,6 +153,7 @@ def _decide(
         "sides": list(claim.sides),
         "ctx": [list(e) for e in ctx[-opts.context :]],
         "tainted": sorted(tainted),
+        "hyp": claim.hypothetical,
         "lim": {
             "max_exponent": opts.max_exponent,
             "max_digits": opts.max_digits,
