@@ -5,7 +5,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-HEAVY = ("torch", "transformers", "vllm", "ray", "fastapi", "llama_cpp", "math_verify", "matplotlib", "sympy")
+HEAVY = ("torch", "transformers", "vllm", "ray", "fastapi", "llama_cpp", "math_verify", "matplotlib", "sympy", "z3")
 
 
 def test_import_prmkit_imports_no_heavy_dependency() -> None:

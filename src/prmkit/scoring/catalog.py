@@ -184,6 +184,24 @@ register_spec(
         description="tool-grounded verifier: every arithmetic claim checked exactly with rationals",
     )
 )
+register_spec(
+    PRMSpec(
+        name="sympy",
+        readout="verifier",
+        format="none",
+        verifier="sympy",
+        description="tool-grounded verifier: equations, identities and solves re-derived with SymPy (prmkit[verify])",
+    )
+)
+register_spec(
+    PRMSpec(
+        name="z3",
+        readout="verifier",
+        format="none",
+        verifier="z3",
+        description="tool-grounded verifier: formal-logic steps checked for entailment with Z3 (prmkit[verify])",
+    )
+)
 
 _EMBEDDED = Path(__file__).parent / "embedded"
 register_spec(

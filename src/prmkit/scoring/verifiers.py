@@ -9,7 +9,7 @@ catalog entry naming it.
 >>> build_verifier(get_spec("arith")).identity.startswith("verifier:arith:")
 True
 >>> VERIFIERS.names()
-['arith']
+['arith', 'sympy', 'z3']
 """
 
 from __future__ import annotations
@@ -30,6 +30,8 @@ VerifierFactory = Callable[..., Scorer]
 VERIFIERS: Registry[VerifierFactory] = Registry("verifier")
 """Verifier name (a spec's ``verifier``) -> factory ``(spec, **options) -> Scorer``, imported when used."""
 VERIFIERS.register("arith", "prmkit.scoring.arith:scorer_for_spec")
+VERIFIERS.register("sympy", "prmkit.scoring.symbolic:scorer_for_spec")
+VERIFIERS.register("z3", "prmkit.scoring.logic:scorer_for_spec")
 
 DEFAULT_VERIFIER = "arith"
 """The verifier of a ``verifier`` spec that names none."""
