@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from prmkit.cli._config_args import add_dataclass_arguments, config_from_args
+from prmkit.data import check_output_dir, check_output_file, lock_output
 from prmkit.labeling.config import (
     ConsensusConfig,
     DatasetConfig,
@@ -104,11 +105,12 @@ def _sample(args: argparse.Namespace) -> int:
 
     cfg = config_from_args(SampleConfig, args)
     problems = _load_problems(cfg.problems, cfg.n, cfg.seed)
-    gen, grader = _policy(cfg.policy, cfg.batch_size)
-    with tqdm(total=len(problems) * cfg.per_problem, desc="sample", file=sys.stderr) as bar:
-        recs = sample_solutions(problems, gen, cfg.out, per_problem=cfg.per_problem, seed=cfg.seed,
-                                sampling=cfg.sampling, grader=grader, batch_size=cfg.batch_size,
-                                on_done=lambda _: bar.update(1))
+    with lock_output(check_output_file(cfg.out), folder=False):  # before the policy loads; one writer
+        gen, grader = _policy(cfg.policy, cfg.batch_size)
+        with tqdm(total=len(problems) * cfg.per_problem, desc="sample", file=sys.stderr) as bar:
+            recs = sample_solutions(problems, gen, cfg.out, per_problem=cfg.per_problem, seed=cfg.seed,
+                                    sampling=cfg.sampling, grader=grader, batch_size=cfg.batch_size,
+                                    on_done=lambda _: bar.update(1))
     print(json.dumps({"solutions": len(recs), "correct": sum(r["correct"] for r in recs),
                       "with_answer": sum(r["answer"] is not None for r in recs)}))
     return 0
@@ -146,6 +148,9 @@ def _dataset(args: argparse.Namespace) -> int:
     job = Path(cfg.job)
     export = Path(cfg.export) if cfg.export is not None else None
     problems = _load_problems(cfg.problems, cfg.n, cfg.seed)
+    check_output_dir(job)  # before the policy loads
+    if export is not None:
+        check_output_dir(export)
     if export is not None and (export / "solutions.jsonl.gz").exists() and restore_job(export, job):
         print(f"prmkit: restored {job} from {export}", file=sys.stderr)
     gen, grader = _policy(cfg.policy, cfg.batch_size)
@@ -176,6 +181,9 @@ def _run(args: argparse.Namespace) -> int:
 
     cfg = config_from_args(LabelRunConfig, args)
     tasks = read_tasks(cfg.input)
+    check_output_dir(cfg.job)  # before the policy loads (the job's store holds its lock while it runs)
+    if cfg.out is not None:
+        check_output_file(cfg.out)
     labeller = cfg.labeller()
     factory = cfg.policy.generator_factory(batch_size=cfg.batch_size)
     runner: Any
@@ -211,6 +219,7 @@ def _inject(args: argparse.Namespace) -> int:
         raise ConfigError(f"unknown error types {unknown}; expected some of {', '.join(ERROR_TYPES)}")
     types = cast("tuple[ErrorType, ...]", names)
     tasks = read_tasks(cfg.input)
+    check_output_file(cfg.out)
     wrong = [t.id for t in tasks if t.correct is False]
     if wrong:
         print(f"prmkit: skipping {len(wrong)} solutions marked incorrect", file=sys.stderr)
@@ -229,6 +238,7 @@ def _consensus(args: argparse.Namespace) -> int:
 
     cfg = config_from_args(ConsensusConfig, args)
     labelled = [LabelledSolution.from_record(rec) for _, rec in read_jsonl(cfg.labels)]
+    check_output_file(cfg.out)  # before the judge loads
     judge = load_generator(cfg.backend, model=cfg.judge)
     verdicts = judge_solutions(labelled, judge, n=cfg.samples, temperature=cfg.temperature,
                                max_tokens=cfg.max_tokens)

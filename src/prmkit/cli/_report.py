@@ -16,9 +16,11 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 from typing import Any
 
 from prmkit.cli._config_args import add_dataclass_arguments, config_from_args
+from prmkit.data import check_output_file
 from prmkit.evaluation.config import ReportConfig
 
 __all__ = ["add_parser"]
@@ -40,6 +42,7 @@ def _run(args: argparse.Namespace) -> int:
     from prmkit.evaluation.report import write_report
 
     cfg = config_from_args(ReportConfig, args)
+    check_output_file(cfg.out if cfg.out is not None else Path(cfg.run_dir) / "report.html")
     path = write_report(cfg.run_dir, cfg.out, kind=cfg.kind, title=cfg.title)
     print(f"wrote {path}", file=sys.stderr)
     return 0
