@@ -140,10 +140,6 @@ def stoppable() -> Iterator[None]:
 
 
 def _dataset(args: argparse.Namespace) -> int:
-    from tqdm import tqdm
-
-    from prmkit.labeling.dataset import build_dataset, export_dataset, export_state, restore_job
-
     cfg = config_from_args(DatasetConfig, args)
     job = Path(cfg.job)
     export = Path(cfg.export) if cfg.export is not None else None
@@ -151,6 +147,15 @@ def _dataset(args: argparse.Namespace) -> int:
     check_output_dir(job)  # before the policy loads
     if export is not None:
         check_output_dir(export)
+    with lock_output(job, folder=True):  # one writer, from before the policy loads
+        return _build(cfg, job, export, problems)
+
+
+def _build(cfg: DatasetConfig, job: Path, export: Path | None, problems: Any) -> int:
+    from tqdm import tqdm
+
+    from prmkit.labeling.dataset import build_dataset, export_dataset, export_state, restore_job
+
     if export is not None and (export / "solutions.jsonl.gz").exists() and restore_job(export, job):
         print(f"prmkit: restored {job} from {export}", file=sys.stderr)
     gen, grader = _policy(cfg.policy, cfg.batch_size)
