@@ -108,3 +108,13 @@ def test_one_process_at_a_time_writes_a_job(tmp_path) -> None:
     assert f"is in use by another prmkit run (pid {os.getpid()})" in refused.stderr
     store.close()
     assert subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, timeout=120).returncode == 0
+
+
+def test_a_damaged_job_line_is_named_with_its_file_and_line(tmp_path) -> None:
+    store = RolloutStore(tmp_path, fingerprint={"seed": 0})
+    store.add("t1", Probe((), 0, 2).key, _rollouts(0, 1))
+    store.close()
+    with (tmp_path / "rollouts.jsonl").open("a") as fh:
+        fh.write('{"task": "t2", "prefix": "p"}\n')  # valid JSON, no rollouts
+    with pytest.raises(DataFormatError, match=r"rollouts.jsonl:2: damaged job record \(KeyError: 'rollouts'\)"):
+        RolloutStore(tmp_path, fingerprint={"seed": 0})

@@ -130,32 +130,44 @@ class RolloutStore:
         if repair:
             for name in ("rollouts.jsonl", "scores.jsonl", self.results_file):
                 _drop_partial_tail(self.directory / name)
-        rpath = self.directory / "rollouts.jsonl"
-        if rpath.exists():
-            for _, rec in _complete_lines(rpath, repair):
-                slot = self._rollouts.setdefault((rec["task"], rec["prefix"]), {})
-                for r in rec["rollouts"]:
-                    self._seeds[(rec["task"], rec["prefix"], int(r["i"]))] = int(r["seed"])
-                    slot[int(r["i"])] = Rollout(
-                        int(r["i"]), bool(r["correct"]), int(r["n_tokens"]), r["text"], r["finish"],
-                        int(r.get("prompt_tokens", 0)),
-                    )
-        spath = self.directory / "scores.jsonl"
-        if spath.exists():
-            for _, rec in _complete_lines(spath, repair):
-                if "failed" in rec:
-                    f = rec["failed"]
-                    self._scores[(rec["task"], rec["prefix"])] = ScoreFailure(f["reason"], f["detail"])
-                else:
-                    self._scores[(rec["task"], rec["prefix"])] = StepScores(
-                        tuple(float(x) for x in rec["scores"]), int(rec["tokens"])
-                    )
-        lpath = self.directory / self.results_file
-        if lpath.exists():
-            for _, rec in _complete_lines(lpath, repair):
-                self._results[rec["task"]] = list(rec[self.results_key])
-                if "failed" in rec:
-                    self._failures[rec["task"]] = rec["failed"]
+        for name, read in (("rollouts.jsonl", self._read_rollouts), ("scores.jsonl", self._read_scores),
+                           (self.results_file, self._read_result)):
+            path, line = self.directory / name, 0
+            if not path.exists():
+                continue
+            try:
+                for at, rec in _complete_lines(path, repair):
+                    line = at  # named by the error below
+                    read(rec)
+            except DataFormatError:
+                raise
+            except (KeyError, TypeError, ValueError, AttributeError) as e:  # a line edited or damaged by hand
+                raise DataFormatError(
+                    f"damaged job record ({type(e).__name__}: {e}); use a new directory", path=str(path), line=line
+                ) from None
+
+    def _read_rollouts(self, rec: dict[str, Any]) -> None:
+        slot = self._rollouts.setdefault((rec["task"], rec["prefix"]), {})
+        for r in rec["rollouts"]:
+            self._seeds[(rec["task"], rec["prefix"], int(r["i"]))] = int(r["seed"])
+            slot[int(r["i"])] = Rollout(
+                int(r["i"]), bool(r["correct"]), int(r["n_tokens"]), r["text"], r["finish"],
+                int(r.get("prompt_tokens", 0)),
+            )
+
+    def _read_scores(self, rec: dict[str, Any]) -> None:
+        if "failed" in rec:
+            f = rec["failed"]
+            self._scores[(rec["task"], rec["prefix"])] = ScoreFailure(f["reason"], f["detail"])
+        else:
+            self._scores[(rec["task"], rec["prefix"])] = StepScores(
+                tuple(float(x) for x in rec["scores"]), int(rec["tokens"])
+            )
+
+    def _read_result(self, rec: dict[str, Any]) -> None:
+        self._results[rec["task"]] = list(rec[self.results_key])
+        if "failed" in rec:
+            self._failures[rec["task"]] = rec["failed"]
 
     # -- rollouts ------------------------------------------------------------------------------
     def missing(self, task_id: str, probe: Probe) -> list[int]:
