@@ -40,6 +40,7 @@ _BY_ERRNO = {
     errno.ENAMETOOLONG: "the file name is too long",
     errno.ELOOP: "too many symbolic links",
     errno.ENOENT: "no such file or folder",
+    errno.EPIPE: "the output pipe was closed before prmkit finished writing",
 }
 
 

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 from typing import Any
 
 from prmkit.cli._config_args import add_dataclass_arguments, config_from_args
@@ -42,7 +41,8 @@ def _run(args: argparse.Namespace) -> int:
     from prmkit.evaluation.report import write_report
 
     cfg = config_from_args(ReportConfig, args)
-    check_output_file(cfg.out if cfg.out is not None else Path(cfg.run_dir) / "report.html")
+    if cfg.out is not None:  # the default, report.html in the run folder, is checked as the run is read
+        check_output_file(cfg.out)
     path = write_report(cfg.run_dir, cfg.out, kind=cfg.kind, title=cfg.title)
     print(f"wrote {path}", file=sys.stderr)
     return 0
