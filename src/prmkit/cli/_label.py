@@ -237,12 +237,19 @@ def _inject(args: argparse.Namespace) -> int:
 
 def _consensus(args: argparse.Namespace) -> int:
     from prmkit.data import read_jsonl, write_stepwise
+    from prmkit.errors import DataFormatError
     from prmkit.generation import load_generator
     from prmkit.labeling import LabelledSolution
     from prmkit.labeling.consensus import consensus_filter, judge_solutions
 
     cfg = config_from_args(ConsensusConfig, args)
-    labelled = [LabelledSolution.from_record(rec) for _, rec in read_jsonl(cfg.labels)]
+    labelled = []
+    for line, rec in read_jsonl(cfg.labels):
+        try:
+            labelled.append(LabelledSolution.from_record(rec))
+        except (KeyError, TypeError, ValueError) as e:
+            raise DataFormatError(f"not a labelled solution ({type(e).__name__}: {e})", path=str(cfg.labels),
+                                  line=line) from None
     check_output_file(cfg.out)  # before the judge loads
     judge = load_generator(cfg.backend, model=cfg.judge)
     verdicts = judge_solutions(labelled, judge, n=cfg.samples, temperature=cfg.temperature,
