@@ -39,11 +39,12 @@ def lock_output(path: str | os.PathLike[str], *, folder: bool) -> Iterator[Path]
     A second holder, in another process, is refused at once with an
     :class:`~prmkit.errors.OutputError` naming the output and the holder's pid.
 
-    >>> import tempfile, subprocess, sys
+    >>> import os, tempfile, subprocess, sys, prmkit
+    >>> env = {**os.environ, "PYTHONPATH": os.path.dirname(os.path.dirname(prmkit.__file__))}
     >>> d = tempfile.mkdtemp()
     >>> with lock_output(d, folder=True) as lock:
     ...     probe = "from prmkit.data._lock import lock_output\\nwith lock_output(%r, folder=True): pass" % d
-    ...     r = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    ...     r = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True)
     ...     "is in use by another prmkit run (pid" in r.stderr
     True
     >>> with lock_output(d, folder=True):  # released on exit: the next run takes it
