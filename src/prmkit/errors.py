@@ -15,6 +15,7 @@ __all__ = [
     "ConfigError",
     "ContextLengthError",
     "DataFormatError",
+    "FileAccessError",
     "MissingExtraError",
     "OutputError",
     "PRMKitError",
@@ -88,6 +89,23 @@ class OutputError(PRMKitError, OSError):
 
     >>> print(OutputError("is a folder, not a file", path="runs/out.jsonl"))
     runs/out.jsonl: is a folder, not a file
+    """
+
+    def __init__(self, message: str, *, path: str | None = None) -> None:
+        self.path = path
+        super().__init__(f"{path}: {message}" if path is not None else message)
+
+    def __str__(self) -> str:  # OSError would format its own args
+        return str(self.args[0]) if self.args else ""
+
+
+class FileAccessError(PRMKitError, OSError):
+    """The machine refused a file or a resource: no permission, a folder where a file is
+    needed (or the reverse), a read-only file system, a full disk, a damaged SQLite file,
+    no memory left. The message names the file where it is known.
+
+    >>> print(FileAccessError("permission denied", path="data/in.jsonl"))
+    data/in.jsonl: permission denied
     """
 
     def __init__(self, message: str, *, path: str | None = None) -> None:

@@ -51,6 +51,7 @@ def test_score_writes_inputs_plus_scores_and_resumes(
         == 0
     )
     rows = read_jsonl(out)
+    assert len(rows[0].pop("content_key")) == 16  # what the line was computed from (a resume checks it)
     assert rows[0] == {**INPUTS[0], "step_scores": [1.0, 0.0], "tokens": 0}
     assert rows[1]["id"] == "line-2" and rows[1]["step_scores"] == [1.0]
     assert rows[2]["id"] == "7" and rows[2]["failure"]["reason"] == "empty_step"

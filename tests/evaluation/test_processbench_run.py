@@ -157,6 +157,7 @@ def test_summary_equals_a_recomputation_from_the_jsonl(
         "generator",
         "final_answer_correct",
         "tokens",
+        "content_key",
     }
 
 

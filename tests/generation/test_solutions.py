@@ -40,6 +40,12 @@ def test_sampled_solutions_are_seeded_by_id_and_resume(tmp_path) -> None:
     assert every[:2] == first
     for rec in every:
         assert rec["steps"][-1].startswith("The answer is: ") and rec["correct"] == (rec["answer"] == TABLE[rec["problem"]][0])
+    # q2's reference changed under the same id: its solution is sampled (and graded) again, the others kept
+    changed = [PROBLEMS[0], Problem("q2", "q2", "8"), PROBLEMS[2]]
+    again = sample_solutions(changed, policy, path, seed=3, sampling=SAMPLING, grader=exact_grader)
+    assert policy.samples == 4 and again[0] == every[0] and again[2] == every[2]
+    assert again[1]["reference"] == "8" and again[1]["correct"] is False
+    assert [line.count('"id"') for line in path.read_text().splitlines()] == [1, 1, 1]
 
 
 def test_a_smaller_draw_is_the_start_of_a_larger_one() -> None:

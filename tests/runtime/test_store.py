@@ -79,3 +79,42 @@ def test_a_half_written_last_line_is_dropped_on_reopen_and_skipped_when_read_onl
 def test_a_folder_without_rollouts_is_not_a_job(tmp_path) -> None:
     with pytest.raises(DataFormatError, match="not a job directory"):
         RolloutStore(tmp_path, fingerprint=None)
+
+
+def test_a_task_changed_under_the_same_id_is_refused_and_new_tasks_are_recorded(tmp_path) -> None:
+    from prmkit.data import content_key
+
+    store = RolloutStore(tmp_path, fingerprint={"seed": 0})
+    store.claim_tasks({"t1": content_key("2 + 2?", ["2 + 2 = 4"]), "t2": content_key("3?", [])})
+    store.close()
+    again = RolloutStore(tmp_path, fingerprint={"seed": 0})
+    again.claim_tasks({"t1": content_key("2 + 2?", ["2 + 2 = 4"]), "t3": content_key("new", [])})  # same, new: fine
+    with pytest.raises(ConfigError, match=r"1 tasks changed since the last run under the same id \(t1\)"):
+        again.claim_tasks({"t1": content_key("2 + 2?", ["2 + 2 = 5"])})
+    again.close()
+    assert [json.loads(x)["task"] for x in (tmp_path / "tasks.jsonl").read_text().splitlines()] == ["t1", "t2", "t3"]
+
+
+def test_one_process_at_a_time_writes_a_job(tmp_path) -> None:
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2] / "src")}
+    store = RolloutStore(tmp_path, fingerprint={"seed": 0})
+    probe = f"from prmkit.runtime import RolloutStore; RolloutStore({str(tmp_path)!r}, fingerprint={{'seed': 0}})"
+    refused = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, timeout=120)
+    assert f"is in use by another prmkit run (pid {os.getpid()})" in refused.stderr
+    store.close()
+    assert subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, timeout=120).returncode == 0
+
+
+def test_a_damaged_job_line_is_named_with_its_file_and_line(tmp_path) -> None:
+    store = RolloutStore(tmp_path, fingerprint={"seed": 0})
+    store.add("t1", Probe((), 0, 2).key, _rollouts(0, 1))
+    store.close()
+    with (tmp_path / "rollouts.jsonl").open("a") as fh:
+        fh.write('{"task": "t2", "prefix": "p"}\n')  # valid JSON, no rollouts
+    with pytest.raises(DataFormatError, match=r"rollouts.jsonl:2: damaged job record \(KeyError: 'rollouts'\)"):
+        RolloutStore(tmp_path, fingerprint={"seed": 0})

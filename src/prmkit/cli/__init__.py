@@ -77,8 +77,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     except MissingExtraError as e:
         print(f"prmkit: {e}", file=sys.stderr)
         return 2
-    except (PRMKitError, FileNotFoundError) as e:
+    except PRMKitError as e:
         print(f"prmkit: error: {e}", file=sys.stderr)
+        return 2
+    except Exception as e:  # the last net (cli/_errors.py): the environment's failures typed, bugs re-raised
+        from prmkit.cli._errors import user_error
+
+        typed = user_error(e)
+        if typed is None:
+            raise  # a bug: its traceback is what fixes it
+        print(f"prmkit: error: {typed}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("prmkit: interrupted; finished results are kept and a rerun resumes", file=sys.stderr)

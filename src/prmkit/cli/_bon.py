@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -49,9 +50,24 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
+    from prmkit.data import check_output_dir, check_output_file, lock_output
+    from prmkit.search.select import Selector
+
+    run_cfg = config_from_args(BonRunConfig, args)
+    for s in run_cfg.selectors:  # a bad selector name fails before the output is touched
+        Selector.parse(s)
+    with ExitStack() as held:  # checked and locked before any work: a folder that cannot be written loses nothing
+        if run_cfg.out:
+            held.enter_context(lock_output(check_output_dir(run_cfg.out), folder=True))
+        if run_cfg.save_scored:
+            held.enter_context(lock_output(check_output_file(run_cfg.save_scored), folder=False))
+        return _run_locked(run_cfg)
+
+
+def _run_locked(run_cfg: BonRunConfig) -> int:
     from tqdm import tqdm
 
-    from prmkit.data import check_output_dir, check_output_file
+    from prmkit.data import check_output_dir
     from prmkit.data.candidates import load_candidates, write_candidates
     from prmkit.evaluation import format_comparisons, format_table, score_candidates
     from prmkit.evaluation.bon import evaluate_bon
@@ -60,14 +76,9 @@ def _run(args: argparse.Namespace) -> int:
     from prmkit.search.aggregate import Aggregator
     from prmkit.search.select import Selector
 
-    run_cfg = config_from_args(BonRunConfig, args)
     selectors = [Selector.parse(s) for s in run_cfg.selectors]
     cfg = run_cfg.bon
     aggregators = list(run_cfg.aggregators)
-    if run_cfg.out:  # checked before any work: a folder that cannot be written loses nothing computed
-        check_output_dir(run_cfg.out)
-    if run_cfg.save_scored:
-        check_output_file(run_cfg.save_scored)
     cset = load_candidates(run_cfg.candidates, run_cfg.format, answer_style=run_cfg.answer_style)
     source = "none"
     threshold = 0.5  # the PRM's own decision threshold where a PRM scores (lessons' step metrics)

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from prmkit.cli._config_args import add_dataclass_arguments, config_from_args
-from prmkit.data import check_output_dir
+from prmkit.data import check_output_dir, lock_output
 from prmkit.evaluation import CalibrationReport, read_labelled, run_calibration
 from prmkit.evaluation.config import CalibrationConfig
 
@@ -49,11 +49,12 @@ def _run(args: argparse.Namespace) -> int:
     cfg = config_from_args(CalibrationConfig, args)
     data = read_labelled(cfg.data, cfg.target)  # validate the whole file before loading a model
     check_output_dir(cfg.out)  # before any work
-    scorer = cfg.scorer.load()
-    with tqdm(total=len(data), desc="scoring", unit="sol", file=sys.stderr) as bar:
-        report = run_calibration(scorer, data, cfg.out, prm=cfg.scorer.name, target=cfg.target, fit=cfg.fit,
-                                 split=cfg.split, seed=cfg.seed, bins=cfg.bins, batch_size=cfg.batch_size,
-                                 progress=bar.update)
+    with lock_output(cfg.out, folder=True):  # one run at a time, from before the model loads
+        scorer = cfg.scorer.load()
+        with tqdm(total=len(data), desc="scoring", unit="sol", file=sys.stderr) as bar:
+            report = run_calibration(scorer, data, cfg.out, prm=cfg.scorer.name, target=cfg.target, fit=cfg.fit,
+                                     split=cfg.split, seed=cfg.seed, bins=cfg.bins, batch_size=cfg.batch_size,
+                                     progress=bar.update)
     print(format_report(report))
     names = {"before": "raw", "after": f"calibrated ({report.fit})"}
     curves = {names[part]: [ReliabilityBin(**b) for b in bins] for part, bins in report.reliability.items()}

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from prmkit.cli._config_args import add_dataclass_arguments, config_from_args
+from prmkit.data import check_output_dir, check_output_file, lock_output
 from prmkit.labeling.config import (
     ConsensusConfig,
     DatasetConfig,
@@ -104,11 +105,12 @@ def _sample(args: argparse.Namespace) -> int:
 
     cfg = config_from_args(SampleConfig, args)
     problems = _load_problems(cfg.problems, cfg.n, cfg.seed)
-    gen, grader = _policy(cfg.policy, cfg.batch_size)
-    with tqdm(total=len(problems) * cfg.per_problem, desc="sample", file=sys.stderr) as bar:
-        recs = sample_solutions(problems, gen, cfg.out, per_problem=cfg.per_problem, seed=cfg.seed,
-                                sampling=cfg.sampling, grader=grader, batch_size=cfg.batch_size,
-                                on_done=lambda _: bar.update(1))
+    with lock_output(check_output_file(cfg.out), folder=False):  # before the policy loads; one writer
+        gen, grader = _policy(cfg.policy, cfg.batch_size)
+        with tqdm(total=len(problems) * cfg.per_problem, desc="sample", file=sys.stderr) as bar:
+            recs = sample_solutions(problems, gen, cfg.out, per_problem=cfg.per_problem, seed=cfg.seed,
+                                    sampling=cfg.sampling, grader=grader, batch_size=cfg.batch_size,
+                                    on_done=lambda _: bar.update(1))
     print(json.dumps({"solutions": len(recs), "correct": sum(r["correct"] for r in recs),
                       "with_answer": sum(r["answer"] is not None for r in recs)}))
     return 0
@@ -138,14 +140,22 @@ def stoppable() -> Iterator[None]:
 
 
 def _dataset(args: argparse.Namespace) -> int:
-    from tqdm import tqdm
-
-    from prmkit.labeling.dataset import build_dataset, export_dataset, export_state, restore_job
-
     cfg = config_from_args(DatasetConfig, args)
     job = Path(cfg.job)
     export = Path(cfg.export) if cfg.export is not None else None
     problems = _load_problems(cfg.problems, cfg.n, cfg.seed)
+    check_output_dir(job)  # before the policy loads
+    if export is not None:
+        check_output_dir(export)
+    with lock_output(job, folder=True):  # one writer, from before the policy loads
+        return _build(cfg, job, export, problems)
+
+
+def _build(cfg: DatasetConfig, job: Path, export: Path | None, problems: Any) -> int:
+    from tqdm import tqdm
+
+    from prmkit.labeling.dataset import build_dataset, export_dataset, export_state, restore_job
+
     if export is not None and (export / "solutions.jsonl.gz").exists() and restore_job(export, job):
         print(f"prmkit: restored {job} from {export}", file=sys.stderr)
     gen, grader = _policy(cfg.policy, cfg.batch_size)
@@ -176,6 +186,9 @@ def _run(args: argparse.Namespace) -> int:
 
     cfg = config_from_args(LabelRunConfig, args)
     tasks = read_tasks(cfg.input)
+    check_output_dir(cfg.job)  # before the policy loads (the job's store holds its lock while it runs)
+    if cfg.out is not None:
+        check_output_file(cfg.out)
     labeller = cfg.labeller()
     factory = cfg.policy.generator_factory(batch_size=cfg.batch_size)
     runner: Any
@@ -211,6 +224,7 @@ def _inject(args: argparse.Namespace) -> int:
         raise ConfigError(f"unknown error types {unknown}; expected some of {', '.join(ERROR_TYPES)}")
     types = cast("tuple[ErrorType, ...]", names)
     tasks = read_tasks(cfg.input)
+    check_output_file(cfg.out)
     wrong = [t.id for t in tasks if t.correct is False]
     if wrong:
         print(f"prmkit: skipping {len(wrong)} solutions marked incorrect", file=sys.stderr)
@@ -223,12 +237,20 @@ def _inject(args: argparse.Namespace) -> int:
 
 def _consensus(args: argparse.Namespace) -> int:
     from prmkit.data import read_jsonl, write_stepwise
+    from prmkit.errors import DataFormatError
     from prmkit.generation import load_generator
     from prmkit.labeling import LabelledSolution
     from prmkit.labeling.consensus import consensus_filter, judge_solutions
 
     cfg = config_from_args(ConsensusConfig, args)
-    labelled = [LabelledSolution.from_record(rec) for _, rec in read_jsonl(cfg.labels)]
+    labelled = []
+    for line, rec in read_jsonl(cfg.labels):
+        try:
+            labelled.append(LabelledSolution.from_record(rec))
+        except (KeyError, TypeError, ValueError) as e:
+            raise DataFormatError(f"not a labelled solution ({type(e).__name__}: {e})", path=str(cfg.labels),
+                                  line=line) from None
+    check_output_file(cfg.out)  # before the judge loads
     judge = load_generator(cfg.backend, model=cfg.judge)
     verdicts = judge_solutions(labelled, judge, n=cfg.samples, temperature=cfg.temperature,
                                max_tokens=cfg.max_tokens)

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from prmkit.cli._config_args import add_dataclass_arguments, config_from_args
-from prmkit.data import check_output_dir
+from prmkit.data import check_output_dir, lock_output
 from prmkit.errors import ConfigError
 from prmkit.evaluation.config import DEFAULT_SWEEP, PRMBenchConfig
 from prmkit.evaluation.prmbench import PoolResult, PRMBenchReport, run_prmbench
@@ -49,29 +49,33 @@ def _run(args: argparse.Namespace) -> int:
     if cfg.grid and not (cfg.fit_on or cfg.sweep):
         raise ConfigError("--grid needs --fit-on or --sweep")
     check_output_dir(cfg.out)  # before any work
-    scorer = cfg.scorer.load()
-    bar = tqdm(desc="prmbench", unit="case", file=sys.stderr)
+    with lock_output(cfg.out, folder=True):  # one run at a time, from before the model loads
+        scorer = cfg.scorer.load()
+        bar = tqdm(desc="prmbench", unit="case", file=sys.stderr)
 
-    def progress(done: int, total: int) -> None:
-        bar.total = total
-        bar.update(done - bar.n)
+        def progress(done: int, total: int) -> None:
+            bar.total = total
+            bar.update(done - bar.n)
 
-    try:
-        report = run_prmbench(
-            scorer,
-            cfg.data,
-            cfg.out,
-            threshold=decision_threshold(scorer) if cfg.threshold is None else cfg.threshold,
-            fit_on=cfg.fit_on,
-            grid=tuple(cfg.grid or ()) if cfg.fit_on else (),
-            sweep=tuple(cfg.grid or DEFAULT_SWEEP) if cfg.sweep else (),
-            strip_numbers=cfg.strip_numbers,
-            batch_size=cfg.batch_size,
-            progress=progress,
-        )
-    finally:
-        bar.close()
+        try:
+            report = run_prmbench(
+                scorer,
+                cfg.data,
+                cfg.out,
+                threshold=decision_threshold(scorer) if cfg.threshold is None else cfg.threshold,
+                fit_on=cfg.fit_on,
+                grid=tuple(cfg.grid or ()) if cfg.fit_on else (),
+                sweep=tuple(cfg.grid or DEFAULT_SWEEP) if cfg.sweep else (),
+                strip_numbers=cfg.strip_numbers,
+                batch_size=cfg.batch_size,
+                progress=progress,
+            )
+        finally:
+            bar.close()
     print(format_report(report))
+    if report.recomputed:
+        print(f"{report.recomputed} cases changed since the last run (or had no content key); recomputed",
+              file=sys.stderr)
     print(f"wrote {Path(cfg.out) / 'summary.json'}", file=sys.stderr)
     return 0
 

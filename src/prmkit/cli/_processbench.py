@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from prmkit.cli._config_args import add_dataclass_arguments, config_from_args
-from prmkit.data import check_output_dir, child_path
+from prmkit.data import check_output_dir, child_path, lock_output
 from prmkit.errors import ConfigError
 from prmkit.evaluation import ProcessBenchReport, run_processbench
 from prmkit.evaluation.config import DEFAULT_SWEEP, ProcessBenchConfig
@@ -65,33 +65,37 @@ def _run(args: argparse.Namespace) -> int:
     for name in splits:  # each split name becomes a file name in --out
         child_path(cfg.out, name, what="split")
     check_output_dir(cfg.out)  # before any work
-    scorer = cfg.scorer.load()
-    bars: dict[str, Any] = {}
+    with lock_output(cfg.out, folder=True):  # one run at a time, from before the model loads
+        scorer = cfg.scorer.load()
+        bars: dict[str, Any] = {}
 
-    def progress(split: str, done: int, total: int) -> None:
-        bar = bars.get(split)
-        if bar is None:
-            bar = bars[split] = tqdm(total=total, desc=split, unit="case", file=sys.stderr)
-        bar.update(done - bar.n)
-        if done >= total:
-            bar.close()
+        def progress(split: str, done: int, total: int) -> None:
+            bar = bars.get(split)
+            if bar is None:
+                bar = bars[split] = tqdm(total=total, desc=split, unit="case", file=sys.stderr)
+            bar.update(done - bar.n)
+            if done >= total:
+                bar.close()
 
-    try:
-        report = run_processbench(
-            scorer,
-            splits,
-            cfg.out,
-            threshold=decision_threshold(scorer) if cfg.threshold is None else cfg.threshold,
-            fit_on=cfg.fit_on,
-            grid=tuple(cfg.grid or ()) if cfg.fit_on else (),
-            sweep=tuple(cfg.grid or DEFAULT_SWEEP) if cfg.sweep else (),
-            batch_size=cfg.batch_size,
-            progress=progress,
-        )
-    finally:
-        for bar in bars.values():
-            bar.close()
+        try:
+            report = run_processbench(
+                scorer,
+                splits,
+                cfg.out,
+                threshold=decision_threshold(scorer) if cfg.threshold is None else cfg.threshold,
+                fit_on=cfg.fit_on,
+                grid=tuple(cfg.grid or ()) if cfg.fit_on else (),
+                sweep=tuple(cfg.grid or DEFAULT_SWEEP) if cfg.sweep else (),
+                batch_size=cfg.batch_size,
+                progress=progress,
+            )
+        finally:
+            for bar in bars.values():
+                bar.close()
     print(format_report(report))
+    if report.recomputed:
+        print(f"{report.recomputed} cases changed since the last run (or had no content key); recomputed",
+              file=sys.stderr)
     print(f"wrote {Path(cfg.out) / 'summary.json'}", file=sys.stderr)
     return 0
 

@@ -19,6 +19,7 @@ import sys
 from typing import Any
 
 from prmkit.cli._config_args import add_dataclass_arguments, config_from_args
+from prmkit.data import check_output_file
 from prmkit.evaluation.config import ReportConfig
 
 __all__ = ["add_parser"]
@@ -40,6 +41,8 @@ def _run(args: argparse.Namespace) -> int:
     from prmkit.evaluation.report import write_report
 
     cfg = config_from_args(ReportConfig, args)
+    if cfg.out is not None:  # the default, report.html in the run folder, is checked as the run is read
+        check_output_file(cfg.out)
     path = write_report(cfg.run_dir, cfg.out, kind=cfg.kind, title=cfg.title)
     print(f"wrote {path}", file=sys.stderr)
     return 0

@@ -13,7 +13,7 @@ import sys
 from typing import Any
 
 from prmkit.cli._config_args import add_dataclass_arguments, config_from_args
-from prmkit.data import check_output_file
+from prmkit.data import check_output_file, lock_output
 from prmkit.scoring import read_score_inputs, score_file
 from prmkit.scoring.config import ScoreFileConfig
 
@@ -38,13 +38,15 @@ def _run(args: argparse.Namespace) -> int:
     cfg = config_from_args(ScoreFileConfig, args)
     records = read_score_inputs(cfg.input)  # validate the whole file before loading a model
     check_output_file(cfg.output)
-    scorer = cfg.scorer.load()
-    with tqdm(total=len(records), desc="score", unit="sol", file=sys.stderr) as bar:
-        stats = score_file(
-            scorer, records, cfg.output, batch_size=cfg.batch_size, progress=bar.update
-        )
+    with lock_output(cfg.output, folder=False):  # one run at a time, from before the model loads
+        scorer = cfg.scorer.load()
+        with tqdm(total=len(records), desc="score", unit="sol", file=sys.stderr) as bar:
+            stats = score_file(scorer, records, cfg.output, batch_size=cfg.batch_size, progress=bar.update)
     print(
         f"scored {stats.scored} ({stats.failed} failed), skipped {stats.skipped} already in {cfg.output}",
         file=sys.stderr,
     )
+    if stats.recomputed:
+        print(f"{stats.recomputed} solutions changed since the last run (or had no content key); recomputed",
+              file=sys.stderr)
     return 0

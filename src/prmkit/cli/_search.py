@@ -21,7 +21,7 @@ from typing import Any
 
 from prmkit.cli._config_args import add_dataclass_arguments, config_from_args
 from prmkit.cli._label import stoppable
-from prmkit.data import check_output_dir, check_output_file
+from prmkit.data import check_output_dir, check_output_file, lock_output
 from prmkit.search.compare_config import CompareConfig
 from prmkit.search.config import CalibrateConfig, SearchConfig
 
@@ -56,7 +56,7 @@ def _search(cfg: SearchConfig) -> dict[str, Any]:
     from prmkit.search.job import search_job
 
     check_output_dir(cfg.out)  # before the policy and the PRM are loaded
-    with stoppable(), tqdm(desc=f"search {cfg.method} n={cfg.n}", file=sys.stderr) as bar:
+    with lock_output(cfg.out, folder=True), stoppable(), tqdm(desc=f"search {cfg.method} n={cfg.n}", file=sys.stderr) as bar:
         run = search_job(cfg, on_result=lambda _: bar.update(1))
     done = [r for r in run.results if "failed" not in r and r]
     return {"method": cfg.method, "n": cfg.n, "problems": len(run.results), "failed": len(run.results) - len(done),

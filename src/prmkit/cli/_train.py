@@ -13,6 +13,7 @@ import argparse
 import sys
 
 from prmkit.cli._config_args import add_dataclass_arguments, config_from_args
+from prmkit.data import check_output_dir, check_output_file, lock_output
 from prmkit.training.config import TrainConfig, TrainDataConfig
 
 
@@ -39,7 +40,8 @@ def _run_train(args: argparse.Namespace) -> int:
     from prmkit.training.trainer import train
 
     cfg = config_from_args(TrainConfig, args)
-    result = train(cfg)
+    with lock_output(check_output_dir(cfg.output_dir), folder=True):  # before the model loads; one writer
+        result = train(cfg)
     skipped = ", ".join(f"{k} {v}" for k, v in sorted(result.skipped.items())) or "none"
     print(
         f"trained {result.steps} steps ({result.steps_this_run} in this run, "
@@ -58,6 +60,7 @@ def _run_data(args: argparse.Namespace) -> int:
     from prmkit.training.data import read_first_error_records
 
     cfg = config_from_args(TrainDataConfig, args)
+    check_output_file(cfg.out)
     exclude = [sol.problem for path in cfg.exclude_problems_of for sol, _ in read_first_error_records(path)]
     examples = [
         ex

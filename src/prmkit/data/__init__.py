@@ -1,6 +1,7 @@
 """Reading and writing the files prmkit works with: JSON Lines, candidate sets, ProcessBench, PRMBench, stepwise records."""
 
 from prmkit.data._candidates_formats import GSM8K_EXAMPLE_MODELS
+from prmkit.data._content import CONTENT_KEY, content_key, rewrite_jsonl
 from prmkit.data._io import (
     JsonlAppender,
     json_utf8,
@@ -8,6 +9,7 @@ from prmkit.data._io import (
     read_jsonl,
     records_with_position,
 )
+from prmkit.data._lock import lock_output
 from prmkit.data._paths import check_output_dir, check_output_file, child_path
 from prmkit.data.candidates import (
     Candidate,
@@ -22,6 +24,7 @@ from prmkit.data.processbench import ProcessBenchCase, load_processbench, parse_
 from prmkit.data.stepwise import StepwiseRecord, write_stepwise
 
 __all__ = [
+    "CONTENT_KEY",
     "GSM8K_EXAMPLE_MODELS",
     "PRMBENCH_CATEGORIES",
     "Candidate",
@@ -34,15 +37,18 @@ __all__ = [
     "check_output_dir",
     "check_output_file",
     "child_path",
+    "content_key",
     "json_utf8",
     "load_candidates",
     "load_prmbench",
     "load_processbench",
+    "lock_output",
     "parse_processbench_record",
     "read_json_records",
     "read_jsonl",
     "read_problems",
     "records_with_position",
+    "rewrite_jsonl",
     "write_candidates",
     "write_stepwise",
 ]

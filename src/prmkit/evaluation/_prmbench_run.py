@@ -7,7 +7,9 @@ Layout of ``out_dir``::
     summary.json      PRMScore overall, per category and per group; the threshold
 
 A killed run is restarted with the same call and scores only the cases not in
-``cases.jsonl``. The ``validity_labels`` stored with a case are its step
+``cases.jsonl`` under the same content key (the case's fields, the PRM and
+``strip_numbers``): a case whose steps or error steps changed is scored again
+(``PRMBenchReport.recomputed``). One run at a time holds ``out_dir`` (a lock). The ``validity_labels`` stored with a case are its step
 predictions at the ``threshold`` stored next to it; the summary always
 recomputes them from the stored ``step_scores`` at the final threshold (fixed,
 or fitted on one pool).
@@ -17,10 +19,11 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from prmkit.data import check_output_dir, content_key, lock_output
 from prmkit.data.prmbench import PRMBenchCase, load_prmbench
 from prmkit.errors import ConfigError
 from prmkit.evaluation._prmbench_metrics import (
@@ -31,7 +34,7 @@ from prmkit.evaluation._prmbench_metrics import (
     ratio,
 )
 from prmkit.evaluation._processbench_thresholds import candidate_thresholds
-from prmkit.evaluation._run_files import claim_dir, score_resumably, write_json
+from prmkit.evaluation._run_files import Resumed, claim_dir, score_resumably, write_json
 from prmkit.scoring import Scorer
 from prmkit.types import ScoreFailure, StepScores, to_record
 
@@ -83,6 +86,8 @@ class PRMBenchReport:
     categories: dict[str, PoolResult]
     groups: dict[str, float]
     sweep: tuple[PRMBenchSweepRow, ...] = field(default=())
+    recomputed: int = 0
+    """Stored cases scored again because their content changed (or had no content key)."""
 
     @property
     def prmscore(self) -> float:
@@ -143,18 +148,34 @@ def run_prmbench(
     categories = list(dict.fromkeys(c.classification for c in cases))
     if fit_on is not None and fit_on not in [OVERALL, *categories]:
         raise ConfigError(f"fit_on={fit_on!r} is not one of: {', '.join([OVERALL, *categories])}")
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    claim_dir(out, scorer.identity)
-    scores = score_resumably(
-        scorer,
-        cases,
-        out / "cases.jsonl",
-        lambda case: case.solution(strip_numbers),
-        lambda case, result: _record(case, result, threshold),
-        batch_size,
-        progress,
-    )
+    out = check_output_dir(out_dir)
+    with lock_output(out, folder=True):
+        claim_dir(out, scorer.identity)
+        done = score_resumably(
+            scorer,
+            cases,
+            out / "cases.jsonl",
+            lambda case: case.solution(strip_numbers),
+            lambda case, result: _record(case, result, threshold),
+            lambda case: content_key(scorer.identity, asdict(case), {"strip_numbers": strip_numbers}),
+            batch_size,
+            progress,
+        )
+        return _report(scorer, cases, categories, done, out, threshold, fit_on, grid, sweep)
+
+
+def _report(
+    scorer: Scorer,
+    cases: Sequence[PRMBenchCase],
+    categories: Sequence[str],
+    done: Resumed,
+    out: Path,
+    threshold: float,
+    fit_on: str | None,
+    grid: Sequence[float],
+    sweep: Sequence[float],
+) -> PRMBenchReport:
+    scores = done.scores
     pools = {OVERALL: [i for i, c in enumerate(cases) if c.classification != "correct"]}
     pools.update({name: [i for i, c in enumerate(cases) if c.classification == name] for name in categories})
     tau = threshold
@@ -170,7 +191,8 @@ def run_prmbench(
         )
         for t in sweep
     )
-    report = PRMBenchReport(scorer.identity, tau, fit_on, overall, results, _groups(results), rows)
+    report = PRMBenchReport(scorer.identity, tau, fit_on, overall, results, _groups(results), rows,
+                            done.changed + done.unkeyed)
     write_json(out / "summary.json", report.to_dict())
     return report
 

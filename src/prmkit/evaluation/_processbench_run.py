@@ -6,8 +6,12 @@ Layout of ``out_dir``::
     <split>.jsonl     one object per case, appended as cases are scored
     summary.json      per-split metrics, the threshold, both averages
 
-A killed run is restarted with the same call: finished ids are read back and
-skipped (a half-written last line is dropped first). The ``pred`` stored with
+A killed run is restarted with the same call: finished cases are read back and
+skipped (a half-written last line is dropped first). A stored case counts as
+finished only if its content key (the case's fields and the PRM) matches the
+data as it is now; a case whose steps or label changed is scored again, and
+``ProcessBenchReport.recomputed`` says how many were. One run at a time holds
+``out_dir`` (a lock; a second is refused). The ``pred`` stored with
 a case is its prediction at the ``threshold`` stored next to it; the summary
 always recomputes predictions from the stored ``step_scores`` at the final
 threshold (fixed, or fitted on one split).
@@ -17,11 +21,11 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from prmkit.data import check_output_dir, child_path
+from prmkit.data import check_output_dir, child_path, content_key, lock_output
 from prmkit.data.processbench import ProcessBenchCase, load_processbench
 from prmkit.errors import ConfigError
 from prmkit.evaluation._processbench_metrics import (
@@ -31,7 +35,7 @@ from prmkit.evaluation._processbench_metrics import (
     weighted_f1,
 )
 from prmkit.evaluation._processbench_thresholds import fit_threshold, metrics_at_thresholds
-from prmkit.evaluation._run_files import claim_dir, score_resumably, write_json
+from prmkit.evaluation._run_files import Resumed, claim_dir, score_resumably, write_json
 from prmkit.scoring import Scorer
 from prmkit.types import ScoreFailure, StepScores, to_record
 
@@ -67,6 +71,9 @@ class ProcessBenchReport:
     mean_f1: float
     weighted_f1: float
     sweep: tuple[SweepRow, ...] = field(default=())
+    recomputed: int = 0
+    """Stored cases scored again because their content changed (or, written by an
+    older prmkit, they had no content key); not part of ``summary.json``."""
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -127,13 +134,31 @@ def run_processbench(
         child_path(out_dir, name, what="split")
     out = check_output_dir(out_dir)
     data = {name: _cases(name, src) for name, src in splits.items()}  # validate everything first
+    with lock_output(out, folder=True):
+        return _run(scorer, data, out, threshold, fit_on, grid, sweep, batch_size, progress)
+
+
+def _run(
+    scorer: Scorer,
+    data: dict[str, list[ProcessBenchCase]],
+    out: Path,
+    threshold: float,
+    fit_on: str | None,
+    grid: Sequence[float],
+    sweep: Sequence[float],
+    batch_size: int,
+    progress: Progress | None,
+) -> ProcessBenchReport:
     claim_dir(out, scorer.identity)
     order = sorted(data, key=lambda name: name != fit_on)
     scores: dict[str, list[list[float] | None]] = {}
+    recomputed = 0
     for name in order:
-        scores[name] = _score_split(
+        done = _score_split(
             scorer, name, data[name], out / f"{name}.jsonl", threshold, batch_size, progress
         )
+        scores[name] = done.scores
+        recomputed += done.changed + done.unkeyed
     labels = {name: [c.label for c in cases] for name, cases in data.items()}
     tau = (
         threshold
@@ -148,7 +173,8 @@ def run_processbench(
             SweepRow(float(t), {n: m.f1 for n, m in at.items()}, mean_f1(at), weighted_f1(at))
         )
     report = ProcessBenchReport(
-        scorer.identity, tau, fit_on, metrics, mean_f1(metrics), weighted_f1(metrics), tuple(rows)
+        scorer.identity, tau, fit_on, metrics, mean_f1(metrics), weighted_f1(metrics), tuple(rows),
+        recomputed,
     )
     write_json(out / "summary.json", report.to_dict())
     return report
@@ -170,14 +196,15 @@ def _score_split(
     threshold: float,
     batch_size: int,
     progress: Progress | None,
-) -> list[list[float] | None]:
-    """Score the cases not yet in ``path``; return every case's step scores (None: failed), in data order."""
+) -> Resumed:
+    """Score the cases not yet in ``path`` (or changed since); every case's step scores come back in data order."""
     return score_resumably(
         scorer,
         cases,
         path,
         lambda case: case.solution(),
         lambda case, result: _record(name, case, result, threshold),
+        lambda case: content_key(scorer.identity, asdict(case)),
         batch_size,
         None if progress is None else lambda done, total: progress(name, done, total),
     )

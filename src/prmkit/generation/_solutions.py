@@ -4,7 +4,10 @@ A resumable, append-only step: every finished solution is one fsynced JSONL
 line, so a killed run loses at most the batch in flight and a rerun samples
 only what is missing. A solution's sampling seed is a function of the job
 seed and its id, so the same command writes the same solutions whatever was
-already on disk (up to the generator's own determinism).
+already on disk (up to the generator's own determinism). A line is reused only
+if its ``content_key`` (the problem, reference, dataset, sampling settings and
+job seed it was sampled with) matches the request as it is now; otherwise it
+is dropped and sampled again.
 
 Each line holds ``id``, ``problem``, ``steps``, ``reference``, ``dataset`` and
 ``correct`` (what :func:`prmkit.labeling.io.read_tasks` reads) plus the
@@ -17,6 +20,7 @@ policy's raw ``text``, its ``answer`` (None when it states none), ``seed``,
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import os
 import random
@@ -24,7 +28,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from prmkit.data import JsonlAppender, read_jsonl
+from prmkit.data import CONTENT_KEY, JsonlAppender, content_key, read_jsonl, rewrite_jsonl
 from prmkit.generation._continuation import Sampling
 from prmkit.generation._protocol import Generator
 from prmkit.steps import Grader, grade_text, parse_solution
@@ -76,9 +80,16 @@ def sample_solutions(
     sampling = sampling if sampling is not None else Sampling()
     out = Path(path)
     done: dict[str, dict[str, Any]] = {}
-    if out.exists():
-        done = {rec["id"]: rec for _, rec in read_jsonl(out)}
     wanted = [(p, f"{p.id}-s{j}") for p in problems for j in range(per_problem)]
+    made = dataclasses.asdict(sampling)
+    keys = {sid: content_key(dataclasses.asdict(p), made, seed) for p, sid in wanted}
+    if out.exists():
+        JsonlAppender(out).close()  # drops a half-written last line left by a killed run
+        lines = [rec for _, rec in read_jsonl(out)]
+        kept = [rec for rec in lines if rec["id"] not in keys or rec.get(CONTENT_KEY) == keys[rec["id"]]]
+        if len(kept) != len(lines):  # a problem, its sampling or the seed changed: sampled again
+            rewrite_jsonl(out, kept)
+        done = {rec["id"]: rec for rec in kept}
     todo = [(p, sid) for p, sid in wanted if sid not in done]
     out.parent.mkdir(parents=True, exist_ok=True)
     with JsonlAppender(out) as writer:
@@ -103,6 +114,7 @@ def sample_solutions(
                     "n_tokens": sample.n_tokens,
                     "prompt_tokens": sample.n_prompt_tokens,
                     "finish_reason": sample.finish_reason,
+                    CONTENT_KEY: keys[sid],
                 }
                 writer.write(rec)
                 done[sid] = rec

@@ -27,6 +27,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
+from prmkit.data import content_key
 from prmkit.generation import Problem, Sampling
 from prmkit.labeling._types import LabelledSolution, LabelOutcome, LabelTask, Method, Plan
 from prmkit.runtime import RolloutStore, Runner, Usage, run_plans
@@ -110,6 +111,7 @@ def run_job(
             on_task_done(task, labelled)
 
     try:
+        store.claim_tasks({t.id: content_key(dataclasses.asdict(t)) for t in tasks})
         problems = [Problem(t.id, t.solution.problem, t.reference, t.dataset) for t in tasks]
         stats = run_plans(problems, plan, runner, store, on_finish=finish, grader=grader, sampling=sampling,
                           seed=seed, max_active=max_active)

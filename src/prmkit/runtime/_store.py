@@ -15,6 +15,13 @@ A job directory holds these files:
     scores: a test-time search): the task id, the prefix key, and the step
     scores with the tokens the scorer computed, or the failure. A resumed job
     reads the scores its decisions were made on.
+``tasks.jsonl``
+    One line per task the job was given: its id and the content key of what
+    the client made of it (problem, solution steps, reference). A rerun whose
+    task has the same id but other content is refused: its stored rollouts and
+    result belong to the old task.
+``.prmkit.lock``
+    Held (``flock``) by the one process writing the job; a second is refused.
 ``results.jsonl`` (the name is the client's: labelling jobs write ``labels.jsonl``)
     One line per finished task: ``{"task": id, <key>: [records]}``, the
     client's JSON records of its result under the client's key, plus
@@ -28,10 +35,11 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterable, Iterator, Mapping
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
-from prmkit.data import JsonlAppender, read_jsonl
+from prmkit.data import JsonlAppender, lock_output, read_jsonl
 from prmkit.errors import ConfigError, DataFormatError
 from prmkit.runtime._plans import Probe, Rollout
 from prmkit.types import ScoreFailure, ScoreResult, StepScores
@@ -74,17 +82,24 @@ class RolloutStore:
         self._rollout_out: JsonlAppender | None = None
         self._result_out: JsonlAppender | None = None
         self._score_out: JsonlAppender | None = None
+        self._lock: ExitStack | None = None
         if fingerprint is None:
             if not (self.directory / "rollouts.jsonl").exists():
                 raise DataFormatError("no rollouts.jsonl: not a job directory", path=str(self.directory))
             self._load(repair=False)
             return
         self.directory.mkdir(parents=True, exist_ok=True)
-        self._check_fingerprint(dict(fingerprint))
-        self._load(repair=True)
-        self._rollout_out = JsonlAppender(self.directory / "rollouts.jsonl")
-        self._result_out = JsonlAppender(self.directory / results_file)
-        self._score_out = JsonlAppender(self.directory / "scores.jsonl")
+        self._lock = ExitStack()
+        self._lock.enter_context(lock_output(self.directory, folder=True))
+        try:
+            self._check_fingerprint(dict(fingerprint))
+            self._load(repair=True)
+            self._rollout_out = JsonlAppender(self.directory / "rollouts.jsonl")
+            self._result_out = JsonlAppender(self.directory / results_file)
+            self._score_out = JsonlAppender(self.directory / "scores.jsonl")
+        except BaseException:
+            self.close()
+            raise
 
     @property
     def fingerprint(self) -> dict[str, Any]:
@@ -96,7 +111,10 @@ class RolloutStore:
         path = self.directory / "job.json"
         canon = json.loads(json.dumps(fingerprint, sort_keys=True))
         if path.exists():
-            old = json.loads(path.read_text(encoding="utf-8"))
+            try:
+                old = json.loads(path.read_text(encoding="utf-8"))
+            except ValueError as e:  # not JSON, not UTF-8
+                raise DataFormatError(f"damaged job fingerprint ({e}); use a new directory", path=str(path)) from None
             if old != canon:
                 diff = sorted(k for k in set(old) | set(canon) if old.get(k) != canon.get(k))
                 raise ConfigError(
@@ -112,32 +130,44 @@ class RolloutStore:
         if repair:
             for name in ("rollouts.jsonl", "scores.jsonl", self.results_file):
                 _drop_partial_tail(self.directory / name)
-        rpath = self.directory / "rollouts.jsonl"
-        if rpath.exists():
-            for _, rec in _complete_lines(rpath, repair):
-                slot = self._rollouts.setdefault((rec["task"], rec["prefix"]), {})
-                for r in rec["rollouts"]:
-                    self._seeds[(rec["task"], rec["prefix"], int(r["i"]))] = int(r["seed"])
-                    slot[int(r["i"])] = Rollout(
-                        int(r["i"]), bool(r["correct"]), int(r["n_tokens"]), r["text"], r["finish"],
-                        int(r.get("prompt_tokens", 0)),
-                    )
-        spath = self.directory / "scores.jsonl"
-        if spath.exists():
-            for _, rec in _complete_lines(spath, repair):
-                if "failed" in rec:
-                    f = rec["failed"]
-                    self._scores[(rec["task"], rec["prefix"])] = ScoreFailure(f["reason"], f["detail"])
-                else:
-                    self._scores[(rec["task"], rec["prefix"])] = StepScores(
-                        tuple(float(x) for x in rec["scores"]), int(rec["tokens"])
-                    )
-        lpath = self.directory / self.results_file
-        if lpath.exists():
-            for _, rec in _complete_lines(lpath, repair):
-                self._results[rec["task"]] = list(rec[self.results_key])
-                if "failed" in rec:
-                    self._failures[rec["task"]] = rec["failed"]
+        for name, read in (("rollouts.jsonl", self._read_rollouts), ("scores.jsonl", self._read_scores),
+                           (self.results_file, self._read_result)):
+            path, line = self.directory / name, 0
+            if not path.exists():
+                continue
+            try:
+                for at, rec in _complete_lines(path, repair):
+                    line = at  # named by the error below
+                    read(rec)
+            except DataFormatError:
+                raise
+            except (KeyError, TypeError, ValueError, AttributeError) as e:  # a line edited or damaged by hand
+                raise DataFormatError(
+                    f"damaged job record ({type(e).__name__}: {e}); use a new directory", path=str(path), line=line
+                ) from None
+
+    def _read_rollouts(self, rec: dict[str, Any]) -> None:
+        slot = self._rollouts.setdefault((rec["task"], rec["prefix"]), {})
+        for r in rec["rollouts"]:
+            self._seeds[(rec["task"], rec["prefix"], int(r["i"]))] = int(r["seed"])
+            slot[int(r["i"])] = Rollout(
+                int(r["i"]), bool(r["correct"]), int(r["n_tokens"]), r["text"], r["finish"],
+                int(r.get("prompt_tokens", 0)),
+            )
+
+    def _read_scores(self, rec: dict[str, Any]) -> None:
+        if "failed" in rec:
+            f = rec["failed"]
+            self._scores[(rec["task"], rec["prefix"])] = ScoreFailure(f["reason"], f["detail"])
+        else:
+            self._scores[(rec["task"], rec["prefix"])] = StepScores(
+                tuple(float(x) for x in rec["scores"]), int(rec["tokens"])
+            )
+
+    def _read_result(self, rec: dict[str, Any]) -> None:
+        self._results[rec["task"]] = list(rec[self.results_key])
+        if "failed" in rec:
+            self._failures[rec["task"]] = rec["failed"]
 
     # -- rollouts ------------------------------------------------------------------------------
     def missing(self, task_id: str, probe: Probe) -> list[int]:
@@ -250,6 +280,35 @@ class RolloutStore:
         for out in (self._rollout_out, self._result_out, self._score_out):
             if out is not None:
                 out.close()
+        if self._lock is not None:
+            self._lock.close()
+            self._lock = None
+
+    def claim_tasks(self, keys: Mapping[str, str]) -> None:
+        """Record the content key of each task (``tasks.jsonl``); refuse tasks whose content changed.
+
+        ``keys`` maps a task id to :func:`prmkit.data.content_key` of everything
+        the client's plan reads. A task stored under another key raises a
+        :class:`~prmkit.errors.ConfigError` naming the directory and the ids (a
+        job written before task keys existed has none, and its ids are trusted).
+        """
+        if self._rollout_out is None:
+            raise ConfigError(f"{self.directory}: the job store is open read-only")
+        path = self.directory / "tasks.jsonl"
+        _drop_partial_tail(path)
+        stored = {rec["task"]: rec["key"] for _, rec in read_jsonl(path)} if path.exists() else {}
+        changed = sorted(t for t, k in keys.items() if t in stored and stored[t] != k)
+        if changed:
+            shown = ", ".join(changed[:5]) + (f" and {len(changed) - 5} more" if len(changed) > 5 else "")
+            raise ConfigError(
+                f"{self.directory}: {len(changed)} tasks changed since the last run under the same id "
+                f"({shown}): the stored rollouts and results belong to the old ones; use a new directory "
+                "or give the changed tasks new ids"
+            )
+        with JsonlAppender(path) as out:
+            for t, k in keys.items():
+                if t not in stored:
+                    out.write({"task": t, "key": k})
 
 
 def _complete_lines(path: Path, repaired: bool) -> Iterator[tuple[int, dict[str, Any]]]:

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from prmkit._registry import Registry
+from prmkit.data import content_key
 from prmkit.errors import PRMKitError
 from prmkit.generation import Sampling
 from prmkit.runtime import Plan, RolloutStore, Runner, RunStats, Usage, run_plans
@@ -129,6 +130,7 @@ def run_search(
         return list(scorer.score(solutions))
 
     try:
+        store.claim_tasks({p.id: content_key(dataclasses.asdict(p)) for p in problems})
         stats = run_plans(problems, plan, runner, store, on_finish=on_finish, grader=grader, sampling=sampling,
                           seed=seed, max_active=max_active, scorer=score)
         results = []
