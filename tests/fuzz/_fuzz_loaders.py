@@ -205,6 +205,8 @@ LOADERS: tuple[Loader, ...] = (
         lambda r: r.get("id", r.get("unique_id", id(r))))), read_problems, _check_problems),
     Loader("stepwise", "train.jsonl", fs.file_bytes(fs.stepwise_record(), array=True),
            lambda p: read_stepwise(p, "soft"), _check_stepwise, _stepwise_round_trip),
+    Loader("stepwise_gz", "train.jsonl.gz", fs.gzipped(fs.file_bytes(fs.stepwise_record())),
+           lambda p: read_stepwise(p, "soft"), _check_stepwise, _stepwise_round_trip),
     Loader("first_error", "val.json", fs.file_bytes(fs.stepwise_record() | fs.processbench_record(), array=True),
            read_first_error_records, _check_first_error, valid_loads=False),
     Loader("score_input", "solutions.jsonl", fs.file_bytes(fs.score_input_record(), unique=fs.unique_by(

@@ -10,6 +10,7 @@ round trips are exercised as often as their errors.
 
 from __future__ import annotations
 
+import gzip
 import json
 from collections.abc import Callable
 from typing import Any
@@ -278,3 +279,16 @@ def file_bytes(draw: st.DrawFn, record: st.SearchStrategy[Record], *, array: boo
     except UnicodeDecodeError:  # a lone surrogate written raw: no longer a valid file
         untouched = False
     return data, records if untouched else None
+
+
+@st.composite
+def gzipped(draw: st.DrawFn, files: st.SearchStrategy[tuple[bytes, list[Any] | None]]) -> tuple[bytes, list[Any] | None]:
+    """A drawn file gzipped; sometimes the compressed stream is then cut or has a byte changed."""
+    data, records = draw(files)
+    packed = gzip.compress(data, mtime=0)
+    if draw(st.integers(0, 2)) == 0:
+        at = draw(st.integers(0, len(packed) - 1))
+        cut = draw(st.booleans())
+        packed = packed[:at] if cut else packed[:at] + bytes([packed[at] ^ draw(st.integers(1, 255))]) + packed[at + 1:]
+        records = None
+    return packed, records

@@ -3,14 +3,17 @@ files load into well-formed objects and read back equal after prmkit writes them
 
 from __future__ import annotations
 
+import importlib.util
+import json
 import tempfile
 from pathlib import Path
-from typing import Any
 
 import pytest
 from _fuzz_loaders import LOADERS, Loader, run_case
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.parametrize("loader", LOADERS, ids=lambda x: x.name)
@@ -27,16 +30,26 @@ def test_loader_returns_good_objects_or_a_typed_error(loader: Loader) -> None:
     assert outcomes == {"valid", "typed"}  # both paths ran: the property was exercised, not skipped
 
 
-def _run(loader: str, data: bytes, tmp: Path) -> str:
-    return run_case(next(x for x in LOADERS if x.name == loader), data, None, tmp)
-
-
 def test_the_long_mode_is_a_hypothesis_profile() -> None:
-    from hypothesis import settings
-
     assert settings.get_profile("long").max_examples >= 1_000
-    assert settings.default.deadline is None
+    assert settings.get_profile("suite").deadline is None
 
 
-def _record(**kw: Any) -> dict[str, Any]:
-    return kw
+def test_the_long_run_counts_every_case_and_resumes_from_its_state(tmp_path: Path,
+                                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    spec = importlib.util.spec_from_file_location("fuzz_script", ROOT / "scripts" / "fuzz.py")
+    assert spec is not None and spec.loader is not None
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    state = tmp_path / "state.json"
+    args = ["--cases", "12", "--chunk", "3", "--state", str(state), "--only", "problems", "score_input"]
+    assert script.main(args) == 0
+    first = json.loads(state.read_text())
+    assert {k: (v["chunks"], v["valid"] + v["typed"], v["escaped"]) for k, v in first.items()} == {
+        "problems": (2, 6, []), "score_input": (2, 6, [])}
+    assert script.main([*args[:1], "24", *args[2:]]) == 0  # twice the cases: only the new chunks run
+    second = json.loads(state.read_text())
+    assert {k: v["valid"] + v["typed"] for k, v in second.items()} == {"problems": 12, "score_input": 12}
+    assert second["problems"]["valid"] >= first["problems"]["valid"]
+    out = capsys.readouterr().out
+    assert "total cases 12, escaped 0" in out and "total cases 24, escaped 0" in out
