@@ -6,20 +6,39 @@ nesting, duplicates, unknown fields), then byte-level damage of the serialized f
 UTF-8, a raw lone surrogate, a BOM, CRLF line ends, a cut at any byte, an empty file). :func:`file_bytes`
 combines them: about a third of the drawn files are left valid, so the loaders' success paths and
 round trips are exercised as often as their errors.
+
+:func:`fuzz_settings` gives the fuzz tests their settings: the ``suite`` profile by default (a few dozen
+cases a test, no deadline), or ``long`` with ``PRMKIT_FUZZ_PROFILE=long`` (thousands); the other
+hypothesis tests of the suite are not touched.
 """
 
 from __future__ import annotations
 
 import gzip
 import json
+import os
 from collections.abc import Callable
 from typing import Any
 
+from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
 from prmkit.data import PRMBENCH_CATEGORIES
 
 Record = dict[str, Any]
+
+_QUIET = [HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much,
+          HealthCheck.function_scoped_fixture]
+settings.register_profile("suite", max_examples=40, deadline=None, suppress_health_check=_QUIET, database=None)
+settings.register_profile("long", max_examples=5_000, deadline=None, suppress_health_check=_QUIET, database=None)
+PROFILE = os.environ.get("PRMKIT_FUZZ_PROFILE", "suite")
+
+
+def fuzz_settings(suite: int | None = None, long: int | None = None) -> settings:
+    """The fuzz profile's settings; ``suite`` / ``long`` override its example count in that profile."""
+    base = settings.get_profile(PROFILE)
+    n = suite if PROFILE == "suite" else long
+    return settings(base, max_examples=n) if n is not None else base
 
 # Text that has caught parsers out: step separators, answer markers, control characters, a lone
 # surrogate (valid as a JSON escape, not encodable as UTF-8), a BOM, a line separator.

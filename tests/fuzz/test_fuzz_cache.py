@@ -11,7 +11,7 @@ from pathlib import Path
 
 import _fuzz_strategies as fs
 from _fuzz_loaders import _same
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from prmkit.data import read_jsonl
@@ -33,7 +33,7 @@ class Table:
         return [StepScores(self.table[(s.problem, s.steps)], tokens=len(s.steps)) for s in sols]
 
 
-@settings(max_examples=30)
+@fs.fuzz_settings(suite=30, long=2_000)
 @given(st.lists(st.tuples(fs.TEXT, st.lists(fs.TEXT, min_size=1, max_size=3).map(tuple)), min_size=1,
                 max_size=5, unique=True), st.data())
 def test_export_of_any_scores_reads_back_as_the_cache_rows(sols: list[tuple[str, tuple[str, ...]]],

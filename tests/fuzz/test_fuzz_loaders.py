@@ -8,6 +8,7 @@ import json
 import tempfile
 from pathlib import Path
 
+import _fuzz_strategies as fs
 import pytest
 from _fuzz_loaders import LOADERS, Loader, run_case
 from hypothesis import given, settings
@@ -20,6 +21,7 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_loader_returns_good_objects_or_a_typed_error(loader: Loader) -> None:
     outcomes: set[str] = set()
 
+    @fs.fuzz_settings()
     @given(st.data())
     def one(data: st.DataObject) -> None:
         contents, records = data.draw(loader.files, label="file")
@@ -32,7 +34,7 @@ def test_loader_returns_good_objects_or_a_typed_error(loader: Loader) -> None:
 
 def test_the_long_mode_is_a_hypothesis_profile() -> None:
     assert settings.get_profile("long").max_examples >= 1_000
-    assert settings.get_profile("suite").deadline is None
+    assert settings.get_profile("suite").deadline is None and fs.fuzz_settings().deadline is None
 
 
 def test_the_long_run_counts_every_case_and_resumes_from_its_state(tmp_path: Path,

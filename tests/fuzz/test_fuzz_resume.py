@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import _fuzz_strategies as fs
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from prmkit.data import JsonlAppender
@@ -36,7 +36,7 @@ def _inputs(records: list[dict[str, Any]], folder: Path) -> list[dict[str, Any]]
     return read_score_inputs(path)
 
 
-@settings(max_examples=25)
+@fs.fuzz_settings(suite=25, long=1_000)
 @given(RECORDS, st.data())
 def test_output_cut_at_any_byte_resumes_to_the_uninterrupted_output(records: list[dict[str, Any]],
                                                                     data: st.DataObject) -> None:
@@ -65,7 +65,7 @@ score_file(load_prm("arith"), read_score_inputs(sys.argv[1]), sys.argv[2], batch
 """
 
 
-@settings(max_examples=3)
+@fs.fuzz_settings(suite=3, long=50)
 @given(st.lists(st.fixed_dictionaries({"problem": fs.TEXT, "steps": st.lists(STEP, min_size=1, max_size=3)}),
                 min_size=2, max_size=6), st.data())
 def test_a_sigkilled_score_run_resumes_to_the_uninterrupted_output(records: list[dict[str, Any]],
