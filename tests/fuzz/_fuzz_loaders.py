@@ -52,6 +52,8 @@ class Loader:
     round_trip: Callable[[Any, Path], None] | None = None
     valid_loads: bool = True
     """A file drawn valid always loads (False where validity depends on more than the record's shape)."""
+    matches: Callable[[Any, list[Any]], None] | None = None
+    """For a file drawn valid: asserts the result holds the drawn records."""
 
 
 def _same(a: Any, b: Any) -> bool:
@@ -132,6 +134,34 @@ def _check_config(cfg: Any) -> None:
     assert isinstance(cfg, ScoreFileConfig) and _texts(cfg.input, cfg.output) and cfg.batch_size >= 1
 
 
+# ---------------------------------------------------------------- what a valid file must read as
+
+def _processbench_matches(cases: Any, records: list[Any], strict: bool = True) -> None:
+    assert [(c.id, c.problem, list(c.steps), c.label, c.generator, c.final_answer_correct) for c in cases] == [
+        (str(r["id"]), r["problem"], r["steps"], r["label"], r["generator"], r["final_answer_correct"])
+        for r in records]
+
+
+def _prmbench_matches(cases: Any, records: list[Any]) -> None:
+    ids: list[str] = []
+    for r in records:  # the benchmark's rule: an unmodified copy of each redundency record, first id wins
+        for case_id in ([f"correct_{r['idx']}"] if r["classification"] == "redundency" else []) + [
+                f"{r['classification']}_{r['idx']}"]:
+            if case_id not in ids:
+                ids.append(case_id)
+    assert [c.id for c in cases] == ids
+
+
+def _problems_match(problems: Any, records: list[Any]) -> None:
+    assert [q.problem for q in problems] == [r.get("question", r.get("problem")) for r in records]
+
+
+def _score_inputs_match(got: Any, records: list[Any]) -> None:
+    assert _same([{k: v for k, v in r.items() if k != "id"} for r in got], [
+        {k: v for k, v in r.items() if k != "id"} for r in records])
+    assert [r["id"] for r in got] == [str(r.get("id", f"line-{i}")) for i, r in enumerate(records, start=1)]
+
+
 # ---------------------------------------------------------------- round trips through prmkit's writers
 
 def _candidates_round_trip(cset: Any, tmp: Path) -> None:
@@ -191,10 +221,12 @@ def _config_files() -> st.SearchStrategy[Draw]:
 LOADERS: tuple[Loader, ...] = (
     Loader("processbench", "gsm8k.json",
            fs.file_bytes(fs.processbench_record(), array=True, unique=fs.unique_by(lambda r: r["id"])),
-           load_processbench, _check_processbench),
+           load_processbench, _check_processbench, matches=_processbench_matches),
     Loader("processbench_style", "val.jsonl", fs.file_bytes(fs.processbench_record(), array=True),
-           lambda p: load_processbench(p, strict=False), lambda cs: _check_processbench(cs, strict=False)),
-    Loader("prmbench", "circular.jsonl", fs.file_bytes(fs.prmbench_record()), load_prmbench, _check_prmbench),
+           lambda p: load_processbench(p, strict=False), lambda cs: _check_processbench(cs, strict=False),
+           matches=_processbench_matches),
+    Loader("prmbench", "circular.jsonl", fs.file_bytes(fs.prmbench_record()), load_prmbench, _check_prmbench,
+           matches=_prmbench_matches),
     Loader("candidates", "cands.jsonl", fs.file_bytes(fs.candidate_problem()), load_candidates, _check_candidates,
            _candidates_round_trip),
     Loader("candidates_math_cot", "math_cot_100.jsonl", fs.file_bytes(fs.math_cot_record()), load_candidates,
@@ -202,7 +234,8 @@ LOADERS: tuple[Loader, ...] = (
     Loader("candidates_gsm8k_examples", "example_model_solutions.jsonl",
            fs.file_bytes(fs.gsm8k_example_record()), load_candidates, _check_candidates),
     Loader("problems", "test.jsonl", fs.file_bytes(fs.problem_record(), unique=fs.unique_by(
-        lambda r: r.get("id", r.get("unique_id", id(r))))), read_problems, _check_problems),
+        lambda r: r.get("id", r.get("unique_id", id(r))))), read_problems, _check_problems,
+           matches=_problems_match),
     Loader("stepwise", "train.jsonl", fs.file_bytes(fs.stepwise_record(), array=True),
            lambda p: read_stepwise(p, "soft"), _check_stepwise, _stepwise_round_trip),
     Loader("stepwise_gz", "train.jsonl.gz", fs.gzipped(fs.file_bytes(fs.stepwise_record())),
@@ -210,7 +243,8 @@ LOADERS: tuple[Loader, ...] = (
     Loader("first_error", "val.json", fs.file_bytes(fs.stepwise_record() | fs.processbench_record(), array=True),
            read_first_error_records, _check_first_error, valid_loads=False),
     Loader("score_input", "solutions.jsonl", fs.file_bytes(fs.score_input_record(), unique=fs.unique_by(
-        lambda r: str(r.get("id", id(r))))), read_score_inputs, _check_score_inputs, _score_inputs_round_trip),
+        lambda r: str(r.get("id", id(r))))), read_score_inputs, _check_score_inputs, _score_inputs_round_trip,
+           matches=_score_inputs_match),
     Loader("config_yaml", "score.yaml", _config_files(), lambda p: load_config(ScoreFileConfig, p), _check_config),
 )
 BY_NAME = {x.name: x for x in LOADERS}
@@ -235,6 +269,8 @@ def run_case(loader: Loader, data: bytes, records: list[Any] | None, tmp: Path) 
         _check_error(e, str(path))
         return "typed"
     loader.check(out)
+    if records is not None and loader.matches is not None:
+        loader.matches(out, records)
     if loader.round_trip is not None:
         loader.round_trip(out, tmp)
     return "valid"
