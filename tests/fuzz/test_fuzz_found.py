@@ -11,6 +11,7 @@ import pytest
 from prmkit.config import load_config
 from prmkit.data import load_candidates, load_processbench, read_jsonl
 from prmkit.errors import ConfigError, DataFormatError
+from prmkit.evaluation.report import write_report
 from prmkit.scoring.config import ScoreFileConfig
 from prmkit.training import read_stepwise
 
@@ -95,3 +96,11 @@ def test_a_step_label_outside_0_1_is_refused(tmp_path: Path, label: float) -> No
     p = _write(tmp_path / "c.jsonl", json.dumps(rec).encode() + b"\n")
     with pytest.raises(DataFormatError, match=r"c\.jsonl:1: field 'candidates\.0\.step_labels\.0'"):
         load_candidates(p)
+
+
+def test_a_lone_surrogate_in_a_runs_json_is_written_into_the_report_not_a_crash(tmp_path: Path) -> None:
+    # found: summary.json {"model": "m\ud800"} (json.loads accepts the escape) raised UnicodeEncodeError
+    # when report.html was written
+    (tmp_path / "summary.json").write_text(json.dumps({"model": "m\ud800", "splits": {"a": {"acc": 0.5}}}))
+    html = write_report(tmp_path).read_text(encoding="utf-8")
+    assert "<td>m&#55296;</td>" in html and '<td class="num">0.5</td>' in html
