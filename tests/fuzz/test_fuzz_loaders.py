@@ -7,6 +7,7 @@ import importlib.util
 import json
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import _fuzz_strategies as fs
 import pytest
@@ -37,12 +38,17 @@ def test_the_long_mode_is_a_hypothesis_profile() -> None:
     assert settings.get_profile("suite").deadline is None and fs.fuzz_settings().deadline is None
 
 
-def test_the_long_run_counts_every_case_and_resumes_from_its_state(tmp_path: Path,
-                                                                  capsys: pytest.CaptureFixture[str]) -> None:
+def _script() -> Any:
     spec = importlib.util.spec_from_file_location("fuzz_script", ROOT / "scripts" / "fuzz.py")
     assert spec is not None and spec.loader is not None
     script = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(script)
+    return script
+
+
+def test_the_long_run_counts_every_case_and_resumes_from_its_state(tmp_path: Path,
+                                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    script = _script()
     state = tmp_path / "state.json"
     args = ["--cases", "12", "--chunk", "3", "--state", str(state), "--only", "problems", "score_input"]
     assert script.main(args) == 0
@@ -55,3 +61,15 @@ def test_the_long_run_counts_every_case_and_resumes_from_its_state(tmp_path: Pat
     assert second["problems"]["valid"] >= first["problems"]["valid"]
     out = capsys.readouterr().out
     assert "total cases 12, escaped 0" in out and "total cases 24, escaped 0" in out
+
+
+def test_the_long_run_reports_an_escaped_exception_with_its_file(monkeypatch: pytest.MonkeyPatch,
+                                                                capsys: pytest.CaptureFixture[str]) -> None:
+    script = _script()
+    broken = Loader("broken", "x.jsonl", st.sampled_from([(b'{"a": 1}\n', None), (b"", None)]),
+                    lambda p: {}[p.read_bytes()[:1]], lambda out: None)
+    monkeypatch.setattr(script, "LOADERS", (broken,))
+    assert script.main(["--cases", "4", "--chunk", "2"]) == 1
+    out = capsys.readouterr().out
+    assert "broken: ESCAPED\nKeyError" in out and "Draw 1 (file): (b" in out
+    assert "escaped 2" in out  # one per chunk: a chunk stops at its first escape
