@@ -79,6 +79,10 @@ def read_yaml(path: str | os.PathLike[str]) -> dict[str, Any]:
         data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ConfigError(f"{path}: config file not found") from None
+    except UnicodeDecodeError as e:
+        raise ConfigError(f"{path}: not UTF-8: byte 0x{e.object[e.start]:02x} at byte offset {e.start}") from None
+    except OSError as e:  # a folder, no permission
+        raise ConfigError(f"{path}: cannot read ({e.strerror or e})") from None
     except yaml.YAMLError as e:
         raise ConfigError(f"{path}: not valid YAML: {e}") from None
     if data is None:
@@ -109,9 +113,18 @@ def load_config(
     *,
     source: str | None = None,
 ) -> C:
-    """``cls`` from the YAML file at ``path`` (if any) with ``overrides`` (a nested mapping) on top."""
+    """``cls`` from the YAML file at ``path`` (if any) with ``overrides`` (a nested mapping) on top.
+
+    Every :class:`ConfigError` of a config read from a file starts with the file's name.
+    """
     values = merge(read_yaml(path) if path is not None else {}, overrides or {})
-    return config_from_mapping(cls, values, source=source or (str(path) if path is not None else "config"))
+    where = source or (str(path) if path is not None else "config")
+    try:
+        return config_from_mapping(cls, values, source=where)
+    except ConfigError as e:  # the config's own checks (``__post_init__``) do not know the file
+        if path is None or str(e).startswith(f"{where}: "):
+            raise
+        raise ConfigError(f"{where}: {e}") from None
 
 
 def config_from_mapping(cls: type[C], values: Mapping[str, Any], *, source: str = "config") -> C:

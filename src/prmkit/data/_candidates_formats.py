@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
 from prmkit.answers import Answer, as_answer, extract_answer
@@ -34,6 +36,8 @@ class _MathCot(BaseModel):
                 raise ValueError(f"'{name}' has {len(value)} entries for {n} responses")
         if self.pred_score is not None and any(len(s) != 1 for s in self.pred_score):
             raise ValueError("each 'pred_score' entry must hold exactly one score")
+        if self.pred_score is not None and any(math.isinf(s[0]) for s in self.pred_score):
+            raise ValueError("a 'pred_score' is infinite: a score is a finite number, or NaN for unscored")
         return self
 
 

@@ -21,6 +21,7 @@ def read_jsonl(path: str | os.PathLike[str]) -> Iterator[tuple[int, dict[str, An
     A line that is not a JSON object raises :class:`DataFormatError` naming the file and line;
     so does a line that is not UTF-8, with the byte offset of the first bad byte in the
     file (in the uncompressed stream for ``.gz``). A path ending in ``.gz`` is read through gzip.
+    A UTF-8 byte order mark at the start of the file is skipped.
     """
     p = str(path)
     try:
@@ -32,12 +33,11 @@ def read_jsonl(path: str | os.PathLike[str]) -> Iterator[tuple[int, dict[str, An
         for lineno, data in enumerate(_lines(fh, p), start=1):
             raw = _decode(data, p, lineno, offset)
             offset += len(data)
+            if lineno == 1:
+                raw = raw.removeprefix(_BOM)
             if not raw.strip():
                 continue
-            try:
-                obj = json.loads(raw)
-            except json.JSONDecodeError as e:
-                raise DataFormatError(f"malformed JSON ({e.msg} at column {e.colno})", path=p, line=lineno) from None
+            obj = _loads(raw, p, lineno, column=True)
             if not isinstance(obj, dict):
                 raise DataFormatError("expected a JSON object", path=p, line=lineno, value=obj)
             yield lineno, obj
@@ -75,12 +75,9 @@ def records_with_position(path: str | os.PathLike[str]) -> list[tuple[dict[str, 
         text = data.decode("utf-8")
     except UnicodeDecodeError as e:
         raise _not_utf8(p, data.count(b"\n", 0, e.start) + 1, e.start, data[e.start]) from None
-    head = text.lstrip()[:1]
+    head = text.removeprefix(_BOM).lstrip()[:1]
     if head == "[":
-        try:
-            arr = json.loads(text)
-        except json.JSONDecodeError as e:
-            raise DataFormatError(f"malformed JSON ({e.msg})", path=p, line=e.lineno) from None
+        arr = _loads(text.removeprefix(_BOM), p, None, column=False)
         out = []
         for i, obj in enumerate(arr):
             if not isinstance(obj, dict):
@@ -88,6 +85,23 @@ def records_with_position(path: str | os.PathLike[str]) -> list[tuple[dict[str, 
             out.append(({"record": i}, obj))
         return out
     return [({"line": line}, obj) for line, obj in read_jsonl(p)]
+
+
+_BOM = "\ufeff"
+
+
+def _loads(text: str, path: str, line: int | None, *, column: bool) -> Any:
+    """``json.loads``; malformed JSON, a number past Python's 4300-digit limit and nesting deeper than
+    the recursion limit are each a :class:`DataFormatError` naming the file and line."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as e:
+        where = f" at column {e.colno}" if column else ""
+        raise DataFormatError(f"malformed JSON ({e.msg}{where})", path=path, line=line or e.lineno) from None
+    except ValueError as e:  # int("1" * 5000): CPython's limit on integer digits
+        raise DataFormatError(f"a number is too long ({e})", path=path, line=line) from None
+    except RecursionError:
+        raise DataFormatError("JSON nested too deeply", path=path, line=line) from None
 
 
 def _unreadable(path: str, e: OSError) -> DataFormatError:

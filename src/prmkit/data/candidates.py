@@ -28,8 +28,9 @@ Candidate fields: exactly one of ``steps`` (list of strings) or ``text`` (split
 into steps on blank lines); ``answer`` (absent or null: extracted from the
 text; ``""``: the candidate has no answer); ``correct`` (true/false; absent:
 graded against ``reference``); ``step_scores`` (one number per step, or a
-single outcome score); ``step_labels`` (one label per step: 1 good, 0 bad, a
-fraction, or null; read by the ``lessons`` diagnostics); ``policy_tokens`` / ``verifier_tokens`` (token counts
+single outcome score; ``NaN`` marks a step left unscored, which makes the
+candidate unscored for best-of-N; ``Infinity`` is refused); ``step_labels`` (one label per step: 1 good, 0 bad, a
+fraction in [0, 1], or null; read by the ``lessons`` diagnostics); ``policy_tokens`` / ``verifier_tokens`` (token counts
 for compute accounting). Unknown fields are errors. A malformed record raises
 :class:`~prmkit.errors.DataFormatError` naming the file, line, field and value.
 
@@ -44,11 +45,12 @@ for compute accounting). Unknown fields are errors. A malformed record raises
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Sequence
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from prmkit.answers import Answer, AnswerStyle, as_answer, extract_answer
 from prmkit.data._candidate_types import Candidate, CandidateProblem, CandidateSet
@@ -77,9 +79,19 @@ class _CandidateRecord(BaseModel):
     answer: str | None = None
     correct: bool | None = None
     step_scores: list[float] | None = Field(default=None)
-    step_labels: list[float | None] | None = Field(default=None)
+    step_labels: list[Annotated[float, Field(ge=0.0, le=1.0)] | None] | None = Field(default=None)
     policy_tokens: int | None = Field(default=None, ge=0)
     verifier_tokens: int | None = Field(default=None, ge=0)
+
+    @field_validator("step_scores")
+    @classmethod
+    def _finite_or_nan(cls, scores: list[float] | None) -> list[float] | None:
+        bad = next((i for i, s in enumerate(scores or ()) if math.isinf(s)), None)
+        if bad is not None:
+            raise ValueError(
+                f"step_scores[{bad}] is {scores[bad]}: a step score is a finite number, or NaN for unscored"  # type: ignore[index]
+            )
+        return scores
 
     @model_validator(mode="after")
     def _one_text(self) -> _CandidateRecord:

@@ -111,6 +111,7 @@ def write_report(
     html = build_report(run_dir, kind=kind, title=title)
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(target.name + ".tmp")
-    tmp.write_text(html, encoding="utf-8")
+    # a lone surrogate (read from a "\ud800" escape in a run's JSON) cannot be UTF-8: a character reference
+    tmp.write_text(html, encoding="utf-8", errors="xmlcharrefreplace")
     os.replace(tmp, target)
     return target
