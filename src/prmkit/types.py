@@ -47,7 +47,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal, get_args
 
 __all__ = [
@@ -174,7 +174,7 @@ class StepScores:
 
     scores: tuple[float, ...]
     tokens: int = 0
-    judgement: Judgement | None = None
+    judgement: Judgement | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         if not isinstance(self.scores, tuple):
@@ -201,7 +201,7 @@ class ScoreFailure:
     reason: FailureReason
     detail: str
     id: str | None = None
-    judgement: Judgement | None = None
+    judgement: Judgement | None = field(default=None, repr=False)
 
     @property
     def ok(self) -> bool:

@@ -145,3 +145,29 @@ def test_options_reach_only_judges() -> None:
     with pytest.raises(ConfigError, match="greedy samples would all be the same"):
         load_prm("judge-critic", samples=4, generator=Written(["x"] * 4))
     assert load_prm("judge-critic-maj8", samples=3, generator=Written(["x"] * 3)).judge.samples == 3
+
+
+def test_the_judge_flags_build_the_judge_they_name() -> None:
+    from prmkit.generation.openai_http import OpenAIGenerator
+    from prmkit.scoring.config import ScorerConfig
+
+    url = "http://127.0.0.1:9/v1"  # nothing is asked of the server before the first case
+    cfg = ScorerConfig(
+        prm="judge-critic-maj8", judge_url=url, judge_samples=3, model="m", no_cache=True
+    )
+    judge = cfg.load()
+    assert isinstance(judge, JudgeScorer) and judge.judge.samples == 3
+    assert (
+        isinstance(judge.generator, OpenAIGenerator)
+        and judge.generator.identity == f"openai:{url}:m"
+    )
+    combined = ScorerConfig(prm="judge-critic-maj8+arith", judge_url=url, no_cache=True).load()
+    assert isinstance(combined.scorers[0], JudgeScorer)  # type: ignore[attr-defined]
+    with pytest.raises(ConfigError, match="runs on the openai engine, not 'hf'"):
+        ScorerConfig(prm="judge-critic", judge_url=url, judge_engine="hf", no_cache=True).load()
+    with pytest.raises(
+        ConfigError, match="reads log-probabilities, which OpenAIGenerator does not give"
+    ):
+        ScorerConfig(prm="judge-thinkprm", judge_url=url, no_cache=True).load()
+    with pytest.raises(ConfigError, match="not a generative judge: url"):
+        ScorerConfig(prm="arith", judge_url=url, no_cache=True).load()

@@ -24,7 +24,7 @@ from prmkit.scoring import (
     score,
 )
 from prmkit.scoring._weights import resolve_threshold, resolve_weights
-from prmkit.scoring.readouts import LogRatio, ModelReadout, TokenClassify, VerifierReadout
+from prmkit.scoring.readouts import LogRatio, ModelReadout, TokenClassify
 from prmkit.scoring.verifiers import build_verifier
 from prmkit.types import ScoreResult, Solution, StepScores
 

@@ -144,7 +144,12 @@ class JudgeScorer:
             except VerdictError as e:
                 verdicts.append(e)
         parsed = [v for v in verdicts if not isinstance(v, VerdictError)]
-        scores = self._scores(prompt, samples, verdicts, sol.n_steps) if parsed else None
+        scores, error = None, None
+        if parsed:
+            try:
+                scores = self._scores(prompt, samples, verdicts, sol.n_steps)
+            except (ContextLengthError, GenerationError) as e:  # reading log-probabilities
+                error = e
         judgement = Judgement(
             tuple(s.text for s in samples),
             tuple(
@@ -154,6 +159,10 @@ class JudgeScorer:
             generated_tokens=sum(s.n_tokens for s in samples),
             seconds=round(time.perf_counter() - start, 3),  # generation and log-probabilities
         )
+        if error is not None:
+            if isinstance(error, ContextLengthError):
+                return ScoreFailure("context_length", str(error), sol.id, judgement)
+            return ScoreFailure("backend_error", str(error), sol.id, judgement)
         if scores is None:
             reasons = Counter(v.reason for v in verdicts if isinstance(v, VerdictError))
             detail = f"no verdict parsed in {len(samples)} sample(s): " + ", ".join(
