@@ -8,6 +8,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from _judge_tiny import judge_on
@@ -15,6 +16,7 @@ from _require import installed, need_module
 from _tiny import save_tiny_lm
 
 from prmkit.evaluation import run_processbench
+from prmkit.generation import GenerationRequest
 from prmkit.scoring import get_spec
 from prmkit.scoring.judges import JudgeScorer, get_judge
 from prmkit.types import ScoreFailure, Solution, StepScores
@@ -123,6 +125,34 @@ def test_processbench_resumes_after_sigkill_without_regenerating(
         [Solution(cases[0]["problem"], tuple(cases[0]["steps"]))]
     )[0]
     assert json.loads(lines[0])["judge"]["texts"] == list(_texts(fresh))
+
+
+def _check_alignment(gen: Any, prompt: str) -> None:
+    """The log-probabilities are read at the right positions: the greedy next token is the most likely of
+    the candidates, and the chain rule holds over two tokens."""
+    (greedy,) = gen.generate([GenerationRequest(prompt, max_tokens=2, temperature=0)])[0]
+    ids = (
+        gen.tokenizer(greedy.text, add_special_tokens=False).input_ids
+        if hasattr(gen, "tokenizer")
+        else None
+    )
+    first = gen.tokenizer.decode(ids[:1]) if ids else greedy.text[:1]
+    others = [" the", " 7", "!", " zebra", "\n", " Step"]
+    lps = gen.continuation_logprobs(prompt, [first, *[o for o in others if o != first]])
+    assert lps[0] == max(lps)
+    (both,) = gen.continuation_logprobs(prompt, [greedy.text])
+    (one,) = gen.continuation_logprobs(prompt, [first])
+    (two,) = gen.continuation_logprobs(prompt + first, [greedy.text[len(first) :]])
+    assert both == pytest.approx(one + two, abs=1e-3)
+
+
+def test_continuation_logprobs_read_the_right_positions(tiny_dir: Path) -> None:
+    from prmkit.generation.hf import HFGenerator
+
+    _check_alignment(
+        HFGenerator(str(tiny_dir)),
+        "<|im_start|>user\nWhat is 2 + 2?<|im_end|>\n<|im_start|>assistant\n",
+    )
 
 
 @pytest.mark.slow  # real pretrained weights on two engines
