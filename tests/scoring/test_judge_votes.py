@@ -171,3 +171,31 @@ def test_the_judge_flags_build_the_judge_they_name() -> None:
         ScorerConfig(prm="judge-thinkprm", judge_url=url, no_cache=True).load()
     with pytest.raises(ConfigError, match="not a generative judge: url"):
         ScorerConfig(prm="arith", judge_url=url, no_cache=True).load()
+
+
+def test_the_judge_flags_combine_on_the_command_line() -> None:
+    import argparse
+
+    from prmkit.cli._config_args import add_dataclass_arguments, config_from_args
+    from prmkit.evaluation.config import ProcessBenchConfig
+
+    parser = argparse.ArgumentParser()
+    add_dataclass_arguments(parser, ProcessBenchConfig)
+    argv = [
+        "--out",
+        "o",
+        "--prm",
+        "judge-critic-maj8",
+        "--judge-url",
+        "http://h:1/v1",
+        "--judge-samples",
+        "3",
+    ]
+    cfg = config_from_args(
+        ProcessBenchConfig, parser.parse_args([*argv, "--judge-engine", "openai"])
+    )
+    assert (cfg.scorer.judge_url, cfg.scorer.judge_samples, cfg.scorer.judge_engine) == (
+        "http://h:1/v1",
+        3,
+        "openai",
+    )

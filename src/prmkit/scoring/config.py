@@ -42,12 +42,12 @@ class ScorerConfig:
     """Device to run the model on, e.g. ``cuda``, ``cuda:1``, ``cpu`` (unset: the backend's)."""
     max_length: int | None = None
     """Longest input in tokens; longer solutions fail (unset: the backend's)."""
-    judge_url: str | None = field(default=None, metadata=option(group="judge"))
+    judge_url: str | None = None
     """A generative judge (``judge-*``) runs on this OpenAI-compatible server (``http://host:port/v1``), with
     ``--model`` as the server's model id (unset: the server's first), instead of on llama.cpp locally."""
-    judge_engine: str | None = field(default=None, metadata=option(group="judge"))
+    judge_engine: str | None = None
     """A generative judge's generation engine, a name in ``prmkit.generation.GENERATORS`` (unset: llamacpp)."""
-    judge_samples: int | None = field(default=None, metadata=option(group="judge"))
+    judge_samples: int | None = None
     """A generative judge's K, verifications per solution (unset: the judge's own)."""
     cache: str | None = field(default=None, metadata=option(group="cache"))
     """Score cache file (unset: ``$PRMKIT_CACHE_DIR/scores.sqlite``, else ``~/.cache/prmkit/scores.sqlite``)."""
