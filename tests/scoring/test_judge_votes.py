@@ -135,6 +135,16 @@ def test_processbench_with_a_judge_and_a_combination(tmp_path: object) -> None:
     prm = load_prm("judge-critic+arith", generator=gen)
     report = run_processbench(prm, {"toy": cases}, str(tmp_path))
     assert report.splits["toy"].error_acc == 1.0 and gen.calls == 3
+    assert report.judge["toy"] == {
+        "cases": 3,
+        "prompt_tokens_per_case": 100,
+        "generated_tokens_per_case": 10,
+        "seconds_per_case": pytest.approx(report.judge["toy"]["seconds_per_case"]),
+        "unparsed_samples": 0.0,
+    }
+    from prmkit.cli._processbench import format_report
+
+    assert "judge on toy: 100 prompt + 10 generated tokens" in format_report(report)
     line = (tmp_path / "toy.jsonl").read_text().splitlines()[0]  # type: ignore[operator]
     assert '"judge": {"texts": ["\\\\boxed{1}"], "verdicts": ["1"]' in line
 
