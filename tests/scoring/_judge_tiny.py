@@ -9,6 +9,8 @@ from prmkit.scoring import get_spec
 from prmkit.scoring.judges import JudgeScorer, get_judge
 
 
-def judge_on(model_dir: str, seed: int = 0) -> JudgeScorer:
+def judge_on(model: str | HFGenerator, seed: int = 0) -> JudgeScorer:
+    """The judge on the model in a folder, or on an already loaded generator."""
     judge = dataclasses.replace(get_judge("critic-maj8"), samples=3, max_tokens=12)
-    return JudgeScorer(get_spec("judge-critic-maj8"), judge, HFGenerator(model_dir), seed=seed)
+    gen = model if isinstance(model, HFGenerator) else HFGenerator(model)
+    return JudgeScorer(get_spec("judge-critic-maj8"), judge, gen, seed=seed)

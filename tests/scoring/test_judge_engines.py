@@ -60,8 +60,9 @@ def _texts(result: StepScores | ScoreFailure) -> tuple[str, ...]:
 
 
 def test_k_votes_are_reproducible_from_seeds(tiny_dir: Path) -> None:
-    first = judge_on(str(tiny_dir), seed=3).score([SOL, OTHER])
-    again = judge_on(str(tiny_dir), seed=3)
+    first_judge = judge_on(str(tiny_dir), seed=3)
+    first = first_judge.score([SOL, OTHER])
+    again = judge_on(first_judge.generator, seed=3)  # type: ignore[arg-type]
     again.score([Solution("Something else?", ("x",))])  # what the engine ran before changes nothing
     second = again.score([OTHER, SOL])[::-1]  # nor does the order in the batch
     assert [_texts(r) for r in first] == [_texts(r) for r in second]
@@ -69,7 +70,7 @@ def test_k_votes_are_reproducible_from_seeds(tiny_dir: Path) -> None:
     for a, b in zip(first, second, strict=True):
         assert getattr(a, "scores", None) == getattr(b, "scores", None)
     assert len(set(_texts(first[0]))) == 3  # K different samples
-    other_seed = judge_on(str(tiny_dir), seed=4).score([SOL])[0]
+    other_seed = judge_on(first_judge.generator, seed=4).score([SOL])[0]  # type: ignore[arg-type]
     assert _texts(other_seed) != _texts(first[0])
 
 
@@ -121,9 +122,7 @@ def test_processbench_resumes_after_sigkill_without_regenerating(
     after = (out / "gsm8k.jsonl").read_text().splitlines()
     assert after[:3] == lines and len(after) == 5
     # and what the killed run stored is what an uninterrupted run writes
-    fresh = judge_on(str(tiny_dir)).score(
-        [Solution(cases[0]["problem"], tuple(cases[0]["steps"]))]
-    )[0]
+    fresh = judge_on(inner).score([Solution(cases[0]["problem"], tuple(cases[0]["steps"]))])[0]
     assert json.loads(lines[0])["judge"]["texts"] == list(_texts(fresh))
 
 
