@@ -5,7 +5,7 @@
 #                                      [--splits "gsm8k math"] [--judge-url URL]
 #
 # Each PRM writes to DIR/<prm>/ (one JSONL per split, summary.json); rerunning the same command resumes
-# without regenerating finished cases (a larger --limit scores only the new ones). The judge model is
+# without regenerating finished cases (a larger --limit scores only the new ones; a smaller one is refused). The judge model is
 # Qwen2.5-Coder-0.5B-Instruct (a PyPI model package, `prmkit models`) on llama.cpp, or the OpenAI-compatible
 # server --judge-url names. Prints each run's table, then judge tokens and seconds per case.
 set -euo pipefail
@@ -26,7 +26,8 @@ done
 mkdir -p "$out/data"
 args=()
 for split in $splits; do
-  # the first $limit cases of the split, in the data's order (a larger limit extends the same file)
+  # $limit cases of the split, erroneous and correct ones alternating in the data's order (ProcessBench's
+  # files list every erroneous case first); a larger limit extends the same selection
   python - "$data/$split.json" "$out/data/$split.json" "$limit" <<'PY'
 import json, sys
 src, dst, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
@@ -35,7 +36,11 @@ try:
     rows = json.loads(text)
 except json.JSONDecodeError:
     rows = [json.loads(line) for line in text.splitlines() if line.strip()]
-json.dump(rows[:n], open(dst, "w", encoding="utf-8"), ensure_ascii=False)
+wrong = [r for r in rows if r["label"] != -1]
+right = [r for r in rows if r["label"] == -1]
+mixed = [r for pair in zip(wrong, right) for r in pair]
+mixed += wrong[len(right):] + right[len(wrong):]
+json.dump(mixed[:n], open(dst, "w", encoding="utf-8"), ensure_ascii=False)
 PY
   args+=(--split "$split=$out/data/$split.json")
 done
