@@ -30,6 +30,10 @@ stepwise example
     ``completions`` / ``labels``), the one in-memory type for labelled steps.
     Labellers return them with their rollout accounting, training reads and
     writes them, and ProcessBench cases convert to them.
+judgement
+    What a generative judge wrote for one solution (:class:`Judgement`): its
+    sampled texts, what each sample's verdict parsed to, tokens and seconds.
+    It rides on the step scores or the failure of that solution.
 score failure
     A typed, per-solution failure (:class:`ScoreFailure`): the solution is too
     long for the model, has an empty step, and so on. Long runs record the
@@ -43,13 +47,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal, get_args
 
 __all__ = [
     "UNLABELLED",
     "Dataset",
     "FailureReason",
+    "Judgement",
     "Problem",
     "ScoreFailure",
     "ScoreResult",
@@ -107,11 +112,61 @@ class Solution:
 
 
 @dataclass(frozen=True)
+class Judgement:
+    """What a generative judge wrote for one solution: every sample's text, what its verdict parsed to
+    (``"error: <reason>"`` for a malformed or missing one), the prompt and generated tokens, and seconds.
+
+    >>> j = Judgement(("... \\boxed{1}",), ("1",), prompt_tokens=120, generated_tokens=40, seconds=0.5)
+    >>> j.n_failed
+    0
+    """
+
+    texts: tuple[str, ...]
+    verdicts: tuple[str, ...]
+    prompt_tokens: int
+    generated_tokens: int
+    seconds: float
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "texts", tuple(self.texts))
+        object.__setattr__(self, "verdicts", tuple(self.verdicts))
+
+    @property
+    def n_failed(self) -> int:
+        """Samples whose verdict did not parse."""
+        return sum(v.startswith("error:") for v in self.verdicts)
+
+    def to_record(self) -> dict[str, Any]:
+        return {
+            "texts": list(self.texts),
+            "verdicts": list(self.verdicts),
+            "prompt_tokens": self.prompt_tokens,
+            "generated_tokens": self.generated_tokens,
+            "seconds": self.seconds,
+        }
+
+    @classmethod
+    def from_record(cls, rec: Any) -> Judgement:
+        """The judgement :meth:`to_record` wrote; a ``ValueError`` naming the field otherwise."""
+        try:
+            return cls(
+                tuple(str(t) for t in rec["texts"]),
+                tuple(str(v) for v in rec["verdicts"]),
+                int(rec["prompt_tokens"]),
+                int(rec["generated_tokens"]),
+                float(rec["seconds"]),
+            )
+        except (KeyError, TypeError, ValueError) as e:
+            raise ValueError(f"field 'judge': expected texts, verdicts, prompt_tokens, generated_tokens, seconds ({e!r})") from None
+
+
+@dataclass(frozen=True)
 class StepScores:
     """One score per step of one solution.
 
     ``tokens`` is the number of tokens the PRM read for this solution (0 for
-    model-free verifiers); it is how the verifier's compute is counted.
+    model-free verifiers; a judge's prompt and generated tokens); it is how the
+    verifier's compute is counted. ``judgement`` is what a generative judge wrote.
 
     >>> StepScores((0.9, 0.2)).scores
     (0.9, 0.2)
@@ -119,6 +174,7 @@ class StepScores:
 
     scores: tuple[float, ...]
     tokens: int = 0
+    judgement: Judgement | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         if not isinstance(self.scores, tuple):
@@ -128,7 +184,10 @@ class StepScores:
         return len(self.scores)
 
 
-FailureReason = Literal["context_length", "empty_solution", "empty_step", "reserved_text", "backend_error"]
+FailureReason = Literal[
+    "context_length", "empty_solution", "empty_step", "reserved_text", "backend_error", "verdict_error"
+]
+"""``verdict_error``: a generative judge wrote no verdict that parses (its texts are in the ``judgement``)."""
 
 
 @dataclass(frozen=True)
@@ -142,6 +201,7 @@ class ScoreFailure:
     reason: FailureReason
     detail: str
     id: str | None = None
+    judgement: Judgement | None = field(default=None, repr=False)
 
     @property
     def ok(self) -> bool:
@@ -157,16 +217,22 @@ UNLABELLED = math.nan
 
 def to_record(result: ScoreResult) -> dict[str, Any]:
     """A result as the JSON fields prmkit writes next to a solution: ``step_scores`` and ``tokens``, or
-    ``failure`` (``reason`` and ``detail``; the id is the enclosing record's).
+    ``failure`` (``reason`` and ``detail``; the id is the enclosing record's); and ``judge``, a judge's
+    :class:`Judgement`, where there is one.
 
     >>> to_record(StepScores((0.9, 0.2), tokens=30))
     {'step_scores': [0.9, 0.2], 'tokens': 30}
     >>> to_record(ScoreFailure("empty_step", "step 1 is empty", "s1"))
     {'failure': {'reason': 'empty_step', 'detail': 'step 1 is empty'}}
     """
-    if isinstance(result, ScoreFailure):
-        return {"failure": {"reason": result.reason, "detail": result.detail}}
-    return {"step_scores": list(result.scores), "tokens": result.tokens}
+    out: dict[str, Any] = (
+        {"failure": {"reason": result.reason, "detail": result.detail}}
+        if isinstance(result, ScoreFailure)
+        else {"step_scores": list(result.scores), "tokens": result.tokens}
+    )
+    if result.judgement is not None:
+        out["judge"] = result.judgement.to_record()
+    return out
 
 
 def from_record(record: Mapping[str, Any], id: str | None = None) -> ScoreResult:
@@ -182,13 +248,18 @@ def from_record(record: Mapping[str, Any], id: str | None = None) -> ScoreResult
     if failure is not None:
         if not isinstance(failure, Mapping) or failure.get("reason") not in get_args(FailureReason):
             raise ValueError(f"field 'failure': expected {{'reason': one of {get_args(FailureReason)}, 'detail'}}, got {failure!r}")
-        return ScoreFailure(failure["reason"], str(failure.get("detail", "")), id)
+        return ScoreFailure(failure["reason"], str(failure.get("detail", "")), id, _judgement(record))
     scores, tokens = record.get("step_scores"), record.get("tokens", 0)
     if not isinstance(scores, list) or not all(isinstance(s, (int, float)) and not isinstance(s, bool) for s in scores):
         raise ValueError(f"field 'step_scores': expected a list of numbers, got {scores!r}")
     if not isinstance(tokens, int) or isinstance(tokens, bool) or tokens < 0:
         raise ValueError(f"field 'tokens': expected an integer >= 0, got {tokens!r}")
-    return StepScores(tuple(float(s) for s in scores), tokens=tokens)
+    return StepScores(tuple(float(s) for s in scores), tokens=tokens, judgement=_judgement(record))
+
+
+def _judgement(record: Mapping[str, Any]) -> Judgement | None:
+    judge = record.get("judge")
+    return None if judge is None else Judgement.from_record(judge)
 
 
 @dataclass(frozen=True)

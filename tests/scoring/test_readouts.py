@@ -24,18 +24,21 @@ from prmkit.scoring import (
     score,
 )
 from prmkit.scoring._weights import resolve_threshold, resolve_weights
-from prmkit.scoring.readouts import LogRatio, ModelReadout, TokenClassify, VerifierReadout
+from prmkit.scoring.readouts import LogRatio, ModelReadout, TokenClassify
 from prmkit.scoring.verifiers import build_verifier
 from prmkit.types import ScoreResult, Solution, StepScores
 
 
 def test_every_catalogued_readout_is_a_registered_object() -> None:
-    assert READOUTS.names() == ["log_ratio", "tag_logits", "token_classify", "value_head", "verifier"]
+    assert READOUTS.names() == [
+        "generative", "log_ratio", "tag_logits", "token_classify", "value_head", "verifier"
+    ]
     for name in SPECS:
         spec = get_spec(name)
         readout = get_readout(spec.readout)
         assert readout is READOUTS.get(spec.readout) and readout.name == spec.readout
-        assert readout.backend == ("verifier" if isinstance(readout, VerifierReadout) else "hf")
+        expected = {"verifier": "verifier", "generative": "judge"}.get(spec.readout, "hf")
+        assert readout.backend == expected
 
 
 def test_an_unknown_readout_is_a_spec_error_that_suggests() -> None:

@@ -114,6 +114,12 @@ def format_report(report: ProcessBenchReport) -> str:
             f"{name:<{width}}  {m.n:>5}  {m.n_failed:>6}  {100 * m.error_acc:>9.1f}  "
             f"{100 * m.correct_acc:>11.1f}  {100 * m.f1:>5.1f}"
         )
+    for name, j in report.judge.items():
+        lines.append(
+            f"judge on {name}: {j['prompt_tokens_per_case']:.0f} prompt + {j['generated_tokens_per_case']:.0f} "
+            f"generated tokens and {j['seconds_per_case']:.1f} s per case; "
+            f"{100 * j['unparsed_samples']:.0f}% of samples without a verdict"
+        )
     lines.append(f"mean F1 (paper: unweighted mean over splits): {100 * report.mean_f1:.1f}")
     lines.append(f"weighted F1 (by split size, not the paper's): {100 * report.weighted_f1:.1f}")
     if report.sweep:

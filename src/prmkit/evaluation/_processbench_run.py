@@ -25,7 +25,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from prmkit.data import check_output_dir, child_path, content_key, lock_output
+from prmkit.data import check_output_dir, child_path, content_key, lock_output, read_jsonl
 from prmkit.data.processbench import ProcessBenchCase, load_processbench
 from prmkit.errors import ConfigError
 from prmkit.evaluation._processbench_metrics import (
@@ -74,6 +74,9 @@ class ProcessBenchReport:
     recomputed: int = 0
     """Stored cases scored again because their content changed (or, written by an
     older prmkit, they had no content key); not part of ``summary.json``."""
+    judge: dict[str, dict[str, float]] = field(default_factory=dict)
+    """Per split judged by a generative judge: cases, mean prompt and generated tokens and seconds per case,
+    and the share of samples whose verdict did not parse (read from the stored cases)."""
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -86,6 +89,8 @@ class ProcessBenchReport:
             "weighted_f1": self.weighted_f1,
             "averages": AVERAGES_NOTE,
         }
+        if self.judge:
+            out["judge"] = self.judge
         if self.sweep:
             out["sweep"] = [
                 {
@@ -172,9 +177,11 @@ def _run(
         rows.append(
             SweepRow(float(t), {n: m.f1 for n, m in at.items()}, mean_f1(at), weighted_f1(at))
         )
+    judged = {name: _judge_stats(out / f"{name}.jsonl") for name in data}
     report = ProcessBenchReport(
         scorer.identity, tau, fit_on, metrics, mean_f1(metrics), weighted_f1(metrics), tuple(rows),
         recomputed,
+        {name: stats for name, stats in judged.items() if stats},
     )
     write_json(out / "summary.json", report.to_dict())
     return report
@@ -225,3 +232,19 @@ def _record(
         final_answer_correct=case.final_answer_correct,
     )
     return rec
+
+
+def _judge_stats(path: Path) -> dict[str, float]:
+    """Mean judge tokens and seconds per case, and the unparsed share of samples, over a split's cases."""
+    judged = [obj["judge"] for _, obj in read_jsonl(path) if isinstance(obj.get("judge"), dict)]
+    if not judged:
+        return {}
+    samples = sum(len(j["verdicts"]) for j in judged)
+    unparsed = sum(str(v).startswith("error:") for j in judged for v in j["verdicts"])
+    return {
+        "cases": len(judged),
+        "prompt_tokens_per_case": sum(j["prompt_tokens"] for j in judged) / len(judged),
+        "generated_tokens_per_case": sum(j["generated_tokens"] for j in judged) / len(judged),
+        "seconds_per_case": sum(j["seconds"] for j in judged) / len(judged),
+        "unparsed_samples": unparsed / samples if samples else 0.0,
+    }

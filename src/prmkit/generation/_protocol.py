@@ -14,6 +14,7 @@ __all__ = [
     "GenerationRequest",
     "Generator",
     "Sample",
+    "ScoresContinuations",
     "check_samples",
     "cut_at_stop",
     "sample_seed",
@@ -99,6 +100,20 @@ class Generator(Protocol):
 
     def generate(self, requests: Sequence[GenerationRequest]) -> list[list[Sample]]:
         """One list per request, in order, with exactly ``request.n`` samples."""
+        ...
+
+
+@runtime_checkable
+class ScoresContinuations(Protocol):
+    """An engine that also reads log-probabilities: teacher-forced ``log p(continuation | prompt)``.
+
+    Optional (``hf`` and ``llamacpp`` have it). The prompt is tokenized as a prompt, each
+    continuation on its own (no BOS, special tokens parsed) and appended to it, so two
+    continuations are compared on the same prompt tokens.
+    """
+
+    def continuation_logprobs(self, prompt: str, continuations: Sequence[str]) -> list[float]:
+        """The summed log-probability of each continuation's tokens after ``prompt``, in order."""
         ...
 
 

@@ -127,6 +127,40 @@ class HFGenerator:
         out = [[self._sample(next(rows), req) for _ in range(req.n)] for req in requests]
         return check_samples(requests, out)
 
+    def continuation_logprobs(self, prompt: str, continuations: Sequence[str]) -> list[float]:
+        """Teacher-forced ``log p(continuation | prompt)`` of each continuation, summed over its tokens, with a
+        float32 log-softmax (:class:`~prmkit.generation.ScoresContinuations`); the continuations run as one batch.
+
+        >>> gen = HFGenerator("smollm2-135m-instruct")  # doctest: +SKIP
+        >>> a, b = gen.continuation_logprobs("1, 2, 3, 4,", [" 5", " 9"])  # doctest: +SKIP
+        >>> a > b  # doctest: +SKIP
+        True
+        """
+        torch = require("torch", extra="hf")
+        ids = list(self.tokenizer(prompt).input_ids)
+        conts = [list(self.tokenizer(c, add_special_tokens=False).input_ids) for c in continuations]
+        if any(not c for c in conts):
+            raise ConfigError(f"every continuation must have a token, got {list(continuations)!r}")
+        width = len(ids) + max((len(c) for c in conts), default=0)
+        if self.max_positions is not None and width > self.max_positions:
+            raise ContextLengthError(f"prompt and continuation have {width} tokens; the model takes {self.max_positions}")
+        if not conts:
+            return []
+        pad = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else 0
+        rows = [ids + c + [pad] * (width - len(ids) - len(c)) for c in conts]
+        mask = [[1] * (len(ids) + len(c)) + [0] * (width - len(ids) - len(c)) for c in conts]
+        with torch.no_grad():
+            logits = self.model(
+                input_ids=torch.tensor(rows, device=self.device),
+                attention_mask=torch.tensor(mask, device=self.device),
+            ).logits.float()
+        logp = torch.log_softmax(logits, dim=-1)
+        out = []
+        for r, c in enumerate(conts):
+            at = torch.arange(len(ids) - 1, len(ids) - 1 + len(c), device=self.device)
+            out.append(float(logp[r, at, torch.tensor(c, device=self.device)].double().sum()))
+        return out
+
     @property
     def prompt_tokens(self) -> int:
         """Prompt tokens prefilled so far (each distinct prompt once per call)."""

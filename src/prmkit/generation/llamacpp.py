@@ -124,6 +124,53 @@ class LlamaCppGenerator:
             )
         return samples
 
+    def continuation_logprobs(self, prompt: str, continuations: Sequence[str]) -> list[float]:
+        """Teacher-forced ``log p(continuation | prompt)`` of each continuation, summed over its tokens
+        (:class:`~prmkit.generation.ScoresContinuations`). The prompt is decoded once (a prefix shared
+        with the previous call is kept); each continuation's tokens are decoded one at a time after it.
+
+        >>> gen = LlamaCppGenerator("smollm2-135m-instruct", n_ctx=512)  # doctest: +SKIP
+        >>> a, b = gen.continuation_logprobs("1, 2, 3, 4,", [" 5", " 9"])  # doctest: +SKIP
+        >>> a > b  # doctest: +SKIP
+        True
+        """
+        np = require("numpy", extra="llamacpp")
+        toks = self.tokenize(prompt)
+        conts = [list(self._llm.tokenize(c.encode("utf-8"), add_bos=False, special=True)) for c in continuations]
+        longest = len(toks) + max((len(c) for c in conts), default=0)
+        if longest > self.n_ctx:
+            raise ContextLengthError(f"prompt and continuation have {longest} tokens; the context window is {self.n_ctx}")
+        if any(not c for c in conts):
+            raise ConfigError(f"every continuation must have a token, got {list(continuations)!r}")
+
+        def logprobs() -> Any:
+            logits = np.ctypeslib.as_array(self._llm._ctx.get_logits(), shape=(self._llm.n_vocab(),))
+            x = logits.astype(np.float64)
+            return x - (x.max() + np.log(np.exp(x - x.max()).sum()))
+
+        out = []
+        with self._lock:
+            # keep the prefix shared with what was decoded last, but decode the prompt's last token
+            # again so that its logits are the current ones
+            held = list(self._llm.input_ids[: self._llm.n_tokens])
+            keep = 0
+            while keep < min(len(held), len(toks) - 1) and held[keep] == toks[keep]:
+                keep += 1
+            self._llm.n_tokens = keep
+            self._llm.eval(toks[keep:])
+            first = logprobs()
+            for cont in conts:
+                total, lp = 0.0, first
+                self._llm.n_tokens = len(toks)
+                for k, t in enumerate(cont):
+                    total += float(lp[t])
+                    if k + 1 < len(cont):
+                        self._llm.eval([t])
+                        lp = logprobs()
+                out.append(total)
+            self._llm.n_tokens = len(toks)
+        return out
+
     def close(self) -> None:
         """Free the model."""
         self._llm.close()

@@ -198,4 +198,5 @@ def _merge(found: Found, fresh: StepScores) -> StepScores:
     scores = tuple(
         c if c is not None else f for c, f in zip(found.scores, fresh.scores, strict=True)
     )
-    return StepScores(scores, found.tokens if found.tokens is not None else fresh.tokens)
+    tokens = found.tokens if found.tokens is not None else fresh.tokens
+    return dataclasses.replace(fresh, scores=scores, tokens=tokens)  # a judge's judgement kept

@@ -226,3 +226,22 @@ register_spec(
         dtype="bfloat16",
     )
 )
+
+_JUDGE_MODEL = "qwen2.5-coder-0.5b-instruct"
+for _name, _judge, _desc in (
+    ("judge-critic", "critic", "ProcessBench critic (\\boxed{k}, one greedy sample)"),
+    ("judge-critic-maj8", "critic-maj8", "ProcessBench critic, majority of 8 samples (T=1, top-p 0.9)"),
+    ("judge-critic-logprob", "critic-logprob", "ProcessBench critic read by log-probability of every index"),
+    ("judge-thinkprm", "thinkprm", "ThinkPRM-style per-step \\boxed{correct}/\\boxed{incorrect}, by log-probability"),
+    ("judge-thinkprm-vote8", "thinkprm-vote8", "ThinkPRM-style chain, vote of 8 samples (T=0.6)"),
+):
+    register_spec(
+        PRMSpec(
+            name=_name,
+            readout="generative",
+            format="none",
+            model=_JUDGE_MODEL,
+            judge=_judge,
+            description=f"generative judge: {_desc}; Qwen2.5-Coder-0.5B-Instruct on llama.cpp (docs/judges.md)",
+        )
+    )

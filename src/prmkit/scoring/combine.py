@@ -33,7 +33,8 @@ _SYMBOL: dict[str, Rule] = {"+": "min", "*": "product"}
 class Combined:
     """Per-step ``min`` or ``product`` of several scorers' step scores.
 
-    ``tokens`` of a combined result is the sum of the members' tokens.
+    ``tokens`` of a combined result is the sum of the members' tokens; its ``judgement`` is the first
+    member's that has one (a generative judge's).
     """
 
     def __init__(self, scorers: Sequence[Scorer], rule: Rule = "min") -> None:
@@ -74,7 +75,9 @@ class Combined:
         merge = min if self.rule == "min" else math.prod
         steps = zip(*(r.scores for r in scored), strict=True)
         return StepScores(
-            tuple(float(merge(col)) for col in steps), tokens=sum(r.tokens for r in scored)
+            tuple(float(merge(col)) for col in steps),
+            tokens=sum(r.tokens for r in scored),
+            judgement=next((r.judgement for r in scored if r.judgement is not None), None),
         )
 
 

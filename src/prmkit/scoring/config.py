@@ -42,6 +42,13 @@ class ScorerConfig:
     """Device to run the model on, e.g. ``cuda``, ``cuda:1``, ``cpu`` (unset: the backend's)."""
     max_length: int | None = None
     """Longest input in tokens; longer solutions fail (unset: the backend's)."""
+    judge_url: str | None = None
+    """A generative judge (``judge-*``) runs on this OpenAI-compatible server (``http://host:port/v1``), with
+    ``--model`` as the server's model id (unset: the server's first), instead of on llama.cpp locally."""
+    judge_engine: str | None = None
+    """A generative judge's generation engine, a name in ``prmkit.generation.GENERATORS`` (unset: llamacpp)."""
+    judge_samples: int | None = None
+    """A generative judge's K, verifications per solution (unset: the judge's own)."""
     cache: str | None = field(default=None, metadata=option(group="cache"))
     """Score cache file (unset: ``$PRMKIT_CACHE_DIR/scores.sqlite``, else ``~/.cache/prmkit/scores.sqlite``)."""
     no_cache: bool = field(default=False, metadata=option(group="cache"))
@@ -51,6 +58,8 @@ class ScorerConfig:
         problems = []
         if self.max_length is not None and self.max_length < 1:
             problems.append(f"max_length must be >= 1, got {self.max_length}")
+        if self.judge_samples is not None and self.judge_samples < 1:
+            problems.append(f"judge_samples must be >= 1, got {self.judge_samples}")
         if self.no_cache and self.cache is not None:
             problems.append("give cache or no_cache, not both")
         if problems:
@@ -66,6 +75,9 @@ class ScorerConfig:
         options: dict[str, Any] = {}
         for key in ("model", "dtype", "device", "max_length"):
             value = getattr(self, key)
+            if value is not None:
+                options[key] = value
+        for key, value in (("url", self.judge_url), ("engine", self.judge_engine), ("samples", self.judge_samples)):
             if value is not None:
                 options[key] = value
         return self.cached(load_prm(self.name, backend=self.backend, **options))

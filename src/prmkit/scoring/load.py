@@ -27,6 +27,10 @@ BACKENDS.register("hf", "prmkit.scoring.hf:HFScorer")
 BACKENDS.register("verifier", "prmkit.scoring.verifiers:build_verifier")
 BACKENDS.register("vllm", "prmkit.scoring.vllm:VLLMScorer")
 BACKENDS.register("remote", "prmkit.scoring.remote:RemoteScorer")
+BACKENDS.register("judge", "prmkit.scoring.judges.scorer:build_judge")
+
+JUDGE_OPTIONS = frozenset({"engine", "url", "samples", "seed", "generator", "threads"})
+"""Options only the ``judge`` backend takes; a combination gives them to its judges alone."""
 
 
 def load_prm(prm: str | PRMSpec, backend: str | None = None, **options: Any) -> Scorer:
@@ -44,7 +48,7 @@ def load_prm(prm: str | PRMSpec, backend: str | None = None, **options: Any) -> 
     if isinstance(prm, str) and is_remote(prm):
         if backend not in (None, "remote"):
             raise ConfigError(f"{prm!r} is a served PRM: it runs on the remote backend, not {backend!r}")
-        server_side = sorted(set(options) & {"model", "dtype", "device", "max_length"})
+        server_side = sorted(set(options) & ({"model", "dtype", "device", "max_length"} | JUDGE_OPTIONS))
         if server_side:
             raise ConfigError(f"{prm!r} is a served PRM: {', '.join(server_side)} are the server's to choose")
         remote: Scorer = BACKENDS.get("remote")(prm, **options)
@@ -53,6 +57,9 @@ def load_prm(prm: str | PRMSpec, backend: str | None = None, **options: Any) -> 
         return parse_combination(prm, backend=backend, **options)
     spec = get_spec(prm) if isinstance(prm, str) else prm
     name = backend or get_readout(spec.readout).backend
+    if name != "judge" and set(options) & JUDGE_OPTIONS:
+        given = ", ".join(sorted(set(options) & JUDGE_OPTIONS))
+        raise ConfigError(f"PRM {spec.name!r} is not a generative judge: {given} are a judge's options")
     factory = BACKENDS.get(name)
     scorer: Scorer = factory(spec, **options)
     return scorer
@@ -81,8 +88,15 @@ def parse_combination(name: str, backend: str | None = None, **options: Any) -> 
     """
     rule, names = split_combination(name)
     specs = [get_spec(n) for n in names]
-    members = [
-        load_prm(spec, backend=backend, **options) if get_readout(spec.readout).runs_model else load_prm(spec)
-        for spec in specs
-    ]
+    members = [_member(spec, backend, options) for spec in specs]
     return Combined(members, rule=rule)
+
+
+def _member(spec: PRMSpec, backend: str | None, options: dict[str, Any]) -> Scorer:
+    """One member of a combination: judges get the judge options, other models the rest, verifiers none."""
+    readout = get_readout(spec.readout)
+    if not readout.runs_model:
+        return load_prm(spec)
+    if readout.backend == "judge":
+        return load_prm(spec, **options)
+    return load_prm(spec, backend=backend, **{k: v for k, v in options.items() if k not in JUDGE_OPTIONS})

@@ -36,6 +36,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "READOUTS",
+    "GenerativeReadout",
     "LogRatio",
     "ModelReadout",
     "Reads",
@@ -252,13 +253,29 @@ class VerifierReadout:
         return "VerifierReadout()"
 
 
-READOUTS: Registry[ModelReadout | VerifierReadout] = Registry("readout")
+class GenerativeReadout:
+    """A generative judge: the judge format the spec's ``judge`` names, run by the ``judge`` backend on a
+    generator (:mod:`prmkit.scoring.judges`); step scores from its verdicts' probabilities or votes."""
+
+    name = "generative"
+    runs_model = True
+    at_markers = False
+    backend = "judge"
+
+    def check_spec(self, spec: PRMSpec) -> list[str]:
+        return [] if spec.judge else ["readout 'generative' needs a judge (a name in prmkit.scoring.judges.JUDGES)"]
+
+    def __repr__(self) -> str:
+        return "GenerativeReadout()"
+
+
+READOUTS: Registry[ModelReadout | VerifierReadout | GenerativeReadout] = Registry("readout")
 """Readout name (a spec's ``readout``) -> its object."""
-for _readout in (TokenClassify(), TagLogits(), ValueHead(), LogRatio(), VerifierReadout()):
+for _readout in (TokenClassify(), TagLogits(), ValueHead(), LogRatio(), VerifierReadout(), GenerativeReadout()):
     READOUTS.register(_readout.name, _readout)
 
 
-def get_readout(name: str) -> ModelReadout | VerifierReadout:
+def get_readout(name: str) -> ModelReadout | VerifierReadout | GenerativeReadout:
     """The registered readout ``name``; unknown names get "did you mean ...".
 
     >>> get_readout("tag_logits").reads
@@ -271,7 +288,7 @@ def model_readout(spec: PRMSpec) -> ModelReadout:
     """``spec``'s readout, which must run a model (a model backend's first check)."""
     readout = READOUTS.get(spec.readout)
     if not isinstance(readout, ModelReadout):
-        runs = ", ".join(n for n in READOUTS if READOUTS.get(n).runs_model)
+        runs = ", ".join(n for n in READOUTS if isinstance(READOUTS.get(n), ModelReadout))
         raise ConfigError(
             f"PRM {spec.name!r}: this backend reads a model at each step ({runs}); "
             f"readout {spec.readout!r} is not a model readout"

@@ -48,6 +48,10 @@ Readouts (what is read at those positions):
     reference over each step's tokens (``cumulative`` sums from the first
     response token, as EurusPRM-Stage2 and ImplicitPRM's ProcessBench script
     do; ``sigmoid`` maps the reward to (0, 1)).
+``generative``
+    a generative judge: the registered judge format named by ``judge``
+    (:data:`prmkit.scoring.judges.JUDGES`) run on a generator, ``model`` being
+    the judge model (``docs/judges.md``).
 ``verifier``
     a model-free checker: the registered verifier named by ``verifier``
     (:data:`prmkit.scoring.verifiers.VERIFIERS`; ``arith`` when unset).
@@ -126,6 +130,8 @@ class PRMSpec:
     """``log_ratio``: map rewards through a sigmoid to (0, 1)."""
     verifier: str | None = None
     """``verifier``: the registered verifier that checks each step (``None``: ``arith``)."""
+    judge: str | None = None
+    """``generative``: the judge format, a name in :data:`prmkit.scoring.judges.JUDGES`; ``model`` is the judge model."""
     threshold: float = 0.5
     """Default decision threshold: a step scoring below it is predicted wrong."""
     dtype: DType | None = None
@@ -161,7 +167,7 @@ class PRMSpec:
         """A stable hash of every field that changes scores (``description`` excluded)."""
         d = self.to_dict()
         d.pop("description")
-        for key in ("dtype", "verifier"):  # added later: specs without one keep their fingerprints
+        for key in ("dtype", "verifier", "judge"):  # added later: specs without one keep their fingerprints
             if d[key] is None:
                 d.pop(key)
         package = Path(__file__).resolve().parents[1]

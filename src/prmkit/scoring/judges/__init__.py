@@ -1,0 +1,42 @@
+"""Generative judges as PRMs: a judge format (prompt, verdict grammar, score rule) run on any generator.
+
+A PRM spec with readout ``generative`` names a judge (:data:`JUDGES`) and a
+model; the ``judge`` backend runs it on llama.cpp (default), transformers,
+vLLM or an OpenAI-compatible server. Verdicts are parsed strictly
+(:mod:`~prmkit.scoring.judges.verdicts`); step scores come from the verdict
+tokens' probabilities (``logprob``) or from votes over K seeded samples
+(``vote``); every result carries the judge's :class:`~prmkit.types.Judgement`.
+See ``docs/judges.md``.
+
+>>> sorted(JUDGES)
+['critic', 'critic-logprob', 'critic-maj8', 'thinkprm', 'thinkprm-vote8']
+"""
+
+from __future__ import annotations
+
+from prmkit.scoring.judges.registry import JUDGES, get_judge
+from prmkit.scoring.judges.scorer import JudgeScorer, build_judge, solution_seed
+from prmkit.scoring.judges.spec import JudgeSpec
+from prmkit.scoring.judges.verdicts import (
+    VERDICTS,
+    FirstError,
+    StepVerdicts,
+    VerdictError,
+    first_error,
+    step_verdicts,
+)
+
+__all__ = [
+    "JUDGES",
+    "VERDICTS",
+    "FirstError",
+    "JudgeScorer",
+    "JudgeSpec",
+    "StepVerdicts",
+    "VerdictError",
+    "build_judge",
+    "first_error",
+    "get_judge",
+    "solution_seed",
+    "step_verdicts",
+]

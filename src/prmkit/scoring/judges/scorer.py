@@ -1,0 +1,274 @@
+"""The ``judge`` backend: a generative judge run on any generator, as a :class:`~prmkit.scoring.Scorer`.
+
+Each solution is rendered with the judge's prompt, ``samples`` verifications are
+generated with a seed derived from the judge's seed and the solution's text (so
+a solution gets the same samples whatever batch it comes in), each is parsed
+strictly, and step scores are read by the judge's rule
+(:mod:`prmkit.scoring.judges.spec`). Every result carries a
+:class:`~prmkit.types.Judgement`: the texts, the parsed verdicts, tokens and
+seconds. A solution none of whose samples parses is a ``verdict_error``
+failure holding the texts.
+
+>>> from prmkit.scoring import load_prm
+>>> class Says:  # a generator that always writes the same verification
+...     def generate(self, requests):
+...         return [[Sample("Paragraph 1 is wrong: \\\\boxed{1}", 9, "stop", 80)] * r.n for r in requests]
+>>> result = load_prm("judge-critic", generator=Says()).score([Solution("?", ("2+2=4", "4*3=13", "So 13."))])[0]
+>>> result.scores, result.judgement.verdicts, result.tokens
+((1.0, 0.0, 0.0), ('1',), 89)
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import math
+import time
+from collections import Counter
+from collections.abc import Sequence
+from typing import Any
+
+from prmkit.errors import ConfigError, ContextLengthError
+from prmkit.generation import (
+    GenerationError,
+    GenerationRequest,
+    Generator,
+    Sample,
+    ScoresContinuations,
+    load_generator,
+)
+from prmkit.scoring._backend import ScorerInfo, validate_solution
+from prmkit.scoring.judges.registry import get_judge
+from prmkit.scoring.judges.spec import JudgeSpec
+from prmkit.scoring.judges.verdicts import VERDICTS, FirstError, Verdict, VerdictError
+from prmkit.scoring.spec import PRMSpec
+from prmkit.types import Judgement, ScoreFailure, ScoreResult, Solution, StepScores
+
+__all__ = ["JudgeScorer", "build_judge", "solution_seed"]
+
+_STOP = ("<|im_end|>", "<|endoftext|>")
+
+
+def solution_seed(seed: int, sol: Solution) -> int:
+    """The seed of a solution's first sample: a function of the judge's ``seed`` and the solution's text.
+
+    >>> solution_seed(0, Solution("q", ("a",))) == solution_seed(0, Solution("q", ("a",), id="other"))
+    True
+    """
+    h = hashlib.blake2b(digest_size=8, person=b"prmkit-judge")
+    for part in (str(seed), sol.problem, *sol.steps):
+        data = part.encode("utf-8", "surrogatepass")
+        h.update(len(data).to_bytes(8, "big") + data)
+    return int.from_bytes(h.digest(), "big") % (2**31 - 2**10)
+
+
+class JudgeScorer:
+    """Step scores from a generative judge (``judge``) on a generator; see the module docstring."""
+
+    def __init__(
+        self, spec: PRMSpec, judge: JudgeSpec, generator: Generator, *, seed: int = 0
+    ) -> None:
+        if judge.rule == "logprob" and not isinstance(generator, ScoresContinuations):
+            raise ConfigError(
+                f"judge {judge.name!r} reads log-probabilities, which {type(generator).__name__} does not give; "
+                "use an hf or llamacpp engine, or a judge with rule 'vote'"
+            )
+        self.spec, self.judge, self.generator, self.seed = spec, judge, generator, seed
+        self.parse = VERDICTS.get(judge.verdict)
+
+    @property
+    def identity(self) -> str:
+        judge = hashlib.sha256(repr(self.judge).encode()).hexdigest()[:12]
+        engine = getattr(self.generator, "identity", type(self.generator).__name__)
+        return f"judge:{self.spec.name}:{self.judge.name}-{judge}:{engine}:seed{self.seed}"
+
+    @property
+    def info(self) -> ScorerInfo:
+        """Not causal (the judge reads every step); the spec's threshold."""
+        return ScorerInfo(self.identity, threshold=self.spec.threshold, causal=False)
+
+    def score(self, solutions: Sequence[Solution]) -> list[ScoreResult]:
+        return [self._one(sol) for sol in solutions]
+
+    def _one(self, sol: Solution) -> ScoreResult:
+        failure = validate_solution(sol, self.spec.reserved)
+        if failure is not None:
+            return failure
+        j = self.judge
+        prompt = j.render(sol.problem, sol.steps)
+        request = GenerationRequest(
+            prompt,
+            n=j.samples,
+            max_tokens=j.max_tokens,
+            temperature=j.temperature,
+            top_p=j.top_p,
+            stop=_STOP,
+            seed=solution_seed(self.seed, sol),
+        )
+        start = time.perf_counter()
+        try:
+            samples = self.generator.generate([request])[0]
+        except ContextLengthError as e:
+            return ScoreFailure("context_length", str(e), sol.id)
+        except GenerationError as e:
+            return ScoreFailure("backend_error", str(e), sol.id)
+        return self._judged(sol, prompt, samples, start)
+
+    def rescore(self, sol: Solution, texts: Sequence[str]) -> ScoreResult:
+        """Step scores read from verifications already written (``texts``, e.g. a run's stored
+        ``judge.texts``) without generating: with rule ``logprob`` the engine reads the verdict
+        probabilities again; with ``vote`` only the parsers run. Token counts are 0.
+
+        >>> class Never:
+        ...     def generate(self, requests): raise AssertionError("no generation")
+        >>> from prmkit.scoring import get_spec
+        >>> judge = JudgeScorer(get_spec("judge-critic"), get_judge("critic"), Never())
+        >>> judge.rescore(Solution("?", ("a", "b")), ["\\\\boxed{-1}"]).scores
+        (1.0, 1.0)
+        """
+        failure = validate_solution(sol, self.spec.reserved)
+        if failure is not None:
+            return failure
+        samples = [Sample(t, 0, "stop", 0) for t in texts]
+        return self._judged(
+            sol, self.judge.render(sol.problem, sol.steps), samples, time.perf_counter()
+        )
+
+    def _judged(
+        self, sol: Solution, prompt: str, samples: list[Sample], start: float
+    ) -> ScoreResult:
+        verdicts: list[Verdict | VerdictError] = []
+        for s in samples:
+            try:
+                verdicts.append(self.parse(s.text, sol.n_steps))
+            except VerdictError as e:
+                verdicts.append(e)
+        parsed = [v for v in verdicts if not isinstance(v, VerdictError)]
+        scores, error = None, None
+        if parsed:
+            try:
+                scores = self._scores(prompt, samples, verdicts, sol.n_steps)
+            except (ContextLengthError, GenerationError) as e:  # reading log-probabilities
+                error = e
+        judgement = Judgement(
+            tuple(s.text for s in samples),
+            tuple(
+                f"error: {v.reason}" if isinstance(v, VerdictError) else str(v) for v in verdicts
+            ),
+            prompt_tokens=samples[0].n_prompt_tokens if samples else 0,
+            generated_tokens=sum(s.n_tokens for s in samples),
+            seconds=round(time.perf_counter() - start, 3),  # generation and log-probabilities
+        )
+        if error is not None:
+            if isinstance(error, ContextLengthError):
+                return ScoreFailure("context_length", str(error), sol.id, judgement)
+            return ScoreFailure("backend_error", str(error), sol.id, judgement)
+        if scores is None:
+            reasons = Counter(v.reason for v in verdicts if isinstance(v, VerdictError))
+            detail = f"no verdict parsed in {len(samples)} sample(s): " + ", ".join(
+                f"{r} x{n}" for r, n in reasons.items()
+            )
+            return ScoreFailure("verdict_error", detail, sol.id, judgement)
+        return StepScores(
+            scores, tokens=judgement.prompt_tokens + judgement.generated_tokens, judgement=judgement
+        )
+
+    def _scores(
+        self, prompt: str, samples: list[Sample], verdicts: list[Verdict | VerdictError], n: int
+    ) -> tuple[float, ...]:
+        pairs = [
+            (s, v)
+            for s, v in zip(samples, verdicts, strict=True)
+            if not isinstance(v, VerdictError)
+        ]
+        if self.judge.rule == "logprob":
+            per = [self._logprob_scores(prompt, s.text, v) for s, v in pairs]
+            return tuple(math.fsum(col) / len(per) for col in zip(*per, strict=True))
+        if self.judge.aggregate == "majority":
+            firsts = [v.index for _, v in pairs if isinstance(v, FirstError)]
+            winner = Counter(firsts).most_common(1)[0][0]  # ties: the first seen
+            return tuple(1.0 if ok else 0.0 for ok in FirstError(winner, 0, n).labels)
+        labels = [v.labels for _, v in pairs]
+        return tuple(sum(col) / len(labels) for col in zip(*labels, strict=True))
+
+    def _logprob_scores(self, prompt: str, text: str, verdict: Verdict) -> tuple[float, ...]:
+        """One sample's step scores from the probabilities of the verdicts at the sample's boxes."""
+        gen: Any = self.generator
+        if isinstance(verdict, FirstError):
+            # P(first error = k) over k = -1, 0, ..., n-1; step i scores P(k = -1 or k > i)
+            lps = gen.continuation_logprobs(
+                prompt + text[: verdict.at], [f"{k}}}" for k in range(-1, verdict.n_steps)]
+            )
+            top = max(lps)
+            p = [math.exp(lp - top) for lp in lps]
+            total = math.fsum(p)
+            return tuple((p[0] + math.fsum(p[i + 2 :])) / total for i in range(verdict.n_steps))
+        out: list[float] = []
+        for at in verdict.at:
+            good, bad = gen.continuation_logprobs(prompt + text[:at], ["correct}", "incorrect}"])
+            out.append(1.0 / (1.0 + math.exp(min(700.0, bad - good))))
+        # the chain stopped at an incorrect step: the steps after it are wrong (ProcessBench's convention)
+        return tuple(out + [0.0] * (verdict.n_steps - len(out)))
+
+
+def build_judge(
+    spec: PRMSpec,
+    *,
+    model: str | None = None,
+    engine: str | None = None,
+    url: str | None = None,
+    samples: int | None = None,
+    seed: int = 0,
+    generator: Generator | None = None,
+    dtype: str | None = None,
+    device: str | None = None,
+    max_length: int | None = None,
+    threads: int | None = None,
+) -> JudgeScorer:
+    """The ``judge`` backend (:data:`prmkit.scoring.BACKENDS`): the judge ``spec.judge`` on a generator.
+
+    ``generator``: a built one; else ``url`` (an OpenAI-compatible ``/v1`` server, model ``model`` or the
+    server's first) or ``engine`` (a name in :data:`prmkit.generation.GENERATORS`, default ``llamacpp``)
+    loading ``model`` (default: the spec's). ``samples`` overrides the judge's K; ``seed`` is the judge's seed.
+    ``dtype``/``device``: the ``hf`` engine's; ``max_length``: llama.cpp's context window (default 4096);
+    ``threads``: llama.cpp's CPU threads.
+    """
+    if spec.readout != "generative" or spec.judge is None:
+        raise ConfigError(
+            f"spec {spec.name!r} has readout {spec.readout!r} and no judge; the judge backend needs both"
+        )
+    judge = get_judge(spec.judge)
+    if samples is not None:
+        judge = dataclasses.replace(judge, samples=samples)
+    if generator is None:
+        generator = _generator(spec, model, engine, url, dtype, device, max_length, threads)
+    elif any(v is not None for v in (model, engine, url, dtype, device, max_length, threads)):
+        raise ConfigError(
+            "give a generator or the options that build one (model, engine, url, ...), not both"
+        )
+    return JudgeScorer(spec, judge, generator, seed=seed)
+
+
+def _generator(
+    spec: PRMSpec,
+    model: str | None,
+    engine: str | None,
+    url: str | None,
+    dtype: str | None,
+    device: str | None,
+    max_length: int | None,
+    threads: int | None,
+) -> Generator:
+    if url is not None:
+        if engine not in (None, "openai"):
+            raise ConfigError(f"a judge URL runs on the openai engine, not {engine!r}")
+        return load_generator("openai", base_url=url, model=model)
+    name = engine or "llamacpp"
+    options: dict[str, Any] = {"model": model or spec.model}
+    if name == "llamacpp":
+        options["n_ctx"] = max_length or 4096
+        if threads is not None:
+            options["n_threads"] = threads
+    elif name in ("hf", "vllm"):
+        options.update({k: v for k, v in (("dtype", dtype), ("device", device)) if v is not None})
+    return load_generator(name, **options)

@@ -1,0 +1,193 @@
+"""Strict, typed verdict parsers: a judge's text in, a typed verdict or a :class:`VerdictError` out.
+
+A parser never guesses. A verdict that is missing, malformed or out of range is
+a :class:`VerdictError` carrying the reason and the raw text, which the judge
+records as a failed sample (never a silent default). Every parser is a function
+``(text, n_steps) -> Verdict`` registered in :data:`VERDICTS`; whatever the
+text, it returns a verdict or raises :class:`VerdictError` (the tests fuzz
+them with hypothesis).
+
+``\\boxed{...}`` contents are read with balanced braces; ``\\boxed{\\text{x}}``
+reads as ``x`` (ThinkPRM's normalisation). ``at`` is the offset in the text just
+after ``\\boxed{``: where a log-probability readout compares the candidate verdicts.
+
+>>> first_error("... so the first wrong paragraph is \\\\boxed{2}.", n_steps=4).index
+2
+>>> step_verdicts("Step 0 \\\\boxed{correct} Step 1 \\\\boxed{incorrect}", n_steps=3).labels
+(True, False, False)
+>>> first_error("no box here", n_steps=2)
+Traceback (most recent call last):
+...
+prmkit.scoring.judges.verdicts.VerdictError: missing: no \\boxed{} in the judge's text
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal
+
+from prmkit._registry import Registry
+from prmkit.errors import PRMKitError
+
+__all__ = [
+    "VERDICTS",
+    "Boxed",
+    "FirstError",
+    "StepVerdicts",
+    "Verdict",
+    "VerdictError",
+    "VerdictFailure",
+    "boxed",
+    "first_error",
+    "step_verdicts",
+]
+
+VerdictFailure = Literal["missing", "malformed", "out_of_range", "too_many", "incomplete"]
+"""``missing``: no verdict at all; ``malformed``: a verdict that is not one of the allowed values (or an
+unclosed brace); ``out_of_range``: an index outside [-1, n_steps); ``too_many``: more step verdicts than steps;
+``incomplete``: fewer step verdicts than steps and none of them says incorrect."""
+
+_INDEX = re.compile(r"-?[0-9]+")
+_TEXT = re.compile(r"\\text\s*\{(.*)\}", re.DOTALL)
+_OPEN = "\\boxed{"
+
+
+class VerdictError(PRMKitError, ValueError):
+    """A judge's text holds no verdict that parses: ``reason``, a message, and the ``raw`` text."""
+
+    def __init__(self, reason: VerdictFailure, message: str, raw: str) -> None:
+        super().__init__(f"{reason}: {message}")
+        self.reason: VerdictFailure = reason
+        self.raw = raw
+
+
+@dataclass(frozen=True)
+class Boxed:
+    """One ``\\boxed{...}`` in a text: its content (``\\text{}`` unwrapped, stripped) and where it starts."""
+
+    content: str
+    at: int
+    """Offset just after ``\\boxed{``."""
+
+
+@dataclass(frozen=True)
+class FirstError:
+    """The index of the earliest wrong step (-1: none), as a critic states it (ProcessBench)."""
+
+    index: int
+    at: int
+    n_steps: int
+
+    @property
+    def labels(self) -> tuple[bool, ...]:
+        """Step ``i`` is correct iff it comes before the stated first error."""
+        return tuple(self.index == -1 or i < self.index for i in range(self.n_steps))
+
+    def __str__(self) -> str:
+        return str(self.index)
+
+
+@dataclass(frozen=True)
+class StepVerdicts:
+    """One ``correct``/``incorrect`` per judged step, in order (ThinkPRM); the chain may stop at the first
+    ``incorrect``, and every step from the first ``incorrect`` on is wrong (ProcessBench's convention)."""
+
+    judged: tuple[bool, ...]
+    at: tuple[int, ...]
+    n_steps: int
+
+    @property
+    def labels(self) -> tuple[bool, ...]:
+        first = next((i for i, ok in enumerate(self.judged) if not ok), self.n_steps)
+        return tuple(i < first for i in range(self.n_steps))
+
+    def __str__(self) -> str:
+        return "".join("+" if ok else "-" for ok in self.judged)
+
+
+Verdict = FirstError | StepVerdicts
+Parser = Callable[[str, int], Verdict]
+
+
+def boxed(text: str) -> list[Boxed]:
+    """Every ``\\boxed{...}`` in ``text``, in order; an unclosed one is a ``malformed`` :class:`VerdictError`.
+
+    >>> [b.content for b in boxed("\\\\boxed{ 3 } and \\\\boxed{\\\\text{correct}} and \\\\boxed{a{b}c}")]
+    ['3', 'correct', 'a{b}c']
+    """
+    out: list[Boxed] = []
+    start = text.find(_OPEN)
+    while start >= 0:
+        at = start + len(_OPEN)
+        depth, end = 1, at
+        while end < len(text) and depth:
+            depth += {"{": 1, "}": -1}.get(text[end], 0)
+            end += 1
+        if depth:
+            raise VerdictError("malformed", f"\\boxed{{ at offset {start} is never closed", text)
+        content = text[at : end - 1].strip()
+        wrapped = _TEXT.fullmatch(content)
+        out.append(Boxed(wrapped.group(1).strip() if wrapped else content, at))
+        start = text.find(_OPEN, end)
+    return out
+
+
+def first_error(text: str, n_steps: int) -> FirstError:
+    """The critic's verdict: the **last** ``\\boxed{k}``, ``k`` an integer in [-1, n_steps) (ProcessBench).
+
+    >>> first_error("\\\\boxed{-1}", 3).labels
+    (True, True, True)
+    >>> first_error("\\\\boxed{5}", 3)
+    Traceback (most recent call last):
+    ...
+    prmkit.scoring.judges.verdicts.VerdictError: out_of_range: \\boxed{5}: the index must be in [-1, 3)
+    """
+    found = boxed(text)
+    if not found:
+        raise VerdictError("missing", "no \\boxed{} in the judge's text", text)
+    last = found[-1]
+    if not _INDEX.fullmatch(last.content):
+        raise VerdictError("malformed", f"\\boxed{{{last.content[:40]}}} is not an integer", text)
+    index = int(last.content)
+    if not -1 <= index < n_steps:
+        raise VerdictError(
+            "out_of_range", f"\\boxed{{{last.content}}}: the index must be in [-1, {n_steps})", text
+        )
+    return FirstError(index, last.at, n_steps)
+
+
+def step_verdicts(text: str, n_steps: int) -> StepVerdicts:
+    """ThinkPRM's verdicts: ``\\boxed{correct}`` or ``\\boxed{incorrect}`` for each step in order; every
+    box must hold one of the two. Fewer boxes than steps are accepted only if one says ``incorrect``.
+
+    >>> str(step_verdicts("\\\\boxed{correct}\\\\boxed{correct}", 2))
+    '++'
+    >>> step_verdicts("\\\\boxed{correct}", 2)
+    Traceback (most recent call last):
+    ...
+    prmkit.scoring.judges.verdicts.VerdictError: incomplete: 1 verdicts for 2 steps, none incorrect
+    """
+    found = boxed(text)
+    if not found:
+        raise VerdictError("missing", "no \\boxed{} in the judge's text", text)
+    for b in found:
+        if b.content not in ("correct", "incorrect"):
+            raise VerdictError(
+                "malformed", f"\\boxed{{{b.content[:40]}}} is neither correct nor incorrect", text
+            )
+    if len(found) > n_steps:
+        raise VerdictError("too_many", f"{len(found)} verdicts for {n_steps} steps", text)
+    judged = tuple(b.content == "correct" for b in found)
+    if len(found) < n_steps and all(judged):
+        raise VerdictError(
+            "incomplete", f"{len(found)} verdicts for {n_steps} steps, none incorrect", text
+        )
+    return StepVerdicts(judged, tuple(b.at for b in found), n_steps)
+
+
+VERDICTS: Registry[Parser] = Registry("verdict")
+"""Verdict grammar name (a judge's ``verdict``) -> parser ``(text, n_steps) -> Verdict``."""
+VERDICTS.register("first_error", first_error)
+VERDICTS.register("step_verdicts", step_verdicts)
