@@ -22,7 +22,13 @@ class ScriptedJudge:
     """``strength[k]``: the stronger candidate wins; ``biased``: always answers A;
     ``broken``: candidates whose comparisons get a text with no verdict."""
 
-    def __init__(self, strength: Sequence[float], *, biased: bool = False, broken: frozenset[int] = frozenset()):
+    def __init__(
+        self,
+        strength: Sequence[float],
+        *,
+        biased: bool = False,
+        broken: frozenset[int] = frozenset(),
+    ):
         self.strength = list(strength)
         self.biased = biased
         self.broken = broken

@@ -207,7 +207,9 @@ class PairwiseJudge:
     ) -> list[Comparison]:
         """Judge ``pairs`` of indices into ``solutions``, both orders, in one ``generate`` call."""
         reqs = [
-            self.request(problem, solutions[x], solutions[y]) for i, j in pairs for x, y in ((i, j), (j, i))
+            self.request(problem, solutions[x], solutions[y])
+            for i, j in pairs
+            for x, y in ((i, j), (j, i))
         ]
         keys = [self.key(r) for r in reqs]
         todo = {k: r for k, r in zip(keys, reqs, strict=True) if k not in self.memo}
