@@ -4,12 +4,13 @@ both orders per pair, tie-breaks, failures, seeded reproducibility, resume, and 
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import pytest
 from _judge_script import ScriptedJudge, candidates
 
-from prmkit.errors import ConfigError
-from prmkit.search.pairwise import PairwiseJudge
+from prmkit.errors import ConfigError, DataFormatError
+from prmkit.search.pairwise import JsonlMemo, PairwiseJudge
 from prmkit.search.tournament import elo, knockout
 
 
@@ -116,3 +117,18 @@ def test_bad_inputs() -> None:
         knockout(PairwiseJudge(ScriptedJudge([])), "p", [])
     with pytest.raises(ConfigError):
         elo(PairwiseJudge(ScriptedJudge([0, 1])), "p", candidates(2), scores=[0.5])
+
+
+def test_jsonl_memo_resumes_across_runs(tmp_path: Path) -> None:
+    path = tmp_path / "judge.jsonl"
+    first = elo(PairwiseJudge(ScriptedJudge(range(4)), memo=JsonlMemo(path)), "p", candidates(4))
+    assert len(path.read_text().splitlines()) == 12
+    with path.open("a") as fh:
+        fh.write('{"key": "torn", "te')  # a run killed mid-write
+    again = ScriptedJudge(range(4))
+    memo = JsonlMemo(path)
+    assert elo(PairwiseJudge(again, memo=memo), "p", candidates(4)) == first and again.calls == []
+    assert len(memo) == 12
+    path.write_text('{"key": "k"}\n' + path.read_text())
+    with pytest.raises(DataFormatError, match=r"judge.jsonl:1: field .record."):
+        JsonlMemo(path)

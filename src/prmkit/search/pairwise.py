@@ -35,17 +35,20 @@ judge generated for it (both orders).
 from __future__ import annotations
 
 import hashlib
+import json
+import os
 import re
-from collections.abc import MutableMapping, Sequence
+from collections.abc import Iterator, MutableMapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
-from prmkit.errors import PRMKitError
+from prmkit.errors import DataFormatError, PRMKitError
 from prmkit.generation import GenerationRequest, Generator, Sample
 
 __all__ = [
     "DEFAULT_TEMPLATE",
     "Comparison",
+    "JsonlMemo",
     "Outcome",
     "PairwiseJudge",
     "Verdict",
@@ -156,6 +159,62 @@ def combine(i: int, j: int, forward: Sample, backward: Sample) -> Comparison:
         (errors[0], errors[1]),
         forward.n_tokens + backward.n_tokens,
     )
+
+
+class JsonlMemo(MutableMapping[str, Sample]):
+    """A judge memo stored as JSONL: every judged sample is appended (and fsynced) as it is made.
+
+    Reopening the file restores what was judged, so an interrupted run resumes
+    where it stopped. One line per sample: ``{"key", "text", "n_tokens",
+    "finish_reason", "n_prompt_tokens"}``; a torn last line (a crash mid-write) is
+    ignored, any other bad line is a :class:`~prmkit.errors.DataFormatError`.
+    """
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = os.fspath(path)
+        self._data: dict[str, Sample] = {}
+        if os.path.exists(self.path):
+            with open(self.path, encoding="utf-8") as fh:
+                lines = fh.read().split("\n")
+            for n, line in enumerate(lines, 1):
+                if not line.strip():
+                    continue
+                try:
+                    rec = json.loads(line)
+                    key = rec.pop("key")
+                    self._data[key] = Sample(**rec)
+                except (ValueError, KeyError, TypeError) as e:
+                    if n == len(lines):  # torn final line: the run stopped while writing it
+                        break
+                    raise DataFormatError(
+                        str(e), path=self.path, line=n, field="record", value=line[:80]
+                    ) from None
+
+    def __getitem__(self, key: str) -> Sample:
+        return self._data[key]
+
+    def __setitem__(self, key: str, value: Sample) -> None:
+        rec = {
+            "key": key,
+            "text": value.text,
+            "n_tokens": value.n_tokens,
+            "finish_reason": value.finish_reason,
+            "n_prompt_tokens": value.n_prompt_tokens,
+        }
+        with open(self.path, "a", encoding="utf-8") as fh:
+            fh.write(json.dumps(rec) + "\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+        self._data[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        raise TypeError("a JsonlMemo is append-only")
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._data)
+
+    def __len__(self) -> int:
+        return len(self._data)
 
 
 def _seed(base: int, prompt: str) -> int:
