@@ -1,4 +1,4 @@
-r"""A pairwise judge: which of two candidate solutions is better (RRM-style, arXiv 2505.14674).
+r"""A pairwise judge: which of two candidate solutions is better (as Reward Reasoning Models, RRM, do).
 
 The judge reads a problem and two solutions, reasons, and ends with a verdict
 ``\boxed{A}`` or ``\boxed{B}``. Every pair is judged **in both orders** —

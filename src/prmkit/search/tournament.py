@@ -1,4 +1,4 @@
-r"""Best-of-N by pairwise judgement: a knockout bracket or Elo ratings (RRM, arXiv 2505.14674).
+r"""Best-of-N by pairwise judgement: a knockout bracket or Elo ratings (RRM: Reward Reasoning Model).
 
 Both selectors take a :class:`~prmkit.search.pairwise.PairwiseJudge`, the
 problem and its N candidate solutions, and return a :class:`Tournament`: the
