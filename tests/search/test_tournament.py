@@ -132,3 +132,10 @@ def test_jsonl_memo_resumes_across_runs(tmp_path: Path) -> None:
     path.write_text('{"key": "k"}\n' + path.read_text())
     with pytest.raises(DataFormatError, match=r"judge.jsonl:1: field .record."):
         JsonlMemo(path)
+
+
+def test_identical_solutions_share_one_request_and_tie() -> None:
+    script = ScriptedJudge([0, 9])
+    t = knockout(PairwiseJudge(script), "p", ["cand 1", "cand 1"], seed=0)
+    assert script.calls == [[(1, 1)]]  # both orders are the same prompt, generated once
+    assert t.comparisons[0].outcome == "tie" and t.index == 0
