@@ -49,7 +49,8 @@ def test_verdicts(text: str, verdict: str) -> None:
 def test_malformed_verdicts_are_typed_failures(text: str, reason: str) -> None:
     with pytest.raises(VerdictError) as e:
         parse_verdict(text)
-    assert (e.value.reason, e.value.raw) == (reason, text)
+    assert (e.value.message, e.value.raw) == (reason, text)
+    assert e.value.reason in ("missing", "incomplete", "malformed")
     assert isinstance(e.value, ValueError)
 
 

@@ -28,8 +28,8 @@ judge generated for it (both orders).
 >>> try:
 ...     parse_verdict(r"both are fine: \boxed{A or B}")
 ... except VerdictError as e:
-...     (e.reason, e.raw[-7:])
-('last \\boxed{} holds "A or B", not A or B', 'A or B}')
+...     (e.reason, e.message, e.raw[-7:])
+('malformed', 'last \\boxed{} holds "A or B", not A or B', 'A or B}')
 """
 
 from __future__ import annotations
@@ -42,8 +42,9 @@ from collections.abc import Iterator, MutableMapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
-from prmkit.errors import DataFormatError, PRMKitError
+from prmkit.errors import DataFormatError
 from prmkit.generation import GenerationRequest, Generator, Sample
+from prmkit.scoring.judges import VerdictError
 
 __all__ = [
     "DEFAULT_TEMPLATE",
@@ -74,15 +75,6 @@ _BOX = "\\boxed{"
 _WRAP = re.compile(r"^\\(?:text|textbf|mathrm|mathbf)\s*\{(.*)\}$", re.S)
 
 
-class VerdictError(PRMKitError, ValueError):
-    """A judge's text has no unambiguous verdict; ``raw`` is the whole text, ``reason`` says why."""
-
-    def __init__(self, reason: str, raw: str) -> None:
-        super().__init__(f"no verdict: {reason} (judge text: {raw[-200:]!r})")
-        self.reason = reason
-        self.raw = raw
-
-
 def parse_verdict(text: str) -> Verdict:
     r"""The verdict of a judge's text by the rule above; :class:`VerdictError` otherwise.
 
@@ -91,18 +83,18 @@ def parse_verdict(text: str) -> Verdict:
     """
     start = text.rfind(_BOX)
     if start < 0:
-        raise VerdictError("no \\boxed{} verdict", text)
+        raise VerdictError("missing", "no \\boxed{} verdict", text)
     depth, i = 1, start + len(_BOX)
     while i < len(text) and depth:
         depth += {"{": 1, "}": -1}.get(text[i], 0)
         i += 1
     if depth:
-        raise VerdictError("last \\boxed{ is never closed", text)
+        raise VerdictError("incomplete", "last \\boxed{ is never closed", text)
     content = text[start + len(_BOX) : i - 1].strip()
     m = _WRAP.match(content)
     inner = (m.group(1) if m else content).strip().upper()
     if inner not in ("A", "B"):
-        raise VerdictError(f'last \\boxed{{}} holds "{content}", not A or B', text)
+        raise VerdictError("malformed", f'last \\boxed{{}} holds "{content}", not A or B', text)
     return "A" if inner == "A" else "B"
 
 
@@ -120,7 +112,7 @@ class Comparison:
     raw: tuple[str, str]
     """The judge's (forward, backward) texts, verbatim."""
     errors: tuple[str | None, str | None]
-    """Why each verdict failed (:attr:`VerdictError.reason`), or None."""
+    """Why each verdict failed (:attr:`VerdictError.message`), or None."""
     n_tokens: int
     """Tokens the judge generated for both orders."""
 
@@ -142,7 +134,7 @@ def combine(i: int, j: int, forward: Sample, backward: Sample) -> Comparison:
             errors.append(None)
         except VerdictError as e:
             verdicts.append(None)
-            errors.append(e.reason)
+            errors.append(e.message)
     fw, bw = verdicts
     picks = None if fw is None or bw is None else ({"A": i, "B": j}[fw], {"A": j, "B": i}[bw])
     if picks is None:

@@ -60,6 +60,7 @@ class VerdictError(PRMKitError, ValueError):
     def __init__(self, reason: VerdictFailure, message: str, raw: str) -> None:
         super().__init__(f"{reason}: {message}")
         self.reason: VerdictFailure = reason
+        self.message = message
         self.raw = raw
 
 
