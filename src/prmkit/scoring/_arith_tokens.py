@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass
 from fractions import Fraction
 
+from prmkit.scoring._arith_limits import ArithLimits
 from prmkit.scoring._arith_text import BINOM, BREAK, CLEAN, ELLIPSIS, MOD, ROOT
 
 __all__ = ["Token", "tokenize"]
@@ -79,11 +80,16 @@ class Token:
     percent: bool = False
     approx: bool = False
     unit: str | None = None
+    limit: str | None = None
+    """Why a number has no ``value``: it is longer than ``max_digits``."""
 
 
-def tokenize(text: str, *, ranges: bool = True) -> list[Token]:
+_DEFAULT = ArithLimits()
+
+
+def tokenize(text: str, *, ranges: bool = True, limits: ArithLimits = _DEFAULT) -> list[Token]:
     """Scan normalised text into tokens. ``ranges``: read ``3-5`` (no spaces, a < b) as a range."""
-    toks = _scan(text)
+    toks = _scan(text, limits.max_digits)
     toks = _attach_number_parts(toks)
     toks = _word_operators(toks)
     toks = _fold_units(toks)
@@ -92,7 +98,7 @@ def tokenize(text: str, *, ranges: bool = True) -> list[Token]:
     return toks
 
 
-def _scan(text: str) -> list[Token]:
+def _scan(text: str, max_digits: int) -> list[Token]:
     toks: list[Token] = []
     space = True
     for m in _SCAN.finditer(text):
@@ -107,8 +113,15 @@ def _scan(text: str) -> list[Token]:
         tok = Token(kind, s, space)
         if kind == "num":
             digits = s.replace(",", "")
-            tok.value = Fraction(digits)
             tok.decimals = len(digits.partition(".")[2])
+            n = len(digits) - ("." in digits)
+            if n > max_digits:
+                tok.limit = f"a {n}-digit number (at most {max_digits})"
+            else:
+                try:
+                    tok.value = Fraction(digits)
+                except ValueError:  # the interpreter's own int-string limit is lower
+                    tok.limit = f"a {n}-digit number (Python's limit is lower)"
             if len(digits) > 1 and digits[0] == "0" and digits[1] != ".":
                 tok.kind = "break"  # 05, 007: an id or a date part, not a quantity
         elif kind == "eq" and s == "==":
