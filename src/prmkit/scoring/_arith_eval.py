@@ -228,7 +228,7 @@ class _Evaluator:
             (x,) = args
             if node.op == "-":
                 return Val(-x.exact, -x.hi, -x.lo, None if x.grid is None else x.grid)
-            n = self.integer(x, 0, self.limits.max_factorial, "max_factorial", "n!")
+            n = self.integer(x, 0, self.limits.max_factorial, "max_factorial", "n! with n = {}")
             v = Fraction(math.factorial(n))
             return Val(v, v, v)
         assert isinstance(node, Bin)
@@ -237,7 +237,7 @@ class _Evaluator:
             right = node.right
             assert isinstance(right, Lit)
             if right.limit is not None:
-                raise LimitExceeded("max_digits", right.limit)
+                raise LimitExceeded(*right.limit)
             f = 1 + (1 if node.op == "+" else -1) * right.value / 100
             return _mul(a, Val(f, f, f))
         a, b = args
@@ -256,16 +256,18 @@ class _Evaluator:
         if node.op == "root":
             return self.root(
                 b,
-                self.integer(a, 2, self.limits.max_root_index, "max_root_index", "a root's index"),
+                self.integer(
+                    a, 2, self.limits.max_root_index, "max_root_index", "a root of index {}"
+                ),
             )
-        k = self.integer(b, 0, self.limits.max_binomial, "max_binomial", "binom(n, k)")
-        n = self.integer(a, 0, self.limits.max_binomial, "max_binomial", "binom(n, k)")
+        k = self.integer(b, 0, self.limits.max_binomial, "max_binomial", "binom(n, k) with k = {}")
+        n = self.integer(a, 0, self.limits.max_binomial, "max_binomial", "binom(n, k) with n = {}")
         v = Fraction(math.comb(n, k))
         return Val(v, v, v)
 
     def literal(self, node: Lit) -> Val:
         if node.limit is not None:
-            raise LimitExceeded("max_digits", node.limit)
+            raise LimitExceeded(*node.limit)
         v, d = node.value, node.decimals
         if node.percent and self.mode != "plain":
             v, d = v / 100, d + 2
@@ -279,7 +281,7 @@ class _Evaluator:
         if not x.precise or x.exact.denominator != 1 or x.exact < lo:
             raise Undecidable(f"needs an integer in [{lo}, {hi}]")
         if x.exact > hi:
-            raise LimitExceeded(limit, f"{what} with {_size(x.exact)} (at most {hi})")
+            raise LimitExceeded(limit, f"{what.format(_size(x.exact))} (at most {hi})")
         return int(x.exact)
 
     def power(self, a: Val, b: Val) -> Val:

@@ -33,8 +33,8 @@ class Lit:
     percent: bool
     approx: bool
     unit: str | None
-    limit: str | None = None
-    """Why the literal has no value (past ``max_digits``); ``value`` is then 0 and never read."""
+    limit: tuple[str, str] | None = None
+    """Why the literal has no value (a limit's name and detail); ``value`` is then 0 and never read."""
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,10 @@ with private-use characters the tokenizer understands:
     a neutral separator (an inequality, an implication arrow, ``\\approx``);
 ``ELLIPSIS``, ``ROOT``, ``BINOM``, ``MOD``
     ``...``, ``\\sqrt[n]{x}`` (written ``ROOT(n)(x)``), ``\\binom{n}{k}``
-    (``BINOM(n)(k)``) and modular arithmetic.
+    (``BINOM(n)(k)``) and modular arithmetic;
+``TOO_DEEP``
+    a LaTeX argument nested deeper than ``max_nesting``, not read (an
+    operand whose claim is skipped, naming the limit).
 
 >>> normalize(r"\\frac{1}{3} \\times 18 = 6").split()
 ['((1)/(3))', '*', '18', '=', '6']
@@ -20,9 +23,19 @@ from __future__ import annotations
 
 import re
 
-from prmkit.scoring._arith_limits import ArithLimits, LimitExceeded
+from prmkit.scoring._arith_limits import ArithLimits
 
-__all__ = ["BINOM", "BREAK", "CLEAN", "ELLIPSIS", "MOD", "ROOT", "normalize", "split_annotations"]
+__all__ = [
+    "BINOM",
+    "BREAK",
+    "CLEAN",
+    "ELLIPSIS",
+    "MOD",
+    "ROOT",
+    "TOO_DEEP",
+    "normalize",
+    "split_annotations",
+]
 
 BREAK = "\ue000"
 CLEAN = "\ue001"
@@ -30,6 +43,7 @@ ELLIPSIS = "\ue002"
 ROOT = "\ue003"
 BINOM = "\ue004"
 MOD = "\ue005"
+TOO_DEEP = "\ue006"
 
 
 def _words(text: str) -> frozenset[str]:
@@ -112,10 +126,8 @@ _DEFAULT = ArithLimits()
 
 
 def normalize(text: str, *, limits: ArithLimits = _DEFAULT) -> str:
-    """LaTeX/Markdown/Unicode -> plain arithmetic text with the private markers above.
-
-    Raises :class:`LimitExceeded` when LaTeX arguments nest deeper than ``max_nesting``.
-    """
+    """LaTeX/Markdown/Unicode -> plain arithmetic text with the private markers above."""
+    text = text.replace(TOO_DEEP, BREAK)  # only the LaTeX pass below may write it
     text = re.sub(r"(?m)^[ \t]*[-*+•][ \t]+", " ", text)  # list bullets
     text = re.sub(r"(?<=[\d)])\s*\*\*\s*(?=[\d(])", "^", text)  # 2**3
     text = re.sub(r"(?<=[A-Za-z])[²³]", "", text)  # cm² is a unit, not a power of the number
@@ -136,11 +148,7 @@ class _Latex:
         self.max_nesting = max_nesting
 
     def run(self, s: str, depth: int) -> str:
-        if depth > self.max_nesting:
-            raise LimitExceeded(
-                "max_nesting", f"LaTeX arguments nested deeper than {self.max_nesting}"
-            )
-        return _latex(s, self, depth)
+        return TOO_DEEP if depth > self.max_nesting else _latex(s, self, depth)
 
 
 def _latex(s: str, ctx: _Latex, depth: int) -> str:
