@@ -38,7 +38,11 @@ PAST_LIMITS = [
     ("a product past max_bits", " * ".join(["9" * 2000] * 4) + " = 1", "max_bits"),
     ("a sum of 100 fractions with big powers", fraction_sum(100), "max_bits"),
     ("a sum of 2,000 fractions with big powers", fraction_sum(2000), "max_tokens"),
-    ("work: many sums of big values", "7^{1000} * 7^{1000} * 7^{1000}" + " + 1" * 200 + " = 5", "max_work"),
+    (
+        "work: many sums of big values",
+        "7^{1000} * 7^{1000} * 7^{1000}" + " + 1" * 200 + " = 5",
+        "max_work",
+    ),
     ("deeply nested parentheses", "(" * 3000 + "1" + ")" * 3000 + " = 1", "max_tokens"),
     ("nested parentheses under max_tokens", "(" * 400 + "1" + ")" * 400 + " = 1", "max_nesting"),
     ("deeply nested LaTeX", "\\frac{" * 400 + "1" + "}{2}" * 400 + " = 3", "max_nesting"),

@@ -80,7 +80,9 @@ def test_a_claim_false_in_every_reading_but_one_past_a_limit_is_skipped_not_fals
     assert check_step("200% of 1000 = 5")[0].verdict == "false"
     (claim,) = check_step("200% of 1000 = 5", small)
     assert (claim.verdict, claim.detail) == ("skip", "limit max_bits: a 18-bit value (at most 12)")
-    assert check_step("200% of 1000 = 2000", small)[0].verdict == "true"  # another reading decides it
+    assert (
+        check_step("200% of 1000 = 2000", small)[0].verdict == "true"
+    )  # another reading decides it
 
 
 def test_a_longer_sum_of_big_fractions_runs_into_max_bits_then_max_work() -> None:
@@ -96,8 +98,12 @@ def test_limits_are_validated_all_at_once() -> None:
     with pytest.raises(ConfigError) as e:
         ArithLimits(max_digits=5000, max_bits=0, max_root_index=1, max_work=True)  # type: ignore[arg-type]
     message = str(e.value)
-    for text in ("max_digits must be <= 4300", "max_bits must be an integer >= 1, got 0",
-                 "max_root_index must be an integer >= 2", "max_work must be an integer >= 1, got True"):
+    for text in (
+        "max_digits must be <= 4300",
+        "max_bits must be an integer >= 1, got 0",
+        "max_root_index must be an integer >= 2",
+        "max_work must be an integer >= 1, got True",
+    ):
         assert text in message
 
 
@@ -105,11 +111,17 @@ def test_limits_are_part_of_the_identity_and_are_used_by_the_scorer() -> None:
     spec = get_spec("arith")
     default, small = ArithVerifier(spec), scorer_for_spec(spec, limits=ArithLimits(max_exponent=2))
     assert default.identity != small.identity
-    assert default.identity == load_prm("arith").identity == scorer_for_spec(spec, limits=ArithLimits()).identity
+    assert (
+        default.identity
+        == load_prm("arith").identity
+        == scorer_for_spec(spec, limits=ArithLimits()).identity
+    )
     assert load_prm("arith", limits=ArithLimits(max_exponent=2)).identity == small.identity
     sols = [Solution("?", ("2^3 = 9", "2 + 2 = 5"))]
     assert default.score(sols) == [StepScores((0.0, 0.0), tokens=0)]
-    assert small.score(sols) == [StepScores((1.0, 0.0), tokens=0)]  # 2^3 is past max_exponent: skipped
+    assert small.score(sols) == [
+        StepScores((1.0, 0.0), tokens=0)
+    ]  # 2^3 is past max_exponent: skipped
     with pytest.raises(ConfigError, match="limits must be an ArithLimits, got 3"):
         scorer_for_spec(spec, limits=3)
 
@@ -117,7 +129,9 @@ def test_limits_are_part_of_the_identity_and_are_used_by_the_scorer() -> None:
 def test_operation_values_are_bounded_too() -> None:
     assert operation_values("2^(10^9)+3*4") == [10**9, 12]  # the power alone is past max_exponent
     assert operation_values("1" * 5000 + "+1") == []
-    values = operation_values("+".join(["7^1000*7^1000*7^1000"] * 100))  # stops when the work budget is spent
+    values = operation_values(
+        "+".join(["7^1000*7^1000*7^1000"] * 100)
+    )  # stops when the work budget is spent
     assert values[:4] == [7**1000, 7**1000, 7**2000, 7**1000] and 100 < len(values) < 400
 
 
