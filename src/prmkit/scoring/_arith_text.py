@@ -153,9 +153,8 @@ class _Latex:
 
 def _latex(s: str, ctx: _Latex, depth: int) -> str:
     out: list[str] = []
-    no_bracket = [
-        len(s) + 1
-    ]  # no "]" in s from this index on: a "\\sqrt[" after it looks no further
+    # no "]" in s from no_bracket[0] on: a "\\sqrt[" after it does not look again
+    no_bracket = [len(s) + 1]
     i, n = 0, len(s)
     while i < n:
         c = s[i]
