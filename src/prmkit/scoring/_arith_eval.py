@@ -126,8 +126,9 @@ def evaluate(
     """Exact value and interval of ``node``; raises :class:`Undecidable` (:class:`LimitExceeded` past a limit).
 
     ``each``: called with every operation and its value (None where it is
-    undecidable); the walk then goes on past undecidable operations and
-    raises only when the budget is spent.
+    undecidable, and then at every operation above it); the walk goes on past
+    undecidable operations, stops when the budget is spent, and raises at the
+    end if the whole expression is undecidable.
     """
     return _Evaluator(node, mode, budget or Budget(ArithLimits()), each).run(node)
 
