@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import sys
+import zlib
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -26,9 +27,10 @@ RUN = settings(
     derandomize=not LONG,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
-CALLS_BASE, CALLS_PER_CHAR = 5000, 200
-"""The budget of function calls for a step: an empty one takes about 2,700, and ProcessBench steps at most
-about 130 per character (most about 10); a quadratic pass over a 1,000-character step would take ~1,000."""
+CALLS_BASE, CALLS_PER_CHAR = 5000, 400
+"""The budget of function calls for a step: an empty one takes about 2,700, ProcessBench steps at most about
+130 per character (most about 10), a false claim that is a 200-term sum (re-read left to right, and with
+tight fractions) about 250 at any length; a quadratic pass over a 1,000-character step would take ~1,000."""
 
 digits = st.integers(1, 9).map(str) | st.integers(0, 10**12).map(str)
 huge = st.sampled_from([100, 1000, 4299, 4300, 4301, 9000]).flatmap(
@@ -129,9 +131,8 @@ def calls(text: str, limits: ArithLimits) -> tuple[int, list[str]]:
 @RUN
 @given(step)
 def test_arith_reads_any_text_within_its_budget(text: str) -> None:
-    if (
-        LONG and EXAMPLES[0] % 10
-    ):  # the long run counts calls on every tenth step (counting is slow)
+    # the long run counts the calls of one step in ten (counting is slow), chosen by the text, so a replay agrees
+    if LONG and zlib.crc32(text.encode("utf-8", "surrogatepass")) % 10:
         verdicts = [c.verdict for c in check_step(text)]
     else:
         n, verdicts = calls(text, ArithLimits())
