@@ -82,6 +82,7 @@ CASES = {
                                  "--step-tokens", "--max-tokens", "--json")),
     "serve-arith": ("serve", False, ("--prm", "--requests", "--limit", "--json", "--timeout")),
     "serve-model": ("serve", False, ("--prm", "--model", "--dtype", "--limit", "--requests", "--json", "--timeout")),
+    "arith": ("arith", False, ("--sizes", "--repeat", "--json")),
 }
 
 
@@ -312,3 +313,24 @@ def test_serve_bench_tiny_model(scorer_dir: Path, tmp_path: Path) -> None:
                     "--timeout", "500", "--json", tmp_path / "fig.json")
     fig = check_serve(out, tmp_path / "fig.json", requests=8, solutions=3)
     assert fig["max_abs_score_diff"] <= 1e-6
+
+
+# --- bench/arith.py ---------------------------------------------------------------------------------
+
+
+def test_arith_bench(tmp_path: Path) -> None:
+    """Two sizes of every family: positive times, a ratio per family, and the adversarial steps past a limit."""
+    out = run_bench("arith.py", "--sizes", "60,240", "--repeat", "1", "--json", tmp_path / "fig.json")
+    fig = json.loads((tmp_path / "fig.json").read_text())
+    assert fig["sizes"] == [60, 240] and len(fig["families"]) == 10
+    for name, family in fig["families"].items():
+        assert [r["n"] for r in family["rows"]] == [60, 240]
+        for r in family["rows"]:
+            positive(r["ns_per_char"], f"{name}: ns_per_char")
+        assert family["rows"][0]["ratio_per_char_vs_shortest"] == 1.0
+        if family["kind"] == "adversarial" and name != "unclosed-roots":
+            assert family["detail"].startswith("limit "), (name, family["detail"])
+    ratios = printed_ratios(out)
+    assert set(ratios) == {f"{name} time per char at n=240 vs n=60" for name in fig["families"]}, out
+    for name, value in ratios.items():
+        positive(value, f"printed ratio {name}")

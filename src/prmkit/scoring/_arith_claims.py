@@ -17,7 +17,8 @@ import itertools
 from dataclasses import dataclass
 
 from prmkit.scoring._arith_compare import Side, Verdict, compare
-from prmkit.scoring._arith_eval import parse
+from prmkit.scoring._arith_limits import ArithLimits, LimitExceeded
+from prmkit.scoring._arith_parse import parse
 from prmkit.scoring._arith_text import normalize, split_annotations
 from prmkit.scoring._arith_tokens import Token, tokenize
 
@@ -60,38 +61,67 @@ class ClaimCheck:
     detail: str
 
 
-def check_text(text: str) -> list[ClaimCheck]:
+_DEFAULT = ArithLimits()
+_EXCERPT = 60
+
+
+def check_text(text: str, limits: ArithLimits = _DEFAULT) -> list[ClaimCheck]:
     """Every claim in ``text`` (prose, LaTeX and GSM8K ``<<a=b>>`` annotations) and its verdict."""
     body, annotations = split_annotations(text)
     out: list[ClaimCheck] = []
     for part, ranges in [(body, True), *((a, False) for a in annotations)]:
         try:
-            out.extend(_check_tokens(tokenize(normalize(part), ranges=ranges)))
-        except RecursionError:  # absurdly nested input: read nothing rather than fail the step
-            continue
+            toks = tokenize(normalize(part, limits=limits), ranges=ranges, limits=limits)
+            out.extend(_check_tokens(toks, limits))
+        except (
+            RecursionError
+        ):  # max_nesting bounds recursion; only a caller's nearly full stack gets here
+            out.append(ClaimCheck(_excerpt(part), "", "skip", "limit max_nesting: Python's stack"))
     return out
 
 
-def _check_tokens(toks: list[Token]) -> list[ClaimCheck]:
+def _excerpt(text: str) -> str:
+    return text if len(text) <= _EXCERPT else text[: _EXCERPT - 3] + "..."
+
+
+def _check_tokens(toks: list[Token], limits: ArithLimits) -> list[ClaimCheck]:
     out: list[ClaimCheck] = []
+    clause = _Clauses(toks)
     for chain in _chains(toks):
-        if _near_mod(toks, chain[0][0], chain[-1][1]):
+        if clause.has_mod(chain[0][0], chain[-1][1]):
             continue  # a congruence: "=" does not mean equality of numbers there
-        sides = [_side(toks, a, b, k == 0, k == len(chain) - 1) for k, (a, b) in enumerate(chain)]
+        sides = [
+            _side(toks, a, b, k == 0, k == len(chain) - 1, limits) for k, (a, b) in enumerate(chain)
+        ]
         for k, (x, y) in enumerate(itertools.pairwise(sides)):
-            if x is not None and y is not None and x.node is not None and y.node is not None:
-                verdict, detail = compare(x, y, first=k == 0)
+            if x is not None and y is not None and _read(x) and _read(y):
+                verdict, detail = compare(x, y, first=k == 0, limits=limits)
                 out.append(ClaimCheck(x.text, y.text, verdict, detail))
     return out
 
 
-def _near_mod(toks: list[Token], a: int, b: int) -> bool:
-    """A ``mod``/``\\equiv`` in the same clause (between the separators around ``toks[a:b]``)."""
-    while a > 0 and toks[a - 1].kind != "clean":
-        a -= 1
-    while b < len(toks) and toks[b].kind != "clean":
-        b += 1
-    return any(t.kind == "mod" for t in toks[a:b])
+def _read(side: Side) -> bool:
+    """The side is an expression, or past a limit (its claim is then skipped, naming the limit)."""
+    return side.node is not None or side.limit is not None
+
+
+class _Clauses:
+    """Whether the clause around a span (between the ``clean`` separators around it) has a ``mod``."""
+
+    def __init__(self, toks: list[Token]) -> None:
+        n = len(toks)
+        self.mods = [0] * (n + 1)  # mods[i]: mod tokens among toks[:i]
+        self.start = [0] * (n + 1)  # start[i]: first index of the clause that toks[i] is in
+        self.end = [n] * (n + 1)  # end[i]: the first clean separator at or after i (or n)
+        for i, t in enumerate(toks):
+            self.mods[i + 1] = self.mods[i] + (t.kind == "mod")
+            self.start[i] = self.start[i - 1] if i and toks[i - 1].kind != "clean" else i
+        for i in range(n - 1, -1, -1):
+            self.end[i] = i if toks[i].kind == "clean" else self.end[i + 1]
+
+    def has_mod(self, a: int, b: int) -> bool:
+        """A ``mod``/``\\equiv`` among the tokens of the clause around ``toks[a:b]``."""
+        return self.mods[self.end[b]] > self.mods[self.start[a]]
 
 
 def _chains(toks: list[Token]) -> list[list[tuple[int, int]]]:
@@ -116,8 +146,13 @@ def _chains(toks: list[Token]) -> list[list[tuple[int, int]]]:
     return [c for c in chains if len(c) >= 2]
 
 
-def _side(toks: list[Token], a: int, b: int, first: bool, last: bool) -> Side | None:
-    """One side of a chain, trimmed of parentheses opened/closed outside it, if it is readable."""
+def _side(
+    toks: list[Token], a: int, b: int, first: bool, last: bool, limits: ArithLimits
+) -> Side | None:
+    """One side of a chain, trimmed of parentheses opened/closed outside it, if it is readable.
+
+    A side past ``max_tokens`` or ``max_nesting`` is returned with the limit instead of a tree.
+    """
     if first and not _clean_left(toks, a):
         return None
     while (
@@ -155,7 +190,14 @@ def _side(toks: list[Token], a: int, b: int, first: bool, last: bool) -> Side | 
     if first and not opened and head.kind == "op" and not unary:
         return None  # "x - 3 = 7" cut in half, or a dash
     seg = toks[a:b]
-    return Side(seg, parse(seg), a > 0 and toks[a - 1].kind == "word")
+    after_word = a > 0 and toks[a - 1].kind == "word"
+    if len(seg) > limits.max_tokens:
+        limit = f"limit max_tokens: {len(seg)} tokens on one side (at most {limits.max_tokens})"
+        return Side(seg, None, after_word, limit)
+    try:
+        return Side(seg, parse(seg, limits=limits), after_word)
+    except LimitExceeded as e:
+        return Side(seg, None, after_word, str(e))
 
 
 def _aside(toks: list[Token], b: int) -> bool:

@@ -13,23 +13,22 @@ makes it true -- those are skipped.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Literal
 
 from prmkit.scoring._arith_eval import (
-    Bin,
-    Lit,
-    Node,
     PctMode,
-    Un,
     Undecidable,
     Val,
     evaluate,
     has_percent,
+    nodes,
     normalize_unit,
-    parse,
 )
+from prmkit.scoring._arith_limits import ArithLimits, Budget, LimitExceeded, WorkExhausted
+from prmkit.scoring._arith_parse import Bin, Lit, Node, Un, parse
 from prmkit.scoring._arith_tokens import Token
 
 __all__ = ["Side", "Verdict", "compare"]
@@ -45,6 +44,8 @@ class Side:
     node: Node | None
     after_word: bool = False
     """The side starts right after a word (``Year 2 = ...``)."""
+    limit: str | None = None
+    """Why the side was not read: the limit it is past (``node`` is then None)."""
 
     @property
     def text(self) -> str:
@@ -52,13 +53,40 @@ class Side:
         return " ".join(names.get(t.kind, t.text) + ("%" if t.percent else "") for t in self.toks)
 
 
-def compare(x: Side, y: Side, *, first: bool) -> tuple[Verdict, str]:
-    """Check ``x = y``: ``true``, ``false``, or ``skip`` (with why) when no reading can be vouched for."""
+_DEFAULT = ArithLimits()
+
+
+def compare(
+    x: Side, y: Side, *, first: bool, limits: ArithLimits = _DEFAULT
+) -> tuple[Verdict, str]:
+    """Check ``x = y``: ``true``, ``false``, or ``skip`` (with why) when no reading can be vouched for.
+
+    A side past a limit, a claim whose work budget is spent, and a claim some
+    reading of which ran past a limit (that reading might have made it true)
+    are skipped, with the limit in the detail.
+    """
+    limit = x.limit or y.limit
+    if limit is not None:
+        return "skip", limit
+    budget = Budget(limits)
+    try:
+        verdict, detail = _compare(x, y, first, budget)
+    except WorkExhausted as e:
+        return "skip", str(e)
+    if budget.hit is not None and (verdict == "false" or detail == _NOT_EVALUABLE):
+        return "skip", str(budget.hit)
+    return verdict, detail
+
+
+_NOT_EVALUABLE = "not evaluable exactly"
+
+
+def _compare(x: Side, y: Side, first: bool, budget: Budget) -> tuple[Verdict, str]:
     assert x.node is not None and y.node is not None
-    xs, ys = _values(x.node), _values(y.node)
+    xs, ys = _values(x.node, budget), _values(y.node, budget)
     if not xs or not ys:
-        return "skip", "not evaluable exactly"
-    if any(_match(a, b) for a in xs for b in ys):
+        return "skip", _NOT_EVALUABLE
+    if any(_match(a, b, budget) for a in xs for b in ys):
         return "true", f"= {_show(xs[0])}"
     if _bare(x.node) and _bare(y.node):
         return "skip", "two bare numbers (a conversion or a correspondence)"
@@ -74,25 +102,35 @@ def compare(x: Side, y: Side, *, first: bool) -> tuple[Verdict, str]:
     if (
         lead is not None
         and not _bare(y.node)
-        and any(_match(a, b) for a in xs for b in _values(lead))
+        and any(_match(a, b, budget) for a in xs for b in _values(lead, budget))
     ):
         return "skip", "a running calculation (the right side continues from the left value)"
     for side, other in ((x, ys), (y, xs)):
         for ltr, tight in ((True, False), (False, True)):
-            alt = parse(side.toks, ltr=ltr, tight=tight)
-            if alt is not None and any(_match(a, b) for a in _values(alt) for b in other):
+            try:
+                alt = parse(side.toks, ltr=ltr, tight=tight, limits=budget.limits)
+            except LimitExceeded as e:
+                budget.note(e)
+                continue
+            if alt is not None and any(
+                _match(a, b, budget) for a in _values(alt, budget) for b in other
+            ):
                 how = "left to right" if ltr else "with 'a / 1/3' as a division by a fraction"
                 return "skip", f"true only when read {how}"
     return "false", f"{_show(xs[0])} != {_show(ys[0])}"
 
 
-def _values(node: Node) -> list[Val]:
+def _values(node: Node, budget: Budget) -> list[Val]:
     modes: tuple[PctMode, ...] = ("frac", "plain", "relative") if has_percent(node) else ("frac",)
     vals: list[Val] = []
     for mode in modes:
         try:
-            vals.append(evaluate(node, mode))
-        except (Undecidable, ZeroDivisionError, OverflowError, ValueError, RecursionError):
+            vals.append(evaluate(node, mode, budget))
+        except WorkExhausted:
+            raise
+        except LimitExceeded as e:
+            budget.note(e)
+        except (Undecidable, ZeroDivisionError, OverflowError, ValueError):
             continue
     return vals
 
@@ -100,7 +138,8 @@ def _values(node: Node) -> list[Val]:
 _FLOAT_RTOL = Fraction(1, 10**9)
 
 
-def _match(a: Val, b: Val) -> bool:
+def _match(a: Val, b: Val, budget: Budget) -> bool:
+    budget.charge(a.exact, b.exact)
     if a.exact == b.exact:
         return True
     for x, y in ((a, b), (b, a)):
@@ -134,20 +173,12 @@ def _bare(node: Node) -> bool:
 
 
 def _only_percents(node: Node) -> bool:
-    if isinstance(node, Lit):
-        return node.percent
-    if isinstance(node, Un):
-        return _only_percents(node.x)
-    return _only_percents(node.left) and _only_percents(node.right)
+    return all(n.percent for n in nodes(node) if isinstance(n, Lit))
 
 
 def _units(node: Node) -> set[str]:
-    if isinstance(node, Lit):
-        u = normalize_unit(node.unit)
-        return {u} if u else set()
-    if isinstance(node, Un):
-        return _units(node.x)
-    return _units(node.left) | _units(node.right)
+    units = (normalize_unit(n.unit) for n in nodes(node) if isinstance(n, Lit))
+    return {u for u in units if u}
 
 
 def _leading(node: Node) -> Node | None:
@@ -158,10 +189,16 @@ def _leading(node: Node) -> Node | None:
 
 
 def _show(v: Val) -> str:
-    return _fmt(v.exact) if v.precise or v.grid is not None else f"≈{float(v.exact):.6g}"
+    return _fmt(v.exact) if v.precise or v.grid is not None else f"≈{_approx(v.exact)}"
+
+
+_SHOW_BITS = 14_000
+"""About 4200 decimal digits: a longer value is shown rounded (Python prints no int past 4300)."""
 
 
 def _fmt(v: Fraction) -> str:
+    if max(v.numerator.bit_length(), v.denominator.bit_length()) > _SHOW_BITS:
+        return f"≈{_approx(v)}"
     if v.denominator == 1:
         return str(v.numerator)
     d = v.denominator
@@ -169,6 +206,24 @@ def _fmt(v: Fraction) -> str:
         d //= 2
     while d % 5 == 0:
         d //= 5
+    f = _float(v)
     if d == 1:
-        return f"{float(v):g}" if len(str(float(v))) < 18 else f"{v}"
-    return f"{v} (≈{float(v):.6g})"
+        return f"{f:g}" if f is not None and len(str(f)) < 18 else f"{v}"
+    return f"{v} (≈{_approx(v)})"
+
+
+def _float(v: Fraction) -> float | None:
+    try:
+        return float(v)
+    except OverflowError:
+        return None
+
+
+def _approx(v: Fraction) -> str:
+    """``v`` to 6 significant digits, also past the range of a float."""
+    f = _float(v)
+    if f is not None:
+        return f"{f:.6g}"
+    exp10 = math.log10(abs(v.numerator)) - math.log10(v.denominator)
+    e = math.floor(exp10)
+    return f"{'-' if v < 0 else ''}{10 ** (exp10 - e):.6g}e+{e}"

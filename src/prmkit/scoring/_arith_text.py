@@ -10,7 +10,10 @@ with private-use characters the tokenizer understands:
     a neutral separator (an inequality, an implication arrow, ``\\approx``);
 ``ELLIPSIS``, ``ROOT``, ``BINOM``, ``MOD``
     ``...``, ``\\sqrt[n]{x}`` (written ``ROOT(n)(x)``), ``\\binom{n}{k}``
-    (``BINOM(n)(k)``) and modular arithmetic.
+    (``BINOM(n)(k)``) and modular arithmetic;
+``TOO_DEEP``
+    a LaTeX argument nested deeper than ``max_nesting``, not read (an
+    operand whose claim is skipped, naming the limit).
 
 >>> normalize(r"\\frac{1}{3} \\times 18 = 6").split()
 ['((1)/(3))', '*', '18', '=', '6']
@@ -20,7 +23,19 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["BINOM", "BREAK", "CLEAN", "ELLIPSIS", "MOD", "ROOT", "normalize", "split_annotations"]
+from prmkit.scoring._arith_limits import ArithLimits
+
+__all__ = [
+    "BINOM",
+    "BREAK",
+    "CLEAN",
+    "ELLIPSIS",
+    "MOD",
+    "ROOT",
+    "TOO_DEEP",
+    "normalize",
+    "split_annotations",
+]
 
 BREAK = "\ue000"
 CLEAN = "\ue001"
@@ -28,6 +43,7 @@ ELLIPSIS = "\ue002"
 ROOT = "\ue003"
 BINOM = "\ue004"
 MOD = "\ue005"
+TOO_DEEP = "\ue006"
 
 
 def _words(text: str) -> frozenset[str]:
@@ -106,8 +122,12 @@ def split_annotations(text: str) -> tuple[str, list[str]]:
     return _ANNOTATION.sub(" ", text), _ANNOTATION.findall(text)
 
 
-def normalize(text: str) -> str:
+_DEFAULT = ArithLimits()
+
+
+def normalize(text: str, *, limits: ArithLimits = _DEFAULT) -> str:
     """LaTeX/Markdown/Unicode -> plain arithmetic text with the private markers above."""
+    text = text.replace(TOO_DEEP, BREAK)  # only the LaTeX pass below may write it
     text = re.sub(r"(?m)^[ \t]*[-*+•][ \t]+", " ", text)  # list bullets
     text = re.sub(r"(?<=[\d)])\s*\*\*\s*(?=[\d(])", "^", text)  # 2**3
     text = re.sub(r"(?<=[A-Za-z])[²³]", "", text)  # cm² is a unit, not a power of the number
@@ -118,11 +138,23 @@ def normalize(text: str) -> str:
     text = re.sub(r"[<>!]=|=>|=<", CLEAN, text)
     text = re.sub(r"&\s*(?==)", " ", text)  # align: "&="
     text = re.sub(r"\\\\\s*(?:&\s*)?(?==)", " ", text)  # align continuation: "\\ &="
-    return _latex(text).translate(_UNICODE)
+    return _Latex(limits.max_nesting).run(text, 0).translate(_UNICODE)
 
 
-def _latex(s: str) -> str:
+class _Latex:
+    """The LaTeX pass over one text: commands translated, arguments recursed into up to a depth."""
+
+    def __init__(self, max_nesting: int) -> None:
+        self.max_nesting = max_nesting
+
+    def run(self, s: str, depth: int) -> str:
+        return TOO_DEEP if depth > self.max_nesting else _latex(s, self, depth)
+
+
+def _latex(s: str, ctx: _Latex, depth: int) -> str:
     out: list[str] = []
+    # no "]" in s from no_bracket[0] on: a "\\sqrt[" after it does not look again
+    no_bracket = [len(s) + 1]
     i, n = 0, len(s)
     while i < n:
         c = s[i]
@@ -139,11 +171,20 @@ def _latex(s: str) -> str:
             out.append(c)
             i += 1
         else:
-            i = _command(s, i, out)
+            i = _command(s, i, out, ctx, depth, no_bracket)
     return "".join(out)
 
 
-def _command(s: str, i: int, out: list[str]) -> int:
+def _ends_in_digit(out: list[str]) -> bool:
+    """``"".join(out).rstrip()[-1:].isdigit()`` without joining (a step with many ``\\frac`` stays linear)."""
+    for piece in reversed(out):
+        piece = piece.rstrip()
+        if piece:
+            return piece[-1].isdigit()
+    return False
+
+
+def _command(s: str, i: int, out: list[str], ctx: _Latex, depth: int, no_bracket: list[int]) -> int:
     """Translate the command at ``s[i] == '\\\\'``; return the index after it."""
     m = re.compile(r"\\([A-Za-z]+)\*?|\\(.)", re.S).match(s, i)
     if m is None:  # a lone trailing backslash
@@ -170,23 +211,26 @@ def _command(s: str, i: int, out: list[str]) -> int:
         if a is None or b is None:
             out.append(BREAK)
         elif name in _FRAC_CMDS:
-            if "".join(out).rstrip()[-1:].isdigit():
+            if _ends_in_digit(out):
                 out.append(BREAK)  # a mixed number 2\frac{1}{2}: not checked
-            out.append(f"(({_latex(a)})/({_latex(b)}))")
+            out.append(f"(({ctx.run(a, depth + 1)})/({ctx.run(b, depth + 1)}))")
         else:
-            out.append(f"{BINOM}({_latex(a)})({_latex(b)})")
+            out.append(f"{BINOM}({ctx.run(a, depth + 1)})({ctx.run(b, depth + 1)})")
         return j
     if name == "sqrt" or name == "root":
         index = "2"
         k = _skip_ws(s, j)
         if name == "sqrt" and k < len(s) and s[k] == "[":
-            close = s.find("]", k)
+            close = -1 if k >= no_bracket[0] else s.find("]", k)
             if close < 0:
+                no_bracket[0] = min(no_bracket[0], k)
                 out.append(BREAK)
                 return j
             index, j = s[k + 1 : close], close + 1
         a, j = _arg(s, j)
-        out.append(BREAK if a is None else f"{ROOT}({_latex(index)})({_latex(a)})")
+        out.append(
+            BREAK if a is None else f"{ROOT}({ctx.run(index, depth + 1)})({ctx.run(a, depth + 1)})"
+        )
         return j
     if name in _TEXT_CMDS:
         a, j = _arg(s, j)
@@ -194,7 +238,7 @@ def _command(s: str, i: int, out: list[str]) -> int:
         return j
     if name in ("boxed", "fbox"):
         a, j = _arg(s, j)
-        out.append(BREAK if a is None else f"({_latex(a)})")
+        out.append(BREAK if a is None else f"({ctx.run(a, depth + 1)})")
         return j
     if name in ("begin", "end"):
         a, j = _arg(s, j)

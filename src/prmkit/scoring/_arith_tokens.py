@@ -16,7 +16,8 @@ import re
 from dataclasses import dataclass
 from fractions import Fraction
 
-from prmkit.scoring._arith_text import BINOM, BREAK, CLEAN, ELLIPSIS, MOD, ROOT
+from prmkit.scoring._arith_limits import ArithLimits
+from prmkit.scoring._arith_text import BINOM, BREAK, CLEAN, ELLIPSIS, MOD, ROOT, TOO_DEEP
 
 __all__ = ["Token", "tokenize"]
 
@@ -79,11 +80,17 @@ class Token:
     percent: bool = False
     approx: bool = False
     unit: str | None = None
+    limit: tuple[str, str] | None = None
+    """Why a number has no ``value`` (the limit's name and detail): it is longer than
+    ``max_digits``, or it stands for a LaTeX argument nested past ``max_nesting``."""
 
 
-def tokenize(text: str, *, ranges: bool = True) -> list[Token]:
+_DEFAULT = ArithLimits()
+
+
+def tokenize(text: str, *, ranges: bool = True, limits: ArithLimits = _DEFAULT) -> list[Token]:
     """Scan normalised text into tokens. ``ranges``: read ``3-5`` (no spaces, a < b) as a range."""
-    toks = _scan(text)
+    toks = _scan(text, limits)
     toks = _attach_number_parts(toks)
     toks = _word_operators(toks)
     toks = _fold_units(toks)
@@ -92,13 +99,21 @@ def tokenize(text: str, *, ranges: bool = True) -> list[Token]:
     return toks
 
 
-def _scan(text: str) -> list[Token]:
+def _scan(text: str, limits: ArithLimits) -> list[Token]:
+    max_digits = limits.max_digits
     toks: list[Token] = []
     space = True
     for m in _SCAN.finditer(text):
         kind, s = m.lastgroup or "other", m.group(0)
         if kind == "ws":
             space = True
+            continue
+        if (
+            s == TOO_DEEP
+        ):  # an operand nobody may read: a claim with it is skipped, naming the limit
+            deep = f"LaTeX arguments nested deeper than {limits.max_nesting}"
+            toks.append(Token("num", "(...)", space, limit=("max_nesting", deep)))
+            space = False
             continue
         if kind == "other":
             kind = _SPECIAL.get(s, "break")
@@ -107,8 +122,15 @@ def _scan(text: str) -> list[Token]:
         tok = Token(kind, s, space)
         if kind == "num":
             digits = s.replace(",", "")
-            tok.value = Fraction(digits)
             tok.decimals = len(digits.partition(".")[2])
+            n = len(digits) - ("." in digits)
+            if n > max_digits:
+                tok.limit = ("max_digits", f"a {n}-digit number (at most {max_digits})")
+            else:
+                try:
+                    tok.value = Fraction(digits)
+                except ValueError:  # the interpreter's own int-string limit is lower
+                    tok.limit = ("max_digits", f"a {n}-digit number (Python's limit is lower)")
             if len(digits) > 1 and digits[0] == "0" and digits[1] != ".":
                 tok.kind = "break"  # 05, 007: an id or a date part, not a quantity
         elif kind == "eq" and s == "==":

@@ -19,6 +19,13 @@ reported when the text suggests another meaning (a unit conversion
 ``1 hour = 60 minutes``, a running calculation ``10 - 3 = 7 * 2 = 14``, a
 reading left to right); :func:`check_step` says which rule skipped a claim.
 
+Every operation is bounded by :class:`ArithLimits` (digits of a literal, bits
+of any value, exponents, factorials, tokens per claim, nesting, and a work
+budget per claim counted in operations, not seconds): a claim past a limit is
+skipped with a detail naming it, never an exception or a stall, and the time
+per claim is linear in its length. The limits are part of the verifier's
+identity, so cached scores follow them.
+
 >>> check_step("2/5 * 4000 = 800 gallons")[0].verdict
 'false'
 >>> prm = ArithVerifier()
@@ -28,20 +35,22 @@ reading left to right); :func:`check_step` says which rule skipped a claim.
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Sequence
 from fractions import Fraction
 from typing import Any
 
 from prmkit.errors import ConfigError
 from prmkit.scoring._arith_claims import ClaimCheck, Verdict, check_text
-from prmkit.scoring._arith_eval import Bin, Node, Un, Undecidable, evaluate, parse
+from prmkit.scoring._arith_eval import Val, evaluate
+from prmkit.scoring._arith_limits import ArithLimits, Budget, Undecidable
+from prmkit.scoring._arith_parse import Bin, Node, parse
 from prmkit.scoring._arith_tokens import tokenize
 from prmkit.scoring._backend import ScorerInfo, validate_solution
 from prmkit.scoring.spec import PRMSpec
 from prmkit.types import ScoreResult, Solution, StepScores
 
 __all__ = [
+    "ArithLimits",
     "ArithVerifier",
     "ClaimCheck",
     "Verdict",
@@ -51,26 +60,31 @@ __all__ = [
     "step_is_correct",
 ]
 
-VERSION = "1"
+VERSION = "2"
 """Bumped whenever a change to the parser can change a verdict (it is part of the identity)."""
 
 
-def check_step(text: str) -> list[ClaimCheck]:
+_DEFAULT = ArithLimits()
+
+
+def check_step(text: str, limits: ArithLimits = _DEFAULT) -> list[ClaimCheck]:
     """Every arithmetic claim found in one step, with its verdict (``true``/``false``/``skip``).
 
     >>> [(c.left, c.right, c.verdict) for c in check_step("So 3 + 4 = 7 = 8 - 2.")]
     [('3 + 4', '7', 'true'), ('7', '8 - 2', 'false')]
+    >>> check_step("2^(10^9) = 4")[0].detail
+    'limit max_exponent: exponent 1000000000 (at most 1000)'
     """
-    return check_text(text)
+    return check_text(text, limits)
 
 
-def step_is_correct(text: str) -> bool:
+def step_is_correct(text: str, limits: ArithLimits = _DEFAULT) -> bool:
     """False iff the step makes an arithmetic claim that is false.
 
     >>> step_is_correct("She pays 12 * $3 = $36."), step_is_correct("12 * 3 = 38")
     (True, False)
     """
-    return all(c.verdict != "false" for c in check_text(text))
+    return all(c.verdict != "false" for c in check_text(text, limits))
 
 
 class ArithVerifier:
@@ -80,12 +94,17 @@ class ArithVerifier:
     0
     """
 
-    def __init__(self, spec: PRMSpec | None = None) -> None:
+    def __init__(self, spec: PRMSpec | None = None, limits: ArithLimits = _DEFAULT) -> None:
         self.spec = spec or PRMSpec(name="arith", readout="verifier", format="none")
+        self.limits = limits
 
     @property
     def identity(self) -> str:
-        return f"verifier:{self.spec.name}:arith-v{VERSION}:{self.spec.fingerprint()}"
+        """The parser's version, the limits and the spec: a change to any changes cached scores."""
+        return (
+            f"verifier:{self.spec.name}:arith-v{VERSION}-{self.limits.fingerprint()}:"
+            f"{self.spec.fingerprint()}"
+        )
 
     @property
     def info(self) -> ScorerInfo:
@@ -100,7 +119,10 @@ class ArithVerifier:
                 out.append(failure)
                 continue
             out.append(
-                StepScores(tuple(1.0 if step_is_correct(s) else 0.0 for s in sol.steps), tokens=0)
+                StepScores(
+                    tuple(1.0 if step_is_correct(s, self.limits) else 0.0 for s in sol.steps),
+                    tokens=0,
+                )
             )
         return out
 
@@ -115,32 +137,38 @@ def scorer_for_spec(spec: PRMSpec, **options: Any) -> ArithVerifier:
     problems = []
     if spec.readout != "verifier":
         problems.append(f"spec {spec.name!r} has readout {spec.readout!r}, not 'verifier'")
+    limits = options.pop("limits", _DEFAULT)
+    if not isinstance(limits, ArithLimits):
+        problems.append(f"limits must be an ArithLimits, got {limits!r}")
     if options:
         shown = ", ".join(f"{k}={v!r}" for k, v in sorted(options.items()))
-        problems.append(f"the arith verifier runs no model and takes no options (got {shown})")
+        problems.append(
+            f"the arith verifier runs no model and takes no options but limits= (got {shown})"
+        )
     if problems:
         raise ConfigError("; ".join(problems))
-    return ArithVerifier(spec)
+    return ArithVerifier(spec, limits)
 
 
-def operation_values(expr: str) -> list[Fraction]:
-    """The exact value of every operation in a calculator expression, innermost first; [] if it does not parse.
+def operation_values(expr: str, limits: ArithLimits = _DEFAULT) -> list[Fraction]:
+    """The exact value of every operation in a calculator expression, innermost first.
+
+    [] if it does not parse or is past a limit; the values found before the
+    work budget ran out if it did.
 
     >>> operation_values("16-3-4")
     [Fraction(13, 1), Fraction(9, 1)]
     """
     out: list[Fraction] = []
 
-    def walk(node: Node) -> None:
-        if isinstance(node, Un):
-            walk(node.x)
-        elif isinstance(node, Bin):
-            walk(node.left)
-            walk(node.right)
-            with contextlib.suppress(Undecidable):
-                out.append(evaluate(node, "frac").exact)
+    def each(node: Node, val: Val | None) -> None:
+        if isinstance(node, Bin) and val is not None:
+            out.append(val.exact)
 
-    node = parse(tokenize(expr, ranges=False))
-    if node is not None:
-        walk(node)
+    try:
+        node = parse(tokenize(expr, ranges=False, limits=limits), limits=limits)
+        if node is not None:
+            evaluate(node, "frac", Budget(limits), each=each)
+    except Undecidable:  # the root, or the budget (LimitExceeded is one)
+        pass
     return out
