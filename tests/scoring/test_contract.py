@@ -75,7 +75,9 @@ def test_score_file_is_a_library_call_that_resumes(tmp_path: Path) -> None:
     again = score_file(load_prm("arith"), records, out)
     assert (first.scored, first.failed, again.scored, again.failed, again.skipped) == (1, 0, 1, 1, 1)
     lines = [json.loads(line) for line in out.read_text().splitlines()]
+    key = lines[0].pop("content_key")  # what produced the line: a rerun recomputes it once the input changes
     assert lines[0] == {**rows[0], "id": "line-1", "step_scores": [1.0, 0.0], "tokens": 0}
+    assert isinstance(key, str) and key != lines[1]["content_key"]
     assert lines[1]["failure"] == {"reason": "empty_step", "detail": "step 0 is empty"}
     inp.write_text('{"problem": "?", "steps": "one"}\n')
     with pytest.raises(DataFormatError, match=r"in.jsonl:1: field 'steps'"):
