@@ -112,7 +112,7 @@ def step(policy: Any, psi: Any, ref: Any, tok: Any, rows: list[dict[str, str]], 
     opt_pi.zero_grad()
     n_tokens = sum(sum(g[3]) for g in groups)
     pg = 0.0
-    for (ids_, att, resp, lengths, _v), c in zip(groups, credits, strict=True):
+    for (ids_, att, resp, _lengths, _v), c in zip(groups, credits, strict=True):
         adv = torch.tensor(np.concatenate([(ret - mu) / sd for ret in c.returns_T_N]), dtype=torch.float32)
         lp = response_logprobs(policy, ids_, att, resp)
         loss = -(adv * lp).sum() / n_tokens
