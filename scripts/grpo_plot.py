@@ -38,8 +38,8 @@ def smooth(xs: Sequence[float | None], k: int) -> list[float]:
 
 def table(recs: list[dict[str, Any]], window: int = 25) -> str:
     """Per arm: steps done, s/step, and means of the first and last ``window`` steps; held-out accuracy."""
-    lines = ["| arm | steps | s/step | outcome acc (first → last %d) | PRM reward (first → last) | KL (last) "
-             "| completion tokens (last) | held-out acc (step 0 → last eval) |" % window,
+    lines = [f"| arm | steps | s/step | outcome acc (first → last {window}) | PRM reward (first → last) | KL (last) "
+             "| completion tokens (last) | held-out acc (step 0 → last eval) |",
              "|---|---|---|---|---|---|---|---|"]
     for arm in sorted({r["arm"] for r in recs}):
         tr = [r for r in recs if r["arm"] == arm and r["kind"] == "train"]

@@ -130,3 +130,23 @@ def test_two_grpo_steps_with_the_served_prm(tmp_path: Path, grpo: Any) -> None:
     steps = [json.loads(line)["step"] for line in (out / "log.jsonl").read_text().splitlines()
              if json.loads(line)["kind"] == "train"]
     assert steps == [1, 2, 3]
+
+
+def test_the_summary_keeps_the_last_record_per_step_and_tabulates(tmp_path: Path, grpo: Any) -> None:
+    import grpo_plot
+
+    run = tmp_path / "outcome"
+    run.mkdir()
+    recs = [{"kind": "eval", "step": 0, "accuracy": 0.1, "n": 10},
+            *({"kind": "train", "step": s, "accuracy": s / 10, "prm_reward": -0.5, "kl": 0.01, "step_time": 2.0,
+               "completion_length": 50} for s in (1, 2, 3)),
+            {"kind": "train", "step": 3, "accuracy": 0.9, "prm_reward": 0.5, "kl": 0.03, "step_time": 4.0,
+             "completion_length": 70},  # step 3 again, after a resume: this one counts
+            {"kind": "eval", "step": 3, "accuracy": 0.2, "n": 10}]
+    (run / "log.jsonl").write_text("".join(json.dumps({"arm": "outcome", **r}) + "\n" for r in recs))
+    grpo_plot.summary([run], tmp_path / "summary.jsonl")
+    kept = [json.loads(line) for line in (tmp_path / "summary.jsonl").read_text().splitlines()]
+    assert [(r["kind"], r["step"]) for r in kept] == [("eval", 0), ("eval", 3), ("train", 1), ("train", 2), ("train", 3)]
+    row = grpo_plot.table(kept, window=2).splitlines()[-1]
+    assert row == ("| outcome | 3 | 2.7 | 0.150 → 0.550 | -0.500 → +0.000 | 0.0200 | 60 "
+                   "| 0.100 → 0.200 (step 3, n=10) |")

@@ -40,6 +40,7 @@ def test_a_completion_ends_at_its_first_eos(prime: Any) -> None:
     prompt = torch.tensor([[5, 6, 7]])
     seqs = torch.tensor([[5, 6, 7, 1, 2, 0, 9, 9], [5, 6, 7, 3, 3, 3, 3, 3]])
     ids, att, resp, lengths = prime.group_tensors(prompt, seqs, eos_id=0)
+    assert ids is seqs
     assert lengths == [3, 5]
     assert resp.int().tolist() == [[0, 0, 0, 1, 1, 1, 0, 0], [0, 0, 0, 1, 1, 1, 1, 1]]
     assert att.tolist() == [[1, 1, 1, 1, 1, 1, 0, 0], [1, 1, 1, 1, 1, 1, 1, 1]]
