@@ -97,7 +97,7 @@ def _text(c: Any) -> str:
 
 
 @contextlib.contextmanager
-def served_prm(prm: str, log: Path, extra: Sequence[str] = ()) -> Iterator[tuple[str, str]]:
+def served_prm(prm: str, log: Path, extra: Sequence[str] = (), timeout: float = 3600) -> Iterator[tuple[str, str]]:
     """``prmkit serve --prm PRM`` on a free loopback port with a fresh key: yields ``(url, key)``."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -110,7 +110,7 @@ def served_prm(prm: str, log: Path, extra: Sequence[str] = ()) -> Iterator[tuple
     url = f"http://127.0.0.1:{port}"
     opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
     try:
-        deadline = time.monotonic() + 600
+        deadline = time.monotonic() + timeout
         while True:
             if proc.poll() is not None:
                 raise RuntimeError(f"prmkit serve exited with {proc.returncode}; see {log}")
@@ -118,7 +118,7 @@ def served_prm(prm: str, log: Path, extra: Sequence[str] = ()) -> Iterator[tuple
                 if opener.open(url + "/health", timeout=2).status == 200:
                     break
             if time.monotonic() > deadline:
-                raise RuntimeError(f"prmkit serve not ready after 600 s; see {log}")
+                raise RuntimeError(f"prmkit serve not ready after {timeout} s; see {log}")
             time.sleep(0.5)
         yield f"{url}/{prm}", key
     finally:
@@ -140,6 +140,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--prm", default="prmkit-prm", help="PRM to serve when --prm-url is not given")
     p.add_argument("--prm-url", help="a running server, http://host:port/NAME (key in $PRMKIT_API_KEY)")
     p.add_argument("--serve-flag", action="append", default=[], help="extra flag for the started server")
+    p.add_argument("--serve-timeout", type=float, default=3600, help="seconds to wait for the started server")
     p.add_argument("--train-path", type=Path, default=DATA / "train.jsonl")
     p.add_argument("--eval-path", type=Path, default=DATA / "test.jsonl")
     p.add_argument("--max-ref-steps", type=int, default=2, help="easiest problems: reference lines <= this")
@@ -170,7 +171,7 @@ def main(argv: Sequence[str] | None = None) -> Any:
         raise SystemExit(f"{args.out} has checkpoints: pass --resume to continue, or use another --out")
     if args.prm_url:
         return alternate(args, args.prm_url, os.environ.get(API_KEY_ENV))
-    with served_prm(args.prm, args.out / "serve.log", args.serve_flag) as (url, key):
+    with served_prm(args.prm, args.out / "serve.log", args.serve_flag, args.serve_timeout) as (url, key):
         return alternate(args, url, key)
 
 
