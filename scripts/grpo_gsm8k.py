@@ -21,7 +21,7 @@ Every ``--eval-every`` steps (and at step 0) the policy answers the held-out pro
 One JSON line per step in ``OUT/ARM/log.jsonl`` (``kind: train``) and per evaluation (``kind: eval``).
 A rerun with ``--resume`` continues each arm from its last checkpoint (``--save-steps``)::
 
-    python scripts/grpo_gsm8k.py --arm outcome --arm outcome+prm --out /work/runs/grpo --max-steps 200 --resume
+    python scripts/grpo_gsm8k.py --arm outcome --arm outcome+prm --out /work/runs/grpo --max-steps 80 --resume
 """
 
 from __future__ import annotations
@@ -144,7 +144,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--train-path", type=Path, default=DATA / "train.jsonl")
     p.add_argument("--eval-path", type=Path, default=DATA / "test.jsonl")
     p.add_argument("--max-ref-steps", type=int, default=2, help="easiest problems: reference lines <= this")
-    p.add_argument("--max-steps", type=int, default=200)
+    p.add_argument("--max-steps", type=int, default=80)
     p.add_argument("--data-steps", type=int, default=1000, help="the fixed problem order covers this many steps")
     p.add_argument("--prompts-per-step", type=int, default=2)
     p.add_argument("--group", type=int, default=4, help="G: completions per prompt")
