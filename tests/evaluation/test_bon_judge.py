@@ -192,7 +192,9 @@ def tiny_qwen(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return save_tiny_lm(tmp_path_factory.mktemp("judge"), "qwen2", qwen_tokenizer(), max_position_embeddings=512)
 
 
-def test_cli_runs_judge_selectors_with_a_tiny_real_judge(tmp_path: Path, tiny_qwen: Path) -> None:
+def test_cli_runs_judge_selectors_with_a_tiny_real_judge(
+    tmp_path: Path, tiny_qwen: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     cands = tmp_path / "c.jsonl"
     write_candidates(cset([CORRECT[3][:4]]), cands)  # 1 problem x 4: 12 judge generations
     out = tmp_path / "run"
@@ -212,5 +214,7 @@ def test_cli_runs_judge_selectors_with_a_tiny_real_judge(tmp_path: Path, tiny_qw
     # a random-weight judge writes no verdict: every comparison fails and the tie-break decides
     bad = [json.loads(x) for x in (out / "judge.jsonl").read_text().splitlines()]
     assert all("\\boxed" not in x["text"] for x in bad)
-    r = subprocess.run([*argv[:-6], "--pairwise-max-n", "3"], env=env, capture_output=True, text=True, timeout=60)
-    assert r.returncode == 2 and "more than --pairwise-max-n 3" in r.stderr
+    from prmkit.cli._bon import main
+
+    assert main([*argv[3:-6], "--pairwise-max-n", "3"]) == 2  # in-process: no second interpreter
+    assert "more than --pairwise-max-n 3" in capsys.readouterr().err
