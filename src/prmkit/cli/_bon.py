@@ -8,6 +8,11 @@ pass_at_n) alone need neither. Example (offline, seconds)::
     prmkit eval bon --candidates math_cot_100.jsonl --scores-from-file \\
         --aggregators sigmoid:last --out runs/bon
 
+Judge selectors (``--selectors knockout,elo``) ask a pairwise judge (``--pairwise-backend``,
+``--pairwise-model``, ``--pairwise-url``) about every pair of each problem's candidates once, stored in
+``OUT/judge.jsonl`` (a rerun resumes it), and answer every subset's tournament from those verdicts;
+see docs/pairwise.md.
+
 When candidates are scored, ``bon.json`` also holds a ``lessons`` block
 (:mod:`prmkit.evaluation.lessons`): the share of solutions whose minimum step
 score is on the last step, and score against solution length and step position.
@@ -69,6 +74,7 @@ def _run_locked(run_cfg: BonRunConfig) -> int:
 
     from prmkit.data import check_output_dir
     from prmkit.data.candidates import load_candidates, write_candidates
+    from prmkit.errors import ConfigError
     from prmkit.evaluation import format_comparisons, format_table, score_candidates
     from prmkit.evaluation.bon import evaluate_bon
     from prmkit.evaluation.lessons import candidate_lessons
@@ -80,6 +86,19 @@ def _run_locked(run_cfg: BonRunConfig) -> int:
     cfg = run_cfg.bon
     aggregators = list(run_cfg.aggregators)
     cset = load_candidates(run_cfg.candidates, run_cfg.format, answer_style=run_cfg.answer_style)
+    judged = [s.kind for s in selectors if s.spec.uses_judge]
+    bon_judge = None
+    if judged:
+        _, n_max = cset.n_range
+        if n_max > run_cfg.pairwise.max_n and max(cfg.ns or (n_max,)) > 1:
+            raise ConfigError(
+                f"{', '.join(judged)}: every pair of a problem's candidates is judged and a problem has {n_max} "
+                f"candidates, more than --pairwise-max-n {run_cfg.pairwise.max_n} (C(n, 2) x 2 judge generations "
+                "per problem); raise --pairwise-max-n or give fewer candidates"
+            )
+        if not run_cfg.out:
+            print("warning: no --out: the judge's verdicts are kept in memory only (no resume)", file=sys.stderr)
+        bon_judge = run_cfg.pairwise.load(str(check_output_dir(run_cfg.out) / "judge.jsonl") if run_cfg.out else None)
     source = "none"
     threshold = 0.5  # the PRM's own decision threshold where a PRM scores (lessons' step metrics)
     if run_cfg.scores_from_file:
@@ -114,7 +133,7 @@ def _run_locked(run_cfg: BonRunConfig) -> int:
         file=sys.stderr,
         disable=run_cfg.quiet,
     ) as bar:
-        result = evaluate_bon(cset, selectors, aggregators, cfg, progress=bar.update)
+        result = evaluate_bon(cset, selectors, aggregators, cfg, progress=bar.update, judge=bon_judge)
     baseline = (
         Selector.parse(run_cfg.baseline)
         if run_cfg.baseline
@@ -142,12 +161,18 @@ def _run_locked(run_cfg: BonRunConfig) -> int:
         print(f"warning: no candidate has a score under {', '.join(unscored)}: score-based selectors had "
               "no scores (shown as 'no scores'; their choice would be only the tie-break)", file=sys.stderr)
     print(format_table(result))
+    if bon_judge is not None:
+        j = _judge_summary(bon_judge, run_cfg)
+        print(f"judge {j['judge']}: {j['generated']} generations this run ({j['generated_tokens']:,} tokens), "
+              f"{j['memo']} in the memo")
     if comparisons and baseline is not None:
         print(f"\npaired differences against {baseline.name} (percentage points)")
         print(format_comparisons(comparisons, cfg.confidence, intervals=cfg.n_bootstrap > 0))
     if run_cfg.out:
         outdir = check_output_dir(run_cfg.out)
         doc = {"candidates": str(run_cfg.candidates), "scores": source, **result.to_json(comparisons)}
+        if bon_judge is not None:
+            doc["judge"] = _judge_summary(bon_judge, run_cfg)
         if source != "none":
             doc["lessons"] = candidate_lessons(cset, threshold=threshold)
         (outdir / "bon.json").write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
@@ -162,6 +187,20 @@ def _run_locked(run_cfg: BonRunConfig) -> int:
                 print(f"warning: plot skipped: {e}", file=sys.stderr)
         print(f"wrote {', '.join(wrote)}", file=sys.stderr)
     return 0
+
+
+def _judge_summary(bon_judge: Any, run_cfg: BonRunConfig) -> dict[str, Any]:
+    j = bon_judge.judge
+    return {
+        "judge": f"{run_cfg.pairwise.backend}:{run_cfg.pairwise.model}",
+        "max_tokens": j.max_tokens,
+        "seed": j.seed,
+        "generated": j.generated,
+        "generated_tokens": j.generated_tokens,
+        "generate_calls": j.calls,
+        "memo": len(j.memo),
+        "memo_tokens": sum(s.n_tokens for s in j.memo.values()),
+    }
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from prmkit.evaluation.bon import BonResult, Comparison
+from prmkit.search.select import Selector
 
 __all__ = ["format_comparisons", "format_table"]
 
@@ -15,6 +16,8 @@ def _tokens(v: float | None) -> str:
 
 def format_table(result: BonResult) -> str:
     """Accuracy (%) with its interval and the compute per problem, one row per selector, aggregator and N.
+
+    A ``judge tok`` column (pairwise-judge tokens per problem) is added when a judge selector ran.
 
     >>> from prmkit.data.candidates import Candidate, CandidateProblem, CandidateSet
     >>> from prmkit.answers import Answer
@@ -27,8 +30,8 @@ def format_table(result: BonResult) -> str:
     """
     intervals = result.config.n_bootstrap > 0
     pct = f"{100 * result.config.confidence:g}% CI"
-    head = ("selector", "aggregator", "n", "accuracy", pct, "policy tok", "verifier tok")
-    body = [
+    head: tuple[str, ...] = ("selector", "aggregator", "n", "accuracy", pct, "policy tok", "verifier tok")
+    body: list[tuple[str, ...]] = [
         (
             r.selector,
             r.aggregator or "-",
@@ -40,7 +43,12 @@ def format_table(result: BonResult) -> str:
         )
         for r in result.rows
     ]
-    return _render(*_without_intervals(head, body, 4, intervals, {2, 3, 5, 6}))
+    right = {2, 3, 5, 6}
+    if any(Selector.parse(r.selector).spec.uses_judge for r in result.rows):
+        head += ("judge tok",)
+        body = [(*row, _tokens(r.judge_tokens)) for row, r in zip(body, result.rows, strict=True)]
+        right.add(7)
+    return _render(*_without_intervals(head, body, 4, intervals, right))
 
 
 def format_comparisons(comparisons: Sequence[Comparison], confidence: float, *, intervals: bool = True) -> str:

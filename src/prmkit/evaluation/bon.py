@@ -21,6 +21,11 @@ Protocol (B3/B4 of the method cards, with random instead of prefix subsets):
   were sampled, not subset noise (already averaged out).
 * Correctness comes from the file; where it is missing the candidate's
   answer is graded against the problem's reference (:mod:`prmkit.answers`).
+* **Judge selectors** (``knockout``, ``elo``; see :mod:`prmkit.evaluation._bon_judge`): every pair
+  of a problem's candidates is judged once (``judge``), each subset's tournament is answered from
+  those verdicts; ties break on the first aggregator's scores where candidates are scored (the row
+  then names that aggregator), else the lower index. ``judge_tokens``: the judge tokens a subset's
+  tournament costs, averaged like accuracy (0 for the other selectors).
 * Compute: expected tokens per problem at N — the policy's (N x mean
   ``policy_tokens``) and the verifier's (N x mean ``verifier_tokens`` for
   selectors that read scores, 0 for the others); ``None`` when any count is unknown.
@@ -48,12 +53,13 @@ from prmkit.answers import DEFAULT_TIMEOUT_S, grade_answer, group_answers
 from prmkit.config import option
 from prmkit.data.candidates import CandidateSet
 from prmkit.errors import ConfigError, DataFormatError
+from prmkit.evaluation._bon_judge import BonJudge, judge_tables, run_judged, subset_seeds
 from prmkit.evaluation._bon_stats import bootstrap_ci, bootstrap_index, default_ns, subset_masks
 from prmkit.search import batched as core
 from prmkit.search.aggregate import Aggregator
 from prmkit.search.select import Selector, run_selector
 
-__all__ = ["BonConfig", "BonResult", "BonRow", "Comparison", "evaluate_bon"]
+__all__ = ["BonConfig", "BonJudge", "BonResult", "BonRow", "Comparison", "evaluate_bon"]
 
 _CHUNK_CELLS = 1 << 22  # subsets x max(candidates, groups) per chunk, bounds memory
 
@@ -112,6 +118,8 @@ class BonRow:
     """Share of the candidates with a solution score under ``aggregator`` (None for selectors
     that read no scores). At 0 the selector had no scores: its accuracy is only the tie-break
     (the first candidate) and the table says "no scores" instead."""
+    judge_tokens: float = 0.0
+    """Expected pairwise-judge tokens per problem at this N (judge selectors; 0 for the others)."""
 
 
 @dataclass(frozen=True)
@@ -243,10 +251,12 @@ def evaluate_bon(
     config: BonConfig | None = None,
     *,
     progress: Callable[[int], object] | None = None,
+    judge: BonJudge | None = None,
 ) -> BonResult:
     """Accuracy vs N for each selector (x each aggregator, for score-based selectors).
 
-    ``progress`` is called with 1 after each problem (e.g. ``tqdm.update``).
+    ``progress`` is called with 1 after each problem (e.g. ``tqdm.update``); ``judge`` is needed
+    by the judge selectors (``knockout``, ``elo``).
     """
     cfg = config or BonConfig()
     sels = [s if isinstance(s, Selector) else Selector.parse(s) for s in selectors]
@@ -263,14 +273,23 @@ def evaluate_bon(
     ns = tuple(sorted(set(cfg.ns))) if cfg.ns else default_ns(n_min)
     if max(ns) > n_min:
         raise ConfigError(f"n={max(ns)} exceeds the smallest candidate count per problem ({n_min})")
+    judged = [s.kind for s in sels if s.spec.uses_judge]
+    if judged and judge is None:
+        raise ConfigError(f"selectors {', '.join(judged)} need a pairwise judge (judge=)")
     probs = _prepare(cset, aggs, cfg.timeout_s)
+    tables = judge_tables(judge, cset) if judged and judge is not None and max(ns) > 1 else []
+    tie = next((a.name for a in aggs if any((~np.isnan(p.scores[a.name])).any() for p in probs)), None)
     combos: list[tuple[Selector, str | None]] = []
     for s in sels:
-        combos += [(s, a.name) for a in aggs] if s.spec.uses_scores else [(s, None)]
+        if s.spec.uses_judge:
+            combos.append((s, tie))
+        else:
+            combos += [(s, a.name) for a in aggs] if s.spec.uses_scores else [(s, None)]
     combos = list(dict.fromkeys(combos))
     acc: dict[tuple[str, str | None, int], npt.NDArray[np.float64]] = {
         (s.name, a, n): np.zeros(len(probs)) for s, a in combos for n in ns
     }
+    judge_tok = {key: np.zeros(len(probs)) for key in acc}
     n_used: dict[int, int] = dict.fromkeys(ns, 0)
     for pi, pr in enumerate(probs):
         size = pr.groups.shape[0]
@@ -280,12 +299,20 @@ def evaluate_bon(
             n_used[n] = max(n_used[n], masks.shape[0])
             step = max(1, _CHUNK_CELLS // max(size, n_groups))
             hits = {key: 0.0 for key in combos}
+            seeds = subset_seeds(cfg.seed, pi, n, masks.shape[0]) if judged else []
             for start in range(0, masks.shape[0], step):
                 chunk = masks[start : start + step]
                 stats = core.Stats.of(pr.groups, chunk)
                 for s, a in combos:
                     scores = pr.scores[a] if a is not None else np.full(size, np.nan)
-                    chosen = run_selector(s, pr.groups, scores, pr.correct, chunk, stats)
+                    if s.spec.uses_judge:
+                        chosen, tok = run_judged(
+                            s.kind, tables[pi] if tables else {}, chunk,
+                            scores if a is not None else None, seeds[start : start + step],
+                        )
+                        judge_tok[(s.name, a, n)][pi] += float(tok.sum()) / masks.shape[0]
+                    else:
+                        chosen = run_selector(s, pr.groups, scores, pr.correct, chunk, stats)
                     hits[(s, a)] += float(
                         np.where(chosen >= 0, pr.correct[np.maximum(chosen, 0)], False).sum()
                     )
@@ -300,7 +327,8 @@ def evaluate_bon(
         for n in ns:
             v = acc[(s.name, a, n)]
             lo, hi = bootstrap_ci(v, boot, cfg.confidence)
-            verifier = _compute([p.verifier for p in probs], n) if s.spec.uses_scores else 0.0
+            reads_scores = s.spec.uses_scores or (s.spec.uses_judge and a is not None)
+            verifier = _compute([p.verifier for p in probs], n) if reads_scores else 0.0
             rows.append(
                 BonRow(
                     s.name,
@@ -313,7 +341,8 @@ def evaluate_bon(
                     n_used[n],
                     _compute([p.policy for p in probs], n),
                     verifier,
-                    scored[a] if a is not None else None,
+                    scored[a] if a is not None and not s.spec.uses_judge else None,
+                    float(judge_tok[(s.name, a, n)].mean()),
                 )
             )
     return BonResult(tuple(rows), acc, cfg, boot, tuple(p.id for p in cset.problems))

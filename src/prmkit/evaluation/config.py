@@ -19,11 +19,13 @@ from prmkit.answers import AnswerStyle
 from prmkit.config import option
 from prmkit.data.candidates import CandidateFormat
 from prmkit.errors import ConfigError
-from prmkit.evaluation.bon import BonConfig
+from prmkit.evaluation.bon import BonConfig, BonJudge
+from prmkit.generation import GENERATORS, load_generator
 from prmkit.scoring.config import ScorerConfig
+from prmkit.search.pairwise import JsonlMemo, PairwiseJudge
 from prmkit.search.select import SELECTORS
 
-__all__ = ["DEFAULT_SWEEP", "BonRunConfig", "CalibrationConfig", "PRMBenchConfig", "ProcessBenchConfig", "ReportConfig"]
+__all__ = ["DEFAULT_SWEEP", "BonJudgeConfig", "BonRunConfig", "CalibrationConfig", "PRMBenchConfig", "ProcessBenchConfig", "ReportConfig"]
 
 DEFAULT_SWEEP = tuple(round(0.05 * i, 2) for i in range(21))
 """The thresholds a ProcessBench or PRMBench sweep reports without a grid: 0, 0.05, ..., 1."""
@@ -104,6 +106,51 @@ class PRMBenchConfig:
 
 
 @dataclass(frozen=True)
+class BonJudgeConfig:
+    """The pairwise judge of the judge selectors (``knockout``, ``elo``) in a Best-of-N run."""
+
+    backend: str = field(default="llamacpp", metadata=option(flag="--pairwise-backend"))
+    """Judge generation backend, a name in ``prmkit.generation.GENERATORS`` (hf, llamacpp, openai, vllm)."""
+    model: str = field(default="qwen2.5-coder-0.5b-instruct", metadata=option(flag="--pairwise-model"))
+    """The judge: a catalog name, a ``.gguf`` path, a model directory, or the served model's name (openai)."""
+    url: str | None = field(default=None, metadata=option(flag="--pairwise-url"))
+    """Base URL of an OpenAI-compatible server, with the version prefix (backend openai only)."""
+    max_tokens: int = field(default=512, metadata=option(flag="--pairwise-max-tokens"))
+    """Most tokens of reasoning and verdict per order of a pair."""
+    seed: int = field(default=0, metadata=option(flag="--pairwise-seed"))
+    """Seeds the judge's requests (each also by its prompt)."""
+    max_n: int = field(default=16, metadata=option(flag="--pairwise-max-n"))
+    """Most candidates per problem a judge selector reads: every pair of them is judged, C(n, 2) x 2
+    generations per problem (16: 240)."""
+    batch: int = field(default=64, metadata=option(flag="--pairwise-batch"))
+    """Judge requests per generate call, each batch saved to the memo as it returns."""
+
+    def __post_init__(self) -> None:
+        problems = []
+        if self.backend not in GENERATORS:
+            problems.append(f"pairwise judge backend {self.backend!r} is not one of {', '.join(GENERATORS.names())}")
+        if self.backend == "openai" and not self.url:
+            problems.append("pairwise judge backend openai needs a url (the server's base URL)")
+        if self.url and self.backend != "openai":
+            problems.append(f"the pairwise judge url is for backend openai, not {self.backend!r}")
+        for name, lo in (("max_tokens", 1), ("max_n", 2), ("batch", 1)):
+            if getattr(self, name) < lo:
+                problems.append(f"pairwise {name} must be >= {lo}, got {getattr(self, name)}")
+        if problems:
+            raise ConfigError("; ".join(problems))
+
+    def load(self, memo: str | None = None) -> BonJudge:
+        """The judge, its samples kept in the JSONL ``memo`` (resume) or in memory."""
+        options: dict[str, str] = {"model": self.model}
+        if self.url:
+            options["base_url"] = self.url
+        judge = PairwiseJudge(load_generator(self.backend, **options), max_tokens=self.max_tokens, seed=self.seed)
+        if memo is not None:
+            judge.memo = JsonlMemo(memo)
+        return BonJudge(judge, self.max_n, self.batch)
+
+
+@dataclass(frozen=True)
 class BonRunConfig:
     """Settings of a Best-of-N run: the candidates, where scores come from, selectors, statistics, output."""
 
@@ -117,8 +164,12 @@ class BonRunConfig:
     """Use the step (or outcome) scores stored in the candidate file instead of a PRM."""
     save_scored: str | None = None
     """Write the scored candidates here (prmkit JSONL) to reuse with ``scores_from_file``."""
-    selectors: tuple[str, ...] = field(default_factory=lambda: tuple(SELECTORS.in_order()), metadata=option(sep=","))
-    """Selectors, ``name[:param]``, names in ``prmkit.search.select.SELECTORS``; by default every registered one, in order."""
+    selectors: tuple[str, ...] = field(
+        default_factory=lambda: tuple(k for k in SELECTORS.in_order() if not SELECTORS.get(k).uses_judge),
+        metadata=option(sep=","),
+    )
+    """Selectors, ``name[:param]``, names in ``prmkit.search.select.SELECTORS``; by default every registered one
+    that needs no judge, in order (``knockout`` and ``elo`` need the ``judge_*`` settings)."""
     aggregators: tuple[str, ...] = field(default=("last",), metadata=option(sep=","))
     """Step-score aggregators, ``[sigmoid:]rule[:window]`` (see ``prmkit.search.aggregate``)."""
     baseline: str | None = None
@@ -135,6 +186,9 @@ class BonRunConfig:
     """The PRM, when one scores the candidates (``prm`` set, ``save_scored``, or a selector reads scores)."""
     bon: BonConfig = field(default_factory=BonConfig)
     """Subsets, bootstrap and grading of the evaluation."""
+    pairwise: BonJudgeConfig = field(default_factory=BonJudgeConfig)
+    """The pairwise judge, when a judge selector (``knockout``, ``elo``) runs (``--pairwise-*``; the ``--judge-*``
+    flags belong to a generative-judge PRM)."""
 
     def __post_init__(self) -> None:
         problems = []

@@ -236,6 +236,10 @@ class PairwiseJudge:
     """Content key -> judged sample; pass a persistent mapping to resume across runs."""
     calls: int = 0
     """``generate`` calls made (one per round that had something new to judge)."""
+    generated: int = 0
+    """Samples generated (requests not found in the memo)."""
+    generated_tokens: int = 0
+    """Tokens the judge generated for those samples."""
 
     def request(self, problem: str, a: str, b: str) -> GenerationRequest:
         """The request that judges ``a`` (as A) against ``b`` (as B)."""
@@ -257,19 +261,49 @@ class PairwiseJudge:
         self, problem: str, solutions: Sequence[str], pairs: Sequence[tuple[int, int]]
     ) -> list[Comparison]:
         """Judge ``pairs`` of indices into ``solutions``, both orders, in one ``generate`` call."""
-        reqs = [
-            self.request(problem, solutions[x], solutions[y])
-            for i, j in pairs
-            for x, y in ((i, j), (j, i))
-        ]
-        keys = [self.key(r) for r in reqs]
-        todo = {k: r for k, r in zip(keys, reqs, strict=True) if k not in self.memo}
-        if todo:
+        return self.compare_many([(problem, solutions, pairs)])[0]
+
+    def compare_many(
+        self,
+        items: Sequence[tuple[str, Sequence[str], Sequence[tuple[int, int]]]],
+        *,
+        chunk: int | None = None,
+    ) -> list[list[Comparison]]:
+        """Judge the pairs of several ``(problem, solutions, pairs)`` at once.
+
+        Requests not in the memo go through one ``generate`` call per ``chunk``
+        of them (all in one call when None); each chunk is stored in the memo as
+        soon as it returns, so an interrupted run loses at most one chunk.
+        """
+        if chunk is not None and chunk < 1:
+            raise ValueError(f"chunk must be >= 1, got {chunk}")
+        all_keys: list[list[str]] = []
+        todo: dict[str, GenerationRequest] = {}
+        for problem, solutions, pairs in items:
+            reqs = [
+                self.request(problem, solutions[x], solutions[y])
+                for i, j in pairs
+                for x, y in ((i, j), (j, i))
+            ]
+            keys = [self.key(r) for r in reqs]
+            all_keys.append(keys)
+            for k, r in zip(keys, reqs, strict=True):
+                if k not in self.memo:
+                    todo.setdefault(k, r)
+        pending = list(todo.items())
+        step = chunk or max(len(pending), 1)
+        for lo in range(0, len(pending), step):
+            part = pending[lo : lo + step]
             self.calls += 1
-            out = self.generator.generate(list(todo.values()))
-            for k, samples in zip(todo, out, strict=True):
+            out = self.generator.generate([r for _, r in part])
+            for (k, _), samples in zip(part, out, strict=True):
                 self.memo[k] = samples[0]
+                self.generated += 1
+                self.generated_tokens += samples[0].n_tokens
         return [
-            combine(i, j, self.memo[keys[2 * p]], self.memo[keys[2 * p + 1]])
-            for p, (i, j) in enumerate(pairs)
+            [
+                combine(i, j, self.memo[keys[2 * p]], self.memo[keys[2 * p + 1]])
+                for p, (i, j) in enumerate(pairs)
+            ]
+            for keys, (_, _, pairs) in zip(all_keys, items, strict=True)
         ]

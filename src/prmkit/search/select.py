@@ -13,7 +13,13 @@ correctness. Registry :data:`SELECTORS`; the name is also the CLI and JSON value
 ``hmrv``          Hybrid Majority Reward Vote (UnPRM), parameter θ (threshold)
 ``wrfv``          Weighted Reward Frequency Vote (UnPRM), parameter w (weight)
 ``pass_at_n``     oracle: a correct candidate if there is one (pass@n)
+``knockout``      pairwise judge, single elimination (:mod:`prmkit.search.tournament`)
+``elo``           pairwise judge, round-robin Elo ratings
 ================  ============================================================
+
+``knockout`` and ``elo`` need a pairwise judge (``uses_judge``): they run in
+:func:`prmkit.evaluation.bon.evaluate_bon` with a judge, or through
+:mod:`prmkit.search.tournament`, not through :func:`run_selector`.
 
 **Missing answers** never vote; a vote among missing answers only returns
 ``NoAnswer`` with index -1. ``best_of_n`` ranks by score alone, so it can pick
@@ -85,6 +91,8 @@ class SelectorDef:
     """Default value of that parameter."""
     lo: float = 0.0
     hi: float = 1.0
+    uses_judge: bool = False
+    """Needs a pairwise judge (:mod:`prmkit.search.tournament`); not batched by ``fn``."""
 
 
 SELECTORS: Registry[SelectorDef] = Registry("selector")
@@ -116,6 +124,16 @@ SELECTORS.register(
 SELECTORS.register(
     "pass_at_n", SelectorDef(lambda g, s, c, m, p, st: core.oracle(c, m), False, uses_correct=True)
 )
+
+
+
+def _needs_judge(*_: object) -> core.IntA:
+    raise ConfigError("knockout and elo need a pairwise judge: run them through prmkit.evaluation.bon.evaluate_bon "
+                      "with judge=, or prmkit.search.tournament")
+
+
+SELECTORS.register("knockout", SelectorDef(_needs_judge, False, uses_judge=True))
+SELECTORS.register("elo", SelectorDef(_needs_judge, False, uses_judge=True))
 
 
 @dataclass(frozen=True)
@@ -177,6 +195,8 @@ def run_selector(
 ) -> core.IntA:
     """Batched selection over subsets ``mask_RN`` of one problem: chosen index per subset (-1 = none)."""
     d = selector.spec
+    if d.uses_judge:
+        _needs_judge()
     if d.uses_correct and correct_N is None:
         raise ConfigError(f"selector {selector.kind!r} is an oracle and needs correctness labels")
     st = stats if stats is not None else core.Stats.of(groups_N, mask_RN)
@@ -213,6 +233,8 @@ def select(
     """
     sel = selector if isinstance(selector, Selector) else Selector.parse(selector)
     n = len(answers)
+    if sel.spec.uses_judge:
+        _needs_judge()
     if sel.spec.uses_scores and scores is None:
         raise ConfigError(f"selector {sel.kind!r} needs solution scores")
     if scores is not None and len(scores) != n:

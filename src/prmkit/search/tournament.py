@@ -34,13 +34,22 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 
 from prmkit.errors import ConfigError
-from prmkit.search.pairwise import Comparison, PairwiseJudge
+from prmkit.search.pairwise import Comparison
 
-__all__ = ["Tournament", "elo", "knockout", "prefer"]
+__all__ = ["Comparer", "Tournament", "elo", "knockout", "prefer"]
+
+
+class Comparer(Protocol):
+    """What a tournament asks of its judge: a :class:`~prmkit.search.pairwise.PairwiseJudge`, or a table of verdicts already made."""
+
+    def compare(
+        self, problem: str, solutions: Sequence[str], pairs: Sequence[tuple[int, int]]
+    ) -> list[Comparison]: ...
 
 
 @dataclass(frozen=True)
@@ -97,7 +106,7 @@ def _check(solutions: Sequence[str], scores: Sequence[float] | None) -> None:
 
 
 def knockout(
-    judge: PairwiseJudge,
+    judge: Comparer,
     problem: str,
     solutions: Sequence[str],
     scores: Sequence[float] | None = None,
@@ -140,7 +149,7 @@ def elo_pairs(n: int, opponents: int | None, rng: np.random.Generator) -> list[t
 
 
 def elo(
-    judge: PairwiseJudge,
+    judge: Comparer,
     problem: str,
     solutions: Sequence[str],
     scores: Sequence[float] | None = None,
