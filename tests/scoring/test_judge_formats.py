@@ -5,6 +5,7 @@ format once on a tiny real Qwen2 model."""
 from __future__ import annotations
 
 import dataclasses
+import math
 import re
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING
@@ -120,6 +121,34 @@ def test_genprm_missing_verdict_is_a_failure_with_the_texts_and_runs() -> None:
     # rescoring reads the stored texts again, verdicts after the prefix only, without running code
     again = _genprm(gen).rescore(SOL, [result.judgement.texts[0] + " \\boxed{Yes} \\boxed{No}"])
     assert isinstance(again, StepScores) and again.scores == (1.0, 0.0, 0.0)
+
+
+class ScriptReadingLogprobs(Script):
+    """:class:`Script` that also reads verdict log-probabilities: P(Yes) = 0.8 wherever it is asked."""
+
+    def __init__(self, texts: Sequence[str]) -> None:
+        super().__init__(texts)
+        self.read: list[tuple[str, list[str]]] = []
+
+    def continuation_logprobs(self, prompt: str, continuations: Sequence[str]) -> list[float]:
+        self.read.append((prompt, list(continuations)))
+        return [math.log(0.8), math.log(0.2)]
+
+
+def test_genprm_logprob_reads_p_yes_at_each_verdict_after_the_outputs() -> None:
+    gen = ScriptReadingLogprobs([_checks("print(True)", "print(False)", "print(True)")])
+    judge = dataclasses.replace(get_judge("genprm-logprob"), code_wall_s=1.0)
+    result = JudgeScorer(get_spec("judge-genprm-logprob"), judge, gen).score([SOL])[0]
+    assert isinstance(result, StepScores) and result.judgement is not None
+    # every verdict box is read (here P(Yes) = 0.8 at each), whatever the judge wrote there
+    assert result.judgement.verdicts == ("+-+",)
+    assert result.scores == pytest.approx((0.8, 0.8, 0.8))
+    text, prompt = result.judgement.texts[0], gen.requests[0].prompt
+    cut = text.rindex(GENPRM_VERDICTS) + len(GENPRM_VERDICTS)  # the prefix itself shows the boxes
+    at = [cut + m.end() for m in re.finditer(re.escape("\\boxed{"), text[cut:])]
+    assert [r for r in gen.read] == [(prompt + text[:a], ["Yes}", "No}"]) for a in at]
+    assert len(at) == 3
+    assert "[Code Output]\n```\nFalse\n```" in gen.read[0][0]
 
 
 def test_code_blocks_and_block_limit() -> None:

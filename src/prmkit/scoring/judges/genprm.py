@@ -7,8 +7,9 @@ the block as a ``[Code Output]`` block. Then, after ``verdict_prefix``, the
 judge gives one ``\\boxed{Yes}``/``\\boxed{No}`` per paragraph with the outputs
 in its context. ``genprm`` is one greedy sample; ``genprm-vote8`` averages the
 votes of 8 seeded samples at GenPRM's T=0.6, top-p 0.95 (the paper's
-Maj@8 averages the 8 scores, as here). The paper's model judges one paragraph per
-turn, reads P(Yes) by log-probability and allows up to 3 code rounds per step;
+Maj@8 averages the 8 scores, as here); ``genprm-logprob`` reads each verdict as
+GenPRM does, P(Yes) / (P(Yes) + P(No)) at its ``\\boxed{``. The paper's model
+judges one paragraph per turn and allows up to 3 code rounds per step;
 ``docs/judges.md`` lists the differences.
 
 >>> code_blocks("<verify>\\n```python\\nprint(3 * 4 == 12)\\n```\\n</verify>")
@@ -25,7 +26,7 @@ from prmkit.sandbox import Execution, Limits, run_many
 from prmkit.scoring.judges.spec import JudgeSpec
 from prmkit.types import CodeRun
 
-__all__ = ["GENPRM", "GENPRM_TEMPLATE", "GENPRM_VOTE8", "code_blocks", "run_code"]
+__all__ = ["GENPRM", "GENPRM_LOGPROB", "GENPRM_TEMPLATE", "GENPRM_VOTE8", "code_blocks", "run_code"]
 
 _BLOCK = re.compile(r"```python[^\n]*\n(.*?)```", re.DOTALL)
 OUTPUT_CHARS = 1000
@@ -68,6 +69,14 @@ GENPRM_VOTE8 = dataclasses.replace(
     temperature=0.6,
     top_p=0.95,
     description="GenPRM-style with code execution, share of 8 samples (T=0.6, top-p 0.95) saying Yes",
+)
+
+GENPRM_LOGPROB = dataclasses.replace(
+    GENPRM,
+    name="genprm-logprob",
+    rule="logprob",
+    description="GenPRM-style with code execution, P(Yes)/(P(Yes)+P(No)) at each verdict's \\boxed{ "
+    "(GenPRM's readout); one greedy sample",
 )
 
 

@@ -157,7 +157,12 @@ class JudgeScorer:
             cut = text.rfind(j.verdict_prefix)
             if cut < 0:
                 raise VerdictError("missing", "the verdict generation never started", text)
-            verdict = self.parse(text[cut + len(j.verdict_prefix) :], n_steps)
+            start = cut + len(j.verdict_prefix)
+            verdict = self.parse(text[start:], n_steps)
+            if isinstance(
+                verdict, StepVerdicts
+            ):  # offsets in the whole text, for the logprob readout
+                verdict = dataclasses.replace(verdict, at=tuple(start + a for a in verdict.at))
         else:
             verdict = self.parse(text, n_steps)
         if isinstance(verdict, RubricScores) and verdict.out_of != len(j.rubric):

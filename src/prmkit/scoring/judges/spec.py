@@ -121,8 +121,10 @@ class JudgeSpec:
             )
         if self.verdict == "rubric" and self.rule != "vote":
             problems.append("rubric scores are read by rule 'vote'")
-        if self.execute and (self.rule != "vote" or not self.verdict_prefix.strip()):
-            problems.append("a judge that executes code needs rule 'vote' and a verdict_prefix")
+        if self.execute and (self.verdict != "yes_no" or not self.verdict_prefix.strip()):
+            problems.append(
+                "a judge that executes code needs verdict 'yes_no' and a verdict_prefix"
+            )
         if self.execute and (self.code_wall_s <= 0 or self.max_code_blocks < 1):
             problems.append("code_wall_s > 0 and max_code_blocks >= 1 are required")
         if problems:
