@@ -3,7 +3,9 @@
 Each solution is rendered with the judge's prompt, ``samples`` verifications are
 generated with a seed derived from the judge's seed and the solution's text (so
 a solution gets the same samples whatever batch it comes in), each is parsed
-strictly, and step scores are read by the judge's rule
+strictly (a judge that ``execute`` (GenPRM) first has its python blocks run in
+the sandbox and writes its verdicts in a second generation that sees their
+output: :mod:`prmkit.scoring.judges.genprm`), and step scores are read by the judge's rule
 (:mod:`prmkit.scoring.judges.spec`). Every result carries a
 :class:`~prmkit.types.Judgement`: the texts, the parsed verdicts, tokens and
 seconds. A solution none of whose samples parses is a ``verdict_error``
@@ -159,9 +161,8 @@ class JudgeScorer:
                 raise VerdictError("missing", "the verdict generation never started", text)
             start = cut + len(j.verdict_prefix)
             verdict = self.parse(text[start:], n_steps)
-            if isinstance(
-                verdict, StepVerdicts
-            ):  # offsets in the whole text, for the logprob readout
+            # offsets in the whole text, for the logprob readout
+            if isinstance(verdict, StepVerdicts):
                 verdict = dataclasses.replace(verdict, at=tuple(start + a for a in verdict.at))
         else:
             verdict = self.parse(text, n_steps)
