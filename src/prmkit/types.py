@@ -45,6 +45,7 @@ solutions x steps (ragged).
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -52,6 +53,7 @@ from typing import Any, Literal, get_args
 
 __all__ = [
     "UNLABELLED",
+    "CodeRun",
     "Dataset",
     "FailureReason",
     "Judgement",
@@ -112,6 +114,21 @@ class Solution:
 
 
 @dataclass(frozen=True)
+class CodeRun:
+    """One code block a judge wrote and the sandbox ran (GenPRM): which sample and block, the code, the
+    sandbox's status (``ok``, ``error``, ``timeout``, ...) and the output the judge was shown (cut short)."""
+
+    sample: int
+    block: int
+    code: str
+    status: str
+    output: str
+
+    def to_record(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+@dataclass(frozen=True)
 class Judgement:
     """What a generative judge wrote for one solution: every sample's text, what its verdict parsed to
     (``"error: <reason>"`` for a malformed or missing one), the prompt and generated tokens, and seconds.
@@ -126,10 +143,13 @@ class Judgement:
     prompt_tokens: int
     generated_tokens: int
     seconds: float
+    executions: tuple[CodeRun, ...] = ()
+    """The code the judge wrote and the sandbox ran (GenPRM), in order; empty for other judges."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "texts", tuple(self.texts))
         object.__setattr__(self, "verdicts", tuple(self.verdicts))
+        object.__setattr__(self, "executions", tuple(self.executions))
 
     @property
     def n_failed(self) -> int:
@@ -143,7 +163,7 @@ class Judgement:
             "prompt_tokens": self.prompt_tokens,
             "generated_tokens": self.generated_tokens,
             "seconds": self.seconds,
-        }
+        } | ({"executions": [e.to_record() for e in self.executions]} if self.executions else {})
 
     @classmethod
     def from_record(cls, rec: Any) -> Judgement:
@@ -155,9 +175,21 @@ class Judgement:
                 int(rec["prompt_tokens"]),
                 int(rec["generated_tokens"]),
                 float(rec["seconds"]),
+                tuple(
+                    CodeRun(
+                        int(e["sample"]),
+                        int(e["block"]),
+                        str(e["code"]),
+                        str(e["status"]),
+                        str(e["output"]),
+                    )
+                    for e in rec.get("executions", ())
+                ),
             )
         except (KeyError, TypeError, ValueError) as e:
-            raise ValueError(f"field 'judge': expected texts, verdicts, prompt_tokens, generated_tokens, seconds ({e!r})") from None
+            raise ValueError(
+                f"field 'judge': expected texts, verdicts, prompt_tokens, generated_tokens, seconds ({e!r})"
+            ) from None
 
 
 @dataclass(frozen=True)
@@ -185,7 +217,12 @@ class StepScores:
 
 
 FailureReason = Literal[
-    "context_length", "empty_solution", "empty_step", "reserved_text", "backend_error", "verdict_error"
+    "context_length",
+    "empty_solution",
+    "empty_step",
+    "reserved_text",
+    "backend_error",
+    "verdict_error",
 ]
 """``verdict_error``: a generative judge wrote no verdict that parses (its texts are in the ``judgement``)."""
 
@@ -247,10 +284,16 @@ def from_record(record: Mapping[str, Any], id: str | None = None) -> ScoreResult
     failure = record.get("failure")
     if failure is not None:
         if not isinstance(failure, Mapping) or failure.get("reason") not in get_args(FailureReason):
-            raise ValueError(f"field 'failure': expected {{'reason': one of {get_args(FailureReason)}, 'detail'}}, got {failure!r}")
-        return ScoreFailure(failure["reason"], str(failure.get("detail", "")), id, _judgement(record))
+            raise ValueError(
+                f"field 'failure': expected {{'reason': one of {get_args(FailureReason)}, 'detail'}}, got {failure!r}"
+            )
+        return ScoreFailure(
+            failure["reason"], str(failure.get("detail", "")), id, _judgement(record)
+        )
     scores, tokens = record.get("step_scores"), record.get("tokens", 0)
-    if not isinstance(scores, list) or not all(isinstance(s, (int, float)) and not isinstance(s, bool) for s in scores):
+    if not isinstance(scores, list) or not all(
+        isinstance(s, (int, float)) and not isinstance(s, bool) for s in scores
+    ):
         raise ValueError(f"field 'step_scores': expected a list of numbers, got {scores!r}")
     if not isinstance(tokens, int) or isinstance(tokens, bool) or tokens < 0:
         raise ValueError(f"field 'tokens': expected an integer >= 0, got {tokens!r}")
@@ -328,7 +371,9 @@ class StepwiseExample:
             raise ValueError("example has no step labels")
         first = labels_to_first_error(self.labels)
         if any(math.isnan(v) for v in self.labels[: len(self.labels) if first == -1 else first]):
-            raise ValueError(f"example {self.id!r}: an unlabelled step precedes its first error, which is unknown")
+            raise ValueError(
+                f"example {self.id!r}: an unlabelled step precedes its first error, which is unknown"
+            )
         return first
 
     @property

@@ -15,7 +15,7 @@ from prmkit.scoring.judges import (
     first_error,
     step_verdicts,
 )
-from prmkit.scoring.judges.verdicts import boxed
+from prmkit.scoring.judges.verdicts import RubricScores, boxed
 
 FUZZ = settings(max_examples=400, deadline=None)
 
@@ -44,6 +44,15 @@ PIECES = st.sampled_from(
         "\\boxed{1}",
         "١",
         "²",
+        "Yes",
+        "No",
+        "\\boxed{Yes}",
+        "\\boxed{No}",
+        "## Verdicts",
+        "/",
+        "3/4",
+        "\\boxed{4/4}",
+        "\\boxed{1/4}",
     ]
 )
 TEXTS = st.one_of(st.text(), st.lists(PIECES | st.text(max_size=3), max_size=30).map("".join))
@@ -65,8 +74,9 @@ def test_a_parser_returns_a_typed_verdict_or_raises_verdict_error(
         assert e.reason in ("missing", "malformed", "out_of_range", "too_many", "incomplete")
         assert isinstance(e, PRMKitError) and isinstance(e, ValueError)
         return
-    assert isinstance(verdict, (FirstError, StepVerdicts))
+    assert isinstance(verdict, (FirstError, StepVerdicts, RubricScores))
     assert len(verdict.labels) == n_steps
+    assert len(verdict.scores) == n_steps and all(0.0 <= x <= 1.0 for x in verdict.scores)
     # the offset of a verdict is just after a \boxed{ in the text
     for at in [verdict.at] if isinstance(verdict, FirstError) else verdict.at:
         assert text[:at].endswith("\\boxed{")

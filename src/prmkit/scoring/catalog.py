@@ -234,6 +234,13 @@ for _name, _judge, _desc in (
     ("judge-critic-logprob", "critic-logprob", "ProcessBench critic read by log-probability of every index"),
     ("judge-thinkprm", "thinkprm", "ThinkPRM-style per-step \\boxed{correct}/\\boxed{incorrect}, by log-probability"),
     ("judge-thinkprm-vote8", "thinkprm-vote8", "ThinkPRM-style chain, vote of 8 samples (T=0.6)"),
+    ("judge-genprm", "genprm", "GenPRM-style analysis + sandboxed code per paragraph, \\boxed{Yes}/\\boxed{No}"),
+    ("judge-genprm-vote8", "genprm-vote8", "GenPRM-style with code execution, vote of 8 samples (T=0.6)"),
+    ("judge-genprm-logprob", "genprm-logprob", "GenPRM-style with code execution, P(Yes) by log-probability"),
+    ("judge-rprm", "rprm", "R-PRM-style analysis, then \\boxed{Yes}/\\boxed{No} per step"),
+    ("judge-rprm-vote4", "rprm-vote4", "R-PRM-style analyse-then-judge, vote of 4 samples (T=0.7)"),
+    ("judge-rubric", "rubric", "4-criterion rubric per step, \\boxed{k/4} -> k/4"),
+    ("judge-rubric-vote4", "rubric-vote4", "4-criterion rubric per step, mean of 4 samples (T=0.7)"),
 ):
     register_spec(
         PRMSpec(

@@ -9,7 +9,7 @@ tokens' probabilities (``logprob``) or from votes over K seeded samples
 See ``docs/judges.md``.
 
 >>> sorted(JUDGES)
-['critic', 'critic-logprob', 'critic-maj8', 'thinkprm', 'thinkprm-vote8']
+['critic', 'critic-logprob', 'critic-maj8', 'genprm', 'genprm-logprob', 'genprm-vote8', 'rprm', 'rprm-vote4', 'rubric', 'rubric-vote4', 'thinkprm', 'thinkprm-vote8']
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from prmkit.scoring.judges.spec import JudgeSpec
 from prmkit.scoring.judges.verdicts import (
     VERDICTS,
     FirstError,
+    RubricScores,
     StepVerdicts,
     VerdictError,
     first_error,
@@ -32,6 +33,7 @@ __all__ = [
     "FirstError",
     "JudgeScorer",
     "JudgeSpec",
+    "RubricScores",
     "StepVerdicts",
     "VerdictError",
     "build_judge",

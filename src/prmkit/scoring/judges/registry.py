@@ -1,7 +1,7 @@
 """The judge formats by name: a PRM spec with readout ``generative`` names one in its ``judge`` field.
 
 >>> JUDGES.names()
-['critic', 'critic-logprob', 'critic-maj8', 'thinkprm', 'thinkprm-vote8']
+['critic', 'critic-logprob', 'critic-maj8', 'genprm', 'genprm-logprob', 'genprm-vote8', 'rprm', 'rprm-vote4', 'rubric', 'rubric-vote4', 'thinkprm', 'thinkprm-vote8']
 >>> get_judge("critic-maj8").temperature
 1.0
 """
@@ -18,6 +18,9 @@ JUDGES: Registry[JudgeSpec] = Registry("judge")
 for _module, _names in (
     ("critic", ("critic", "critic-maj8", "critic-logprob")),
     ("thinkprm", ("thinkprm", "thinkprm-vote8")),
+    ("genprm", ("genprm", "genprm-vote8", "genprm-logprob")),
+    ("rprm", ("rprm", "rprm-vote4")),
+    ("rubric", ("rubric", "rubric-vote4")),
 ):
     for _name in _names:
         JUDGES.register(_name, f"prmkit.scoring.judges.{_module}:{_name.upper().replace('-', '_')}")

@@ -3,7 +3,9 @@
 Each solution is rendered with the judge's prompt, ``samples`` verifications are
 generated with a seed derived from the judge's seed and the solution's text (so
 a solution gets the same samples whatever batch it comes in), each is parsed
-strictly, and step scores are read by the judge's rule
+strictly (a judge that ``execute`` (GenPRM) first has its python blocks run in
+the sandbox and writes its verdicts in a second generation that sees their
+output: :mod:`prmkit.scoring.judges.genprm`), and step scores are read by the judge's rule
 (:mod:`prmkit.scoring.judges.spec`). Every result carries a
 :class:`~prmkit.types.Judgement`: the texts, the parsed verdicts, tokens and
 seconds. A solution none of whose samples parses is a ``verdict_error``
@@ -38,11 +40,19 @@ from prmkit.generation import (
     load_generator,
 )
 from prmkit.scoring._backend import ScorerInfo, validate_solution
+from prmkit.scoring.judges.genprm import run_code
 from prmkit.scoring.judges.registry import get_judge
 from prmkit.scoring.judges.spec import JudgeSpec
-from prmkit.scoring.judges.verdicts import VERDICTS, FirstError, Verdict, VerdictError
+from prmkit.scoring.judges.verdicts import (
+    VERDICTS,
+    FirstError,
+    RubricScores,
+    StepVerdicts,
+    Verdict,
+    VerdictError,
+)
 from prmkit.scoring.spec import PRMSpec
-from prmkit.types import Judgement, ScoreFailure, ScoreResult, Solution, StepScores
+from prmkit.types import CodeRun, Judgement, ScoreFailure, ScoreResult, Solution, StepScores
 
 __all__ = ["JudgeScorer", "build_judge", "solution_seed"]
 
@@ -102,17 +112,67 @@ class JudgeScorer:
             max_tokens=j.max_tokens,
             temperature=j.temperature,
             top_p=j.top_p,
-            stop=_STOP,
+            # a judge that runs code stops before its verdicts (the first line of verdict_prefix)
+            stop=_STOP + ((j.verdict_prefix.strip().splitlines()[0],) if j.execute else ()),
             seed=solution_seed(self.seed, sol),
         )
         start = time.perf_counter()
+        runs: list[CodeRun] = []
         try:
             samples = self.generator.generate([request])[0]
+            if j.execute:
+                samples, runs = self._executed(prompt, request, samples)
         except ContextLengthError as e:
             return ScoreFailure("context_length", str(e), sol.id)
         except GenerationError as e:
             return ScoreFailure("backend_error", str(e), sol.id)
-        return self._judged(sol, prompt, samples, start)
+        return self._judged(sol, prompt, samples, start, runs)
+
+    def _executed(
+        self, prompt: str, request: GenerationRequest, samples: list[Sample]
+    ) -> tuple[list[Sample], list[CodeRun]]:
+        """GenPRM: run each sample's code, then one verdict generation per sample with the outputs in
+        context; each sample becomes its whole text (analysis, code, outputs, verdicts) and its tokens."""
+        contexts, runs = run_code([s.text for s in samples], self.judge)
+        requests = [
+            dataclasses.replace(
+                request, prompt=prompt + c, n=1, stop=_STOP, seed=(request.seed or 0) + k
+            )
+            for k, c in enumerate(contexts)
+        ]
+        verdicts = [out[0] for out in self.generator.generate(requests)] if requests else []
+        return [
+            Sample(
+                c + v.text,
+                s.n_tokens + v.n_tokens,
+                v.finish_reason,
+                s.n_prompt_tokens + v.n_prompt_tokens,
+            )
+            for s, c, v in zip(samples, contexts, verdicts, strict=True)
+        ], runs
+
+    def _parse(self, text: str, n_steps: int) -> Verdict:
+        """The judge's verdict in ``text`` (after the last ``verdict_prefix`` for a judge that runs code);
+        a rubric's total must be its number of criteria."""
+        j = self.judge
+        if j.execute:
+            cut = text.rfind(j.verdict_prefix)
+            if cut < 0:
+                raise VerdictError("missing", "the verdict generation never started", text)
+            start = cut + len(j.verdict_prefix)
+            verdict = self.parse(text[start:], n_steps)
+            # offsets in the whole text, for the logprob readout
+            if isinstance(verdict, StepVerdicts):
+                verdict = dataclasses.replace(verdict, at=tuple(start + a for a in verdict.at))
+        else:
+            verdict = self.parse(text, n_steps)
+        if isinstance(verdict, RubricScores) and verdict.out_of != len(j.rubric):
+            raise VerdictError(
+                "out_of_range",
+                f"scores out of {verdict.out_of}, the rubric has {len(j.rubric)} criteria",
+                text,
+            )
+        return verdict
 
     def rescore(self, sol: Solution, texts: Sequence[str]) -> ScoreResult:
         """Step scores read from verifications already written (``texts``, e.g. a run's stored
@@ -135,12 +195,17 @@ class JudgeScorer:
         )
 
     def _judged(
-        self, sol: Solution, prompt: str, samples: list[Sample], start: float
+        self,
+        sol: Solution,
+        prompt: str,
+        samples: list[Sample],
+        start: float,
+        runs: Sequence[CodeRun] = (),
     ) -> ScoreResult:
         verdicts: list[Verdict | VerdictError] = []
         for s in samples:
             try:
-                verdicts.append(self.parse(s.text, sol.n_steps))
+                verdicts.append(self._parse(s.text, sol.n_steps))
             except VerdictError as e:
                 verdicts.append(e)
         parsed = [v for v in verdicts if not isinstance(v, VerdictError)]
@@ -157,7 +222,8 @@ class JudgeScorer:
             ),
             prompt_tokens=samples[0].n_prompt_tokens if samples else 0,
             generated_tokens=sum(s.n_tokens for s in samples),
-            seconds=round(time.perf_counter() - start, 3),  # generation and log-probabilities
+            seconds=round(time.perf_counter() - start, 3),  # generation, code and log-probabilities
+            executions=tuple(runs),
         )
         if error is not None:
             if isinstance(error, ContextLengthError):
@@ -188,8 +254,8 @@ class JudgeScorer:
             firsts = [v.index for _, v in pairs if isinstance(v, FirstError)]
             winner = Counter(firsts).most_common(1)[0][0]  # ties: the first seen
             return tuple(1.0 if ok else 0.0 for ok in FirstError(winner, 0, n).labels)
-        labels = [v.labels for _, v in pairs]
-        return tuple(sum(col) / len(labels) for col in zip(*labels, strict=True))
+        per = [v.scores for _, v in pairs]
+        return tuple(math.fsum(col) / len(per) for col in zip(*per, strict=True))
 
     def _logprob_scores(self, prompt: str, text: str, verdict: Verdict) -> tuple[float, ...]:
         """One sample's step scores from the probabilities of the verdicts at the sample's boxes."""
@@ -204,8 +270,11 @@ class JudgeScorer:
             total = math.fsum(p)
             return tuple((p[0] + math.fsum(p[i + 2 :])) / total for i in range(verdict.n_steps))
         out: list[float] = []
+        assert isinstance(verdict, StepVerdicts)  # rubric scores are read by vote (JudgeSpec)
         for at in verdict.at:
-            good, bad = gen.continuation_logprobs(prompt + text[:at], ["correct}", "incorrect}"])
+            good, bad = gen.continuation_logprobs(
+                prompt + text[:at], [f"{w}}}" for w in verdict.words]
+            )
             out.append(1.0 / (1.0 + math.exp(min(700.0, bad - good))))
         # the chain stopped at an incorrect step: the steps after it are wrong (ProcessBench's convention)
         return tuple(out + [0.0] * (verdict.n_steps - len(out)))

@@ -76,6 +76,17 @@ class JudgeSpec:
     """Text the judge's reply starts with (ThinkPRM's "Let's verify step by step:")."""
     description: str = ""
     """One line: the format and its source."""
+    rubric: tuple[str, ...] = ()
+    """Rubric judges: the criteria, rendered as a numbered list into the template's ``{rubric}``."""
+    execute: bool = False
+    """GenPRM: run the judge's python blocks in the sandbox and show it their output before it judges."""
+    verdict_prefix: str = ""
+    """With ``execute``: the text that opens the verdict generation, after the code outputs; verdicts are
+    read after its last occurrence only."""
+    code_wall_s: float = 5.0
+    """With ``execute``: wall-clock limit of one code block, in seconds."""
+    max_code_blocks: int = 16
+    """With ``execute``: most blocks run per sample (the rest are shown as not run)."""
 
     def __post_init__(self) -> None:
         problems = []
@@ -102,6 +113,20 @@ class JudgeSpec:
                 problems.append(f"template must contain {key!r}")
         if "{step}" not in self.step_template:
             problems.append("step_template must contain '{step}'")
+        if (self.verdict == "rubric") != bool(self.rubric) or (
+            bool(self.rubric) != ("{rubric}" in self.template)
+        ):
+            problems.append(
+                "the rubric verdict needs rubric criteria and a '{rubric}' in the template"
+            )
+        if self.verdict == "rubric" and self.rule != "vote":
+            problems.append("rubric scores are read by rule 'vote'")
+        if self.execute and (self.verdict != "yes_no" or not self.verdict_prefix.strip()):
+            problems.append(
+                "a judge that executes code needs verdict 'yes_no' and a verdict_prefix"
+            )
+        if self.execute and (self.code_wall_s <= 0 or self.max_code_blocks < 1):
+            problems.append("code_wall_s > 0 and max_code_blocks >= 1 are required")
         if problems:
             raise ConfigError(f"JudgeSpec {self.name!r}: " + "; ".join(problems))
 
@@ -110,7 +135,8 @@ class JudgeSpec:
         solution = self.step_joiner.join(
             self.step_template.format(index=i, number=i + 1, step=s) for i, s in enumerate(steps)
         )
-        fields = {"problem": problem, "solution": solution}
-        user = re.sub(r"\{(problem|solution)\}", lambda m: fields[m.group(1)], self.template)
+        rubric = "\n".join(f"{i}. {c}" for i, c in enumerate(self.rubric, 1))
+        fields = {"problem": problem, "solution": solution, "rubric": rubric}
+        user = re.sub(r"\{(problem|solution|rubric)\}", lambda m: fields[m.group(1)], self.template)
         system = "" if self.system is None else f"<|im_start|>system\n{self.system}<|im_end|>\n"
         return f"{system}<|im_start|>user\n{user}<|im_end|>\n<|im_start|>assistant\n{self.assistant_prefix}"

@@ -35,21 +35,28 @@ __all__ = [
     "VERDICTS",
     "Boxed",
     "FirstError",
+    "RubricScores",
     "StepVerdicts",
     "Verdict",
     "VerdictError",
     "VerdictFailure",
     "boxed",
     "first_error",
+    "rprm_verdicts",
+    "rubric_scores",
     "step_verdicts",
+    "yes_no",
 ]
 
 VerdictFailure = Literal["missing", "malformed", "out_of_range", "too_many", "incomplete"]
-"""``missing``: no verdict at all; ``malformed``: a verdict that is not one of the allowed values (or an
+"""``missing``: no verdict at all (or no verdict section where the grammar asks for one); ``malformed``: a verdict that is not one of the allowed values (or an
 unclosed brace); ``out_of_range``: an index outside [-1, n_steps); ``too_many``: more step verdicts than steps;
 ``incomplete``: fewer step verdicts than steps and none of them says incorrect."""
 
 _INDEX = re.compile(r"-?[0-9]+")
+_FRACTION = re.compile(r"([0-9]{1,4})\s*/\s*([0-9]{1,4})")
+RPRM_SECTION = "## Verdicts"
+"""The heading that opens R-PRM-style verdicts: boxes before it belong to the analysis."""
 _TEXT = re.compile(r"\\text\s*\{(.*)\}", re.DOTALL)
 _OPEN = "\\boxed{"
 
@@ -86,6 +93,10 @@ class FirstError:
         """Step ``i`` is correct iff it comes before the stated first error."""
         return tuple(self.index == -1 or i < self.index for i in range(self.n_steps))
 
+    @property
+    def scores(self) -> tuple[float, ...]:
+        return tuple(float(ok) for ok in self.labels)
+
     def __str__(self) -> str:
         return str(self.index)
 
@@ -98,17 +109,45 @@ class StepVerdicts:
     judged: tuple[bool, ...]
     at: tuple[int, ...]
     n_steps: int
+    words: tuple[str, str] = ("correct", "incorrect")
+    """The two box contents (good, bad): where a log-probability readout compares them."""
 
     @property
     def labels(self) -> tuple[bool, ...]:
         first = next((i for i, ok in enumerate(self.judged) if not ok), self.n_steps)
         return tuple(i < first for i in range(self.n_steps))
 
+    @property
+    def scores(self) -> tuple[float, ...]:
+        return tuple(float(ok) for ok in self.labels)
+
     def __str__(self) -> str:
         return "".join("+" if ok else "-" for ok in self.judged)
 
 
-Verdict = FirstError | StepVerdicts
+@dataclass(frozen=True)
+class RubricScores:
+    """One ``\\boxed{k/m}`` per step: ``k`` of the rubric's ``m`` criteria met; step score ``k / m``."""
+
+    points: tuple[int, ...]
+    out_of: int
+    at: tuple[int, ...]
+    n_steps: int
+
+    @property
+    def scores(self) -> tuple[float, ...]:
+        return tuple(k / self.out_of for k in self.points)
+
+    @property
+    def labels(self) -> tuple[bool, ...]:
+        """A step is correct iff it meets at least half of the criteria."""
+        return tuple(s >= 0.5 for s in self.scores)
+
+    def __str__(self) -> str:
+        return " ".join(f"{k}/{self.out_of}" for k in self.points)
+
+
+Verdict = FirstError | StepVerdicts | RubricScores
 Parser = Callable[[str, int], Verdict]
 
 
@@ -170,25 +209,101 @@ def step_verdicts(text: str, n_steps: int) -> StepVerdicts:
     ...
     prmkit.scoring.judges.verdicts.VerdictError: incomplete: 1 verdicts for 2 steps, none incorrect
     """
+    return _judged_steps(text, text, 0, n_steps, ("correct", "incorrect"))
+
+
+def yes_no(text: str, n_steps: int) -> StepVerdicts:
+    """GenPRM's verdicts: ``\\boxed{Yes}`` or ``\\boxed{No}`` per step in order, with
+    :func:`step_verdicts`' rules (``$\\boxed{Yes}$`` is the same box).
+
+    >>> yes_no("**Judgement**: $\\\\boxed{Yes}$ ... $\\\\boxed{No}$", 3).labels
+    (True, False, False)
+    """
+    return _judged_steps(text, text, 0, n_steps, ("Yes", "No"))
+
+
+def rprm_verdicts(text: str, n_steps: int) -> StepVerdicts:
+    """Analyse, then judge (R-PRM style): the verdicts are the ``\\boxed{Yes}``/``\\boxed{No}`` after the
+    **last** ``## Verdicts`` heading, read as :func:`yes_no`; boxes in the analysis before it are not
+    verdicts. No heading is ``missing``.
+
+    >>> str(rprm_verdicts("## Analysis\\nStep 1 is \\\\boxed{4}.\\n## Verdicts\\n\\\\boxed{Yes} \\\\boxed{Yes}", 2))
+    '++'
+    """
+    cut = text.rfind(RPRM_SECTION)
+    if cut < 0:
+        raise VerdictError("missing", f"no {RPRM_SECTION!r} section after the analysis", text)
+    start = cut + len(RPRM_SECTION)
+    return _judged_steps(text, text[start:], start, n_steps, ("Yes", "No"))
+
+
+def _judged_steps(
+    raw: str, text: str, offset: int, n_steps: int, words: tuple[str, str]
+) -> StepVerdicts:
+    try:
+        found = boxed(text)
+    except VerdictError as e:
+        raise VerdictError(e.reason, e.message, raw) from None
+    if not found:
+        raise VerdictError("missing", "no \\boxed{} in the judge's text", raw)
+    for b in found:
+        if b.content not in words:
+            raise VerdictError(
+                "malformed",
+                f"\\boxed{{{b.content[:40]}}} is neither {words[0]} nor {words[1]}",
+                raw,
+            )
+    if len(found) > n_steps:
+        raise VerdictError("too_many", f"{len(found)} verdicts for {n_steps} steps", raw)
+    judged = tuple(b.content == words[0] for b in found)
+    if len(found) < n_steps and all(judged):
+        raise VerdictError(
+            "incomplete", f"{len(found)} verdicts for {n_steps} steps, none {words[1]}", raw
+        )
+    return StepVerdicts(judged, tuple(offset + b.at for b in found), n_steps, words)
+
+
+def rubric_scores(text: str, n_steps: int) -> RubricScores:
+    """A rubric judge's scores: exactly one ``\\boxed{k/m}`` per step, ``0 <= k <= m``, the same ``m >= 1``
+    in every box (the judge checks it against its rubric's length).
+
+    >>> rubric_scores("\\\\boxed{4/4} \\\\boxed{1/4}", 2).scores
+    (1.0, 0.25)
+    >>> rubric_scores("\\\\boxed{5/4} \\\\boxed{1/4}", 2)
+    Traceback (most recent call last):
+    ...
+    prmkit.scoring.judges.verdicts.VerdictError: out_of_range: \\boxed{5/4}: needs 0 <= k <= m and m >= 1
+    """
     found = boxed(text)
     if not found:
         raise VerdictError("missing", "no \\boxed{} in the judge's text", text)
-    for b in found:
-        if b.content not in ("correct", "incorrect"):
-            raise VerdictError(
-                "malformed", f"\\boxed{{{b.content[:40]}}} is neither correct nor incorrect", text
-            )
     if len(found) > n_steps:
-        raise VerdictError("too_many", f"{len(found)} verdicts for {n_steps} steps", text)
-    judged = tuple(b.content == "correct" for b in found)
-    if len(found) < n_steps and all(judged):
+        raise VerdictError("too_many", f"{len(found)} scores for {n_steps} steps", text)
+    if len(found) < n_steps:
+        raise VerdictError("incomplete", f"{len(found)} scores for {n_steps} steps", text)
+    points, outs = [], set()
+    for b in found:
+        m = _FRACTION.fullmatch(b.content)
+        if m is None:
+            raise VerdictError("malformed", f"\\boxed{{{b.content[:40]}}} is not k/m", text)
+        k, out = int(m.group(1)), int(m.group(2))
+        if not 0 <= k <= out or out < 1:
+            raise VerdictError(
+                "out_of_range", f"\\boxed{{{b.content}}}: needs 0 <= k <= m and m >= 1", text
+            )
+        points.append(k)
+        outs.add(out)
+    if len(outs) > 1:
         raise VerdictError(
-            "incomplete", f"{len(found)} verdicts for {n_steps} steps, none incorrect", text
+            "malformed", f"the scores are out of different totals {sorted(outs)}", text
         )
-    return StepVerdicts(judged, tuple(b.at for b in found), n_steps)
+    return RubricScores(tuple(points), outs.pop(), tuple(b.at for b in found), n_steps)
 
 
 VERDICTS: Registry[Parser] = Registry("verdict")
 """Verdict grammar name (a judge's ``verdict``) -> parser ``(text, n_steps) -> Verdict``."""
 VERDICTS.register("first_error", first_error)
 VERDICTS.register("step_verdicts", step_verdicts)
+VERDICTS.register("yes_no", yes_no)
+VERDICTS.register("rprm", rprm_verdicts)
+VERDICTS.register("rubric", rubric_scores)
