@@ -30,7 +30,15 @@ from prmkit.scoring.render import render  # noqa: E402
 RAW = "eurus-prm-stage1 (beta 1, no sigmoid)"
 """The catalog's implicit PRMs read beta 0.001 x the log-ratio through a sigmoid, which all but hides a
 token moved between steps or a log-probability read at the wrong position; raw sums show it."""
-FAMILIES = [*sorted(n for n in SPECS.names() if get_readout(get_spec(n).readout).runs_model), RAW]
+# A generative judge writes text and is not causal (its verdicts read the whole solution), so incremental()
+# leaves it as it is, like any non-causal scorer (test_incremental_of_a_verifier_is_itself_with_a_reason).
+FAMILIES = [
+    *sorted(
+        n for n in SPECS.names()
+        if get_readout(get_spec(n).readout).runs_model and get_spec(n).readout != "generative"
+    ),
+    RAW,
+]
 
 BAKER = Solution(
     "A baker bakes 24 rolls in the morning and 18 in the afternoon. He sells 30 and gives away 5. "
