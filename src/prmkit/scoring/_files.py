@@ -108,7 +108,7 @@ def score_file(
     >>> score_file(load_prm("arith"), [{"id": "a", "problem": "?", "steps": ["2 + 2 = 5"]}], out)
     ScoreFileStats(scored=1, failed=0, skipped=0, recomputed=0)
     >>> open(out).read()
-    '{"id": "a", "problem": "?", "steps": ["2 + 2 = 5"], "step_scores": [0.0], "tokens": 0, "content_key": "00235aca2250f6c8"}\\n'
+    '{"id": "a", "problem": "?", "steps": ["2 + 2 = 5"], "step_scores": [0.0], "tokens": 0, "content_key": "dc3cef35dc2508e4"}\\n'
     >>> score_file(load_prm("arith"), [{"id": "a", "problem": "?", "steps": ["2 + 2 = 4"]}], out)
     ScoreFileStats(scored=1, failed=0, skipped=0, recomputed=1)
     """
