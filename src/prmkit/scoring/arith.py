@@ -35,7 +35,6 @@ identity, so cached scores follow them.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from fractions import Fraction
 from typing import Any
 
@@ -45,9 +44,9 @@ from prmkit.scoring._arith_eval import Val, evaluate
 from prmkit.scoring._arith_limits import ArithLimits, Budget, Undecidable
 from prmkit.scoring._arith_parse import Bin, Node, parse
 from prmkit.scoring._arith_tokens import tokenize
-from prmkit.scoring._backend import ScorerInfo, validate_solution
 from prmkit.scoring.spec import PRMSpec
-from prmkit.types import ScoreResult, Solution, StepScores
+from prmkit.scoring.verifiers import StepVerifier
+from prmkit.types import Solution, StepScores
 
 __all__ = [
     "ArithLimits",
@@ -87,7 +86,7 @@ def step_is_correct(text: str, limits: ArithLimits = _DEFAULT) -> bool:
     return all(c.verdict != "false" for c in check_text(text, limits))
 
 
-class ArithVerifier:
+class ArithVerifier(StepVerifier):
     """The ``arith`` scorer: 1.0 for a step without a false arithmetic claim, else 0.0.
 
     >>> ArithVerifier().score([Solution("?", ("6 * 7 = 42",))])[0].tokens
@@ -106,25 +105,10 @@ class ArithVerifier:
             f"{self.spec.fingerprint()}"
         )
 
-    @property
-    def info(self) -> ScorerInfo:
-        """Causal, and no threshold of its own: it scores 0 or 1."""
-        return ScorerInfo(self.identity)
-
-    def score(self, solutions: Sequence[Solution]) -> list[ScoreResult]:
-        out: list[ScoreResult] = []
-        for sol in solutions:
-            failure = validate_solution(sol, self.spec.reserved)
-            if failure is not None:
-                out.append(failure)
-                continue
-            out.append(
-                StepScores(
-                    tuple(1.0 if step_is_correct(s, self.limits) else 0.0 for s in sol.steps),
-                    tokens=0,
-                )
-            )
-        return out
+    def check(self, sol: Solution) -> StepScores:
+        return StepScores(
+            tuple(1.0 if step_is_correct(s, self.limits) else 0.0 for s in sol.steps), tokens=0
+        )
 
 
 def scorer_for_spec(spec: PRMSpec, **options: Any) -> ArithVerifier:

@@ -30,16 +30,16 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from importlib import metadata
 from typing import Any, Literal
 
 from prmkit._extras import require
 from prmkit.errors import ConfigError
-from prmkit.scoring._backend import ScorerInfo, validate_solution
 from prmkit.scoring._logic_syntax import Formula, FormulaError, parse_formula
 from prmkit.scoring.spec import PRMSpec
-from prmkit.types import ScoreFailure, ScoreResult, Solution, StepScores
+from prmkit.scoring.verifiers import StepVerifier, verifier_options
+from prmkit.types import ScoreFailure, Solution, StepScores
 
 __all__ = [
     "FormulaError",
@@ -260,7 +260,7 @@ def _show_model(z3: Any, model: Any, sort: Any) -> str:
     return shown if len(shown) <= 400 else shown[:397] + "..."
 
 
-class Z3Verifier:
+class Z3Verifier(StepVerifier):
     """The ``z3`` scorer: 1.0 for an entailed or undecided step, 0.0 for one that does not follow."""
 
     def __init__(self, spec: PRMSpec | None = None, options: Z3Options | None = None) -> None:
@@ -278,27 +278,13 @@ class Z3Verifier:
         ).hexdigest()[:12]
         return f"verifier:{self.spec.name}:z3-v{VERSION}-{digest}:{self.spec.fingerprint()}"
 
-    @property
-    def info(self) -> ScorerInfo:
-        """Causal (step k reads the premises and steps 0..k); no threshold: it scores 0 or 1."""
-        return ScorerInfo(self.identity)
-
-    def score(self, solutions: Sequence[Solution]) -> list[ScoreResult]:
-        out: list[ScoreResult] = []
-        for sol in solutions:
-            failure = validate_solution(sol, self.spec.reserved)
-            if failure is not None:
-                out.append(failure)
-                continue
-            try:
-                checks = check_proof(sol.problem, sol.steps, self.options)
-            except FormulaError as e:
-                out.append(ScoreFailure("backend_error", f"z3 verifier: {e}", sol.id))
-                continue
-            out.append(
-                StepScores(tuple(0.0 if c.verdict == "fail" else 1.0 for c in checks), tokens=0)
-            )
-        return out
+    def check(self, sol: Solution) -> StepScores | ScoreFailure:
+        """Step k reads the premises and steps 0..k; a malformed formula fails the solution."""
+        try:
+            checks = check_proof(sol.problem, sol.steps, self.options)
+        except FormulaError as e:
+            return ScoreFailure("backend_error", f"z3 verifier: {e}", sol.id)
+        return StepScores(tuple(0.0 if c.verdict == "fail" else 1.0 for c in checks), tokens=0)
 
 
 def scorer_for_spec(spec: PRMSpec, **options: Any) -> Z3Verifier:
@@ -309,15 +295,4 @@ def scorer_for_spec(spec: PRMSpec, **options: Any) -> Z3Verifier:
     >>> scorer_for_spec(get_spec("z3"), timeout_ms=100).options.timeout_ms
     100
     """
-    problems = []
-    if spec.readout != "verifier":
-        problems.append(f"spec {spec.name!r} has readout {spec.readout!r}, not 'verifier'")
-    known = {f.name for f in fields(Z3Options)}
-    unknown = sorted(set(options) - known)
-    if unknown:
-        problems.append(
-            f"the z3 verifier has no option {', '.join(unknown)} (options: {', '.join(sorted(known))})"
-        )
-    if problems:
-        raise ConfigError("; ".join(problems))
-    return Z3Verifier(spec, Z3Options(**options))
+    return Z3Verifier(spec, verifier_options(spec, "z3", Z3Options, options))

@@ -42,11 +42,11 @@ from importlib import metadata
 from typing import Any, Literal
 
 from prmkit.errors import ConfigError
-from prmkit.scoring._backend import ScorerInfo, validate_solution
 from prmkit.scoring._sympy_claims import Claim, find_claims
 from prmkit.scoring._sympy_proc import ask
 from prmkit.scoring.spec import PRMSpec
-from prmkit.types import ScoreResult, Solution, StepScores
+from prmkit.scoring.verifiers import StepVerifier, verifier_options
+from prmkit.types import Solution, StepScores
 
 __all__ = [
     "ClaimCheck",
@@ -190,7 +190,7 @@ def _versions() -> str:
     return ",".join(found)
 
 
-class SympyVerifier:
+class SympyVerifier(StepVerifier):
     """The ``sympy`` scorer: 1.0 for a step without a failed claim, else 0.0.
 
     Its identity names the verifier version, its options and the sympy and
@@ -209,26 +209,11 @@ class SympyVerifier:
         digest = hashlib.sha256(opts.encode()).hexdigest()[:12]
         return f"verifier:{self.spec.name}:sympy-v{VERSION}-{digest}:{self.spec.fingerprint()}"
 
-    @property
-    def info(self) -> ScorerInfo:
-        """Causal (a step is checked against the problem and earlier steps only); no threshold: it scores 0 or 1."""
-        return ScorerInfo(self.identity)
-
-    def score(self, solutions: Sequence[Solution]) -> list[ScoreResult]:
-        out: list[ScoreResult] = []
-        for sol in solutions:
-            failure = validate_solution(sol, self.spec.reserved)
-            if failure is not None:
-                out.append(failure)
-                continue
-            checks = check_steps(sol.problem, sol.steps, self.options)
-            out.append(
-                StepScores(
-                    tuple(0.0 if any(c.verdict == "fail" for c in cs) else 1.0 for cs in checks),
-                    tokens=0,
-                )
-            )
-        return out
+    def check(self, sol: Solution) -> StepScores:
+        checks = check_steps(sol.problem, sol.steps, self.options)
+        return StepScores(
+            tuple(0.0 if any(c.verdict == "fail" for c in cs) else 1.0 for cs in checks), tokens=0
+        )
 
 
 def scorer_for_spec(spec: PRMSpec, **options: Any) -> SympyVerifier:
@@ -239,15 +224,4 @@ def scorer_for_spec(spec: PRMSpec, **options: Any) -> SympyVerifier:
     >>> scorer_for_spec(get_spec("sympy"), timeout_s=2.0).options.timeout_s
     2.0
     """
-    problems = []
-    if spec.readout != "verifier":
-        problems.append(f"spec {spec.name!r} has readout {spec.readout!r}, not 'verifier'")
-    known = {f.name for f in fields(SympyOptions)}
-    unknown = sorted(set(options) - known)
-    if unknown:
-        problems.append(
-            f"the sympy verifier has no option {', '.join(unknown)} (options: {', '.join(sorted(known))})"
-        )
-    if problems:
-        raise ConfigError("; ".join(problems))
-    return SympyVerifier(spec, SympyOptions(**options))
+    return SympyVerifier(spec, verifier_options(spec, "sympy", SympyOptions, options))

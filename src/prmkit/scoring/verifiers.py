@@ -14,16 +14,18 @@ True
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Sequence
+from dataclasses import fields
+from typing import Any, TypeVar
 
 from prmkit._registry import Registry
 from prmkit.errors import ConfigError
-from prmkit.scoring._backend import Scorer
+from prmkit.scoring._backend import Scorer, ScorerInfo, validate_solution
 from prmkit.scoring.readouts import get_readout
 from prmkit.scoring.spec import PRMSpec
+from prmkit.types import ScoreFailure, ScoreResult, Solution, StepScores
 
-__all__ = ["DEFAULT_VERIFIER", "VERIFIERS", "build_verifier"]
+__all__ = ["DEFAULT_VERIFIER", "VERIFIERS", "StepVerifier", "build_verifier", "verifier_options"]
 
 VerifierFactory = Callable[..., Scorer]
 
@@ -42,3 +44,51 @@ def build_verifier(spec: PRMSpec, **options: Any) -> Scorer:
     if get_readout(spec.readout).runs_model:
         raise ConfigError(f"spec {spec.name!r} has readout {spec.readout!r}, not 'verifier'")
     return VERIFIERS.get(spec.verifier or DEFAULT_VERIFIER)(spec, **options)
+
+
+class StepVerifier:
+    """Base of the model-free verifiers: :meth:`score` checks each valid solution with :meth:`check`.
+
+    A subclass sets ``spec`` and defines ``identity`` (its version, options and tools) and ``check``.
+    """
+
+    spec: PRMSpec
+
+    @property
+    def identity(self) -> str:
+        raise NotImplementedError
+
+    @property
+    def info(self) -> ScorerInfo:
+        """Causal (a step is checked against the problem and earlier steps only); no threshold: it scores 0 or 1."""
+        return ScorerInfo(self.identity)
+
+    def check(self, sol: Solution) -> StepScores | ScoreFailure:
+        """One valid solution's step scores, or its typed failure."""
+        raise NotImplementedError
+
+    def score(self, solutions: Sequence[Solution]) -> list[ScoreResult]:
+        out: list[ScoreResult] = []
+        for sol in solutions:
+            failure = validate_solution(sol, self.spec.reserved)
+            out.append(failure if failure is not None else self.check(sol))
+        return out
+
+
+_Options = TypeVar("_Options")
+
+
+def verifier_options(spec: PRMSpec, verifier: str, cls: type[_Options], options: dict[str, Any]) -> _Options:
+    """``cls(**options)`` for a verifier spec, or a ConfigError naming a wrong readout and every unknown option."""
+    problems = []
+    if spec.readout != "verifier":
+        problems.append(f"spec {spec.name!r} has readout {spec.readout!r}, not 'verifier'")
+    known = {f.name for f in fields(cls)}  # type: ignore[arg-type]
+    unknown = sorted(set(options) - known)
+    if unknown:
+        problems.append(
+            f"the {verifier} verifier has no option {', '.join(unknown)} (options: {', '.join(sorted(known))})"
+        )
+    if problems:
+        raise ConfigError("; ".join(problems))
+    return cls(**options)
