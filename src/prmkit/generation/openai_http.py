@@ -8,11 +8,7 @@ retried with exponential backoff (``Retry-After`` honoured).
 
 from __future__ import annotations
 
-import http.client
-import ipaddress
-import json
 import os
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -22,6 +18,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from prmkit._http import JsonClient
 from prmkit.errors import ConfigError
 from prmkit.generation._protocol import (
     GenerationError,
@@ -53,15 +50,6 @@ class _Completion(BaseModel):
     model_config = ConfigDict(extra="ignore")
     choices: list[_Choice]
     usage: _Usage | None = None
-
-
-def _is_loopback(host: str | None) -> bool:
-    if host is None or host == "localhost":
-        return host == "localhost"
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 class OpenAIGenerator:
@@ -109,17 +97,23 @@ class OpenAIGenerator:
         self.timeout, self.max_retries, self.max_workers = timeout, max_retries, max_workers
         self.backoff, self.max_backoff = backoff, max_backoff
         self.extra_body = dict(extra_body or {})
-        self._api_key = api_key if api_key is not None else os.environ.get("OPENAI_API_KEY")
-        # A loopback server is reached directly, whatever proxy the environment names.
-        handlers = [urllib.request.ProxyHandler({})] if _is_loopback(parsed.hostname) else []
-        self._opener = urllib.request.build_opener(*handlers)
+        self._http = JsonClient(
+            self.base_url,
+            api_key=api_key if api_key is not None else os.environ.get("OPENAI_API_KEY"),
+            timeout=timeout,
+            max_retries=max_retries,
+            backoff=backoff,
+            max_backoff=max_backoff,
+            retry_status=_RETRY_STATUS,
+            error=GenerationError,
+        )
         self._model = model
 
     @property
     def model(self) -> str:
         """The model id sent with each request (asked from ``/models`` once if not given)."""
         if self._model is None:
-            listing = self._call("GET", "/models", None)
+            listing = self._http.call("GET", "/models", None)
             try:
                 self._model = str(listing["data"][0]["id"])
             except (KeyError, IndexError, TypeError) as e:
@@ -156,7 +150,7 @@ class OpenAIGenerator:
         seed = sample_seed(req, job[1])
         if seed is not None:
             body["seed"] = seed
-        raw = self._call("POST", "/completions", body)
+        raw = self._http.call("POST", "/completions", body)
         where = f"request {job[0]} sample {job[1]}"
         try:
             resp = _Completion.model_validate(raw)
@@ -176,33 +170,3 @@ class OpenAIGenerator:
             n_prompt_tokens=resp.usage.prompt_tokens,
         )
 
-    def _call(self, method: str, path: str, body: Mapping[str, Any] | None) -> Any:
-        """One JSON call with retries; raises :class:`GenerationError` naming the URL and cause."""
-        url = self.base_url + path
-        data = None if body is None else json.dumps(body).encode("utf-8")
-        headers = {"Content-Type": "application/json", "Accept": "application/json"}
-        if self._api_key:
-            headers["Authorization"] = f"Bearer {self._api_key}"
-        last = ""
-        for attempt in range(self.max_retries + 1):
-            delay = min(self.max_backoff, self.backoff * 2**attempt)
-            try:
-                req = urllib.request.Request(url, data=data, headers=headers, method=method)
-                with self._opener.open(req, timeout=self.timeout) as resp:
-                    return json.loads(resp.read())
-            except urllib.error.HTTPError as e:
-                detail = e.read()[:500].decode("utf-8", "replace")
-                last = f"HTTP {e.code}: {detail}"
-                if e.code not in _RETRY_STATUS:
-                    break
-                retry_after = e.headers.get("Retry-After", "")
-                if retry_after.isdigit():
-                    delay = min(self.max_backoff, float(retry_after))
-            except (urllib.error.URLError, http.client.HTTPException, OSError) as e:
-                last = f"{type(e).__name__}: {getattr(e, 'reason', e)}"
-            except json.JSONDecodeError as e:
-                last = f"response is not JSON ({e})"
-                break
-            if attempt < self.max_retries:
-                time.sleep(delay)
-        raise GenerationError(f"{method} {url} failed after {attempt + 1} attempt(s): {last}")

@@ -12,17 +12,13 @@ comes from ``$PRMKIT_API_KEY``. Standard library only (urllib).
 
 from __future__ import annotations
 
-import http.client
-import ipaddress
-import json
 import os
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Sequence
 
+from prmkit._http import JsonClient
 from prmkit.errors import ConfigError, PRMKitError
 from prmkit.scoring._backend import ScorerInfo, check_batch
 from prmkit.types import ScoreResult, Solution, from_record
@@ -84,10 +80,15 @@ class RemoteScorer:
         self.base_url = f"{parsed.scheme}://{parsed.netloc}"
         self.name = parsed.path.strip("/") or None
         self.timeout, self.max_retries, self.backoff, self.batch_size = timeout, max_retries, backoff, batch_size
-        self._api_key = api_key if api_key is not None else os.environ.get(API_KEY_ENV)
-        # A loopback server is reached directly, whatever proxy the environment names.
-        handlers = [urllib.request.ProxyHandler({})] if _is_loopback(parsed.hostname) else []
-        self._opener = urllib.request.build_opener(*handlers)
+        self._http = JsonClient(
+            self.base_url,
+            api_key=api_key if api_key is not None else os.environ.get(API_KEY_ENV),
+            timeout=timeout,
+            max_retries=max_retries,
+            backoff=backoff,
+            retry_status=_RETRY_STATUS,
+            error=RemoteError,
+        )
         self._info: ScorerInfo | None = None
         if connect:
             _ = self.info
@@ -97,7 +98,7 @@ class RemoteScorer:
         """The served PRM's identity, threshold and causality, asked from ``/v1/info`` once (a wrong key
         fails here)."""
         if self._info is None:
-            health = self._call("GET", "/v1/info", None)
+            health = self._http.call("GET", "/v1/info", None)
             if self.name is not None and health.get("prm") != self.name:
                 raise ConfigError(f"{self.base_url} serves {health.get('prm')!r}, not {self.name!r}")
             self._info = ScorerInfo(str(health["identity"]), health.get("threshold"), bool(health.get("causal", True)))
@@ -116,44 +117,9 @@ class RemoteScorer:
         for start in range(0, len(sols), self.batch_size):
             chunk = sols[start : start + self.batch_size]
             body = {"solutions": [{"problem": s.problem, "steps": list(s.steps), "id": s.id} for s in chunk]}
-            reply = self._call("POST", "/v1/score", body)
+            reply = self._http.call("POST", "/v1/score", body)
             records = reply.get("results")
             if not isinstance(records, list) or len(records) != len(chunk):
                 raise RemoteError(f"{self.base_url}/v1/score: expected {len(chunk)} results, got {reply!r:.300}")
             out += [from_record(r, s.id) for r, s in zip(records, chunk, strict=True)]
         return check_batch(sols, out, f"remote PRM {self.base_url}")
-
-    def _call(self, method: str, path: str, body: Mapping[str, Any] | None) -> Any:
-        """One JSON call with retries; raises :class:`RemoteError` naming the URL and the cause."""
-        url = self.base_url + path
-        data = None if body is None else json.dumps(body).encode("utf-8")
-        headers = {"Content-Type": "application/json", "Accept": "application/json"}
-        if self._api_key:
-            headers["Authorization"] = f"Bearer {self._api_key}"
-        last = ""
-        for attempt in range(self.max_retries + 1):
-            try:
-                req = urllib.request.Request(url, data=data, headers=headers, method=method)
-                with self._opener.open(req, timeout=self.timeout) as resp:
-                    return json.loads(resp.read())
-            except urllib.error.HTTPError as e:
-                last = f"HTTP {e.code}: {e.read()[:500].decode('utf-8', 'replace')}"
-                if e.code not in _RETRY_STATUS:
-                    break
-            except (urllib.error.URLError, http.client.HTTPException, OSError) as e:
-                last = f"{type(e).__name__}: {getattr(e, 'reason', e)}"
-            except json.JSONDecodeError as e:
-                last = f"response is not JSON ({e})"
-                break
-            if attempt < self.max_retries:
-                time.sleep(self.backoff * 2**attempt)
-        raise RemoteError(f"{method} {url} failed after {attempt + 1} attempt(s): {last}")
-
-
-def _is_loopback(host: str | None) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return host is not None and ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
