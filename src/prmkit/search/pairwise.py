@@ -35,13 +35,13 @@ judge generated for it (both orders).
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import re
 from collections.abc import Iterator, MutableMapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Literal
 
+from prmkit.data import JsonlAppender, read_jsonl
 from prmkit.errors import DataFormatError
 from prmkit.generation import GenerationRequest, Generator, Sample
 from prmkit.scoring.judges import VerdictError
@@ -166,37 +166,20 @@ class JsonlMemo(MutableMapping[str, Sample]):
         self.path = os.fspath(path)
         self._data: dict[str, Sample] = {}
         if os.path.exists(self.path):
-            with open(self.path, encoding="utf-8") as fh:
-                lines = fh.read().split("\n")
-            for n, line in enumerate(lines, 1):
-                if not line.strip():
-                    continue
+            JsonlAppender(self.path).close()  # drops a torn last line, so later appends stay valid JSONL
+            for n, rec in read_jsonl(self.path):
                 try:
-                    rec = json.loads(line)
                     key = rec.pop("key")
                     self._data[key] = Sample(**rec)
-                except (ValueError, KeyError, TypeError) as e:
-                    if n == len(lines):  # torn final line: the run stopped while writing it
-                        break
-                    raise DataFormatError(
-                        str(e), path=self.path, line=n, field="record", value=line[:80]
-                    ) from None
+                except (KeyError, TypeError) as e:
+                    raise DataFormatError(str(e), path=self.path, line=n, field="record", value=rec) from None
 
     def __getitem__(self, key: str) -> Sample:
         return self._data[key]
 
     def __setitem__(self, key: str, value: Sample) -> None:
-        rec = {
-            "key": key,
-            "text": value.text,
-            "n_tokens": value.n_tokens,
-            "finish_reason": value.finish_reason,
-            "n_prompt_tokens": value.n_prompt_tokens,
-        }
-        with open(self.path, "a", encoding="utf-8") as fh:
-            fh.write(json.dumps(rec) + "\n")
-            fh.flush()
-            os.fsync(fh.fileno())
+        with JsonlAppender(self.path) as out:
+            out.write({"key": key, **asdict(value)})
         self._data[key] = value
 
     def __delitem__(self, key: str) -> None:
