@@ -32,13 +32,13 @@ import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import metadata
-from typing import Any, Literal
+from typing import Any
 
 from prmkit._extras import require
 from prmkit.errors import ConfigError
 from prmkit.scoring._logic_syntax import Formula, FormulaError, parse_formula
 from prmkit.scoring.spec import PRMSpec
-from prmkit.scoring.verifiers import StepVerifier, verifier_options
+from prmkit.scoring.verifiers import CheckVerdict, StepVerifier, verifier_options
 from prmkit.types import ScoreFailure, Solution, StepScores
 
 __all__ = [
@@ -54,7 +54,7 @@ __all__ = [
 VERSION = "1"
 """Bumped whenever a change to the syntax or the check can change a verdict (it is part of the identity)."""
 
-Verdict = Literal["pass", "fail", "skip"]
+Verdict = CheckVerdict
 
 
 @dataclass(frozen=True)

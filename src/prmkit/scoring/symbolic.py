@@ -39,13 +39,13 @@ import json
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, fields
 from importlib import metadata
-from typing import Any, Literal
+from typing import Any
 
 from prmkit.errors import ConfigError
 from prmkit.scoring._sympy_claims import Claim, find_claims
 from prmkit.scoring._sympy_proc import ask
 from prmkit.scoring.spec import PRMSpec
-from prmkit.scoring.verifiers import StepVerifier, verifier_options
+from prmkit.scoring.verifiers import CheckVerdict, StepVerifier, verifier_options
 from prmkit.types import Solution, StepScores
 
 __all__ = [
@@ -60,7 +60,7 @@ __all__ = [
 VERSION = "1"
 """Bumped whenever a change to the reading or the checks can change a verdict (it is part of the identity)."""
 
-Verdict = Literal["pass", "fail", "skip"]
+Verdict = CheckVerdict
 
 
 @dataclass(frozen=True)

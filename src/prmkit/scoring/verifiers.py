@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import fields
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 from prmkit._registry import Registry
 from prmkit.errors import ConfigError
@@ -25,7 +25,7 @@ from prmkit.scoring.readouts import get_readout
 from prmkit.scoring.spec import PRMSpec
 from prmkit.types import ScoreFailure, ScoreResult, Solution, StepScores
 
-__all__ = ["DEFAULT_VERIFIER", "VERIFIERS", "StepVerifier", "build_verifier", "verifier_options"]
+__all__ = ["DEFAULT_VERIFIER", "VERIFIERS", "CheckVerdict", "StepVerifier", "build_verifier", "verifier_options"]
 
 VerifierFactory = Callable[..., Scorer]
 
@@ -44,6 +44,10 @@ def build_verifier(spec: PRMSpec, **options: Any) -> Scorer:
     if get_readout(spec.readout).runs_model:
         raise ConfigError(f"spec {spec.name!r} has readout {spec.readout!r}, not 'verifier'")
     return VERIFIERS.get(spec.verifier or DEFAULT_VERIFIER)(spec, **options)
+
+
+CheckVerdict = Literal["pass", "fail", "skip"]
+"""One claim's or step's verdict from a tool-grounded verifier (``sympy``, ``z3``): a fail scores the step 0."""
 
 
 class StepVerifier:
