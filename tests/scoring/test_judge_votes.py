@@ -134,7 +134,7 @@ def test_processbench_with_a_judge_and_a_combination(tmp_path: object) -> None:
     gen = Written(["\\boxed{1}"])
     prm = load_prm("judge-critic+arith", generator=gen)
     report = run_processbench(prm, {"toy": cases}, str(tmp_path))
-    assert report.splits["toy"].error_acc == 1.0 and gen.calls == 3
+    assert report.splits["toy"].error_acc == 1.0 and gen.calls == 1  # the three cases in one batch
     assert report.judge["toy"] == {
         "cases": 3,
         "prompt_tokens_per_case": 100,

@@ -27,7 +27,7 @@ BACKENDS.register("hf", "prmkit.scoring.hf:HFScorer")
 BACKENDS.register("verifier", "prmkit.scoring.verifiers:build_verifier")
 BACKENDS.register("vllm", "prmkit.scoring.vllm:VLLMScorer")
 BACKENDS.register("remote", "prmkit.scoring.remote:RemoteScorer")
-BACKENDS.register("judge", "prmkit.scoring.judges.scorer:build_judge")
+BACKENDS.register("judge", "prmkit.scoring.judges.build:build_judge")
 
 JUDGE_OPTIONS = frozenset({"engine", "url", "samples", "seed", "generator", "threads"})
 """Options only the ``judge`` backend takes; a combination gives them to its judges alone."""

@@ -14,8 +14,9 @@ See ``docs/judges.md``.
 
 from __future__ import annotations
 
+from prmkit.scoring.judges.build import build_judge
 from prmkit.scoring.judges.registry import JUDGES, get_judge
-from prmkit.scoring.judges.scorer import JudgeScorer, build_judge, solution_seed
+from prmkit.scoring.judges.scorer import JudgeScorer, solution_seed
 from prmkit.scoring.judges.spec import JudgeSpec
 from prmkit.scoring.judges.verdicts import (
     VERDICTS,

@@ -22,6 +22,7 @@ failure holding the texts.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import math
@@ -37,11 +38,9 @@ from prmkit.generation import (
     Generator,
     Sample,
     ScoresContinuations,
-    load_generator,
 )
 from prmkit.scoring._backend import ScorerInfo, validate_solution
 from prmkit.scoring.judges.genprm import run_code
-from prmkit.scoring.judges.registry import get_judge
 from prmkit.scoring.judges.spec import JudgeSpec
 from prmkit.scoring.judges.verdicts import (
     VERDICTS,
@@ -54,7 +53,7 @@ from prmkit.scoring.judges.verdicts import (
 from prmkit.scoring.spec import PRMSpec
 from prmkit.types import CodeRun, Judgement, ScoreFailure, ScoreResult, Solution, StepScores
 
-__all__ = ["JudgeScorer", "build_judge", "solution_seed"]
+__all__ = ["JudgeScorer", "solution_seed"]
 
 _STOP = ("<|im_end|>", "<|endoftext|>")
 
@@ -98,15 +97,36 @@ class JudgeScorer:
         return ScorerInfo(self.identity, threshold=self.spec.threshold, causal=False)
 
     def score(self, solutions: Sequence[Solution]) -> list[ScoreResult]:
-        return [self._one(sol) for sol in solutions]
+        """One result per solution, in order. The verifications of every valid solution are asked of the
+        generator in one call (one request per solution, its own seeds); if that call fails, each solution
+        is asked alone, so an engine error or an overlong prompt is that solution's failure only. A judge
+        that runs code then writes each solution's verdicts in a second call per solution. A solution's
+        ``seconds`` are its share of the batch's generation plus its own code and log-probabilities."""
+        out: list[ScoreResult | None] = []
+        todo: list[tuple[int, Solution, str, GenerationRequest]] = []
+        for i, sol in enumerate(solutions):
+            failure = validate_solution(sol, self.spec.reserved)
+            out.append(failure)
+            if failure is None:
+                prompt = self.judge.render(sol.problem, sol.steps)
+                todo.append((i, sol, prompt, self._request(prompt, sol)))
+        batch: list[list[Sample]] | None = None
+        if len(todo) > 1:
+            start = time.perf_counter()
+            with contextlib.suppress(ContextLengthError, GenerationError):
+                batch = self.generator.generate([request for *_, request in todo])
+            share = (time.perf_counter() - start) / len(todo)
+        for k, (i, sol, prompt, request) in enumerate(todo):
+            if batch is None:
+                out[i] = self._one(sol, prompt, request)
+            else:
+                out[i] = self._finish(sol, prompt, request, batch[k], time.perf_counter() - share)
+        assert all(r is not None for r in out)
+        return out  # type: ignore[return-value]
 
-    def _one(self, sol: Solution) -> ScoreResult:
-        failure = validate_solution(sol, self.spec.reserved)
-        if failure is not None:
-            return failure
+    def _request(self, prompt: str, sol: Solution) -> GenerationRequest:
         j = self.judge
-        prompt = j.render(sol.problem, sol.steps)
-        request = GenerationRequest(
+        return GenerationRequest(
             prompt,
             n=j.samples,
             max_tokens=j.max_tokens,
@@ -116,16 +136,33 @@ class JudgeScorer:
             stop=_STOP + ((j.verdict_prefix.strip().splitlines()[0],) if j.execute else ()),
             seed=solution_seed(self.seed, sol),
         )
+
+    def _one(self, sol: Solution, prompt: str, request: GenerationRequest) -> ScoreResult:
         start = time.perf_counter()
-        runs: list[CodeRun] = []
         try:
             samples = self.generator.generate([request])[0]
-            if j.execute:
-                samples, runs = self._executed(prompt, request, samples)
         except ContextLengthError as e:
             return ScoreFailure("context_length", str(e), sol.id)
         except GenerationError as e:
             return ScoreFailure("backend_error", str(e), sol.id)
+        return self._finish(sol, prompt, request, samples, start)
+
+    def _finish(
+        self,
+        sol: Solution,
+        prompt: str,
+        request: GenerationRequest,
+        samples: list[Sample],
+        start: float,
+    ) -> ScoreResult:
+        runs: list[CodeRun] = []
+        if self.judge.execute:
+            try:
+                samples, runs = self._executed(prompt, request, samples)
+            except ContextLengthError as e:
+                return ScoreFailure("context_length", str(e), sol.id)
+            except GenerationError as e:
+                return ScoreFailure("backend_error", str(e), sol.id)
         return self._judged(sol, prompt, samples, start, runs)
 
     def _executed(
@@ -182,6 +219,7 @@ class JudgeScorer:
         >>> class Never:
         ...     def generate(self, requests): raise AssertionError("no generation")
         >>> from prmkit.scoring import get_spec
+        >>> from prmkit.scoring.judges import get_judge
         >>> judge = JudgeScorer(get_spec("judge-critic"), get_judge("critic"), Never())
         >>> judge.rescore(Solution("?", ("a", "b")), ["\\\\boxed{-1}"]).scores
         (1.0, 1.0)
@@ -278,66 +316,3 @@ class JudgeScorer:
             out.append(1.0 / (1.0 + math.exp(min(700.0, bad - good))))
         # the chain stopped at an incorrect step: the steps after it are wrong (ProcessBench's convention)
         return tuple(out + [0.0] * (verdict.n_steps - len(out)))
-
-
-def build_judge(
-    spec: PRMSpec,
-    *,
-    model: str | None = None,
-    engine: str | None = None,
-    url: str | None = None,
-    samples: int | None = None,
-    seed: int = 0,
-    generator: Generator | None = None,
-    dtype: str | None = None,
-    device: str | None = None,
-    max_length: int | None = None,
-    threads: int | None = None,
-) -> JudgeScorer:
-    """The ``judge`` backend (:data:`prmkit.scoring.BACKENDS`): the judge ``spec.judge`` on a generator.
-
-    ``generator``: a built one; else ``url`` (an OpenAI-compatible ``/v1`` server, model ``model`` or the
-    server's first) or ``engine`` (a name in :data:`prmkit.generation.GENERATORS`, default ``llamacpp``)
-    loading ``model`` (default: the spec's). ``samples`` overrides the judge's K; ``seed`` is the judge's seed.
-    ``dtype``/``device``: the ``hf`` engine's; ``max_length``: llama.cpp's context window (default 4096);
-    ``threads``: llama.cpp's CPU threads.
-    """
-    if spec.readout != "generative" or spec.judge is None:
-        raise ConfigError(
-            f"spec {spec.name!r} has readout {spec.readout!r} and no judge; the judge backend needs both"
-        )
-    judge = get_judge(spec.judge)
-    if samples is not None:
-        judge = dataclasses.replace(judge, samples=samples)
-    if generator is None:
-        generator = _generator(spec, model, engine, url, dtype, device, max_length, threads)
-    elif any(v is not None for v in (model, engine, url, dtype, device, max_length, threads)):
-        raise ConfigError(
-            "give a generator or the options that build one (model, engine, url, ...), not both"
-        )
-    return JudgeScorer(spec, judge, generator, seed=seed)
-
-
-def _generator(
-    spec: PRMSpec,
-    model: str | None,
-    engine: str | None,
-    url: str | None,
-    dtype: str | None,
-    device: str | None,
-    max_length: int | None,
-    threads: int | None,
-) -> Generator:
-    if url is not None:
-        if engine not in (None, "openai"):
-            raise ConfigError(f"a judge URL runs on the openai engine, not {engine!r}")
-        return load_generator("openai", base_url=url, model=model)
-    name = engine or "llamacpp"
-    options: dict[str, Any] = {"model": model or spec.model}
-    if name == "llamacpp":
-        options["n_ctx"] = max_length or 4096
-        if threads is not None:
-            options["n_threads"] = threads
-    elif name in ("hf", "vllm"):
-        options.update({k: v for k, v in (("dtype", dtype), ("device", device)) if v is not None})
-    return load_generator(name, **options)
