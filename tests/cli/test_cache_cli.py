@@ -72,7 +72,7 @@ def test_stats_json(db: Path, capsys: pytest.CaptureFixture[str]) -> None:
     )  # the last connection to close checkpoints and removes the WAL: not the CLI's
     assert cli("cache", "stats", "--db", str(db), "--json") == 0
     st = json.loads(capsys.readouterr().out)
-    assert (st["entries"], st["solutions"], st["schema_version"]) == (21, 7, 1)
+    assert (st["entries"], st["solutions"], st["schema_version"]) == (21, 7, 2)
     by = {p["identity"]: p for p in st["prms"]}
     assert {
         k: by["prm-a"][k] for k in ("entries", "solutions", "hits", "misses", "calls", "hit_rate")
@@ -98,7 +98,7 @@ def test_stats_text_and_default_location(
     monkeypatch.setenv("PRMKIT_CACHE_DIR", str(db.parent))
     assert cli("cache", "stats") == 0
     out = capsys.readouterr().out
-    assert f"cache      {db} (schema 1)" in out
+    assert f"cache      {db} (schema 2)" in out
     assert "entries    21 step prefixes, 7 solutions, 2 PRMs" in out
     row = next(line for line in out.splitlines() if line.startswith("prm-a"))
     assert row.split()[:7] == ["prm-a", "15", "5", "5", "5", "1", "50.0%"]

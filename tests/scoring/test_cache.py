@@ -453,3 +453,61 @@ def test_sigkill_mid_write_loses_nothing_committed(db: Path) -> None:
         assert ScoreCache(db).get("lengths-v1", [sol]) == [
             StepScores(tuple(len(s) + k / 100 for k, s in enumerate(sol.steps)), tokens=n_steps)
         ]
+
+
+def test_a_judges_judgement_comes_back_from_a_hit(db: Path) -> None:
+    from prmkit.types import CodeRun, Judgement
+
+    judged = Judgement(
+        ("Paragraph 1 is wrong: \\boxed{1}", "ok ü \\boxed{-1}"),
+        ("1", "error: missing"),
+        80,
+        9,
+        0.25,
+        (CodeRun(0, 1, "print(4 * 3)", "ok", "12\n"),),
+    )
+
+    class Judge:
+        identity, calls = "judge:test", 0
+
+        def score(self, sols: Sequence[Solution]) -> list[StepScores]:
+            self.calls += 1
+            return [StepScores((1.0,) * s.n_steps, tokens=89, judgement=judged) for s in sols]
+
+    judge, sol = Judge(), Solution("q", ("a", "b"))
+    first = CachedScorer(judge, db).score([sol])[0]
+    hit = CachedScorer(judge, db).score([sol])[0]
+    assert judge.calls == 1 and hit == first and hit.judgement == judged
+    assert (
+        CachedScorer(HashScorer(), db).score([sol])[0].judgement is None
+    )  # other scorers keep none
+
+
+def test_a_schema_1_cache_is_upgraded_in_place_and_read_as_is_read_only(tmp_path: Path) -> None:
+    old = tmp_path / "v1.sqlite"
+    with sqlite3.connect(old) as raw:  # the schema-1 layout, one PRM, one stored one-step solution
+        raw.executescript("""
+            CREATE TABLE schema_version (version INTEGER NOT NULL); INSERT INTO schema_version VALUES (1);
+            CREATE TABLE prms (id INTEGER PRIMARY KEY AUTOINCREMENT, identity TEXT NOT NULL UNIQUE,
+                created REAL NOT NULL, hits INTEGER NOT NULL DEFAULT 0, misses INTEGER NOT NULL DEFAULT 0,
+                calls INTEGER NOT NULL DEFAULT 0);
+            CREATE TABLE steps (prm INTEGER NOT NULL, problem BLOB NOT NULL, prefix BLOB NOT NULL,
+                step INTEGER NOT NULL, score REAL NOT NULL, tokens INTEGER, created REAL NOT NULL,
+                last_hit REAL, PRIMARY KEY (prm, problem, prefix)) WITHOUT ROWID;
+            INSERT INTO prms (identity, created) VALUES ('prm-a', 0);""")
+        keys = solution_keys(Solution("q", ("x",)))
+        raw.execute(
+            "INSERT INTO steps VALUES (1, ?, ?, 0, 0.25, 7, 0, NULL)",
+            (keys.problem, keys.prefixes[0]),
+        )
+    with ScoreCache(old, read_only=True) as cache:
+        assert cache.get("prm-a", [Solution("q", ("x",))]) == [StepScores((0.25,), tokens=7)]
+    with sqlite3.connect(old) as raw:
+        assert raw.execute("SELECT version FROM schema_version").fetchone() == (
+            1,
+        )  # read-only wrote nothing
+    with ScoreCache(old) as cache:
+        assert cache.get("prm-a", [Solution("q", ("x",))]) == [StepScores((0.25,), tokens=7)]
+    with sqlite3.connect(old) as raw:
+        assert raw.execute("SELECT version FROM schema_version").fetchone() == (2,)
+        assert "detail" in [r[1] for r in raw.execute("PRAGMA table_info(steps)")]

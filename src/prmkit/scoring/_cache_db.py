@@ -9,11 +9,16 @@ Tables
     ``calls`` counts inner ``score()`` calls made through a ``CachedScorer``.
     ``id`` is ``AUTOINCREMENT`` so a pruned PRM's id is never reused: a reader
     holding a stale id can only miss, never read another PRM's scores.
-``steps(prm, problem, prefix, step, score, tokens, created, last_hit)``
+``steps(prm, problem, prefix, step, score, tokens, created, last_hit, detail)``
     Primary key ``(prm, problem, prefix)``: 16-byte digests of the problem and
     of the step prefix ``steps[:step + 1]``. ``tokens`` is not NULL on the row
     that ends a solution which was scored as a whole (the PRM read that many
-    tokens for it). Times are Unix seconds; ``last_hit`` is NULL until a hit.
+    tokens for it); ``detail``, on that row, is what a generative judge wrote
+    for the solution (its judgement, as JSON), NULL for other scorers. Times
+    are Unix seconds; ``last_hit`` is NULL until a hit.
+
+Schema 2 added ``detail``; a schema-1 file is upgraded in place when it is
+opened for writing (read-only, it is read as it is, without judgements).
 """
 
 from __future__ import annotations
@@ -43,7 +48,10 @@ __all__ = [
     "transaction",
 ]
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+
+_UPGRADES = {1: ("ALTER TABLE steps ADD COLUMN detail TEXT",)}
+"""Statements that take a file from schema ``k`` to ``k + 1``."""
 
 Synchronous = Literal["NORMAL", "FULL"]
 
@@ -66,21 +74,22 @@ _SCHEMA = (
         tokens INTEGER,
         created REAL NOT NULL,
         last_hit REAL,
+        detail TEXT,
         PRIMARY KEY (prm, problem, prefix)
     ) WITHOUT ROWID""",
     "CREATE INDEX IF NOT EXISTS steps_used ON steps (prm, coalesce(last_hit, created))",
 )
 
-LOOKUP = (
-    "SELECT prefix, score, tokens FROM steps WHERE prm = ? AND problem = ? AND prefix IN ({marks})"
-)
-"""Rows of one solution; ``{marks}`` is filled with one ``?`` per prefix key."""
+LOOKUP = "SELECT prefix, score, tokens, {detail} FROM steps WHERE prm = ? AND problem = ? AND prefix IN ({marks})"
+"""Rows of one solution; ``{marks}`` is filled with one ``?`` per prefix key, ``{detail}`` with ``detail``
+(``NULL`` for a schema-1 file read read-only)."""
 
-UPSERT = """INSERT INTO steps (prm, problem, prefix, step, score, tokens, created)
-    VALUES (?, ?, ?, ?, ?, ?, ?)
-    ON CONFLICT (prm, problem, prefix) DO UPDATE SET tokens = coalesce(steps.tokens, excluded.tokens)"""
+UPSERT = """INSERT INTO steps (prm, problem, prefix, step, score, tokens, created, detail)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+    ON CONFLICT (prm, problem, prefix) DO UPDATE SET tokens = coalesce(steps.tokens, excluded.tokens),
+        detail = coalesce(steps.detail, excluded.detail)"""
 """A stored score is never overwritten (results stay a function of the cache);
-a prefix first seen inside a longer solution gains its token count later."""
+a prefix first seen inside a longer solution gains its token count (and judgement) later."""
 
 TOUCH = "UPDATE steps SET last_hit = ? WHERE prm = ? AND problem = ? AND prefix = ?"
 
@@ -122,7 +131,7 @@ def connect(
         conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_s * 1000)}")
         if read_only:
             version = _version(conn)
-            if version != SCHEMA_VERSION:
+            if version not in range(1, SCHEMA_VERSION + 1):
                 raise DataFormatError(
                     f"score cache schema {version} is not the supported {SCHEMA_VERSION}",
                     path=str(path),
@@ -147,6 +156,8 @@ def connect(
                         "INSERT INTO schema_version (version) VALUES (?)", (SCHEMA_VERSION,)
                     )
                     version = SCHEMA_VERSION
+        if version in _UPGRADES:
+            version = _upgrade(conn, version)
         if version != SCHEMA_VERSION:
             raise DataFormatError(
                 f"score cache schema {version} is not the supported {SCHEMA_VERSION}",
@@ -157,7 +168,9 @@ def connect(
     except sqlite3.OperationalError as e:  # read-only: typed; locked, disk full: say so as is
         conn.close()
         if read_only:
-            raise DataFormatError(f"cannot open the score cache read-only ({e})", path=str(path)) from e
+            raise DataFormatError(
+                f"cannot open the score cache read-only ({e})", path=str(path)
+            ) from e
         if "readonly" in str(e) or "unable to open" in str(e):
             raise OutputError(
                 f"score cache cannot be written ({e}); scoring through it needs write access to the "
@@ -172,6 +185,23 @@ def connect(
         conn.close()
         raise
     return conn
+
+
+def _upgrade(conn: sqlite3.Connection, version: int) -> int:
+    """Take an older file to the current schema under the write lock (another process may race us)."""
+    with transaction(conn):
+        version = _version(conn) or version
+        while version in _UPGRADES:
+            for stmt in _UPGRADES[version]:
+                conn.execute(stmt)
+            version += 1
+            conn.execute("UPDATE schema_version SET version = ?", (version,))
+    return version
+
+
+def version(conn: sqlite3.Connection) -> int | None:
+    """The schema version of an open cache file."""
+    return _version(conn)
 
 
 def _version(conn: sqlite3.Connection) -> int | None:
@@ -250,7 +280,7 @@ def stats(conn: sqlite3.Connection, path: Path) -> CacheStats:
     )
     return CacheStats(
         path=str(path),
-        schema_version=SCHEMA_VERSION,
+        schema_version=_version(conn) or SCHEMA_VERSION,
         entries=sum(p.entries for p in per),
         solutions=sum(p.solutions for p in per),
         size_bytes=size,

@@ -7,7 +7,7 @@ import hashlib
 import os
 from pathlib import Path
 
-from prmkit.types import Solution, StepScores
+from prmkit.types import Judgement, Solution, StepScores
 
 __all__ = ["Found", "SolutionKeys", "default_cache_path", "solution_keys"]
 
@@ -67,10 +67,12 @@ def solution_keys(sol: Solution, *, causal: bool = True) -> SolutionKeys:
 
 @dataclasses.dataclass
 class Found:
-    """What the cache holds for one solution: a score or ``None`` per step, the token count."""
+    """What the cache holds for one solution: a score or ``None`` per step, the token count, and a
+    generative judge's judgement where one was stored."""
 
     scores: list[float | None]
     tokens: int | None
+    judgement: Judgement | None = None
 
     @property
     def complete(self) -> bool:
@@ -81,4 +83,5 @@ class Found:
         )
 
     def result(self) -> StepScores:
-        return StepScores(tuple(s for s in self.scores if s is not None), self.tokens or 0)
+        scores = tuple(s for s in self.scores if s is not None)
+        return StepScores(scores, self.tokens or 0, judgement=self.judgement)

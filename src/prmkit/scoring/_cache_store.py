@@ -17,7 +17,7 @@ from prmkit.scoring import _cache_db as db
 from prmkit.scoring._cache_db import CacheStats
 from prmkit.scoring._cache_integrity import quick_check, read_only_uri, reading, writable, writing
 from prmkit.scoring._cache_keys import Found, SolutionKeys, default_cache_path, solution_keys
-from prmkit.types import Solution, StepScores
+from prmkit.types import Judgement, Solution, StepScores
 
 __all__ = ["Found", "ScoreCache", "SolutionKeys", "default_cache_path", "solution_keys"]
 
@@ -60,12 +60,17 @@ class ScoreCache:
             try:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
             except OSError as e:
-                raise OutputError(f"cannot create the cache folder ({e.strerror or e})", path=str(self.path)) from None
+                raise OutputError(
+                    f"cannot create the cache folder ({e.strerror or e})", path=str(self.path)
+                ) from None
         self._busy_timeout_s = busy_timeout_s
         self._conn = db.connect(
             self.path, synchronous=synchronous, busy_timeout_s=busy_timeout_s, read_only=read_only
         )
         self._lock = threading.RLock()
+        self._detail = (
+            "detail" if (db.version(self._conn) or 0) >= 2 else "NULL"
+        )  # schema 1, read-only
 
     def get(
         self, identity: str, solutions: Sequence[Solution], *, causal: bool = True
@@ -99,12 +104,13 @@ class ScoreCache:
                 where = {p: i for i, p in enumerate(k.prefixes)}
                 for start in range(0, len(k.prefixes), _CHUNK):
                     chunk = k.prefixes[start : start + _CHUNK]
-                    sql = db.LOOKUP.format(marks=",".join("?" * len(chunk)))
-                    for prefix, score, tokens in self._conn.execute(sql, (pid, k.problem, *chunk)):
+                    sql = db.LOOKUP.format(marks=",".join("?" * len(chunk)), detail=self._detail)
+                    rows = self._conn.execute(sql, (pid, k.problem, *chunk))
+                    for prefix, score, tokens, detail in rows:
                         i = where[prefix]
                         f.scores[i] = float(score)
                         if i == len(k.prefixes) - 1:
-                            f.tokens = tokens
+                            f.tokens, f.judgement = tokens, self._judgement(detail)
         return out
 
     def _commit(
@@ -132,14 +138,34 @@ class ScoreCache:
             conn.executemany(
                 db.UPSERT,
                 [
-                    (pid, k.problem, p, i, s, r.tokens if i == len(k.prefixes) - 1 else None, now)
+                    (
+                        pid,
+                        k.problem,
+                        p,
+                        i,
+                        s,
+                        r.tokens if last else None,
+                        now,
+                        _detail(r) if last else None,
+                    )
                     for k, r in storable
                     for i, (p, s) in enumerate(zip(k.prefixes, r.scores, strict=True))
+                    for last in (i == len(k.prefixes) - 1,)
                 ],
             )
             conn.executemany(db.TOUCH, [(now, pid, prob, pref) for prob, pref in touched])
             conn.execute(db.COUNT, (hits, misses, calls, pid))
         return len(storable)
+
+    def _judgement(self, detail: str | None) -> Judgement | None:
+        if detail is None:
+            return None
+        try:
+            return Judgement.from_record(json.loads(detail))
+        except ValueError as e:
+            raise DataFormatError(
+                f"a stored judgement is damaged ({e})", path=str(self.path), field="detail"
+            ) from None
 
     def identities(self) -> list[str]:
         """Every scorer identity with a row in this cache, sorted."""
@@ -245,7 +271,9 @@ class ScoreCache:
 
     def _writable(self) -> None:
         if self.read_only:
-            raise OutputError("score cache opened read-only; this needs write access", path=str(self.path))
+            raise OutputError(
+                "score cache opened read-only; this needs write access", path=str(self.path)
+            )
 
     def _known(self, prm: str | None) -> int | None:
         if prm is None:
@@ -257,3 +285,10 @@ class ScoreCache:
                 suggest(prm, self.identities(), "PRM identity") + f" (in {self.path})"
             )
         return pid
+
+
+def _detail(result: StepScores) -> str | None:
+    """What the cache keeps besides the scores: a generative judge's judgement, as JSON."""
+    if result.judgement is None:
+        return None
+    return json.dumps(result.judgement.to_record(), ensure_ascii=False)
