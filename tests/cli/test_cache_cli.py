@@ -108,7 +108,7 @@ def test_missing_cache_is_an_error_not_a_new_file(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     missing = tmp_path / "nope.sqlite"
-    assert cli("cache", "stats", "--db", str(missing)) == 1
+    assert cli("cache", "stats", "--db", str(missing)) == 2
     assert "no score cache here" in capsys.readouterr().err
     assert not missing.exists()
 
@@ -140,7 +140,7 @@ def test_export_all_and_unknown_prm(
     out = tmp_path / "all.jsonl"
     assert cli("cache", "export", "--db", str(db), "--out", str(out)) == 0
     assert len(out.read_text().splitlines()) == 21
-    assert cli("cache", "export", "--db", str(db), "--out", str(out), "--prm", "prm-c") == 1
+    assert cli("cache", "export", "--db", str(db), "--out", str(out), "--prm", "prm-c") == 2
     err = capsys.readouterr().err
     assert "unknown PRM identity 'prm-c'; did you mean" in err and "available: prm-a, prm-b" in err
 
@@ -175,9 +175,9 @@ def test_prune_needs_a_filter_and_vacuum_shrinks_the_file(
 ) -> None:
     db = tmp_path / "big.sqlite"
     CachedScorer(PrefixLengthScorer("prm-a"), db).score(solutions(2000, n_steps=8))
-    assert cli("cache", "prune", "--db", str(db)) == 1
+    assert cli("cache", "prune", "--db", str(db)) == 2
     assert "nothing to do" in capsys.readouterr().err
-    assert cli("cache", "prune", "--db", str(db), "--all", "--prm", "prm-a") == 1
+    assert cli("cache", "prune", "--db", str(db), "--all", "--prm", "prm-a") == 2
     capsys.readouterr()
     before = ScoreCache(db).stats().size_bytes
     assert cli("cache", "prune", "--db", str(db), "--all", "--vacuum") == 0

@@ -61,7 +61,7 @@ def test_read_only_cache_in_process(readonly_dir: Path, no_write_access: None,
     assert main(["cache", "export", "--db", db, "--out", str(readonly_dir / "e.jsonl")]) == 0
     assert len((readonly_dir / "e.jsonl").read_text().splitlines()) == 250
     assert sorted(os.listdir(readonly_dir / "c")) == ["s.sqlite"]  # nothing written beside it
-    assert main(["cache", "prune", "--all", "--db", db]) == 1
+    assert main(["cache", "prune", "--all", "--db", db]) == 2
     assert "s.sqlite: score cache is read-only" in capsys.readouterr().err
     with ScoreCache(db, read_only=True) as cache, pytest.raises(OutputError, match="opened read-only"):
         cache.put("prm-a", [(Solution("q", ("x",)), StepScores((0.5,)))])
@@ -77,6 +77,6 @@ def test_corrupt_pages_with_an_intact_header_are_named(tmp_path: Path, command: 
     db.write_bytes(bytes(data))
     argv = {"stats": [], "export": ["--out", str(tmp_path / "e.jsonl")], "prune": ["--older-than", "0"]}[command]
     proc = prmkit("cache", command, "--db", str(db), *argv)
-    assert proc.returncode == 1 and "Traceback" not in proc.stderr, proc.stderr
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
     assert f"{db}: score cache is damaged (" in proc.stderr
     assert not (tmp_path / "e.jsonl").exists()

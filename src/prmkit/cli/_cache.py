@@ -93,7 +93,7 @@ def _open(args: argparse.Namespace, *, read_only: bool = False) -> ScoreCache:
 
 def _fail(err: Exception) -> int:
     print(f"prmkit cache: error: {err}", file=sys.stderr)
-    return 1
+    return 2  # as every other command's typed error
 
 
 def _stats(args: argparse.Namespace) -> int:
