@@ -35,6 +35,7 @@ identity, so cached scores follow them.
 
 from __future__ import annotations
 
+import dataclasses
 from fractions import Fraction
 from typing import Any
 
@@ -45,7 +46,7 @@ from prmkit.scoring._arith_limits import ArithLimits, Budget, Undecidable
 from prmkit.scoring._arith_parse import Bin, Node, parse
 from prmkit.scoring._arith_tokens import tokenize
 from prmkit.scoring.spec import PRMSpec
-from prmkit.scoring.verifiers import StepVerifier
+from prmkit.scoring.verifiers import StepVerifier, verifier_options
 from prmkit.types import Solution, StepScores
 
 __all__ = [
@@ -124,13 +125,11 @@ def scorer_for_spec(spec: PRMSpec, **options: Any) -> ArithVerifier:
     limits = options.pop("limits", _DEFAULT)
     if not isinstance(limits, ArithLimits):
         problems.append(f"limits must be an ArithLimits, got {limits!r}")
-    if options:
-        shown = ", ".join(f"{k}={v!r}" for k, v in sorted(options.items()))
-        problems.append(
-            f"the arith verifier runs no model and takes no options but limits= (got {shown})"
-        )
     if problems:
         raise ConfigError("; ".join(problems))
+    if options:  # single limits by name (``--verifier-option max_digits=100``), over ``limits``
+        given = verifier_options(spec, "arith", ArithLimits, options)
+        limits = dataclasses.replace(limits, **{k: getattr(given, k) for k in options})
     return ArithVerifier(spec, limits)
 
 

@@ -49,6 +49,10 @@ class ScorerConfig:
     """A generative judge's generation engine, a name in ``prmkit.generation.GENERATORS`` (unset: llamacpp)."""
     judge_samples: int | None = None
     """A generative judge's K, verifications per solution (unset: the judge's own)."""
+    verifier_option: tuple[str, ...] = ()
+    """A model-free verifier's options as KEY=VALUE, e.g. ``timeout_s=2`` (``sympy``), ``timeout_ms=500``
+    (``z3``), ``max_digits=100`` (``arith``'s limits); ``sympy.timeout_s=2`` names the verifier in a combination
+    of several. They are part of the verifier's identity, so cached scores follow them."""
     cache: str | None = field(default=None, metadata=option(group="cache"))
     """Score cache file (unset: ``$PRMKIT_CACHE_DIR/scores.sqlite``, else ``~/.cache/prmkit/scores.sqlite``)."""
     no_cache: bool = field(default=False, metadata=option(group="cache"))
@@ -60,6 +64,9 @@ class ScorerConfig:
             problems.append(f"max_length must be >= 1, got {self.max_length}")
         if self.judge_samples is not None and self.judge_samples < 1:
             problems.append(f"judge_samples must be >= 1, got {self.judge_samples}")
+        bad = [o for o in self.verifier_option if "=" not in o or not o.partition("=")[0].strip()]
+        if bad:
+            problems.append(f"verifier_option takes KEY=VALUE, got {', '.join(map(repr, bad))}")
         if self.no_cache and self.cache is not None:
             problems.append("give cache or no_cache, not both")
         if problems:
@@ -77,9 +84,15 @@ class ScorerConfig:
             value = getattr(self, key)
             if value is not None:
                 options[key] = value
-        for key, value in (("url", self.judge_url), ("engine", self.judge_engine), ("samples", self.judge_samples)):
+        for key, value in (
+            ("url", self.judge_url),
+            ("engine", self.judge_engine),
+            ("samples", self.judge_samples),
+        ):
             if value is not None:
                 options[key] = value
+        if self.verifier_option:
+            options["verifier_options"] = dict(o.partition("=")[::2] for o in self.verifier_option)
         return self.cached(load_prm(self.name, backend=self.backend, **options))
 
     def cached(self, scorer: Scorer) -> Scorer:

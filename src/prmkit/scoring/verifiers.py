@@ -25,7 +25,14 @@ from prmkit.scoring.readouts import get_readout
 from prmkit.scoring.spec import PRMSpec
 from prmkit.types import ScoreFailure, ScoreResult, Solution, StepScores
 
-__all__ = ["DEFAULT_VERIFIER", "VERIFIERS", "CheckVerdict", "StepVerifier", "build_verifier", "verifier_options"]
+__all__ = [
+    "DEFAULT_VERIFIER",
+    "VERIFIERS",
+    "CheckVerdict",
+    "StepVerifier",
+    "build_verifier",
+    "verifier_options",
+]
 
 VerifierFactory = Callable[..., Scorer]
 
@@ -82,8 +89,18 @@ class StepVerifier:
 _Options = TypeVar("_Options")
 
 
-def verifier_options(spec: PRMSpec, verifier: str, cls: type[_Options], options: dict[str, Any]) -> _Options:
-    """``cls(**options)`` for a verifier spec, or a ConfigError naming a wrong readout and every unknown option."""
+def verifier_options(
+    spec: PRMSpec, verifier: str, cls: type[_Options], options: dict[str, Any]
+) -> _Options:
+    """``cls(**options)`` for a verifier spec, or a ConfigError naming a wrong readout and every unknown option.
+
+    A value given as text (``--verifier-option timeout_s=2``) is read as the type of the option's default.
+
+    >>> from prmkit.scoring import get_spec
+    >>> from prmkit.scoring.symbolic import SympyOptions
+    >>> verifier_options(get_spec("sympy"), "sympy", SympyOptions, {"timeout_s": "2.5"}).timeout_s
+    2.5
+    """
     problems = []
     if spec.readout != "verifier":
         problems.append(f"spec {spec.name!r} has readout {spec.readout!r}, not 'verifier'")
@@ -95,4 +112,22 @@ def verifier_options(spec: PRMSpec, verifier: str, cls: type[_Options], options:
         )
     if problems:
         raise ConfigError("; ".join(problems))
-    return cls(**options)
+    typed = {f.name: _typed(verifier, f, options[f.name]) for f in fields(cls) if f.name in options}  # type: ignore[arg-type]
+    return cls(**typed)
+
+
+def _typed(verifier: str, f: Any, value: Any) -> Any:
+    """``value`` as the type of the option's default when it came as text."""
+    kind = type(f.default)
+    if not isinstance(value, str) or kind is str:
+        return value
+    try:
+        if kind is bool:
+            if value.lower() not in ("true", "false", "1", "0"):
+                raise ValueError(value)
+            return value.lower() in ("true", "1")
+        return kind(value)
+    except ValueError:
+        raise ConfigError(
+            f"the {verifier} verifier's option {f.name} takes a {kind.__name__}, got {value!r}"
+        ) from None
