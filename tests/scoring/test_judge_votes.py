@@ -7,6 +7,7 @@ The generator here only hands back fixed texts (pure orchestration); real engine
 from __future__ import annotations
 
 import dataclasses
+import math
 import re
 from collections import Counter
 from collections.abc import Sequence
@@ -209,3 +210,38 @@ def test_the_judge_flags_combine_on_the_command_line() -> None:
         3,
         "openai",
     )
+
+
+def test_the_direct_critic_reads_the_index_distribution_at_its_opening_box() -> None:
+    """critic-direct: the reply starts with ``\\boxed{``; the index distribution is read right there, and
+    the stored text (prefix included) rescores to the same numbers."""
+    probs = {"-1}": 0.5, "0}": 0.1, "1}": 0.3, "2}": 0.1}  # P(first error = k), k = -1, 0, 1, 2
+
+    class Direct:
+        def __init__(self) -> None:
+            self.prompts: list[str] = []
+            self.read: list[tuple[str, list[str]]] = []
+
+        def generate(self, requests: Sequence[GenerationRequest]) -> list[list[Sample]]:
+            self.prompts += [r.prompt for r in requests]
+            return [[Sample("1}", 2, "stop", 300)] for _ in requests]
+
+        def continuation_logprobs(self, prompt: str, continuations: Sequence[str]) -> list[float]:
+            self.read.append((prompt, list(continuations)))
+            return [math.log(probs[c]) for c in continuations]
+
+    gen = Direct()
+    judge = JudgeScorer(get_spec("judge-critic-direct"), get_judge("critic-direct"), gen)
+    result = judge.score([SOL])[0]
+    assert isinstance(result, StepScores) and result.judgement is not None
+    assert gen.prompts[0].endswith("<|im_start|>assistant\n\\boxed{")
+    assert result.judgement.texts == ("\\boxed{1}",) and result.judgement.verdicts == ("1",)
+    # read once, at the box: the prompt is the reply's opening, the candidates every index
+    assert gen.read == [(gen.prompts[0], ["-1}", "0}", "1}", "2}"])]
+    # step i scores P(k = -1 or k > i): 0.5 + 0.3 + 0.1, 0.5 + 0.1, 0.5
+    assert result.scores == pytest.approx((0.9, 0.6, 0.5))
+    again = judge.rescore(SOL, result.judgement.texts)
+    assert isinstance(again, StepScores) and again.scores == pytest.approx(result.scores)
+    assert gen.read[-1] == gen.read[0]
+    with pytest.raises(ConfigError, match="parse_prefix needs an assistant_prefix"):
+        dataclasses.replace(get_judge("critic"), parse_prefix=True)

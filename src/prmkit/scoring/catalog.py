@@ -232,6 +232,7 @@ for _name, _judge, _desc in (
     ("judge-critic", "critic", "ProcessBench critic (\\boxed{k}, one greedy sample)"),
     ("judge-critic-maj8", "critic-maj8", "ProcessBench critic, majority of 8 samples (T=1, top-p 0.9)"),
     ("judge-critic-logprob", "critic-logprob", "ProcessBench critic read by log-probability of every index"),
+    ("judge-critic-direct", "critic-direct", "ProcessBench critic answering at once, P(index) at a prefilled \\boxed{"),
     ("judge-thinkprm", "thinkprm", "ThinkPRM-style per-step \\boxed{correct}/\\boxed{incorrect}, by log-probability"),
     ("judge-thinkprm-vote8", "thinkprm-vote8", "ThinkPRM-style chain, vote of 8 samples (T=0.6)"),
     ("judge-genprm", "genprm", "GenPRM-style analysis + sandboxed code per paragraph, \\boxed{Yes}/\\boxed{No}"),

@@ -9,7 +9,7 @@ tokens' probabilities (``logprob``) or from votes over K seeded samples
 See ``docs/judges.md``.
 
 >>> sorted(JUDGES)
-['critic', 'critic-logprob', 'critic-maj8', 'genprm', 'genprm-logprob', 'genprm-vote8', 'rprm', 'rprm-vote4', 'rubric', 'rubric-vote4', 'thinkprm', 'thinkprm-vote8']
+['critic', 'critic-direct', 'critic-logprob', 'critic-maj8', 'genprm', 'genprm-logprob', 'genprm-vote8', 'rprm', 'rprm-vote4', 'rubric', 'rubric-vote4', 'thinkprm', 'thinkprm-vote8']
 """
 
 from __future__ import annotations

@@ -4,6 +4,8 @@ The prompt is the one the ProcessBench paper evaluates LLM critics with
 (paragraphs tagged ``<paragraph_i>`` and indexed from 0). ``critic`` is one
 greedy sample; ``critic-maj8`` is the paper's protocol for open models:
 8 samples at temperature 1, top-p 0.9, majority vote (ties: the first seen).
+``critic-logprob`` reads the index distribution at the box the judge wrote;
+``critic-direct`` opens the judge's reply with the box and reads it there.
 
 >>> CRITIC.verdict, CRITIC_MAJ8.samples, CRITIC_MAJ8.aggregate
 ('first_error', 8, 'majority')
@@ -15,7 +17,7 @@ import dataclasses
 
 from prmkit.scoring.judges.spec import JudgeSpec
 
-__all__ = ["CRITIC", "CRITIC_LOGPROB", "CRITIC_MAJ8", "CRITIC_TEMPLATE"]
+__all__ = ["CRITIC", "CRITIC_DIRECT", "CRITIC_LOGPROB", "CRITIC_MAJ8", "CRITIC_TEMPLATE"]
 
 CRITIC_TEMPLATE = (
     "The following is a math problem and a solution (split into paragraphs, enclosed with tags and "
@@ -55,3 +57,17 @@ CRITIC_LOGPROB = dataclasses.replace(
     aggregate="mean",
     description="ProcessBench critic read by log-probability: P(first error = k) over every k at its \\boxed{",
 )
+
+CRITIC_DIRECT = dataclasses.replace(
+    CRITIC,
+    name="critic-direct",
+    assistant_prefix="\\boxed{",
+    parse_prefix=True,
+    rule="logprob",
+    aggregate="mean",
+    max_tokens=8,
+    description="ProcessBench critic answering at once: P(first error = k) at a \\boxed{ that opens its reply",
+)
+"""The critic's prompt with the reply opened by ``\\boxed{``: no analysis, the index written at once, and the
+distribution over every index read there. A small model that does not follow the critic's format (it
+answers a bare ``-1``) still gives graded scores this way; one prompt and a few tokens per solution."""

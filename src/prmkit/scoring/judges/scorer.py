@@ -156,6 +156,8 @@ class JudgeScorer:
         start: float,
     ) -> ScoreResult:
         runs: list[CodeRun] = []
+        if self.judge.parse_prefix:
+            prompt, samples = self._prefixed(prompt, samples)
         if self.judge.execute:
             try:
                 samples, runs = self._executed(prompt, request, samples)
@@ -228,9 +230,16 @@ class JudgeScorer:
         if failure is not None:
             return failure
         samples = [Sample(t, 0, "stop", 0) for t in texts]
-        return self._judged(
-            sol, self.judge.render(sol.problem, sol.steps), samples, time.perf_counter()
-        )
+        prompt = self.judge.render(sol.problem, sol.steps)
+        if self.judge.parse_prefix:  # stored texts hold the prefix already
+            prompt = prompt[: len(prompt) - len(self.judge.assistant_prefix)]
+        return self._judged(sol, prompt, samples, time.perf_counter())
+
+    def _prefixed(self, prompt: str, samples: list[Sample]) -> tuple[str, list[Sample]]:
+        """``parse_prefix``: the prompt without the reply's prefix, and each sample's text with it."""
+        prefix = self.judge.assistant_prefix
+        texts = [dataclasses.replace(s, text=prefix + s.text) for s in samples]
+        return prompt[: len(prompt) - len(prefix)], texts
 
     def _judged(
         self,

@@ -74,6 +74,9 @@ class JudgeSpec:
     """System message (ChatML); ``None``: none."""
     assistant_prefix: str = ""
     """Text the judge's reply starts with (ThinkPRM's "Let's verify step by step:")."""
+    parse_prefix: bool = False
+    """The ``assistant_prefix`` is part of every sample's text: parsed with it and kept in the judgement. A
+    prefix that opens the verdict (``\\boxed{``) makes a direct judge, read without any analysis."""
     description: str = ""
     """One line: the format and its source."""
     rubric: tuple[str, ...] = ()
@@ -125,6 +128,8 @@ class JudgeSpec:
             problems.append(
                 "a judge that executes code needs verdict 'yes_no' and a verdict_prefix"
             )
+        if self.parse_prefix and (not self.assistant_prefix or self.execute):
+            problems.append("parse_prefix needs an assistant_prefix and a judge that runs no code")
         if self.execute and (self.code_wall_s <= 0 or self.max_code_blocks < 1):
             problems.append("code_wall_s > 0 and max_code_blocks >= 1 are required")
         if problems:
