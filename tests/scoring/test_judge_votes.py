@@ -245,3 +245,15 @@ def test_the_direct_critic_reads_the_index_distribution_at_its_opening_box() -> 
     assert gen.read[-1] == gen.read[0]
     with pytest.raises(ConfigError, match="parse_prefix needs an assistant_prefix"):
         dataclasses.replace(get_judge("critic"), parse_prefix=True)
+
+
+def test_a_judges_identity_follows_its_changed_fields_only() -> None:
+    base = _critic(["\\boxed{1}"])
+    same = JudgeScorer(base.spec, dataclasses.replace(base.judge), base.generator)
+    other = JudgeScorer(base.spec, dataclasses.replace(base.judge, max_tokens=99), base.generator)
+    assert same.identity == base.identity != other.identity
+    # a field left at its default does not enter the hash (a new field with a default keeps identities)
+    defaults = JudgeScorer(
+        base.spec, dataclasses.replace(base.judge, parse_prefix=False), base.generator
+    )
+    assert defaults.identity == base.identity

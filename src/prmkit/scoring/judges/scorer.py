@@ -87,7 +87,14 @@ class JudgeScorer:
 
     @property
     def identity(self) -> str:
-        judge = hashlib.sha256(repr(self.judge).encode()).hexdigest()[:12]
+        """Names the format by a hash of its fields that differ from their defaults, so that a field added
+        later with a default keeps every existing judge's identity (and its cached scores)."""
+        changed = {
+            f.name: getattr(self.judge, f.name)
+            for f in dataclasses.fields(self.judge)
+            if getattr(self.judge, f.name) != f.default
+        }
+        judge = hashlib.sha256(repr(sorted(changed.items())).encode()).hexdigest()[:12]
         engine = getattr(self.generator, "identity", type(self.generator).__name__)
         return f"judge:{self.spec.name}:{self.judge.name}-{judge}:{engine}:seed{self.seed}"
 
