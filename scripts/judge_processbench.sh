@@ -4,14 +4,15 @@
 #   bash scripts/judge_processbench.sh [--limit N] [--out DIR] [--prms "judge-critic judge-thinkprm ..."]
 #                                      [--splits "gsm8k math"] [--judge-url URL]
 #
-# Each PRM writes to DIR/<prm>/ (one JSONL per split, summary.json); rerunning the same command resumes
+# Each PRM writes to DIR/<prm>/ (one JSONL per split, summary.json), every score through one step-score cache,
+# DIR/scores.sqlite, so a combination (a+b) reuses what its members scored alone, judgements included; rerunning the same command resumes
 # without regenerating finished cases (a larger --limit scores only the new ones; a smaller one is refused). The judge model is
 # Qwen2.5-Coder-0.5B-Instruct (a PyPI model package, `prmkit models`) on llama.cpp, or the OpenAI-compatible
 # server --judge-url names. Prints each run's table, then judge tokens and seconds per case.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 limit=20 out=runs/judge_processbench splits="gsm8k math" url=""
-prms="prmkit-prm judge-critic judge-critic-maj8 judge-thinkprm"
+prms="prmkit-prm judge-critic judge-critic-maj8 judge-critic-direct judge-genprm judge-critic-direct+prmkit-prm"
 data=${PROCESSBENCH_DIR:-../shared/data/processbench}
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -48,7 +49,7 @@ for prm in $prms; do
   extra=()
   if [ -n "$url" ] && [[ $prm == judge-* ]]; then extra+=(--judge-url "$url"); fi
   echo "== $prm" >&2
-  python -m prmkit eval processbench --prm "$prm" "${args[@]}" --out "$out/$prm" --batch-size 1 --no-cache "${extra[@]}"
+  python -m prmkit eval processbench --prm "$prm" "${args[@]}" --out "$out/$prm" --batch-size 1 --cache "$out/scores.sqlite" "${extra[@]}"
   python - "$out/$prm" $splits <<'PY'
 import json, sys, pathlib
 run = pathlib.Path(sys.argv[1])
