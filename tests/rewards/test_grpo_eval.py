@@ -12,10 +12,9 @@ from grpo_eval import paired, wilson
 
 
 def test_wilson_interval() -> None:
-    assert wilson(1, 40) == pytest.approx(
-        (0.004428, 0.128824), abs=1e-6
-    )  # 2.5 %: not (−2.3 %, 7.3 %)
-    assert wilson(0, 200) == pytest.approx((0.0, 0.018845), abs=1e-6)
+    # the roots of (k/n - p)^2 = z^2 p (1 - p) / n, solved as a quadratic independently
+    assert wilson(1, 40) == pytest.approx((0.0044267174, 0.1288165949), abs=1e-9)
+    assert wilson(0, 200) == pytest.approx((0.0, 0.0188460059), abs=1e-9)
 
 
 def test_paired_difference_counts_the_discordant_problems() -> None:
