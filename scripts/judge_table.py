@@ -90,6 +90,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     )
     p.add_argument("--splits", default="gsm8k,math")
     p.add_argument(
+        "--common", action="store_true", help="every PRM on the cases all the runs have (per split)"
+    )
+    p.add_argument(
         "--fit-on", help="fit each PRM's threshold on this split (best F1), apply it to every split"
     )
     args = p.parse_args(argv)
@@ -98,9 +101,14 @@ def main(argv: Sequence[str] | None = None) -> None:
         "| judge tokens per case (prompt + generated) | judge s per case | unparsed samples |"
     )
     print("|---|---|---|---|---|---|---|---|---|---|---|")
-    for run in args.runs:
+    runs = {run: {split: read(run, split) for split in args.splits.split(",")} for run in args.runs}
+    if args.common:
+        for split in args.splits.split(","):
+            shared = set.intersection(*({r["id"] for r in per[split]} for per in runs.values()))
+            for per in runs.values():
+                per[split] = [r for r in per[split] if r["id"] in shared]
+    for run, splits in runs.items():
         name = run.name
-        splits = {split: read(run, split) for split in args.splits.split(",")}
         if args.fit_on:
             fit = splits.get(args.fit_on) or read(run, args.fit_on)
             tau, _ = fit_threshold([r["label"] for r in fit], [r.get("step_scores") for r in fit])

@@ -188,7 +188,7 @@ def test_every_command_checks_its_output_before_any_work(tmp_path: Path, monkeyp
         "bon-save-scored": ["eval", "bon", "--candidates", "in.jsonl", "--save-scored", "file/x.jsonl"],
     }[command]
     monkeypatch.chdir(tmp_path)
-    assert main(argv) == (1 if command == "cache-export" else 2)  # prmkit cache's own convention: 1
+    assert main(argv) == 2
     out, err = capsys.readouterr()
     said = "prmkit cache" if command == "cache-export" else "prmkit"
     assert err == f"{said}: error: file: exists and is a file, not a folder\n" and out == ""

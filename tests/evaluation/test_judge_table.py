@@ -68,3 +68,26 @@ def test_rows_fixed_and_fitted(tmp_path: Path) -> None:
     assert fitted[2].startswith(
         "| a-judge (τ fitted on gsm8k) | gsm8k | 0.425 | 4 (2 + 2) | 100.0 | 100.0 | 100.0 "
     )
+
+
+def test_common_keeps_the_cases_every_run_has(tmp_path: Path) -> None:
+    _run(tmp_path / "long", "gsm8k", [(1, [0.9, 0.4]), (-1, [0.9, 0.9]), (0, [0.9, 0.9])], False)
+    _run(tmp_path / "short", "gsm8k", [(1, [0.9, 0.4]), (-1, [0.9, 0.9])], True)
+    out = subprocess.run(
+        [
+            sys.executable,
+            str(SCRIPT),
+            "--common",
+            "--splits",
+            "gsm8k",
+            str(tmp_path / "long"),
+            str(tmp_path / "short"),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.splitlines()
+    assert [line.split(" | ")[3] for line in out[2:]] == ["2 (1 + 1)", "2 (1 + 1)"]
+    assert (
+        out[2].split(" | ")[6].startswith("100.0 ")
+    )  # long's third case (missed) is not in the common set
