@@ -481,6 +481,11 @@ def test_a_judges_judgement_comes_back_from_a_hit(db: Path) -> None:
     assert (
         CachedScorer(HashScorer(), db).score([sol])[0].judgement is None
     )  # other scorers keep none
+    with ScoreCache(db) as cache:  # an export carries it on the solution's last row
+        rows = list(cache.rows("judge:test"))
+    assert sorted(str(r.get("judgement")) for r in rows) == sorted(
+        [str(None), str(judged.to_record())]
+    )
 
 
 def test_a_schema_1_cache_is_upgraded_in_place_and_read_as_is_read_only(tmp_path: Path) -> None:

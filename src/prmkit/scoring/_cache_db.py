@@ -23,6 +23,7 @@ opened for writing (read-only, it is read as it is, without judgements).
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import time
 from collections.abc import Iterator
@@ -100,7 +101,7 @@ PER_PRM = """SELECT p.identity, count(s.prm), count(s.tokens), p.hits, p.misses,
     FROM prms p LEFT JOIN steps s ON s.prm = p.id
     GROUP BY p.id ORDER BY p.identity"""
 
-ROWS = """SELECT p.identity, s.problem, s.prefix, s.step, s.score, s.tokens, s.created, s.last_hit
+ROWS = """SELECT p.identity, s.problem, s.prefix, s.step, s.score, s.tokens, s.created, s.last_hit, {detail}
     FROM steps s JOIN prms p ON p.id = s.prm {where}
     ORDER BY p.identity, s.problem, s.step, s.prefix"""
 
@@ -291,9 +292,11 @@ def stats(conn: sqlite3.Connection, path: Path) -> CacheStats:
 def rows(
     conn: sqlite3.Connection, prm: int | None, batch: int = 1000
 ) -> Iterator[list[dict[str, Any]]]:
-    """Every entry (of one PRM id, or all) as JSON-ready dicts, in batches."""
+    """Every entry (of one PRM id, or all) as JSON-ready dicts, in batches; a judge's judgement, where one
+    is stored, as ``judgement``."""
     where, params = ("WHERE s.prm = ?", (prm,)) if prm is not None else ("", ())
-    cur = conn.execute(ROWS.format(where=where), params)
+    detail = "s.detail" if (_version(conn) or 0) >= 2 else "NULL"
+    cur = conn.execute(ROWS.format(where=where, detail=detail), params)
     while chunk := cur.fetchmany(batch):
         yield [
             {
@@ -306,7 +309,8 @@ def rows(
                 "created": created,
                 "last_hit": last_hit,
             }
-            for identity, problem, prefix, step, score, tokens, created, last_hit in chunk
+            | ({} if judgement is None else {"judgement": json.loads(judgement)})
+            for identity, problem, prefix, step, score, tokens, created, last_hit, judgement in chunk
         ]
 
 
