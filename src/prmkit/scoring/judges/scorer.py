@@ -25,11 +25,9 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import hashlib
-import math
 import time
 from collections import Counter
 from collections.abc import Sequence
-from typing import Any
 
 from prmkit.errors import ConfigError, ContextLengthError
 from prmkit.generation import (
@@ -41,10 +39,10 @@ from prmkit.generation import (
 )
 from prmkit.scoring._backend import ScorerInfo, validate_solution
 from prmkit.scoring.judges.genprm import run_code
+from prmkit.scoring.judges.rules import logprob_scores, vote_scores
 from prmkit.scoring.judges.spec import JudgeSpec
 from prmkit.scoring.judges.verdicts import (
     VERDICTS,
-    FirstError,
     RubricScores,
     StepVerdicts,
     Verdict,
@@ -297,38 +295,10 @@ class JudgeScorer:
         self, prompt: str, samples: list[Sample], verdicts: list[Verdict | VerdictError], n: int
     ) -> tuple[float, ...]:
         pairs = [
-            (s, v)
+            (s.text, v)
             for s, v in zip(samples, verdicts, strict=True)
             if not isinstance(v, VerdictError)
         ]
         if self.judge.rule == "logprob":
-            per = [self._logprob_scores(prompt, s.text, v) for s, v in pairs]
-            return tuple(math.fsum(col) / len(per) for col in zip(*per, strict=True))
-        if self.judge.aggregate == "majority":
-            firsts = [v.index for _, v in pairs if isinstance(v, FirstError)]
-            winner = Counter(firsts).most_common(1)[0][0]  # ties: the first seen
-            return tuple(1.0 if ok else 0.0 for ok in FirstError(winner, 0, n).labels)
-        per = [v.scores for _, v in pairs]
-        return tuple(math.fsum(col) / len(per) for col in zip(*per, strict=True))
-
-    def _logprob_scores(self, prompt: str, text: str, verdict: Verdict) -> tuple[float, ...]:
-        """One sample's step scores from the probabilities of the verdicts at the sample's boxes."""
-        gen: Any = self.generator
-        if isinstance(verdict, FirstError):
-            # P(first error = k) over k = -1, 0, ..., n-1; step i scores P(k = -1 or k > i)
-            lps = gen.continuation_logprobs(
-                prompt + text[: verdict.at], [f"{k}}}" for k in range(-1, verdict.n_steps)]
-            )
-            top = max(lps)
-            p = [math.exp(lp - top) for lp in lps]
-            total = math.fsum(p)
-            return tuple((p[0] + math.fsum(p[i + 2 :])) / total for i in range(verdict.n_steps))
-        out: list[float] = []
-        assert isinstance(verdict, StepVerdicts)  # rubric scores are read by vote (JudgeSpec)
-        for at in verdict.at:
-            good, bad = gen.continuation_logprobs(
-                prompt + text[:at], [f"{w}}}" for w in verdict.words]
-            )
-            out.append(1.0 / (1.0 + math.exp(min(700.0, bad - good))))
-        # the chain stopped at an incorrect step: the steps after it are wrong (ProcessBench's convention)
-        return tuple(out + [0.0] * (verdict.n_steps - len(out)))
+            return logprob_scores(self.generator, prompt, pairs)
+        return vote_scores(self.judge.aggregate, [v for _, v in pairs], n)
