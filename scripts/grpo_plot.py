@@ -4,7 +4,7 @@
 is committed; ``plot`` draws ``docs/img/grpo.png`` from it and prints a markdown table::
 
     python scripts/grpo_plot.py summary /work/runs/grpo/outcome /work/runs/grpo/outcome+prm \\
-        --out docs/img/grpo_summary.jsonl
+        --out docs/img/grpo_summary.jsonl --max-step 50
     python scripts/grpo_plot.py plot docs/img/grpo_summary.jsonl --png docs/img/grpo.png
 """
 
@@ -21,8 +21,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from grpo_callbacks import read_log
 
 
-def summary(runs: Sequence[Path], out: Path) -> None:
-    recs = [r for run in runs for r in read_log(run / "log.jsonl")]
+def summary(runs: Sequence[Path], out: Path, max_step: int | None = None) -> None:
+    """The runs' records (up to ``max_step``: arms compared at the same step) into one JSONL."""
+    recs = [r for run in runs for r in read_log(run / "log.jsonl") if max_step is None or r["step"] <= max_step]
     out.write_text("".join(json.dumps(r) + "\n" for r in recs), encoding="utf-8")
 
 
@@ -90,12 +91,13 @@ def main(argv: Sequence[str] | None = None) -> None:
     s = sub.add_parser("summary")
     s.add_argument("runs", nargs="+", type=Path)
     s.add_argument("--out", type=Path, required=True)
+    s.add_argument("--max-step", type=int, help="keep steps up to this one (compare the arms at one step)")
     q = sub.add_parser("plot")
     q.add_argument("summary", type=Path)
     q.add_argument("--png", type=Path, default=Path("docs/img/grpo.png"))
     args = p.parse_args(argv)
     if args.cmd == "summary":
-        summary(args.runs, args.out)
+        summary(args.runs, args.out, args.max_step)
         return
     recs = [json.loads(line) for line in args.summary.read_text(encoding="utf-8").splitlines() if line.strip()]
     plot(recs, args.png)
