@@ -21,7 +21,7 @@ Every ``--eval-every`` steps (and at step 0) the policy answers the held-out pro
 One JSON line per step in ``OUT/ARM/log.jsonl`` (``kind: train``) and per evaluation (``kind: eval``).
 A rerun with ``--resume`` continues each arm from its last checkpoint (``--save-steps``)::
 
-    python scripts/grpo_gsm8k.py --arm outcome --arm outcome+prm --out /work/runs/grpo --max-steps 80 --resume
+    python scripts/grpo_gsm8k.py --arm outcome --arm outcome+prm --out runs/grpo --max-steps 50 --resume
 """
 
 from __future__ import annotations
