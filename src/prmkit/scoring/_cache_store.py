@@ -13,8 +13,9 @@ from typing import Any
 
 from prmkit._registry import suggest
 from prmkit.errors import DataFormatError, OutputError, UnknownNameError
+from prmkit.scoring import _cache_admin as admin
 from prmkit.scoring import _cache_db as db
-from prmkit.scoring._cache_db import CacheStats
+from prmkit.scoring._cache_admin import CacheStats
 from prmkit.scoring._cache_integrity import quick_check, read_only_uri, reading, writable, writing
 from prmkit.scoring._cache_keys import Found, SolutionKeys, default_cache_path, solution_keys
 from prmkit.types import Judgement, Solution, StepScores
@@ -180,7 +181,7 @@ class ScoreCache:
         0
         """
         with self._lock, reading(self.path):
-            return db.stats(self._conn, self.path)
+            return admin.stats(self._conn, self.path)
 
     def check(self) -> None:
         """SQLite's ``PRAGMA quick_check`` over every page; damage raises
@@ -205,7 +206,7 @@ class ScoreCache:
         try:
             with reading(self.path):
                 conn.execute("BEGIN")  # one snapshot for the whole read
-                for batch in db.rows(conn, pid):
+                for batch in admin.rows(conn, pid):
                     yield from batch
         finally:
             conn.close()
@@ -250,7 +251,7 @@ class ScoreCache:
         pid = self._known(prm)
         before = db.now() - older_than_s if older_than_s is not None else None
         with self._lock, writing(self.path):
-            return db.prune(self._conn, pid, before)
+            return admin.prune(self._conn, pid, before)
 
     def vacuum(self) -> None:
         """Give the space of deleted entries back to the filesystem and empty the WAL."""

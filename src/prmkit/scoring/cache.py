@@ -67,7 +67,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from prmkit.scoring._backend import Scorer, ScorerInfo, check_batch, scorer_info
-from prmkit.scoring._cache_db import CacheStats, PRMCacheStats
+from prmkit.scoring._cache_admin import CacheStats, PRMCacheStats
 from prmkit.scoring._cache_store import (
     Found,
     ScoreCache,
