@@ -96,6 +96,34 @@ def test_genprm_runs_the_code_and_judges_from_its_output() -> None:
     assert Judgement.from_record(j.to_record()) == j
 
 
+def test_genprm_over_a_batch_asks_twice_and_judges_as_one_at_a_time() -> None:
+    """Stage 1 for every solution in one call, then every solution's verdicts in one call; the results
+    (texts, verdicts, runs, tokens, scores) are those of scoring each solution alone."""
+    stage1 = _checks("print(2 + 2 == 4)", "print(4 * 3 == 13)", "print(True)")
+    other = Solution("What is 1 + 1?", ("1 + 1 = 2", "So 2.", "The answer is 2."))
+
+    class Counting(Script):
+        calls = 0
+
+        def generate(self, requests: Sequence[GenerationRequest]) -> list[list[Sample]]:
+            self.calls += 1
+            return super().generate(requests)
+
+    gen = Counting([stage1, stage1], None)
+    together = _genprm(gen, samples=2).score([SOL, other])
+    assert (
+        gen.calls == 2 and len(gen.requests) == 2 + 4
+    )  # two stage-1 requests, 2 x 2 verdict requests
+    alone = [_genprm(Script([stage1, stage1]), samples=2).score([s])[0] for s in (SOL, other)]
+    for a, b in zip(together, alone, strict=True):
+        assert isinstance(a, StepScores) and isinstance(b, StepScores)
+        assert a.scores == b.scores == (1.0, 0.0, 0.0) and a.tokens == b.tokens  # after a No: 0
+        assert a.judgement is not None and b.judgement is not None
+        assert dataclasses.replace(a.judgement, seconds=0.0) == dataclasses.replace(
+            b.judgement, seconds=0.0
+        )
+
+
 def test_genprm_votes_over_samples_and_keeps_failed_ones() -> None:
     right, wrong = (
         _checks("print(True)", "print(True)", "print(True)"),

@@ -22,11 +22,21 @@ import dataclasses
 import re
 from collections.abc import Sequence
 
+from prmkit.generation import GenerationRequest, Sample
 from prmkit.sandbox import Execution, Limits, run_many
 from prmkit.scoring.judges.spec import JudgeSpec
 from prmkit.types import CodeRun
 
-__all__ = ["GENPRM", "GENPRM_LOGPROB", "GENPRM_TEMPLATE", "GENPRM_VOTE8", "code_blocks", "run_code"]
+__all__ = [
+    "GENPRM",
+    "GENPRM_LOGPROB",
+    "GENPRM_TEMPLATE",
+    "GENPRM_VOTE8",
+    "code_blocks",
+    "code_stage",
+    "merged",
+    "run_code",
+]
 
 _BLOCK = re.compile(r"```python[^\n]*\n(.*?)```", re.DOTALL)
 OUTPUT_CHARS = 1000
@@ -114,3 +124,37 @@ def _shown(e: Execution) -> str:
     out = e.stdout if e.status == "ok" else f"{e.stdout}{e.stderr}\n[{e.status}: {e.reason}]"
     out = out.strip()
     return out if len(out) <= OUTPUT_CHARS else out[:OUTPUT_CHARS] + " [output cut]"
+
+
+def code_stage(
+    judge: JudgeSpec,
+    prompt: str,
+    request: GenerationRequest,
+    samples: Sequence[Sample],
+    stop: tuple[str, ...],
+) -> tuple[list[str], list[CodeRun], list[GenerationRequest]]:
+    """Each sample's code run in the sandbox: its context (text and outputs, then the verdict prefix), the
+    runs, and the request for its verdicts (one sample, ``stop``, seed ``request.seed + k`` for sample k)."""
+    contexts, runs = run_code([s.text for s in samples], judge)
+    requests = [
+        dataclasses.replace(
+            request, prompt=prompt + c, n=1, stop=stop, seed=(request.seed or 0) + k
+        )
+        for k, c in enumerate(contexts)
+    ]
+    return contexts, runs, requests
+
+
+def merged(
+    samples: Sequence[Sample], contexts: Sequence[str], verdicts: Sequence[Sample]
+) -> list[Sample]:
+    """Each sample as its whole text (analysis, code, outputs, verdicts) with both generations' tokens."""
+    return [
+        Sample(
+            c + v.text,
+            s.n_tokens + v.n_tokens,
+            v.finish_reason,
+            s.n_prompt_tokens + v.n_prompt_tokens,
+        )
+        for s, c, v in zip(samples, contexts, verdicts, strict=True)
+    ]

@@ -38,7 +38,7 @@ from prmkit.generation import (
     ScoresContinuations,
 )
 from prmkit.scoring._backend import ScorerInfo, validate_solution
-from prmkit.scoring.judges.genprm import run_code
+from prmkit.scoring.judges.genprm import code_stage, merged
 from prmkit.scoring.judges.rules import logprob_scores, vote_scores
 from prmkit.scoring.judges.spec import JudgeSpec
 from prmkit.scoring.judges.verdicts import (
@@ -105,8 +105,9 @@ class JudgeScorer:
         """One result per solution, in order. The verifications of every valid solution are asked of the
         generator in one call (one request per solution, its own seeds); if that call fails, each solution
         is asked alone, so an engine error or an overlong prompt is that solution's failure only. A judge
-        that runs code then writes each solution's verdicts in a second call per solution. A solution's
-        ``seconds`` are its share of the batch's generation plus its own code and log-probabilities."""
+        that runs code (GenPRM) then runs every solution's code and asks for all their verdicts in a second
+        call (again one solution at a time if it fails). A solution's ``seconds`` are its share of the
+        batches' generation plus its own code runs and log-probability reads."""
         out: list[ScoreResult | None] = []
         todo: list[tuple[int, Solution, str, GenerationRequest]] = []
         for i, sol in enumerate(solutions):
@@ -121,8 +122,15 @@ class JudgeScorer:
             with contextlib.suppress(ContextLengthError, GenerationError):
                 batch = self.generator.generate([request for *_, request in todo])
             share = (time.perf_counter() - start) / len(todo)
+        done = (
+            self._executed_batch(todo, batch, share)
+            if batch is not None and self.judge.execute
+            else None
+        )
         for k, (i, sol, prompt, request) in enumerate(todo):
-            if batch is None:
+            if done is not None:
+                out[i] = done[i]
+            elif batch is None:
                 out[i] = self._one(sol, prompt, request)
             else:
                 out[i] = self._finish(sol, prompt, request, batch[k], time.perf_counter() - share)
@@ -177,23 +185,43 @@ class JudgeScorer:
     ) -> tuple[list[Sample], list[CodeRun]]:
         """GenPRM: run each sample's code, then one verdict generation per sample with the outputs in
         context; each sample becomes its whole text (analysis, code, outputs, verdicts) and its tokens."""
-        contexts, runs = run_code([s.text for s in samples], self.judge)
-        requests = [
-            dataclasses.replace(
-                request, prompt=prompt + c, n=1, stop=_STOP, seed=(request.seed or 0) + k
-            )
-            for k, c in enumerate(contexts)
-        ]
+        contexts, runs, requests = code_stage(self.judge, prompt, request, samples, _STOP)
         verdicts = [out[0] for out in self.generator.generate(requests)] if requests else []
-        return [
-            Sample(
-                c + v.text,
-                s.n_tokens + v.n_tokens,
-                v.finish_reason,
-                s.n_prompt_tokens + v.n_prompt_tokens,
+        return merged(samples, contexts, verdicts), runs
+
+    def _executed_batch(
+        self,
+        todo: Sequence[tuple[int, Solution, str, GenerationRequest]],
+        batch: list[list[Sample]],
+        share: float,
+    ) -> dict[int, ScoreResult] | None:
+        """GenPRM over a batch: every solution's code runs, then all their verdict requests in one call;
+        None if that call fails (the caller then asks each solution alone)."""
+        staged = []
+        for (_, _, prompt, request), samples in zip(todo, batch, strict=True):
+            start = time.perf_counter()
+            staged.append(
+                (
+                    code_stage(self.judge, prompt, request, samples, _STOP),
+                    time.perf_counter() - start,
+                )
             )
-            for s, c, v in zip(samples, contexts, verdicts, strict=True)
-        ], runs
+        t0 = time.perf_counter()
+        try:
+            flat = self.generator.generate([r for (_, _, reqs), _ in staged for r in reqs])
+        except (ContextLengthError, GenerationError):
+            return None
+        share += (time.perf_counter() - t0) / len(todo)
+        out: dict[int, ScoreResult] = {}
+        at = 0
+        for (i, sol, prompt, _), samples, ((contexts, runs, reqs), code_s) in zip(
+            todo, batch, staged, strict=True
+        ):
+            verdicts = [o[0] for o in flat[at : at + len(reqs)]]
+            at += len(reqs)
+            start = time.perf_counter() - share - code_s
+            out[i] = self._judged(sol, prompt, merged(samples, contexts, verdicts), start, runs)
+        return out
 
     def _parse(self, text: str, n_steps: int) -> Verdict:
         """The judge's verdict in ``text`` (after the last ``verdict_prefix`` for a judge that runs code);
