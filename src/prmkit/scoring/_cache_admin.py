@@ -12,7 +12,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from prmkit.scoring._cache_db import PER_PRM, ROWS, SCHEMA_VERSION, transaction, version
+from prmkit.scoring._cache_db import (
+    PER_PRM,
+    ROWS,
+    SCHEMA_VERSION,
+    detail_column,
+    transaction,
+    version,
+)
 
 __all__ = ["CacheStats", "PRMCacheStats", "prune", "rows", "stats"]
 
@@ -75,8 +82,7 @@ def rows(
     """Every entry (of one PRM id, or all) as JSON-ready dicts, in batches; a judge's judgement, where one
     is stored, as ``judgement``."""
     where, params = ("WHERE s.prm = ?", (prm,)) if prm is not None else ("", ())
-    detail = "s.detail" if (version(conn) or 0) >= 2 else "NULL"
-    cur = conn.execute(ROWS.format(where=where, detail=detail), params)
+    cur = conn.execute(ROWS.format(where=where, detail=detail_column(conn)), params)
     while chunk := cur.fetchmany(batch):
         yield [
             {

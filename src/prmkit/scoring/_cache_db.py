@@ -37,6 +37,7 @@ __all__ = [
     "SCHEMA_VERSION",
     "Synchronous",
     "connect",
+    "detail_column",
     "now",
     "prm_id",
     "transaction",
@@ -125,13 +126,13 @@ def connect(
     try:
         conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_s * 1000)}")
         if read_only:
-            version = _version(conn)
-            if version not in range(1, SCHEMA_VERSION + 1):
+            found = version(conn)
+            if found not in range(1, SCHEMA_VERSION + 1):
                 raise DataFormatError(
-                    f"score cache schema {version} is not the supported {SCHEMA_VERSION}",
+                    f"score cache schema {found} is not the supported {SCHEMA_VERSION}",
                     path=str(path),
                     field="schema_version",
-                    value=version,
+                    value=found,
                 )
             return conn
         mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
@@ -140,25 +141,25 @@ def connect(
                 f"cannot use write-ahead logging (journal_mode is {mode!r})", path=str(path)
             )
         conn.execute(f"PRAGMA synchronous = {synchronous}")
-        version = _version(conn)
-        if version is None:  # new file: create under the write lock (another process may race us)
+        found = version(conn)
+        if found is None:  # new file: create under the write lock (another process may race us)
             with transaction(conn):
                 for stmt in _SCHEMA:
                     conn.execute(stmt)
-                version = _version(conn)
-                if version is None:
+                found = version(conn)
+                if found is None:
                     conn.execute(
                         "INSERT INTO schema_version (version) VALUES (?)", (SCHEMA_VERSION,)
                     )
-                    version = SCHEMA_VERSION
-        if version in _UPGRADES:
-            version = _upgrade(conn, version)
-        if version != SCHEMA_VERSION:
+                    found = SCHEMA_VERSION
+        if found in _UPGRADES:
+            found = _upgrade(conn, found)
+        if found != SCHEMA_VERSION:
             raise DataFormatError(
-                f"score cache schema {version} is not the supported {SCHEMA_VERSION}",
+                f"score cache schema {found} is not the supported {SCHEMA_VERSION}",
                 path=str(path),
                 field="schema_version",
-                value=version,
+                value=found,
             )
     except sqlite3.OperationalError as e:  # read-only: typed; locked, disk full: say so as is
         conn.close()
@@ -182,24 +183,25 @@ def connect(
     return conn
 
 
-def _upgrade(conn: sqlite3.Connection, version: int) -> int:
+def _upgrade(conn: sqlite3.Connection, found: int) -> int:
     """Take an older file to the current schema under the write lock (another process may race us)."""
     with transaction(conn):
-        version = _version(conn) or version
-        while version in _UPGRADES:
-            for stmt in _UPGRADES[version]:
+        found = version(conn) or found
+        while found in _UPGRADES:
+            for stmt in _UPGRADES[found]:
                 conn.execute(stmt)
-            version += 1
-            conn.execute("UPDATE schema_version SET version = ?", (version,))
-    return version
+            found += 1
+            conn.execute("UPDATE schema_version SET version = ?", (found,))
+    return found
+
+
+def detail_column(conn: sqlite3.Connection) -> str:
+    """What ``LOOKUP`` and ``ROWS`` select as ``{detail}``: the column, or ``NULL`` in a schema-1 file
+    (opened read-only, so never upgraded)."""
+    return "detail" if (version(conn) or 0) >= 2 else "NULL"
 
 
 def version(conn: sqlite3.Connection) -> int | None:
-    """The schema version of an open cache file."""
-    return _version(conn)
-
-
-def _version(conn: sqlite3.Connection) -> int | None:
     """The stored schema version; ``None`` for a file without one yet. A read: never waits for writers."""
     if conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'schema_version'").fetchone() is None:
         return None

@@ -69,9 +69,7 @@ class ScoreCache:
             self.path, synchronous=synchronous, busy_timeout_s=busy_timeout_s, read_only=read_only
         )
         self._lock = threading.RLock()
-        self._detail = (
-            "detail" if (db.version(self._conn) or 0) >= 2 else "NULL"
-        )  # schema 1, read-only
+        self._detail = db.detail_column(self._conn)
 
     def get(
         self, identity: str, solutions: Sequence[Solution], *, causal: bool = True
