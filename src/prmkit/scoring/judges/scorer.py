@@ -265,14 +265,17 @@ class JudgeScorer:
         samples = [Sample(t, 0, "stop", 0) for t in texts]
         prompt = self.judge.render(sol.problem, sol.steps)
         if self.judge.parse_prefix:  # stored texts hold the prefix already
-            prompt = prompt[: len(prompt) - len(self.judge.assistant_prefix)]
+            prompt = self._unprefixed(prompt)
         return self._judged(sol, prompt, samples, time.perf_counter())
 
     def _prefixed(self, prompt: str, samples: list[Sample]) -> tuple[str, list[Sample]]:
         """``parse_prefix``: the prompt without the reply's prefix, and each sample's text with it."""
         prefix = self.judge.assistant_prefix
-        texts = [dataclasses.replace(s, text=prefix + s.text) for s in samples]
-        return prompt[: len(prompt) - len(prefix)], texts
+        return self._unprefixed(prompt), [dataclasses.replace(s, text=prefix + s.text) for s in samples]
+
+    def _unprefixed(self, prompt: str) -> str:
+        """The rendered prompt without the reply's opening ``assistant_prefix``."""
+        return prompt[: len(prompt) - len(self.judge.assistant_prefix)]
 
     def _judged(
         self,
