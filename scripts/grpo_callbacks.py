@@ -79,31 +79,39 @@ class JsonlLog(TrainerCallback):  # type: ignore[misc]
 
     def evaluate(self, model: Any, step: int) -> float:
         """Greedy answers to the held-out problems; logs and returns their accuracy."""
-        import torch
-
         t0 = time.monotonic()
         was_training = model.training
         model.eval()
-        side, self.tok.padding_side = self.tok.padding_side, "left"
-        correct, lengths = 0, []
         try:
-            for i in range(0, len(self.held), self.batch):
-                rows = self.held[i : i + self.batch]
-                texts = [self.tok.apply_chat_template(self.prompt(r["problem"]), tokenize=False,
-                                                      add_generation_prompt=True) for r in rows]
-                enc = self.tok(texts, return_tensors="pt", padding=True, add_special_tokens=False)
-                with torch.no_grad():
-                    out = model.generate(**enc, max_new_tokens=self.max_new_tokens, do_sample=False, use_cache=True,
-                                         pad_token_id=self.tok.pad_token_id)
-                new = out[:, enc["input_ids"].shape[1]:]
-                for r, ids in zip(rows, new, strict=True):
-                    text = self.tok.decode(ids, skip_special_tokens=True)
-                    correct += self.grade(text, r["reference"])
-                    lengths.append(int((ids != self.tok.pad_token_id).sum()))
+            answers = greedy_answers(model, self.tok, [self.prompt(r["problem"]) for r in self.held],
+                                     self.max_new_tokens, self.batch)
         finally:
-            self.tok.padding_side = side
             model.train(was_training)
+        correct = sum(self.grade(text, r["reference"]) for r, (text, _) in zip(self.held, answers, strict=True))
+        lengths = [n for _, n in answers]
         acc = correct / len(self.held)
         self._write({"kind": "eval", "step": step, "accuracy": acc, "n": len(self.held),
                      "completion_length": sum(lengths) / len(lengths), "seconds": time.monotonic() - t0})
         return acc
+
+
+def greedy_answers(model: Any, tok: Any, chats: list[list[dict[str, str]]], max_new_tokens: int,
+                   batch: int = 8) -> list[tuple[str, int]]:
+    """Each chat's greedy answer (batches of ``batch``, left-padded) and its number of new tokens."""
+    import torch
+
+    out: list[tuple[str, int]] = []
+    side, tok.padding_side = tok.padding_side, "left"
+    try:
+        for i in range(0, len(chats), batch):
+            texts = [tok.apply_chat_template(c, tokenize=False, add_generation_prompt=True)
+                     for c in chats[i : i + batch]]
+            enc = tok(texts, return_tensors="pt", padding=True, add_special_tokens=False)
+            with torch.no_grad():
+                gen = model.generate(**enc, max_new_tokens=max_new_tokens, do_sample=False, use_cache=True,
+                                     pad_token_id=tok.pad_token_id)
+            for ids in gen[:, enc["input_ids"].shape[1] :]:
+                out.append((tok.decode(ids, skip_special_tokens=True), int((ids != tok.pad_token_id).sum())))
+    finally:
+        tok.padding_side = side
+    return out

@@ -24,6 +24,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from grpo_callbacks import greedy_answers
 from grpo_gsm8k import DATA, GRADERS, chat_prompt, easy_problems
 
 
@@ -69,44 +70,19 @@ def answer(
         torch.set_num_threads(args.threads)
         folder = path if Path(path).is_dir() else str(to_transformers_dir(path))
         tok = AutoTokenizer.from_pretrained(folder)
-        tok.padding_side = "left"
         model = AutoModelForCausalLM.from_pretrained(folder, dtype=torch.float32).eval()
         grade = GRADERS[args.grader]
         for i in range(0, len(todo), args.batch):
             rows = todo[i : i + args.batch]
             t0 = time.monotonic()
-            texts = [
-                tok.apply_chat_template(
-                    chat_prompt(r["problem"]), tokenize=False, add_generation_prompt=True
-                )
-                for r in rows
-            ]
-            enc = tok(texts, return_tensors="pt", padding=True, add_special_tokens=False)
-            with torch.no_grad():
-                gen = model.generate(
-                    **enc,
-                    max_new_tokens=args.max_new_tokens,
-                    do_sample=False,
-                    use_cache=True,
-                    pad_token_id=tok.pad_token_id,
-                )
+            answers = greedy_answers(model, tok, [chat_prompt(r["problem"]) for r in rows], args.max_new_tokens,
+                                     args.batch)
             seconds = (time.monotonic() - t0) / len(rows)
             with out.open("a", encoding="utf-8") as fh:
-                for r, ids in zip(rows, gen[:, enc["input_ids"].shape[1] :], strict=True):
-                    text = tok.decode(ids, skip_special_tokens=True)
+                for r, (text, _) in zip(rows, answers, strict=True):
                     done[r["id"]] = ok = bool(grade(text, r["reference"]))
-                    fh.write(
-                        json.dumps(
-                            {
-                                "id": r["id"],
-                                "model": name,
-                                "correct": ok,
-                                "text": text,
-                                "seconds": round(seconds, 2),
-                            }
-                        )
-                        + "\n"
-                    )
+                    fh.write(json.dumps({"id": r["id"], "model": name, "correct": ok, "text": text,
+                                         "seconds": round(seconds, 2)}) + "\n")
             print(f"{name}: {len(done)}/{len(held)}", file=sys.stderr, flush=True)
     return [done[r["id"]] for r in held]
 
