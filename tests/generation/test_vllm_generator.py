@@ -23,6 +23,10 @@ pytestmark = pytest.mark.slow
 
 CHAT = "<|im_start|>user\nWhat is 12 * 7? Think step by step.<|im_end|>\n<|im_start|>assistant\n"
 COUNT = "1, 2, 3, 4, 5,"
+# Distinct ~400-token prompts, seeded: together more prompt tokens than one vLLM step takes, so some prefill is
+# split across steps (vLLM on the CPU cannot rewind a seeded sampler for a split prefill; prmkit turns it off).
+LONG = [f"<|im_start|>user\nAdd these: {' + '.join(str(i * k) for i in range(1, 130))}<|im_end|>\n<|im_start|>assistant\n"
+        for k in range(1, 25)]
 
 
 def test_vllm_generates_what_transformers_generates(tmp_path: Path) -> None:
@@ -38,6 +42,7 @@ def test_vllm_generates_what_transformers_generates(tmp_path: Path) -> None:
         GenerationRequest(COUNT, max_tokens=16, temperature=0.0, stop=(" 8,",)),
         GenerationRequest(CHAT, n=3, max_tokens=12, temperature=1.0, seed=7),
         GenerationRequest(CHAT, n=2, max_tokens=12, temperature=1.0, seed=7),
+        *(GenerationRequest(p, max_tokens=2, temperature=1.0, seed=k) for k, p in enumerate(LONG)),
     ]
     job = tmp_path / "job.json"
     fields = ("prompt", "n", "max_tokens", "temperature", "top_p", "stop", "seed")
@@ -48,7 +53,9 @@ def test_vllm_generates_what_transformers_generates(tmp_path: Path) -> None:
                            capture_output=True, text=True, timeout=900)
     assert child.returncode == 0, child.stderr[-4000:]
     out = json.loads((tmp_path / "out.json").read_text())
-    greedy, stopped, three, two = out["first"]
+    greedy, stopped, three, two, *long = out["first"]
+    assert [len(samples) for samples in long] == [1] * len(LONG)
+    assert sum(s[0]["n_prompt_tokens"] for s in long) > 8192
 
     want = HFGenerator("smollm2-135m-instruct").generate(requests[:2])
     g, w = greedy[0], want[0][0]

@@ -4,7 +4,8 @@ unless ``kv_cache_memory_bytes`` or ``gpu_memory_utilization`` is given).
 
 Every sample is its own vLLM request with seed ``seed + j``, so sample ``j`` does
 not depend on ``n``; vLLM schedules them all in one continuous batch. A catalogued
-GGUF is given to vLLM as its dequantized transformers directory.
+GGUF is given to vLLM as its dequantized transformers directory. On the CPU prefills are not chunked (seeded
+sampling needs that there).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from prmkit._vllm import require_vllm, with_engine_defaults
+from prmkit._vllm import on_cpu, require_vllm, with_engine_defaults
 from prmkit.errors import ContextLengthError
 from prmkit.generation._protocol import (
     GenerationError,
@@ -47,6 +48,10 @@ class VLLMGenerator:
             src = str(to_transformers_dir(model))
         self.identity = f"vllm:{src}"
         self._vllm = vllm
+        if on_cpu():
+            # vLLM rewinds a seeded sampler when a prefill split across steps discards its token, which only its
+            # CUDA generators can do ("CPU Generator does not use offset"): on the CPU every prefill runs whole.
+            engine_options = {"enable_chunked_prefill": False, **engine_options}
         self._llm = vllm.LLM(model=src, **with_engine_defaults(engine_options))
         config = getattr(getattr(self._llm, "llm_engine", None), "model_config", None)
         self.max_model_len: int | None = getattr(config, "max_model_len", None)
