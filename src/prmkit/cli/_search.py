@@ -22,6 +22,7 @@ from typing import Any
 from prmkit.cli._config_args import add_dataclass_arguments, config_from_args
 from prmkit.cli._label import stoppable
 from prmkit.data import check_output_dir, check_output_file, lock_output
+from prmkit.errors import ConfigError
 from prmkit.search.compare_config import CompareConfig
 from prmkit.search.config import CalibrateConfig, SearchConfig
 
@@ -71,24 +72,32 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _compare(args: argparse.Namespace) -> int:
-    from prmkit.evaluation.search import common_ids, format_table, paired, plot_compute, summarize
+    from prmkit.evaluation.search import (
+        common_ids,
+        comparison_lines,
+        format_table,
+        majority_curve,
+        plot_compute,
+        summarize,
+    )
 
     cfg = config_from_args(CompareConfig, args)
     runs = cfg.runs()
-    for run in runs:
-        check_output_dir(run.out)
-    for run in runs:
-        print(json.dumps(_search(run)), file=sys.stderr)
+    if cfg.report_only:
+        missing = [r.out for r in runs if not (Path(r.out) / "results.jsonl").is_file()]
+        if missing:
+            raise ConfigError(f"--report-only: no search results in {', '.join(missing)}")
+    else:
+        for run in runs:
+            check_output_dir(run.out)
+        for run in runs:
+            print(json.dumps(_search(run)), file=sys.stderr)
     dirs = [r.out for r in runs]
     ids = common_ids(dirs)
     rows = summarize(dirs, ids=ids)
-    lines = [format_table(rows), ""]
-    for r in rows:
-        base = next((b for b in rows if b.method == "majority" and b.n == r.n), None)
-        if base is not None and r is not base:
-            d, lo, hi = paired(r, base, ids)
-            lines.append(f"- {r.method}@{r.n} vs majority@{r.n}: {100 * d:+.1f} points (paired 95 % CI "
-                         f"{100 * lo:+.1f} to {100 * hi:+.1f})")
+    pools = [r.out for r in runs if r.method == "bon"]
+    curve = majority_curve(pools[-1], ids) if pools and ids else []
+    lines = [format_table(rows), "", *comparison_lines(rows, ids, curve)]
     out = Path(cfg.run.out)
     (out / "compare.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
     (out / "compare.json").write_text(json.dumps([r.record() for r in rows], indent=1), encoding="utf-8")

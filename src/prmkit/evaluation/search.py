@@ -8,8 +8,11 @@ run's pool also gives majority vote, PRM-weighted vote and best-of-N at every
 smaller N, from its first N samples (the pools are nested), so these
 selectors are compared on the very same samples. :func:`paired` gives a
 method's accuracy difference to another on the problems both solved, with a
-paired bootstrap interval. :func:`plot_compute` draws accuracy against
-policy tokens, one line per method.
+paired bootstrap interval. :func:`majority_curve` reads majority vote at every
+N up to the pool, and :func:`matched_baseline` picks from it the cheapest vote
+that spent at least a method's policy tokens, so :func:`comparison_lines`
+compares every method with majority vote both at its N and at matched compute.
+:func:`plot_compute` draws accuracy against policy tokens, one line per method.
 """
 
 from __future__ import annotations
@@ -26,7 +29,18 @@ from prmkit._extras import require
 from prmkit.search import select
 from prmkit.search.live import load_results
 
-__all__ = ["SearchRow", "common_ids", "format_table", "paired", "plot_compute", "pool_rows", "summarize"]
+__all__ = [
+    "SearchRow",
+    "common_ids",
+    "comparison_lines",
+    "format_table",
+    "majority_curve",
+    "matched_baseline",
+    "paired",
+    "plot_compute",
+    "pool_rows",
+    "summarize",
+]
 
 _BOOT = 2000
 
@@ -84,6 +98,10 @@ def common_ids(directories: Sequence[str | os.PathLike[str]]) -> list[str]:
     return sorted(set.intersection(*done)) if done else []
 
 
+def _records(run: list[dict[str, Any]], ids: set[str]) -> list[dict[str, Any]]:
+    return sorted((r for r in run if r["id"] in ids and "failed" not in r), key=lambda r: r["id"])
+
+
 def summarize(directories: Sequence[str | os.PathLike[str]], *, ids: Sequence[str] | None = None) -> list[SearchRow]:
     """One row per run directory, on the problems every directory finished (or on ``ids``)."""
     runs = [load_results(d) for d in directories]
@@ -91,7 +109,7 @@ def summarize(directories: Sequence[str | os.PathLike[str]], *, ids: Sequence[st
     common = set(ids) if ids is not None else set.intersection(*done) if done else set()
     rows = []
     for run in runs:
-        recs = sorted((r for r in run if r["id"] in common and "failed" not in r), key=lambda r: r["id"])
+        recs = _records(run, common)
         failed = sum(1 for r in run if "failed" in r)
         if not recs:
             continue
@@ -103,13 +121,22 @@ def summarize(directories: Sequence[str | os.PathLike[str]], *, ids: Sequence[st
     return rows
 
 
-def pool_rows(recs: list[dict[str, Any]], failed: int = 0) -> list[SearchRow]:
-    """Majority vote, PRM-weighted vote and best-of-N at N = 1, 2, 4, ... up to the pool, from its first N samples."""
+_SELECTORS = {"majority": "majority", "weighted": "weighted_sum", "best_of_n": "best_of_n"}
+
+
+def pool_rows(recs: list[dict[str, Any]], failed: int = 0, *, ns: Sequence[int] | None = None,
+              methods: Sequence[str] = ("majority", "weighted", "best_of_n")) -> list[SearchRow]:
+    """Majority vote, PRM-weighted vote and best-of-N (``methods``) at N = 1, 2, 4, ... up to the pool (or at
+    ``ns``), each from the pool's first N samples."""
     pool = recs[0]["n"]
+    if ns is None:
+        ns = [2**i for i in range(pool.bit_length()) if 2**i <= pool]
+    if any(not 1 <= n <= pool for n in ns):
+        raise ValueError(f"every N must be in 1..{pool} (the pool), got {list(ns)}")
     rows = []
-    n = 1
-    while n <= pool:
-        for selector, label in (("majority", "majority"), ("weighted_sum", "weighted"), ("best_of_n", "best_of_n")):
+    for n in ns:
+        for label in methods:
+            selector = _SELECTORS[label]
             correct, compute = [], []
             for r in recs:
                 cands = sorted(r["candidates"], key=lambda c: c["node"])[:n]
@@ -124,8 +151,31 @@ def pool_rows(recs: list[dict[str, Any]], failed: int = 0) -> list[SearchRow]:
                                 "prm_tokens": (c["prm_tokens"] * share if selector != "majority" else 0.0),
                                 "wall_s": c["wall_s"] * share, "flops": None})
             rows.append(_row(label, n, recs, correct, compute, failed, None))
-        n *= 2
     return rows
+
+
+def majority_curve(directory: str | os.PathLike[str], ids: Sequence[str]) -> list[SearchRow]:
+    """Majority vote at every N from 1 to the pool of the Best-of-N run in ``directory``, on the problems ``ids``."""
+    recs = _records(load_results(directory), set(ids))
+    if not recs or recs[0]["method"] != "bon":
+        raise ValueError(f"{os.fspath(directory)}: no Best-of-N results on these problems")
+    return pool_rows(recs, ns=range(1, recs[0]["n"] + 1), methods=("majority",))
+
+
+def matched_baseline(row: SearchRow, baselines: Sequence[SearchRow]) -> SearchRow:
+    """The baseline that spent at least ``row``'s policy tokens per problem with the fewest; the costliest if none did.
+
+    >>> cheap = SearchRow("majority", 1, 2, 0.5, 0.0, 1.0, 100.0, 0.0, None, 1.0, None, 0)
+    >>> dear = SearchRow("majority", 2, 2, 0.5, 0.0, 1.0, 200.0, 0.0, None, 1.0, None, 0)
+    >>> matched_baseline(SearchRow("beam", 4, 2, 1.0, 1.0, 1.0, 150.0, 90.0, None, 3.0, 0.0, 0), [cheap, dear]).n
+    2
+    """
+    if not baselines:
+        raise ValueError("no baselines to match")
+    enough = [b for b in baselines if b.policy_tokens >= row.policy_tokens]
+    if enough:
+        return min(enough, key=lambda b: b.policy_tokens)
+    return max(baselines, key=lambda b: b.policy_tokens)
 
 
 def paired(a: SearchRow, b: SearchRow, ids: Sequence[str], *, seed: int = 0) -> tuple[float, float, float]:
@@ -136,6 +186,35 @@ def paired(a: SearchRow, b: SearchRow, ids: Sequence[str], *, seed: int = 0) -> 
     d = x - y
     low, high = _ci(d, seed)
     return float(d.mean()), low, high
+
+
+def comparison_lines(rows: Sequence[SearchRow], ids: Sequence[str],
+                     curve: Sequence[SearchRow] = ()) -> list[str]:
+    """Every row against majority vote at its N (from ``rows``), and every live search against majority vote at
+    matched compute (from ``curve``, majority vote at every N of the pool): accuracy differences in points with
+    paired-bootstrap 95 % intervals. The Best-of-N run's own row (best-of-N at the pool) and N = 1 (where every
+    selector picks the one sample) are left out."""
+    lines = []
+    for r in rows:
+        base = next((b for b in rows if b.method == "majority" and b.n == r.n), None)
+        if base is not None and r.method not in ("majority", "bon") and not (r.method in _SELECTORS and r.n == 1):
+            d, lo, hi = paired(r, base, ids)
+            lines.append(f"- {r.method}@{r.n} vs majority@{r.n}: {100 * d:+.1f} points (paired 95 % CI "
+                         f"{100 * lo:+.1f} to {100 * hi:+.1f})")
+    if curve:
+        lines += ["", "At matched compute (majority vote over the pool's first N samples, the fewest that "
+                      "generated at least the method's policy tokens per problem):"]
+        for r in rows:
+            if r.method in _SELECTORS or r.method == "bon":
+                continue  # read off the pool: the same samples as majority vote at its N
+            base = matched_baseline(r, curve)
+            d, lo, hi = paired(r, base, ids)
+            short = "" if base.policy_tokens >= r.policy_tokens else (
+                f"; the whole pool generated fewer tokens ({base.policy_tokens:.0f}), so majority had less compute")
+            lines.append(f"- {r.method}@{r.n} ({r.policy_tokens:.0f} policy tokens) vs majority@{base.n} "
+                         f"({base.policy_tokens:.0f}): {100 * d:+.1f} points (paired 95 % CI {100 * lo:+.1f} to "
+                         f"{100 * hi:+.1f}){short}")
+    return lines
 
 
 def format_table(rows: Sequence[SearchRow]) -> str:

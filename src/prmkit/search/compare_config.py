@@ -29,6 +29,9 @@ class CompareConfig:
     and best-of-N at every N are read off its pool."""
     ns: tuple[int, ...] = field(default=(4, 8), metadata=option(sep=",", flag="--ns"))
     """Budgets N, comma-separated."""
+    report_only: bool = False
+    """Only write the table and plot from the problems every run has finished, searching nothing: read-only,
+    so it is safe beside a search still running into the same folders."""
 
     def __post_init__(self) -> None:
         if not self.methods or not self.ns or min(self.ns) < 1:
