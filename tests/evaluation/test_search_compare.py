@@ -158,6 +158,12 @@ def test_report_only_writes_the_comparison_without_searching(runs: Path, tmp_pat
     assert (runs / "compare.png").stat().st_size > 0
     assert (runs / "beam-n4" / "results.jsonl").read_text().count("\n") == 5  # nothing searched or added
 
+    assert report.startswith("The 4 problems every run finished.")
+
     assert main([*argv[:-1], "4,8"]) == 2  # beam-n8 and bon-n8 hold no results
     err = capsys.readouterr().err
     assert "--report-only: no search results in" in err and "beam-n8" in err
+    _write(runs / "particle-n4", [])
+    assert main([*argv[:-3], "bon,particle", "--ns", "4"]) == 2
+    err = capsys.readouterr().err
+    assert "no problem was finished by every run" in err and "particle-n4: 0" in err and "bon-n4: 4" in err

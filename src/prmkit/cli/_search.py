@@ -94,14 +94,20 @@ def _compare(args: argparse.Namespace) -> int:
             print(json.dumps(_search(run)), file=sys.stderr)
     dirs = [r.out for r in runs]
     ids = common_ids(dirs)
+    if not ids:
+        from prmkit.search.live import load_results
+
+        counts = ", ".join(f"{d}: {sum('failed' not in r for r in load_results(d))}" for d in dirs)
+        raise ConfigError(f"no problem was finished by every run (finished: {counts})")
     rows = summarize(dirs, ids=ids)
     pools = [r.out for r in runs if r.method == "bon"]
     curve = majority_curve(pools[-1], ids) if pools and ids else []
-    lines = [format_table(rows), "", *comparison_lines(rows, ids, curve)]
+    lines = [f"The {len(ids)} problems every run finished.", "", format_table(rows), "",
+             *comparison_lines(rows, ids, curve)]
     out = Path(cfg.run.out)
     (out / "compare.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
     (out / "compare.json").write_text(json.dumps([r.record() for r in rows], indent=1), encoding="utf-8")
-    plot_compute(rows, out / "compare", formats=("png",))
+    plot_compute(rows, out / "compare", formats=("png",), curve=curve)
     print("\n".join(lines))
     return 0
 

@@ -231,14 +231,22 @@ def format_table(rows: Sequence[SearchRow]) -> str:
 
 
 def plot_compute(rows: Sequence[SearchRow], stem: str | os.PathLike[str], *,
-                 formats: Sequence[str] = ("png", "svg")) -> list[Path]:
-    """Accuracy (with 95 % intervals) against mean policy tokens per problem, one line per method."""
+                 formats: Sequence[str] = ("png", "svg"), curve: Sequence[SearchRow] = ()) -> list[Path]:
+    """Accuracy (with 95 % intervals) against mean policy tokens per problem, one line per method (the Best-of-N
+    run's own row is its best-of-N point); ``curve`` (majority vote at every N of the pool) is drawn as a grey
+    band, the matched-compute reference."""
     require("matplotlib", extra="plot")
     from matplotlib.figure import Figure
 
     fig = Figure(figsize=(7, 4.5))
     ax = fig.add_subplot()
-    for method in dict.fromkeys(r.method for r in rows):
+    if curve:
+        pts = sorted(curve, key=lambda r: r.policy_tokens)
+        x = [r.policy_tokens for r in pts]
+        ax.fill_between(x, [100 * r.low for r in pts], [100 * r.high for r in pts], color="0.85", zorder=0)
+        ax.plot(x, [100 * r.accuracy for r in pts], color="0.5", ls="--", lw=1, zorder=1,
+                label="majority vote, every N (95 % band)")
+    for method in dict.fromkeys(r.method for r in rows if r.method != "bon"):
         pts = sorted((r for r in rows if r.method == method), key=lambda r: r.policy_tokens)
         x = [r.policy_tokens for r in pts]
         y = [100 * r.accuracy for r in pts]
