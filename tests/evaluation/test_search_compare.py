@@ -167,3 +167,27 @@ def test_report_only_writes_the_comparison_without_searching(runs: Path, tmp_pat
     assert main([*argv[:-3], "bon,particle", "--ns", "4"]) == 2
     err = capsys.readouterr().err
     assert "no problem was finished by every run" in err and "particle-n4: 0" in err and "bon-n4: 4" in err
+
+
+def test_the_votes_come_from_the_largest_pool_in_the_folder(runs: Path, tmp_path: Path) -> None:
+    """A pool of 8 holds the pool of 4: the comparison at N = 4 reads it, and matches compute up to 8 samples."""
+    def bon8(pid: str) -> dict[str, Any]:
+        rec = _bon(pid)
+        first = rec["candidates"][0]
+        more = [{**first, "node": 4 + j, "score": 0.1} for j in range(4)]  # four more of the first answer
+        return {**rec, "n": 8, "candidates": rec["candidates"] + more,
+                "compute": {**rec["compute"], "policy_tokens": 800}}
+
+    _write(runs / "bon-n8", [bon8(p) for p in POOL if p != "p3"])  # not every problem: not used
+    problems = tmp_path / "problems.jsonl"
+    problems.write_text("".join(json.dumps({"id": p, "problem": "?", "reference": "1"}) + "\n" for p in POOL))
+    argv = ["search-compare", "--report-only", "--problems", str(problems), "--out", str(runs),
+            "--methods", "bon,beam", "--ns", "4"]
+    assert main(argv) == 0
+    assert "| majority | 8 |" not in (runs / "compare.md").read_text()
+
+    _write(runs / "bon-n8", [bon8("p3")])  # now it has them all
+    assert main(argv) == 0
+    report = (runs / "compare.md").read_text()
+    assert "| majority | 8 | 4 | 50.0 (" in report  # the first answer of p0..p3 is the majority's at N = 4 too
+    assert "- beam@4 (250 policy tokens) vs majority@3 (300): +25.0 points" in report

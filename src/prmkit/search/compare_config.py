@@ -26,7 +26,7 @@ class CompareConfig:
     methods: tuple[str, ...] = field(default=("bon", "greedy", "beam", "dvts", "particle"),
                                      metadata=option(sep=","))
     """Methods to run, comma-separated. ``bon`` runs once at the largest N; majority vote, PRM-weighted vote
-    and best-of-N at every N are read off its pool."""
+    and best-of-N at every N are read off its pool (or off a larger pool already in the folder)."""
     ns: tuple[int, ...] = field(default=(4, 8), metadata=option(sep=",", flag="--ns"))
     """Budgets N, comma-separated."""
     report_only: bool = False
