@@ -158,3 +158,26 @@ def test_adaptive_takes_any_scoring_calibrator(tmp_path):
     cal = IsotonicCalibrator((0.0, 0.5), (0.05, 0.99))  # scores >= 0.5 succeed 99 % of the time
     run, _, _ = search(Adaptive(n=16, n_min=2), tmp_path, problems=[easy], pol=pol, calibration=cal)
     assert run.results[0]["info"]["budget"] == 2
+
+
+def test_default_particle_weights_are_log_odds_and_resample_confident_scores():
+    from types import SimpleNamespace
+
+    from prmkit.search.particle import ess
+
+    scores = [0.9999, 0.99, 0.95, 0.5]
+    pf = ParticleFilter(n=4)
+    w = pf.weights([SimpleNamespace(score=s) for s in scores])
+    odds = np.array([s / (1 - s) for s in scores])
+    assert np.allclose(w, odds / odds.sum())
+    assert ess(w) < pf.ess * pf.n  # a PRM this sure of one particle triggers resampling at the defaults
+    raw = ParticleFilter(n=4, weight="score").weights([SimpleNamespace(score=s) for s in scores])
+    assert np.allclose(raw, np.exp(scores) / np.exp(scores).sum()) and ess(raw) > 3.8  # nearly uniform: never below n / 2
+    with pytest.raises(ValueError, match="weight='score'"):
+        pf.weights([SimpleNamespace(score=1.5), SimpleNamespace(score=0.5)])
+    assert pf.weights([SimpleNamespace(score=float("nan")), SimpleNamespace(score=0.5)]).tolist() == [0.0, 1.0]
+
+
+def test_particle_filter_resamples_at_its_defaults(tmp_path):
+    run, _, _ = search(ParticleFilter(n=8), tmp_path)
+    assert sum(rec["info"]["resamples"] for rec in run.results) >= 1

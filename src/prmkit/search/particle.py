@@ -1,10 +1,15 @@
 """Particle filtering (arXiv 2502.01618; its_hub): PRM scores as likelihoods, resampling by weight.
 
 ``n`` particles each extend their solution by one step per iteration. A
-particle's weight is ``exp(score / temperature)`` of its aggregated PRM score
-(normalised over the particles), so particles on prefixes the PRM believes
-survive and multiply while the others die out, but a lower-scored particle
-keeps a chance. When the effective sample size ``1 / sum(w_i^2)`` falls below
+particle's PRM score is read as a likelihood: its log-weight is the log-odds
+``log(s / (1 - s))`` of its aggregated score ``s`` (as its_hub does; ``weight
+= "score"`` takes the score itself, for PRMs whose scores are already
+log-scale), divided by ``temperature``, and the weights are their softmax over
+the particles. So particles on prefixes the PRM believes survive and multiply
+while the others die out, but a lower-scored particle keeps a chance. (The
+score itself as the log-weight would make the filter inert for probabilities:
+``exp(s)`` of scores in [0, 1] differ at most e-fold, and the effective sample
+size of n = 4 or 8 such weights never falls below half of n.) When the effective sample size ``1 / sum(w_i^2)`` falls below
 ``ess`` * n, the particles are resampled: ``n`` draws in proportion to the
 weights (systematic resampling, seeded by the job seed and problem id, so a
 rerun draws the same). Finished particles keep their place and weight until
@@ -20,6 +25,7 @@ from __future__ import annotations
 import hashlib
 import math
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 
@@ -61,7 +67,10 @@ class ParticleFilter:
     n: int = 8
     """Particles."""
     temperature: float = 1.0
-    """Weights are ``softmax(score / temperature)``; smaller sharpens the selection."""
+    """Weights are ``softmax(log-weight / temperature)``; smaller sharpens the selection."""
+    weight: Literal["logit", "score"] = "logit"
+    """A particle's log-weight: ``logit``, the log-odds of its score, a probability (clipped to
+    [1e-7, 1 - 1e-7]; a score outside [0, 1] is an error); ``score``, the score itself."""
     ess: float = 0.5
     """Resample when the effective sample size drops below this fraction of ``n`` (1.0: every step)."""
     iterations: int = 40
@@ -71,12 +80,28 @@ class ParticleFilter:
     def __post_init__(self) -> None:
         if self.n < 1 or self.temperature <= 0 or not 0 < self.ess <= 1:
             raise ConfigError("need n >= 1, temperature > 0 and 0 < ess <= 1")
+        if self.weight not in ("logit", "score"):
+            raise ConfigError(f"weight must be 'logit' or 'score', got {self.weight!r}")
 
     def weights(self, particles: list[Node]) -> np.ndarray:
+        """Normalised weights; an unscored particle (nan) gets none unless no particle is scored.
+
+        >>> from types import SimpleNamespace as P
+        >>> ParticleFilter(n=2).weights([P(score=0.9), P(score=0.5)]).round(3).tolist()  # odds 9 : 1
+        [0.9, 0.1]
+        """
         s = np.array([p.score if math.isfinite(p.score) else -math.inf for p in particles], dtype=float)
-        if not np.isfinite(s).any():
+        finite = np.isfinite(s)
+        if not finite.any():
             return np.full(len(particles), 1.0 / len(particles))
-        z = np.exp((s - s[np.isfinite(s)].max()) / self.temperature)
+        if self.weight == "logit":
+            bad = s[finite & ((s < 0) | (s > 1))]
+            if bad.size:
+                raise ValueError(f"particle weight 'logit' reads scores as probabilities, got {bad[0]:g}; "
+                                 "use weight='score' for this PRM")
+            c = np.clip(s, 1e-7, 1 - 1e-7)
+            s = np.where(finite, np.log(c) - np.log1p(-c), -math.inf)
+        z = np.exp((s - s[finite].max()) / self.temperature)
         return z / z.sum()
 
     def plan(self, problem: Problem, context: Context) -> Plan[SearchOutcome]:
