@@ -56,6 +56,13 @@ __all__ = ["JudgeScorer", "solution_seed"]
 _STOP = ("<|im_end|>", "<|endoftext|>")
 
 
+def _failure(e: ContextLengthError | GenerationError, sol: Solution) -> ScoreFailure:
+    """A generation that failed, as that solution's typed failure."""
+    if isinstance(e, ContextLengthError):
+        return ScoreFailure("context_length", str(e), sol.id)
+    return ScoreFailure("backend_error", str(e), sol.id)
+
+
 def solution_seed(seed: int, sol: Solution) -> int:
     """The seed of a solution's first sample: a function of the judge's ``seed`` and the solution's text.
 
@@ -106,7 +113,8 @@ class JudgeScorer:
         generator in one call (one request per solution, its own seeds); if that call fails, each solution
         is asked alone, so an engine error or an overlong prompt is that solution's failure only. A judge
         that runs code (GenPRM) then runs every solution's code and asks for all their verdicts in a second
-        call (again one solution at a time if it fails). A solution's ``seconds`` are its share of the
+        call (if it fails, each solution's verdicts are asked alone; its code is not run again). A
+        solution's ``seconds`` are its share of the
         batches' generation plus its own code runs and log-probability reads."""
         out: list[ScoreResult | None] = []
         todo: list[tuple[int, Solution, str, GenerationRequest]] = []
@@ -122,13 +130,9 @@ class JudgeScorer:
             with contextlib.suppress(ContextLengthError, GenerationError):
                 batch = self.generator.generate([request for *_, request in todo])
             share = (time.perf_counter() - start) / len(todo)
-        done = (
-            self._executed_batch(todo, batch, share)
-            if batch is not None and self.judge.execute
-            else None
-        )
+        done = self._executed_batch(todo, batch, share) if batch is not None and self.judge.execute else {}
         for k, (i, sol, prompt, request) in enumerate(todo):
-            if done is not None:
+            if i in done:
                 out[i] = done[i]
             elif batch is None:
                 out[i] = self._one(sol, prompt, request)
@@ -154,10 +158,8 @@ class JudgeScorer:
         start = time.perf_counter()
         try:
             samples = self.generator.generate([request])[0]
-        except ContextLengthError as e:
-            return ScoreFailure("context_length", str(e), sol.id)
-        except GenerationError as e:
-            return ScoreFailure("backend_error", str(e), sol.id)
+        except (ContextLengthError, GenerationError) as e:
+            return _failure(e, sol)
         return self._finish(sol, prompt, request, samples, start)
 
     def _finish(
@@ -174,10 +176,8 @@ class JudgeScorer:
         if self.judge.execute:
             try:
                 samples, runs = self._executed(prompt, request, samples)
-            except ContextLengthError as e:
-                return ScoreFailure("context_length", str(e), sol.id)
-            except GenerationError as e:
-                return ScoreFailure("backend_error", str(e), sol.id)
+            except (ContextLengthError, GenerationError) as e:
+                return _failure(e, sol)
         return self._judged(sol, prompt, samples, start, runs)
 
     def _executed(
@@ -186,17 +186,19 @@ class JudgeScorer:
         """GenPRM: run each sample's code, then one verdict generation per sample with the outputs in
         context; each sample becomes its whole text (analysis, code, outputs, verdicts) and its tokens."""
         contexts, runs, requests = code_stage(self.judge, prompt, request, samples, _STOP)
-        verdicts = [out[0] for out in self.generator.generate(requests)] if requests else []
-        return merged(samples, contexts, verdicts), runs
+        return merged(samples, contexts, self._verdicts(requests)), runs
+
+    def _verdicts(self, requests: list[GenerationRequest]) -> list[Sample]:
+        return [out[0] for out in self.generator.generate(requests)] if requests else []
 
     def _executed_batch(
         self,
         todo: Sequence[tuple[int, Solution, str, GenerationRequest]],
         batch: list[list[Sample]],
         share: float,
-    ) -> dict[int, ScoreResult] | None:
-        """GenPRM over a batch: every solution's code runs, then all their verdict requests in one call;
-        None if that call fails (the caller then asks each solution alone)."""
+    ) -> dict[int, ScoreResult]:
+        """GenPRM over a batch: every solution's code runs, then all their verdict requests in one call; if
+        that call fails, each solution's verdicts are asked alone, so a failure is that solution's only."""
         staged = []
         for (_, _, prompt, request), samples in zip(todo, batch, strict=True):
             start = time.perf_counter()
@@ -207,19 +209,24 @@ class JudgeScorer:
                 )
             )
         t0 = time.perf_counter()
-        try:
-            flat = self.generator.generate([r for (_, _, reqs), _ in staged for r in reqs])
-        except (ContextLengthError, GenerationError):
-            return None
+        flat: list[Sample] | None = None
+        with contextlib.suppress(ContextLengthError, GenerationError):
+            flat = self._verdicts([r for (_, _, reqs), _ in staged for r in reqs])
         share += (time.perf_counter() - t0) / len(todo)
         out: dict[int, ScoreResult] = {}
         at = 0
         for (i, sol, prompt, _), samples, ((contexts, runs, reqs), code_s) in zip(
             todo, batch, staged, strict=True
         ):
-            verdicts = [o[0] for o in flat[at : at + len(reqs)]]
-            at += len(reqs)
             start = time.perf_counter() - share - code_s
+            if flat is None:
+                try:
+                    verdicts = self._verdicts(reqs)
+                except (ContextLengthError, GenerationError) as e:
+                    out[i] = _failure(e, sol)
+                    continue
+            else:
+                verdicts, at = flat[at : at + len(reqs)], at + len(reqs)
             out[i] = self._judged(sol, prompt, merged(samples, contexts, verdicts), start, runs)
         return out
 
