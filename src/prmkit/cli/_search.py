@@ -92,15 +92,15 @@ def _compare(args: argparse.Namespace) -> int:
             check_output_dir(run.out)
         for run in runs:
             print(json.dumps(_search(run)), file=sys.stderr)
-    dirs = _largest_pool([r.out for r in runs], Path(cfg.run.out)) if "bon" in cfg.methods else [r.out for r in runs]
+    dirs = [r.out for r in runs]
+    if "bon" in cfg.methods:
+        dirs = _largest_pool(dirs, Path(cfg.run.out))
     ids = common_ids(dirs)
     if not ids:
-        from prmkit.search.live import load_results
-
-        counts = ", ".join(f"{d}: {sum('failed' not in r for r in load_results(d))}" for d in dirs)
+        counts = ", ".join(f"{d}: {len(common_ids([d]))}" for d in dirs)
         raise ConfigError(f"no problem was finished by every run (finished: {counts})")
     rows = summarize(dirs, ids=ids)
-    pools = [d for d in dirs if Path(d).name.startswith("bon-n")]
+    pools = [d for d in dirs if _is_pool(d)]
     curve = majority_curve(pools[-1], ids) if pools else []
     lines = [f"The {len(ids)} problems every run finished.", "", format_table(rows), "",
              *comparison_lines(rows, ids, curve)]
@@ -112,20 +112,23 @@ def _compare(args: argparse.Namespace) -> int:
     return 0
 
 
+def _is_pool(directory: str | Path) -> bool:
+    return Path(directory).name.startswith("bon-n")
+
+
 def _largest_pool(dirs: list[str], out: Path) -> list[str]:
     """``dirs`` with the Best-of-N run replaced by the largest pool under ``out`` that loses none of the problems
     the comparison would cover with it: the pools are nested (a pool of 8 holds the pool of 4), so the larger
     one gives the same votes at every smaller N and majority vote at more compute to match the searches against."""
     from prmkit.evaluation.search import common_ids
 
-    others = [d for d in dirs if not Path(d).name.startswith("bon-n")]
-    need = set(common_ids(dirs)) if all((Path(d) / "results.jsonl").is_file() for d in dirs) else set()
+    need = set(common_ids(dirs))  # the other runs finished these too, so the pool alone decides
     pools = sorted(
         (int(p.name[5:]), p) for p in out.glob("bon-n*") if p.name[5:].isdigit() and (p / "results.jsonl").is_file()
     )
     for _, pool in reversed(pools):
-        if need <= set(common_ids([*others, pool])):
-            return [str(pool) if Path(d).name.startswith("bon-n") else d for d in dirs]
+        if need <= set(common_ids([pool])):
+            return [str(pool) if _is_pool(d) else d for d in dirs]
     return dirs
 
 

@@ -130,7 +130,7 @@ def pool_rows(recs: list[dict[str, Any]], failed: int = 0, *, ns: Sequence[int] 
     ``ns``), each from the pool's first N samples."""
     pool = recs[0]["n"]
     if ns is None:
-        ns = [2**i for i in range(pool.bit_length()) if 2**i <= pool]
+        ns = [2**i for i in range(pool.bit_length())]
     if any(not 1 <= n <= pool for n in ns):
         raise ValueError(f"every N must be in 1..{pool} (the pool), got {list(ns)}")
     rows = []

@@ -9,10 +9,11 @@ the particles. So particles on prefixes the PRM believes survive and multiply
 while the others die out, but a lower-scored particle keeps a chance. (The
 score itself as the log-weight would make the filter inert for probabilities:
 ``exp(s)`` of scores in [0, 1] differ at most e-fold, and the effective sample
-size of n = 4 or 8 such weights never falls below half of n.) When the effective sample size ``1 / sum(w_i^2)`` falls below
-``ess`` * n, the particles are resampled: ``n`` draws in proportion to the
-weights (systematic resampling, seeded by the job seed and problem id, so a
-rerun draws the same). Finished particles keep their place and weight until
+size of n = 4 or 8 such weights never falls below half of n.) When the
+effective sample size ``1 / sum(w_i^2)`` falls below ``ess`` * n, the particles
+are resampled: ``n`` draws in proportion to the weights (systematic
+resampling, seeded by the job seed and problem id, so a rerun draws the
+same). Finished particles keep their place and weight until
 every particle has finished; the answer is the finished particle with the
 highest weight (equivalently, score).
 
